@@ -1,0 +1,146 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db.models import Count
+from django.shortcuts import render
+
+from contacts import services
+from contacts.models import Connection, Contact, Network, Note, Stage, Tag
+
+
+class NoteInline(admin.TabularInline):
+    model = Note
+    extra = 0
+    fields = ["body", "author", "created_at"]
+    readonly_fields = ["created_at"]
+    autocomplete_fields = ["author"]
+
+
+class ConnectionInline(admin.TabularInline):
+    model = Connection
+    extra = 0
+    fields = ["network", "connected_on"]
+
+
+class TagActionForm(forms.Form):
+    tag = forms.CharField(max_length=60)
+
+
+class StageActionForm(forms.Form):
+    stage = forms.ChoiceField(choices=Stage.choices)
+
+
+class ReasonActionForm(forms.Form):
+    reason = forms.CharField(max_length=500)
+
+
+def _ask(modeladmin, request, queryset, form_class, title, action):
+    """Show a small form for an admin action; returns the cleaned data once submitted."""
+    if "apply" in request.POST:
+        form = form_class(request.POST)
+        if form.is_valid():
+            return form.cleaned_data
+    else:
+        form = form_class()
+    ctx = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "form": form,
+        "queryset": queryset,
+        "count": queryset.count(),
+        "action": action,
+        "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        "opts": modeladmin.model._meta,
+        "select_across": request.POST.get("select_across", "0"),
+    }
+    return render(request, "admin/contacts/action_form.html", ctx)
+
+
+@admin.action(description="Add a tag to the selected contacts")
+def add_tag(modeladmin, request, queryset):
+    result = _ask(modeladmin, request, queryset, TagActionForm, "Add a tag", "add_tag")
+    if not isinstance(result, dict):
+        return result
+    tag = Tag.get_or_create_named(result["tag"])
+    count = services.contacts_add_tag(contacts=queryset, tag=tag)
+    modeladmin.message_user(request, f"Tagged {count} contact(s) “{tag}”.", messages.SUCCESS)
+    return None
+
+
+@admin.action(description="Set the stage of the selected contacts")
+def set_stage(modeladmin, request, queryset):
+    result = _ask(modeladmin, request, queryset, StageActionForm, "Set stage", "set_stage")
+    if not isinstance(result, dict):
+        return result
+    count = services.contacts_set_stage(contacts=queryset, stage=result["stage"])
+    modeladmin.message_user(request, f"Moved {count} contact(s).", messages.SUCCESS)
+    return None
+
+
+@admin.action(description="Mark the selected contacts do-not-contact")
+def mark_do_not_contact(modeladmin, request, queryset):
+    result = _ask(
+        modeladmin, request, queryset, ReasonActionForm, "Mark do-not-contact", "mark_do_not_contact"
+    )
+    if not isinstance(result, dict):
+        return result
+    count = services.contacts_mark_do_not_contact(contacts=queryset, reason=result["reason"])
+    modeladmin.message_user(
+        request, f"Marked {count} contact(s) do-not-contact.", messages.SUCCESS
+    )
+    return None
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "company", "position", "stage", "do_not_contact", "created_at"]
+    list_filter = ["stage", "do_not_contact", "tags", "created_at"]
+    search_fields = ["first_name", "last_name", "company", "position", "email", "profile_url"]
+    list_select_related = True
+    list_per_page = 50
+    show_full_result_count = False
+    filter_horizontal = ["tags"]
+    readonly_fields = ["created_at", "updated_at", "dnc_at"]
+    inlines = [ConnectionInline, NoteInline]
+    actions = [add_tag, set_stage, mark_do_not_contact]
+    fieldsets = [
+        (None, {"fields": ["first_name", "last_name", "profile_url", "email", "member_urn"]}),
+        ("Work", {"fields": ["company", "position", "industry"]}),
+        ("Pipeline", {"fields": ["stage", "tags"]}),
+        ("Do not contact", {"fields": ["do_not_contact", "dnc_reason", "dnc_at"]}),
+        ("Record", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    def get_search_results(self, request, queryset, search_term):
+        # The admin's icontains folds ASCII only on SQLite; the folded search column does not.
+        if not search_term:
+            return queryset, False
+        return queryset.search(search_term), False
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "contact_count"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_contact_count=Count("contacts"))
+
+    @admin.display(description="Contacts", ordering="_contact_count")
+    def contact_count(self, tag):
+        return tag._contact_count
+
+
+@admin.register(Network)
+class NetworkAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "is_default", "created_at"]
+    list_select_related = ["owner"]
+    search_fields = ["name", "owner__username"]
+
+
+@admin.register(Note)
+class NoteAdmin(admin.ModelAdmin):
+    list_display = ["contact", "author", "created_at"]
+    list_select_related = ["contact", "author"]
+    search_fields = ["body"]
+    raw_id_fields = ["contact"]

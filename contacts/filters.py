@@ -1,0 +1,103 @@
+import django_filters
+from django import forms
+
+from contacts.models import Contact, Network, Stage, Tag
+
+SORT_CHOICES = [
+    ("-created", "Newest first"),
+    ("created", "Oldest first"),
+    ("name", "Name A–Z"),
+    ("-name", "Name Z–A"),
+    ("company", "Company A–Z"),
+    ("-company", "Company Z–A"),
+    ("stage", "Stage"),
+]
+
+# Each sort ends on the primary key so that pages are stable, and each has an index.
+SORT_FIELDS = {
+    "created": ["created_at", "id"],
+    "name": ["last_name", "first_name", "id"],
+    "company": ["company", "id"],
+    "stage": ["stage", "id"],
+}
+
+
+class ContactFilter(django_filters.FilterSet):
+    """The contact list's filter. Every multi-valued filter uses a subquery (pk IN …) rather
+    than a join, so the list never needs DISTINCT and counts stay cheap."""
+
+    q = django_filters.CharFilter(label="Search", method="filter_search")
+    company = django_filters.CharFilter(label="Company", method="filter_company")
+    position = django_filters.CharFilter(label="Position", method="filter_position")
+    tags = django_filters.ModelMultipleChoiceFilter(
+        label="Tags (any of)", queryset=Tag.objects.all(), method="filter_tags"
+    )
+    stage = django_filters.MultipleChoiceFilter(label="Stage", choices=Stage.choices)
+    connected_after = django_filters.DateFilter(
+        label="Connected on or after",
+        method="filter_connected_after",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    connected_before = django_filters.DateFilter(
+        label="Connected on or before",
+        method="filter_connected_before",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    has_email = django_filters.BooleanFilter(label="Has e-mail", method="filter_has_email")
+    has_profile_url = django_filters.BooleanFilter(
+        label="Has profile URL", method="filter_has_profile_url"
+    )
+    do_not_contact = django_filters.BooleanFilter(label="Do not contact")
+    network = django_filters.ModelMultipleChoiceFilter(
+        label="In the network of", queryset=Network.objects.all(), method="filter_network"
+    )
+    sort = django_filters.ChoiceFilter(
+        label="Sort by", choices=SORT_CHOICES, method="filter_sort", empty_label=None
+    )
+
+    class Meta:
+        model = Contact
+        fields = []
+
+    def filter_search(self, queryset, name, value):
+        return queryset.search(value)
+
+    def filter_company(self, queryset, name, value):
+        # Exact match uses the company index; a partial name belongs in the search box.
+        return queryset.filter(company=value.strip())
+
+    def filter_position(self, queryset, name, value):
+        return queryset.search(value)
+
+    def filter_tags(self, queryset, name, value):
+        return queryset.with_tag_ids([tag.pk for tag in value]) if value else queryset
+
+    def filter_connected_after(self, queryset, name, value):
+        return queryset.connected_between(start=value)
+
+    def filter_connected_before(self, queryset, name, value):
+        return queryset.connected_between(end=value)
+
+    def filter_has_email(self, queryset, name, value):
+        return queryset.exclude(email="") if value else queryset.filter(email="")
+
+    def filter_has_profile_url(self, queryset, name, value):
+        return queryset.filter(profile_url__isnull=not value)
+
+    def filter_network(self, queryset, name, value):
+        return queryset.in_network([network.pk for network in value]) if value else queryset
+
+    def filter_sort(self, queryset, name, value):
+        return queryset
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        sort = (self.form.cleaned_data.get("sort") if self.is_bound and self.form.is_valid() else "")
+        return queryset.order_by(*sort_order(sort or "-created"))
+
+
+def sort_order(sort: str) -> list[str]:
+    descending = sort.startswith("-")
+    fields = SORT_FIELDS.get(sort.lstrip("-"), SORT_FIELDS["created"])
+    return [f"-{field}" if descending else field for field in fields]

@@ -1,0 +1,59 @@
+"""The identity rules of a contact (DESIGN §2).
+
+A LinkedIn profile URL is the natural key of a person. Exports and copy-pasted links spell the
+same profile many ways (country hosts, `http`, query strings, trailing slashes, percent-encoded
+slugs), so every URL is reduced to one canonical form before it is stored or compared.
+"""
+
+import re
+import unicodedata
+from urllib.parse import unquote, urlsplit
+
+CANONICAL_PREFIX = "https://www.linkedin.com/in/"
+
+# linkedin.com, www.linkedin.com and country hosts such as uk.linkedin.com or de.linkedin.com
+# all serve the same profile.
+_LINKEDIN_HOST = re.compile(r"^(?:[a-z]{2,3}\.|www\.|m\.)?linkedin\.com$")
+
+
+def canonical_profile_url(value: str | None) -> str | None:
+    """Return the canonical form of a LinkedIn profile URL, or None if it is not one.
+
+    Canonical: https, host www.linkedin.com, path /in/<slug> with the slug percent-decoded and
+    lower-cased, no query, fragment or trailing slash.
+    """
+    if not value:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if "://" not in text:
+        text = "https://" + text
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https"):
+        return None
+    host = (parts.hostname or "").lower()
+    if not _LINKEDIN_HOST.match(host):
+        return None
+    segments = [s for s in parts.path.split("/") if s]
+    if len(segments) < 2 or segments[0].lower() != "in":
+        return None
+    slug = unicodedata.normalize("NFC", unquote(segments[1])).strip().lower()
+    if not slug or "/" in slug or any(ch.isspace() for ch in slug):
+        return None
+    return CANONICAL_PREFIX + slug
+
+
+def fold(value: str | None) -> str:
+    """Unicode case-folded, NFC-normalised, whitespace-collapsed text for matching and search.
+
+    SQLite's LIKE folds ASCII only, so search and identity comparisons run on text folded here,
+    in Python, the same way on every database.
+    """
+    if not value:
+        return ""
+    text = unicodedata.normalize("NFC", value).casefold()
+    return " ".join(text.split())

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from contacts import views
+
+app_name = "contacts"
+
+urlpatterns = [
+    path("", views.contact_list, name="list"),
+    path("bulk/", views.contact_bulk, name="bulk"),
+    path("new/", views.contact_create, name="create"),
+    path("<int:pk>/", views.contact_detail, name="detail"),
+    path("<int:pk>/edit/", views.contact_edit, name="edit"),
+    path("<int:pk>/delete/", views.contact_delete, name="delete"),
+    path("<int:pk>/stage/", views.contact_set_stage, name="set_stage"),
+    path("<int:pk>/do-not-contact/", views.contact_set_dnc, name="set_dnc"),
+    path("<int:pk>/notes/", views.note_add, name="note_add"),
+    path("<int:pk>/notes/<int:note_pk>/delete/", views.note_delete, name="note_delete"),
+]

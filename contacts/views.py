@@ -1,0 +1,211 @@
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from contacts import services
+from contacts.filters import ContactFilter
+from contacts.forms import BulkActionForm, ContactForm, DoNotContactForm, NoteForm, StageForm
+from contacts.models import Contact, Note, Stage, Tag
+from linkedin_crm.auth import staff_required
+
+DEFAULT_PAGE_SIZE = 50
+
+
+def _page_size(request) -> int:
+    try:
+        size = int(request.GET.get("per_page", DEFAULT_PAGE_SIZE))
+    except ValueError:
+        return DEFAULT_PAGE_SIZE
+    return size if size in settings.CONTACTS_PAGE_SIZES else DEFAULT_PAGE_SIZE
+
+
+def _filter_params(query: QueryDict) -> QueryDict:
+    """The filter part of a query string, without paging, for links and "all matching"."""
+    params = query.copy()
+    params.pop("page", None)
+    return params
+
+
+@staff_required
+def contact_list(request):
+    filterset = ContactFilter(request.GET or None, queryset=Contact.objects.all())
+    if filterset.is_bound and not filterset.is_valid():
+        contacts = Contact.objects.none()
+    else:
+        contacts = filterset.qs.with_first_connected_on().prefetch_related("tags")
+    paginator = Paginator(contacts, _page_size(request))
+    page = paginator.get_page(request.GET.get("page"))
+    params = _filter_params(request.GET)
+    ctx = {
+        "filter": filterset,
+        "page": page,
+        "total": paginator.count,
+        "query": params.urlencode(),
+        "page_sizes": settings.CONTACTS_PAGE_SIZES,
+        "page_size": paginator.per_page,
+        "bulk_form": BulkActionForm(),
+        "stages": Stage.choices,
+        "sort": request.GET.get("sort", ""),
+    }
+    return render(request, "contacts/list.html", ctx)
+
+
+@staff_required
+@require_POST
+def contact_bulk(request):
+    form = BulkActionForm(request.POST)
+    query = request.POST.get("query", "")
+    back = reverse("contacts:list") + (f"?{query}" if query else "")
+    if not form.is_valid():
+        for error in form.errors.values():
+            messages.error(request, " ".join(error))
+        return redirect(back)
+
+    data = form.cleaned_data
+    if data["all_matching"]:
+        filterset = ContactFilter(QueryDict(query), queryset=Contact.objects.all())
+        if not filterset.is_valid():
+            messages.error(request, "The filter is not valid any more; nothing was changed.")
+            return redirect(back)
+        contacts = filterset.qs
+    else:
+        contacts = Contact.objects.filter(pk__in=data["selected"])
+
+    action = data["action"]
+    if action == "delete" and not data["confirmed"]:
+        ctx = {
+            "count": contacts.count(),
+            "sample": contacts[:10],
+            "post": request.POST,
+            "selected": data["selected"],
+            "query": query,
+            "back": back,
+        }
+        return render(request, "contacts/bulk_delete_confirm.html", ctx)
+
+    if action == "add_tag":
+        tag = Tag.get_or_create_named(data["tag"])
+        count = services.contacts_add_tag(contacts=contacts, tag=tag)
+        messages.success(request, f"Tagged {count} contact(s) “{tag}”.")
+    elif action == "remove_tag":
+        tag = data["tag_obj"]
+        count = services.contacts_remove_tag(contacts=contacts, tag=tag)
+        messages.success(request, f"Removed “{tag}” from {count} contact(s).")
+    elif action == "set_stage":
+        count = services.contacts_set_stage(contacts=contacts, stage=data["stage"])
+        label = Stage(data["stage"]).label
+        messages.success(request, f"Moved {count} contact(s) to “{label}”.")
+    elif action == "mark_dnc":
+        count = services.contacts_mark_do_not_contact(contacts=contacts, reason=data["reason"])
+        messages.success(request, f"Marked {count} contact(s) do-not-contact.")
+    elif action == "delete":
+        count = services.contacts_delete(contacts=contacts)
+        messages.success(request, f"Deleted {count} contact(s).")
+    return redirect(back)
+
+
+@staff_required
+def contact_create(request):
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        contact = form.save()
+        messages.success(request, f"Added {contact}.")
+        return redirect(contact)
+    return render(request, "contacts/form.html", {"form": form, "contact": None})
+
+
+@staff_required
+def contact_detail(request, pk):
+    contact = get_object_or_404(Contact.objects.prefetch_related("tags"), pk=pk)
+    ctx = {
+        "contact": contact,
+        "connections": contact.connections.select_related("network__owner"),
+        "notes": contact.notes.select_related("author"),
+        "note_form": NoteForm(),
+        "stage_form": StageForm(initial={"stage": contact.stage}),
+        "dnc_form": DoNotContactForm(
+            initial={"do_not_contact": contact.do_not_contact, "reason": contact.dnc_reason}
+        ),
+    }
+    return render(request, "contacts/detail.html", ctx)
+
+
+@staff_required
+def contact_edit(request, pk):
+    contact = get_object_or_404(Contact, pk=pk)
+    form = ContactForm(request.POST or None, instance=contact)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Saved.")
+        return redirect(contact)
+    return render(request, "contacts/form.html", {"form": form, "contact": contact})
+
+
+@staff_required
+def contact_delete(request, pk):
+    contact = get_object_or_404(
+        Contact.objects.annotate(note_count=Count("notes", distinct=True)), pk=pk
+    )
+    if request.method == "POST":
+        name = str(contact)
+        services.contacts_delete(contacts=Contact.objects.filter(pk=contact.pk))
+        messages.success(request, f"Deleted {name}.")
+        return redirect("contacts:list")
+    return render(request, "contacts/confirm_delete.html", {"contact": contact})
+
+
+@staff_required
+@require_POST
+def note_add(request, pk):
+    contact = get_object_or_404(Contact, pk=pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        services.note_add(contact=contact, author=request.user, body=form.cleaned_data["body"])
+        messages.success(request, "Note added.")
+    else:
+        messages.error(request, " ".join(form.errors["body"]))
+    return redirect(contact)
+
+
+@staff_required
+@require_POST
+def note_delete(request, pk, note_pk):
+    note = get_object_or_404(Note, pk=note_pk, contact_id=pk)
+    note.delete()
+    messages.success(request, "Note deleted.")
+    return redirect("contacts:detail", pk=pk)
+
+
+@staff_required
+@require_POST
+def contact_set_stage(request, pk):
+    contact = get_object_or_404(Contact, pk=pk)
+    form = StageForm(request.POST)
+    if form.is_valid():
+        contact.stage = form.cleaned_data["stage"]
+        contact.save(update_fields=["stage"])
+        messages.success(request, f"Stage set to “{contact.get_stage_display()}”.")
+    else:
+        messages.error(request, "Choose one of the listed stages.")
+    return redirect(contact)
+
+
+@staff_required
+@require_POST
+def contact_set_dnc(request, pk):
+    contact = get_object_or_404(Contact, pk=pk)
+    form = DoNotContactForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    elif form.cleaned_data["do_not_contact"]:
+        contact.mark_do_not_contact(form.cleaned_data["reason"].strip())
+        messages.success(request, "Marked do-not-contact.")
+    else:
+        contact.clear_do_not_contact()
+        messages.success(request, "This contact may be contacted again.")
+    return redirect(contact)

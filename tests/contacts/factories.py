@@ -1,0 +1,67 @@
+import datetime
+
+import factory
+from django.contrib.auth import get_user_model
+
+from contacts.models import Connection, Contact, Network, Note, Tag
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class TagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tag
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"tag {n}")
+
+
+class NetworkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Network
+
+    owner = factory.SubFactory(UserFactory, is_staff=True)
+    name = factory.LazyAttribute(lambda n: f"{n.owner.username}'s network")
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+        skip_postgeneration_save = True
+
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    profile_url = factory.Sequence(lambda n: f"https://www.linkedin.com/in/person-{n}")
+    company = factory.Faker("company")
+    position = factory.Faker("job")
+
+    @factory.post_generation
+    def tags(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.tags.add(*extracted)
+
+
+class ConnectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Connection
+
+    contact = factory.SubFactory(ContactFactory)
+    network = factory.SubFactory(NetworkFactory)
+    connected_on = datetime.date(2022, 6, 2)
+
+
+class NoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Note
+
+    contact = factory.SubFactory(ContactFactory)
+    author = factory.SubFactory(UserFactory, is_staff=True)
+    body = "Met at the conference."

@@ -1,0 +1,117 @@
+"""Walks every URL pattern of the project, so that every future view is covered by the access
+rules without anyone remembering to add it: anonymous → login, non-staff → 403, staff → 200
+(GET pages) or 405 (POST-only actions)."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.contacts.factories import ContactFactory, NoteFactory
+
+# Pages that are deliberately not staff-only, and why.
+PUBLIC_PREFIXES = (
+    # django-allauth: sign-in, sign-out, password reset and the pages where any signed-in user
+    # manages only their own login (password, e-mail). Public signup is closed by the adapter.
+    "accounts/",
+    # The Django admin applies its own staff check and login page (tested separately).
+    "admin/",
+)
+
+
+def _walk(patterns, prefix=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+def _our_patterns():
+    for route, pattern in _walk(get_resolver().url_patterns):
+        if route.startswith(PUBLIC_PREFIXES) or route.startswith("^"):
+            continue
+        yield route, pattern
+
+
+@pytest.fixture
+def objects(db):
+    note = NoteFactory()
+    return {"pk": note.contact.pk, "note_pk": note.pk, "contact": note.contact}
+
+
+def _url(route: str, objects) -> str:
+    path = route
+    for name in ("note_pk", "pk"):
+        path = path.replace(f"<int:{name}>", str(objects[name]))
+    assert "<" not in path, f"teach this test how to fill {route}"
+    return "/" + path
+
+
+def test_it_finds_the_project_pages():
+    routes = [route for route, _ in _our_patterns()]
+    assert "" in routes and "contacts/" in routes and "contacts/<int:pk>/" in routes
+
+
+def test_it_sends_anonymous_visitors_to_login(client, objects):
+    for route, _ in _our_patterns():
+        url = _url(route, objects)
+        for method in (client.get, client.post):
+            response = method(url)
+            assert response.status_code == 302, (route, method)
+            assert response["Location"].startswith("/accounts/login/"), route
+
+
+def test_it_refuses_signed_in_users_who_are_not_staff(non_staff_client, objects):
+    for route, _ in _our_patterns():
+        url = _url(route, objects)
+        assert non_staff_client.get(url).status_code == 403, route
+        assert non_staff_client.post(url).status_code == 403, route
+
+
+def test_it_serves_every_page_to_staff(staff_client, objects):
+    for route, _ in _our_patterns():
+        response = staff_client.get(_url(route, objects))
+        # Pages answer 200 (or redirect home to the contact list); POST-only actions say 405.
+        assert response.status_code in (200, 302, 405), (route, response.status_code)
+        if response.status_code == 302:
+            assert route == "", route
+
+
+def test_it_lets_anyone_see_the_login_page(client, db):
+    response = client.get("/accounts/login/")
+    assert response.status_code == 200
+    assert b"Sign In" in response.content or b"Sign in" in response.content
+
+
+def test_it_has_no_public_signup(client, db):
+    response = client.get("/accounts/signup/")
+    assert b"closed" in response.content.lower()
+    assert response.status_code == 200
+
+
+def test_it_keeps_non_staff_out_of_the_admin(non_staff_client, client, db):
+    assert client.get("/admin/").status_code == 302
+    response = non_staff_client.get("/admin/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_it_requires_a_csrf_token_on_posts(staff_user, objects):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(staff_user)
+    response = strict.post(f"/contacts/{objects['pk']}/notes/", {"body": "hello"})
+    assert response.status_code == 403
+    assert objects["contact"].notes.count() == 1  # only the fixture's note
+
+
+def test_it_logs_out_only_by_post(staff_client):
+    response = staff_client.get("/accounts/logout/")
+    assert response.status_code == 200  # a confirmation page, still signed in
+    assert staff_client.get("/contacts/").status_code == 200
+    response = staff_client.post("/accounts/logout/")
+    assert response.status_code == 302
+    assert staff_client.get("/contacts/").status_code == 302
+
+
+def test_it_shows_the_objects_fixture_is_used(objects):
+    assert ContactFactory._meta.model.objects.filter(pk=objects["pk"]).exists()
