@@ -67,12 +67,7 @@ class NoteForm(forms.ModelForm):
         fields = ["body"]
         widgets = {"body": forms.Textarea(attrs={"rows": 3})}
         labels = {"body": "New note"}
-
-    def clean_body(self):
-        body = self.cleaned_data["body"].strip()
-        if not body:
-            raise forms.ValidationError("A note cannot be empty.")
-        return body
+        error_messages = {"body": {"required": "A note cannot be empty."}}
 
 
 class StageForm(forms.Form):

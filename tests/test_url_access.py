@@ -115,3 +115,17 @@ def test_it_logs_out_only_by_post(staff_client):
 
 def test_it_shows_the_objects_fixture_is_used(objects):
     assert ContactFactory._meta.model.objects.filter(pk=objects["pk"]).exists()
+
+
+def test_staff_sign_in_with_username_or_email(client, db):
+    from tests.contacts.factories import UserFactory
+
+    UserFactory(username="dora", email="dora@example.com", is_staff=True)
+    password = "correct horse battery staple"
+    assert client.post("/accounts/login/", {"login": "dora", "password": password}).status_code == 302
+    client.post("/accounts/logout/")
+    response = client.post("/accounts/login/", {"login": "DORA@example.com", "password": password})
+    assert response.status_code == 302
+    response = client.post("/accounts/logout/")
+    response = client.post("/accounts/login/", {"login": "dora", "password": "wrong"})
+    assert response.status_code == 200 and b"not correct" in response.content

@@ -1,0 +1,65 @@
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+
+from contacts.models import Contact, Stage, Tag
+from tests.contacts.factories import ContactFactory, NoteFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    return client
+
+
+def test_the_changelist_searches_unicode_and_shows_contacts(admin_client):
+    ContactFactory(first_name="Zoë", last_name="MÜLLER")
+    ContactFactory(first_name="Ann", last_name="Smith")
+    response = admin_client.get("/admin/contacts/contact/", {"q": "müller"})
+    assert response.status_code == 200
+    assert "Zoë MÜLLER" in response.content.decode()
+    assert "Ann Smith" not in response.content.decode()
+
+
+def test_the_change_page_shows_notes_inline(admin_client):
+    note = NoteFactory(body="Inline note body")
+    response = admin_client.get(f"/admin/contacts/contact/{note.contact.pk}/change/")
+    assert "Inline note body" in response.content.decode()
+
+
+def test_the_add_tag_action_asks_for_the_tag_then_applies_it(admin_client):
+    people = ContactFactory.create_batch(2)
+    data = {"action": "add_tag", ACTION_CHECKBOX_NAME: [p.pk for p in people]}
+    response = admin_client.post("/admin/contacts/contact/", data)
+    assert response.status_code == 200 and b"This applies to 2 contacts" in response.content
+    assert not Tag.objects.exists()
+    response = admin_client.post("/admin/contacts/contact/", {**data, "apply": "1", "tag": "VIP"})
+    assert response.status_code == 302
+    assert Tag.objects.get().contacts.count() == 2
+
+
+def test_the_add_tag_action_rejects_an_empty_tag(admin_client):
+    person = ContactFactory()
+    data = {"action": "add_tag", ACTION_CHECKBOX_NAME: [person.pk], "apply": "1", "tag": ""}
+    response = admin_client.post("/admin/contacts/contact/", data)
+    assert response.status_code == 200 and b"This field is required" in response.content
+    assert not Tag.objects.exists()
+
+
+def test_the_set_stage_and_do_not_contact_actions(admin_client):
+    person = ContactFactory()
+    base = {ACTION_CHECKBOX_NAME: [person.pk], "apply": "1"}
+    admin_client.post("/admin/contacts/contact/", {**base, "action": "set_stage", "stage": "customer"})
+    admin_client.post(
+        "/admin/contacts/contact/", {**base, "action": "mark_do_not_contact", "reason": "GDPR"}
+    )
+    person.refresh_from_db()
+    assert person.stage == Stage.CUSTOMER and person.do_not_contact and person.dnc_reason == "GDPR"
+
+
+def test_the_tag_admin_counts_contacts(admin_client):
+    ContactFactory(tags=[Tag.objects.create(name="VIP")])
+    response = admin_client.get("/admin/contacts/tag/")
+    assert response.status_code == 200 and "VIP" in response.content.decode()
+    assert Contact.objects.count() == 1
