@@ -1,0 +1,99 @@
+"""The contact list's main flow in a real browser: log in, filter contacts by a tag and a search
+term, open a contact, add a note, go back, bulk-tag two contacts, and see the result."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from contacts.models import Contact, Note
+from tests.contacts.factories import ContactFactory, TagFactory
+
+NEW_TAG = "Köln 2025"
+NOTE = "Called Zoë: prefers e-mail, follow up in Q3 ✉"
+
+
+def _contact(first_name, last_name, company, tags=()):
+    return ContactFactory(
+        first_name=first_name,
+        last_name=last_name,
+        company=company,
+        position="Head of Partnerships",
+        email="",
+        tags=list(tags),
+    )
+
+
+@pytest.fixture
+def contacts(transactional_db):
+    vip = TagFactory(name="VIP")
+    other = TagFactory(name="Press")
+    # Created oldest first; the list shows the newest first.
+    return {
+        "zoe": _contact("Zoë", "Müller", "Nordlicht GmbH", [vip]),
+        "asa": _contact("Åsa", "Müller", "Fjord AB"),  # matches the search, not the tag
+        "jurgen": _contact("Jürgen", "MÜLLER", "Bäckerei Groß", [vip, other]),
+        "chloe": _contact("Chloé", "Ångström", "Lumière SA", [vip]),  # the tag, not the search
+        "renee": _contact("Renée", "Dubois", "Café Noir", [other]),
+    }
+
+
+def rows(page: Page):
+    return page.locator("table.contacts tbody tr")
+
+
+def row(page: Page, contact: Contact):
+    return rows(page).filter(has=page.get_by_role("link", name=str(contact), exact=True))
+
+
+@pytest.mark.django_db(transaction=True)
+# `contacts` before `logged_in_page`: the data exists when the sign-in lands on the list.
+def test_filter_note_and_bulk_tag(contacts, logged_in_page: Page, live_server):
+    page = logged_in_page
+    zoe, asa, jurgen = contacts["zoe"], contacts["asa"], contacts["jurgen"]
+    expect(page.locator("#total-count")).to_have_text("5")
+
+    # Filter by a tag and a search term (case-insensitive beyond ASCII: "müller" finds MÜLLER).
+    form = page.locator("#filter-form")
+    form.get_by_label("Search", exact=True).fill("müller")
+    form.get_by_label("Tags (any of)").select_option(label="VIP")
+    form.get_by_role("button", name="Apply filter").click()
+
+    expect(page).to_have_url(re.compile(r"/contacts/\?.*q=m%C3%BCller"))
+    expect(page.locator("#total-count")).to_have_text("2")
+    expect(rows(page)).to_have_count(2)
+    expect(rows(page).locator("td:nth-child(2) a")).to_have_text(["Jürgen MÜLLER", "Zoë Müller"])
+
+    # Open a contact and add a note.
+    page.get_by_role("link", name="Zoë Müller", exact=True).click()
+    expect(page).to_have_url(f"{live_server.url}/contacts/{zoe.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Zoë Müller")
+    page.get_by_label("New note").fill(NOTE)
+    page.get_by_role("button", name="Add note").click()
+
+    expect(page).to_have_url(f"{live_server.url}/contacts/{zoe.pk}/")
+    expect(page.get_by_role("status")).to_have_text("Note added.")
+    expect(page.locator("ul.notes .note-body")).to_have_text([NOTE])
+    assert list(Note.objects.filter(contact=zoe).values_list("body", flat=True)) == [NOTE]
+
+    # Back to the list, then tag two contacts at once.
+    page.locator(".breadcrumb").get_by_role("link", name="Contacts").click()
+    expect(page).to_have_url(f"{live_server.url}/contacts/")
+    expect(rows(page)).to_have_count(5)
+
+    page.get_by_role("checkbox", name=f"Select {zoe}", exact=True).check()
+    page.get_by_role("checkbox", name=f"Select {asa}", exact=True).check()
+    page.get_by_label("Action", exact=True).select_option(label="Add tag")
+    page.locator("#bulk-tag").fill(NEW_TAG)
+    page.get_by_role("button", name="Apply", exact=True).click()
+
+    expect(page.get_by_role("status")).to_have_text(f"Tagged 2 contact(s) “{NEW_TAG}”.")
+    expect(rows(page)).to_have_count(5)
+    for contact in (zoe, asa):
+        expect(row(page, contact).locator(".tag", has_text=NEW_TAG)).to_have_count(1)
+    expect(row(page, zoe).locator(".tag")).to_have_text(["Köln 2025", "VIP"])
+    expect(rows(page).locator(".tag", has_text=NEW_TAG)).to_have_count(2)
+    expect(row(page, jurgen).locator(".tag")).to_have_text(["Press", "VIP"])
+
+    tagged = Contact.objects.filter(tags__name=NEW_TAG)
+    assert set(tagged.values_list("pk", flat=True)) == {zoe.pk, asa.pk}
