@@ -3,9 +3,22 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import Count
 from django.shortcuts import render
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV
 
 from contacts import services
-from contacts.models import Connection, Contact, Network, Note, Stage, Tag
+from contacts.models import (
+    Connection,
+    Contact,
+    ExportLog,
+    ImportBatch,
+    MergeLog,
+    Network,
+    Note,
+    Stage,
+    Tag,
+)
+from contacts.resources import ContactResource, LinkedInConnectionsCSV
 
 
 class NoteInline(admin.TabularInline):
@@ -80,19 +93,30 @@ def set_stage(modeladmin, request, queryset):
 @admin.action(description="Mark the selected contacts do-not-contact")
 def mark_do_not_contact(modeladmin, request, queryset):
     result = _ask(
-        modeladmin, request, queryset, ReasonActionForm, "Mark do-not-contact", "mark_do_not_contact"
+        modeladmin,
+        request,
+        queryset,
+        ReasonActionForm,
+        "Mark do-not-contact",
+        "mark_do_not_contact",
     )
     if not isinstance(result, dict):
         return result
     count = services.contacts_mark_do_not_contact(contacts=queryset, reason=result["reason"])
-    modeladmin.message_user(
-        request, f"Marked {count} contact(s) do-not-contact.", messages.SUCCESS
-    )
+    modeladmin.message_user(request, f"Marked {count} contact(s) do-not-contact.", messages.SUCCESS)
     return None
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(ImportExportMixin, admin.ModelAdmin):
+    # Import reads LinkedIn's exports with the same reader and resource as the wizard; every
+    # admin import becomes an ImportBatch that can be undone.
+    resource_classes = [ContactResource]
+    import_formats = [LinkedInConnectionsCSV]
+    export_formats = [CSV]
+    # Rows are written in bulk after planning, so there are no per-row admin log entries.
+    skip_admin_log = True
+
     list_display = ["__str__", "company", "position", "stage", "do_not_contact", "created_at"]
     list_filter = ["stage", "do_not_contact", "tags", "created_at"]
     search_fields = ["first_name", "last_name", "company", "position", "email", "profile_url"]
@@ -110,6 +134,17 @@ class ContactAdmin(admin.ModelAdmin):
         ("Do not contact", {"fields": ["do_not_contact", "dnc_reason", "dnc_at"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        return {"network": Network.objects.default_for(request.user)}
+
+    def get_export_resource_kwargs(self, request, **kwargs):
+        return {}
+
+    def get_data_for_export(self, request, queryset, **kwargs):
+        dataset = super().get_data_for_export(request, queryset, **kwargs)
+        ExportLog.objects.create(exported_by=request.user, via="admin", row_count=len(dataset))
+        return dataset
 
     def get_search_results(self, request, queryset, search_term):
         # The admin's icontains folds ASCII only on SQLite; the folded search column does not.
@@ -144,3 +179,41 @@ class NoteAdmin(admin.ModelAdmin):
     list_select_related = ["contact", "author"]
     search_fields = ["body"]
     raw_id_fields = ["contact"]
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    list_display = ["file_name", "status", "network", "uploaded_by", "created_at", "rows"]
+    list_filter = ["status"]
+    list_select_related = ["network", "uploaded_by"]
+    exclude = ["plan"]
+    readonly_fields = [
+        field.name for field in ImportBatch._meta.fields if field.name not in ("plan",)
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ExportLog)
+class ExportLogAdmin(admin.ModelAdmin):
+    list_display = ["exported_at", "exported_by", "via", "row_count"]
+    list_select_related = ["exported_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MergeLog)
+class MergeLogAdmin(admin.ModelAdmin):
+    list_display = ["merged_at", "merged_by", "survivor", "merged_contact_id"]
+    list_select_related = ["merged_by", "survivor"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

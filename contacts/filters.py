@@ -93,7 +93,7 @@ class ContactFilter(django_filters.FilterSet):
     @property
     def qs(self):
         queryset = super().qs
-        sort = (self.form.cleaned_data.get("sort") if self.is_bound and self.form.is_valid() else "")
+        sort = self.form.cleaned_data.get("sort") if self.is_bound and self.form.is_valid() else ""
         return queryset.order_by(*sort_order(sort or "-created"))
 
 

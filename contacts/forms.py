@@ -3,7 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from contacts.identity import canonical_profile_url
-from contacts.models import Contact, Note, Stage, Tag
+from contacts.models import MERGEABLE_FIELDS, Contact, Network, Note, Stage, Tag
 
 
 class ContactForm(forms.ModelForm):
@@ -128,3 +128,89 @@ class BulkActionForm(forms.Form):
         if action == "mark_dnc" and not (cleaned.get("reason") or "").strip():
             self.add_error("reason", "Say why these people must not be contacted.")
         return cleaned
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Connections.csv",
+        help_text="LinkedIn → Settings → Data privacy → Get a copy of your data → Connections.",
+    )
+    network = forms.ModelChoiceField(
+        queryset=Network.objects.select_related("owner"),
+        label="Whose network is this export?",
+        help_text="Everyone in the file becomes a connection of this network.",
+    )
+    tags = forms.CharField(
+        required=False,
+        max_length=300,
+        label="Tags for every imported contact",
+        help_text="Comma-separated, for example: Conference 2025, Berlin",
+    )
+    keep_existing = forms.BooleanField(
+        required=False,
+        label="Keep existing values",
+        help_text="When a contact is known already, only fill empty fields instead of "
+        "updating changed ones.",
+    )
+
+    def __init__(self, *args, max_bytes: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_bytes = max_bytes
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.max_bytes:
+            raise forms.ValidationError(
+                f"This file is {upload.size / 2**20:.1f} MB, over the "
+                f"{self.max_bytes / 2**20:.0f} MB limit. A LinkedIn export of 30,000 "
+                "connections is about 3 MB: is this the right file?"
+            )
+        return upload
+
+    def clean_tags(self):
+        names = [" ".join(name.split()) for name in self.cleaned_data["tags"].split(",")]
+        names = [name for name in names if name]
+        too_long = [name for name in names if len(name) > 60]
+        if too_long:
+            raise forms.ValidationError(f"A tag has at most 60 characters: “{too_long[0]}”.")
+        return names
+
+
+class MergeForm(forms.Form):
+    """Merge two contacts: pick the survivor and, where they differ, each field's value."""
+
+    survivor = forms.TypedChoiceField(coerce=int, label="Keep", widget=forms.RadioSelect)
+
+    def __init__(self, data, **kwargs):
+        super().__init__(data, **kwargs)
+        ids = [int(pk) for pk in data.getlist("ids") if pk.isdigit()]
+        self.contacts = list(Contact.objects.filter(pk__in=set(ids)).order_by("pk"))
+        self.fields["survivor"].choices = [(c.pk, str(c)) for c in self.contacts]
+        self.differing = []
+        if len(self.contacts) == 2:
+            first, second = self.contacts
+            for name in MERGEABLE_FIELDS:
+                a, b = getattr(first, name), getattr(second, name)
+                if a != b:
+                    label = Contact._meta.get_field(name).verbose_name
+                    self.differing.append((name, label, a, b))
+                    self.fields[f"value_{name}"] = forms.TypedChoiceField(
+                        coerce=int,
+                        choices=[(first.pk, a or "(empty)"), (second.pk, b or "(empty)")],
+                        initial=first.pk if a else second.pk,
+                        label=label,
+                        widget=forms.RadioSelect,
+                    )
+
+    def survivor_and_merged(self) -> tuple[Contact, Contact]:
+        survivor_pk = self.cleaned_data["survivor"]
+        survivor = next(c for c in self.contacts if c.pk == survivor_pk)
+        merged = next(c for c in self.contacts if c.pk != survivor_pk)
+        return survivor, merged
+
+    def chosen_values(self) -> dict:
+        by_pk = {c.pk: c for c in self.contacts}
+        return {
+            name: getattr(by_pk[self.cleaned_data[f"value_{name}"]], name)
+            for name, *_ in self.differing
+        }

@@ -13,7 +13,8 @@ CANONICAL_PREFIX = "https://www.linkedin.com/in/"
 
 # linkedin.com, www.linkedin.com and country hosts such as uk.linkedin.com or de.linkedin.com
 # all serve the same profile.
-_LINKEDIN_HOST = re.compile(r"^(?:[a-z]{2,3}\.|www\.|m\.)?linkedin\.com$")
+_LINKEDIN_HOST = re.compile(r"(?:[a-z]{2,3}\.|www\.|m\.)?linkedin\.com")
+_NOT_IN_SLUG = set("/?#%\\\ufffd")
 
 
 def canonical_profile_url(value: str | None) -> str | None:
@@ -36,13 +37,15 @@ def canonical_profile_url(value: str | None) -> str | None:
     if parts.scheme.lower() not in ("http", "https"):
         return None
     host = (parts.hostname or "").lower()
-    if not _LINKEDIN_HOST.match(host):
+    if not _LINKEDIN_HOST.fullmatch(host) or parts.username or parts.password:
         return None
     segments = [s for s in parts.path.split("/") if s]
     if len(segments) < 2 or segments[0].lower() != "in":
         return None
     slug = unicodedata.normalize("NFC", unquote(segments[1])).strip().lower()
-    if not slug or "/" in slug or any(ch.isspace() for ch in slug):
+    # Decoded characters that would change the URL's meaning when read again (so the result
+    # would not be canonical) or that no real slug holds: separators, controls, bad bytes.
+    if not slug or not slug.isprintable() or any(ch in _NOT_IN_SLUG or ch.isspace() for ch in slug):
         return None
     return CANONICAL_PREFIX + slug
 
@@ -57,3 +60,14 @@ def fold(value: str | None) -> str:
         return ""
     text = unicodedata.normalize("NFC", value).casefold()
     return " ".join(text.split())
+
+
+def name_key(first_name: str | None, last_name: str | None, company: str | None) -> str:
+    """The last identity rule: first + last name + company, trimmed and case-folded.
+
+    Empty when there is no name at all: a key of only a company would join strangers.
+    """
+    first, last = fold(first_name), fold(last_name)
+    if not first and not last:
+        return ""
+    return f"{first}|{last}|{fold(company)}"

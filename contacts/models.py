@@ -5,7 +5,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
-from contacts.identity import canonical_profile_url, fold
+from contacts.identity import canonical_profile_url, fold, name_key
 
 
 class Stage(models.TextChoices):
@@ -15,6 +15,20 @@ class Stage(models.TextChoices):
     MEETING = "meeting", "Meeting"
     CUSTOMER = "customer", "Customer"
     NOT_INTERESTED = "not_interested", "Not interested"
+
+
+# Fields a person chooses between when merging two contacts.
+MERGEABLE_FIELDS = [
+    "first_name",
+    "last_name",
+    "profile_url",
+    "email",
+    "company",
+    "position",
+    "industry",
+    "member_urn",
+    "stage",
+]
 
 
 class Tag(models.Model):
@@ -145,6 +159,19 @@ class Contact(models.Model):
     # Folded copy of name, company, position and e-mail: SQLite's LIKE folds ASCII only, so
     # case-insensitive search runs on text folded in Python (identity.fold).
     search_text = models.TextField(editable=False, default="")
+    # The last identity rule (DESIGN §2): first + last name + company, folded. Indexed because
+    # imports of URL-less exports look contacts up by it.
+    name_key = models.CharField(max_length=620, editable=False, default="", db_index=True)
+    # The import batch that created this contact: undoing the batch deletes it. Contacts a
+    # batch merely updated keep their previous values in ImportChange instead.
+    created_by_batch = models.ForeignKey(
+        "ImportBatch",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="created_contacts",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -166,6 +193,13 @@ class Contact(models.Model):
 
     def __str__(self):
         return self.full_name or self.profile_url or self.email or f"Contact {self.pk}"
+
+    def save(self, *args, **kwargs):
+        self.refresh_derived_fields()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "search_text", "name_key", "updated_at"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("contacts:detail", args=[self.pk])
@@ -195,24 +229,24 @@ class Contact(models.Model):
             " ".join((self.first_name, self.last_name, self.company, self.position, self.email))
         )
 
+    def refresh_derived_fields(self) -> None:
+        """Recompute the folded columns; bulk writes call this since they bypass save()."""
+        self.search_text = self.build_search_text()
+        self.name_key = name_key(self.first_name, self.last_name, self.company)
+
     def clean(self):
         if self.profile_url:
             canonical = canonical_profile_url(self.profile_url)
             if canonical is None:
                 raise ValidationError(
-                    {"profile_url": "Enter a LinkedIn profile URL like https://www.linkedin.com/in/name"}
+                    {
+                        "profile_url": "Enter a LinkedIn profile URL like https://www.linkedin.com/in/name"
+                    }
                 )
             self.profile_url = canonical
         else:
             self.profile_url = None
         self.email = (self.email or "").strip().lower()
-
-    def save(self, *args, **kwargs):
-        self.search_text = self.build_search_text()
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "search_text", "updated_at"}
-        super().save(*args, **kwargs)
 
     def mark_do_not_contact(self, reason: str, now=None):
         self.do_not_contact = True
@@ -233,12 +267,18 @@ class Connection(models.Model):
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="connections")
     network = models.ForeignKey(Network, on_delete=models.CASCADE, related_name="connections")
     connected_on = models.DateField(null=True, blank=True)
+    # The import batch that first brought this connection; undoing it removes the connection.
+    batch = models.ForeignKey(
+        "ImportBatch", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["connected_on"]
         constraints = [
-            models.UniqueConstraint(fields=["contact", "network"], name="one_connection_per_network")
+            models.UniqueConstraint(
+                fields=["contact", "network"], name="one_connection_per_network"
+            )
         ]
         indexes = [
             # "in the network of …" and connected-on range filters on the contact list.
@@ -263,3 +303,157 @@ class Note(models.Model):
 
     def __str__(self):
         return self.body[:60]
+
+
+class ImportBatch(models.Model):
+    """One uploaded Connections.csv: what it held, what importing it did, and how to undo it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for confirmation"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed"
+        UNDONE = "undone", "Undone"
+
+    file_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField(default=0)
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="import_batches")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="+")
+    keep_existing = models.BooleanField(
+        default=False, help_text="On conflict keep existing values instead of updating them."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    file_format = models.CharField(max_length=20, blank=True)
+    encoding = models.CharField(max_length=20, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    skipped_empty = models.PositiveIntegerField(default=0)
+    invalid = models.PositiveIntegerField(default=0)
+    duplicates_in_file = models.PositiveIntegerField(default=0)
+    # Progress of a background import, for the batch page's progress bar.
+    rows_done = models.PositiveIntegerField(default=0)
+    # [{"line": n, "message": "..."}]: invalid rows and values dropped from valid rows.
+    errors = models.JSONField(default=list, blank=True)
+    # [{"line": n, "contact": id, "candidates": [ids]}]: rows the identity rules could not decide.
+    possible_duplicates = models.JSONField(default=list, blank=True)
+    # What the preview decided, kept so that confirming does not parse and diff the file again.
+    # Cleared once applied.
+    plan = models.JSONField(null=True, blank=True, editable=False)
+    failure = models.TextField(blank=True)
+    undo_report = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "import batches"
+
+    def __str__(self):
+        return f"{self.file_name} ({self.created_at:%d %b %Y %H:%M})"
+
+    def get_absolute_url(self):
+        return reverse("imports:detail", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.UNDONE)
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.rows:
+            return 100 if self.is_finished else 0
+        return min(100, round(100 * self.rows_done / self.rows))
+
+    def same_file_batches(self):
+        """Earlier imports of the very same file (by content), so a re-upload is noticed."""
+        return ImportBatch.objects.filter(sha256=self.sha256).exclude(pk=self.pk)
+
+
+class ImportChange(models.Model):
+    """What a batch changed on a contact that existed before it, so that undo can restore it.
+
+    Kept only for contacts the batch updated (or tagged); contacts it created need no record.
+    """
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="changes")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    # {"field": [previous, imported]}
+    fields = models.JSONField(default=dict)
+    added_tag_ids = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "contact"], name="one_change_per_contact")
+        ]
+
+    def __str__(self):
+        return f"{self.batch_id} changed contact {self.contact_id}"
+
+
+class ContactAlias(models.Model):
+    """An identifier (profile URL or e-mail) of a contact merged into another, so that later
+    imports of the old identifier resolve to the survivor."""
+
+    class Kind(models.TextChoices):
+        URL = "url", "Profile URL"
+        EMAIL = "email", "E-mail"
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="aliases")
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    value = models.CharField(max_length=500)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value"], name="one_alias_per_identifier")
+        ]
+
+    def __str__(self):
+        return f"{self.value} → contact {self.contact_id}"
+
+
+class MergeLog(models.Model):
+    """Who merged which contact into which, and what the merged one held."""
+
+    survivor = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, related_name="merges"
+    )
+    merged_contact_id = models.BigIntegerField()
+    merged_snapshot = models.JSONField(default=dict)
+    chosen_values = models.JSONField(default=dict)
+    moved = models.JSONField(default=dict)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    merged_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-merged_at"]
+
+    def __str__(self):
+        return f"contact {self.merged_contact_id} merged into {self.survivor_id}"
+
+
+class ExportLog(models.Model):
+    """Personal data leaving the system is logged (DESIGN §10)."""
+
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    via = models.CharField(max_length=20)  # page, command, admin
+    filter = models.JSONField(default=dict)
+    row_count = models.PositiveIntegerField()
+    exported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-exported_at"]
+
+    def __str__(self):
+        return f"{self.row_count} contacts exported by {self.exported_by} ({self.via})"

@@ -1,10 +1,37 @@
 """Writes on contacts shared by the pages, the admin and commands."""
 
-from django.db import transaction
-from django.db.models import QuerySet
-from django.utils import timezone
+import csv
+import hashlib
+from collections.abc import Iterable
 
-from contacts.models import Contact, Note, Stage, Tag
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, QuerySet, UniqueConstraint
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from contacts.linkedin_csv import RejectedFile, parse_connections
+from contacts.models import (
+    MERGEABLE_FIELDS,
+    Connection,
+    Contact,
+    ContactAlias,
+    ExportLog,
+    ImportBatch,
+    ImportChange,
+    MergeLog,
+    Network,
+    Note,
+    Stage,
+    Tag,
+)
+from contacts.resources import (
+    ContactResource,
+    ImportPlan,
+    batch_from_plan,
+    parsed_to_dataset,
+    run_plan,
+)
 
 # SQLite allows ~32k variables a statement; chunks keep bulk writes well inside that on every
 # database while staying few enough to be fast.
@@ -20,8 +47,9 @@ def contacts_add_tag(*, contacts: QuerySet, tag: Tag) -> int:
     through = Contact.tags.through
     ids = _ids(contacts)
     already = set(
-        through.objects.filter(tag=tag, contact_id__in=contacts.order_by().values("pk"))
-        .values_list("contact_id", flat=True)
+        through.objects.filter(
+            tag=tag, contact_id__in=contacts.order_by().values("pk")
+        ).values_list("contact_id", flat=True)
     )
     new_ids = [pk for pk in ids if pk not in already]
     with transaction.atomic():
@@ -74,3 +102,348 @@ def _touch(ids: list[int]) -> None:
     now = timezone.now()
     for start in range(0, len(ids), CHUNK):
         Contact.objects.filter(pk__in=ids[start : start + CHUNK]).update(updated_at=now)
+
+
+# --- imports ---------------------------------------------------------------------------------
+
+
+class StalePreview(Exception):
+    """The contacts changed between a preview and its confirmation."""
+
+
+def import_preview(
+    *,
+    data: bytes,
+    file_name: str,
+    user,
+    network: Network,
+    tags: Iterable[Tag] = (),
+    keep_existing: bool = False,
+) -> ImportBatch:
+    """Parse and plan an upload without changing any contact; returns the pending batch.
+
+    Raises RejectedFile (nothing is written) when the file cannot be imported.
+    """
+    parsed = parse_connections(data, max_bytes=settings.IMPORT_MAX_BYTES)
+    resource = ContactResource(network=network, keep_existing=keep_existing)
+    result = resource.import_data(parsed_to_dataset(parsed), dry_run=True, use_transactions=False)
+    if result.has_errors() and result.base_errors:
+        raise RejectedFile(f"The file could not be read: {result.base_errors[0].error}")
+    batch = batch_from_plan(
+        resource.plan,
+        parsed,
+        file_name=file_name,
+        user=user,
+        network=network,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+    )
+    with transaction.atomic():
+        batch.save()
+        batch.tags.set(list(tags))
+    return batch
+
+
+def import_confirm(*, batch: ImportBatch) -> ImportBatch:
+    """Apply a previewed batch: now when small, in a django-q2 task when large."""
+    with transaction.atomic():
+        claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.PENDING)
+        # Conditional update: two clicks on "Confirm" must not import the file twice.
+        if not claimed.update(status=ImportBatch.Status.QUEUED):
+            raise ValueError("This import was confirmed already.")
+    batch.refresh_from_db()
+    try:
+        _check_fresh(batch)
+    except StalePreview:
+        batch.status = ImportBatch.Status.FAILED
+        batch.failure = (
+            "Contacts changed after this preview (another import or an edit), so it was not "
+            "applied. Upload the file again for a fresh preview."
+        )
+        batch.plan = None
+        batch.finished_at = timezone.now()
+        batch.save(update_fields=["status", "failure", "plan", "finished_at"])
+        raise
+    if batch.rows > settings.IMPORT_ASYNC_ROWS:
+        transaction.on_commit(lambda: async_task("contacts.tasks.run_import", batch.pk))
+        return batch
+    return import_run(batch_id=batch.pk)
+
+
+def import_run(*, batch_id: int) -> ImportBatch:
+    """Apply the stored plan of a confirmed batch (the body of the background task)."""
+    batch = ImportBatch.objects.get(pk=batch_id)
+    if batch.status != ImportBatch.Status.QUEUED or batch.plan is None:
+        return batch
+    return run_plan(batch, ImportPlan.from_json(batch.plan))
+
+
+def import_file(
+    *,
+    data: bytes,
+    file_name: str,
+    user,
+    network: Network,
+    tags: Iterable[Tag] = (),
+    keep_existing: bool = False,
+) -> ImportBatch:
+    """Preview and apply at once, in this process (the command's path)."""
+    batch = import_preview(
+        data=data,
+        file_name=file_name,
+        user=user,
+        network=network,
+        tags=tags,
+        keep_existing=keep_existing,
+    )
+    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.QUEUED)
+    return import_run(batch_id=batch.pk)
+
+
+def _check_fresh(batch: ImportBatch) -> None:
+    plan = ImportPlan.from_json(batch.plan)
+    known = [entry["contact"] for entry in plan.updates + plan.unchanged]
+    for start in range(0, len(known), CHUNK):
+        ids = known[start : start + CHUNK]
+        current = Contact.objects.filter(pk__in=ids, updated_at__lte=batch.created_at).count()
+        if current != len(ids):
+            raise StalePreview
+    urls = [e["values"]["profile_url"] for e in plan.creates if e["values"]["profile_url"]]
+    for start in range(0, len(urls), CHUNK):
+        if Contact.objects.filter(profile_url__in=urls[start : start + CHUNK]).exists():
+            raise StalePreview
+
+
+def import_batch_undo(*, batch: ImportBatch) -> dict:
+    """Undo an import exactly: delete the contacts it created, restore the ones it updated.
+
+    Contacts created by the batch that have gained notes (or anything else that points at
+    them: messages, enrollments) since are kept and listed. A field changed again after the
+    import keeps its newer value and is listed too.
+    """
+    if batch.status not in (ImportBatch.Status.DONE, ImportBatch.Status.FAILED):
+        raise ValueError(f"A batch that is “{batch.get_status_display()}” cannot be undone.")
+    report = {"deleted": 0, "kept": [], "restored": 0, "conflicts": []}
+    with transaction.atomic():
+        created = Contact.objects.filter(created_by_batch=batch)
+        kept_ids = _contacts_with_activity(created)
+        report["kept"] = sorted(kept_ids)
+        doomed = list(created.exclude(pk__in=kept_ids).values_list("pk", flat=True))
+        for start in range(0, len(doomed), CHUNK):
+            Contact.objects.filter(pk__in=doomed[start : start + CHUNK]).delete()
+        report["deleted"] = len(doomed)
+
+        through = Contact.tags.through
+        changes = list(batch.changes.all())
+        contacts = Contact.objects.in_bulk([change.contact_id for change in changes])
+        for change in changes:
+            contact = contacts.get(change.contact_id)
+            if contact is None:
+                continue
+            restored = []
+            for name, (previous, imported) in change.fields.items():
+                if getattr(contact, name) == imported:
+                    setattr(contact, name, previous)
+                    restored.append(name)
+                else:
+                    report["conflicts"].append({"contact": contact.pk, "field": name})
+            if restored:
+                contact.save(update_fields=restored)
+                report["restored"] += 1
+            if change.added_tag_ids:
+                through.objects.filter(
+                    contact_id=contact.pk, tag_id__in=change.added_tag_ids
+                ).delete()
+        Connection.objects.filter(batch=batch).delete()
+        batch.changes.all().delete()
+        batch.status = ImportBatch.Status.UNDONE
+        batch.undo_report = report
+        batch.save(update_fields=["status", "undo_report"])
+    return report
+
+
+# Relations that belong to a contact's import and go with it on undo; anything else pointing
+# at a contact (notes now, messages and enrollments later) is activity worth keeping.
+_IMPORT_OWNED = {"connections", "tags", "aliases"}
+
+
+def _contacts_with_activity(contacts: QuerySet) -> set[int]:
+    ids = contacts.values("pk")
+    kept: set[int] = set()
+    for relation in Contact._meta.related_objects:
+        if relation.get_accessor_name() in _IMPORT_OWNED or relation.related_name == "+":
+            continue
+        if relation.many_to_many:
+            continue
+        column = relation.field.name
+        kept.update(
+            relation.related_model.objects.filter(**{f"{column}__in": ids}).values_list(
+                column, flat=True
+            )
+        )
+    return kept
+
+
+# --- duplicates and merging ----------------------------------------------------------------
+
+
+def contacts_merge(*, survivor: Contact, merged: Contact, values: dict, user) -> MergeLog:
+    """Merge `merged` into `survivor`, moving everything that points at it.
+
+    Relations are found generically (Contact._meta.related_objects), so rows of later apps —
+    messages, enrollments — move too. Where a unique constraint would be broken (the same
+    network twice), the survivor's row is kept. The merged contact's profile URL and e-mail
+    become aliases so later imports resolve them to the survivor.
+    """
+    if survivor.pk == merged.pk:
+        raise ValueError("A contact cannot be merged into itself.")
+    unknown = set(values) - set(MERGEABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown fields: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        snapshot = {name: getattr(merged, name) for name in MERGEABLE_FIELDS}
+        identifiers = [
+            (ContactAlias.Kind.URL, merged.profile_url),
+            (ContactAlias.Kind.EMAIL, merged.email),
+        ]
+        moved = _move_relations(merged, survivor)
+        survivor.tags.add(*merged.tags.all())
+        if merged.do_not_contact and not survivor.do_not_contact:
+            survivor.do_not_contact = True
+            survivor.dnc_reason = merged.dnc_reason
+            survivor.dnc_at = merged.dnc_at
+        merged_pk = merged.pk
+        merged.delete()
+        for name, value in values.items():
+            setattr(survivor, name, value)
+        survivor.save()
+        for kind, value in identifiers:
+            current = survivor.profile_url if kind == ContactAlias.Kind.URL else survivor.email
+            if value and value != current:
+                ContactAlias.objects.update_or_create(
+                    kind=kind, value=value, defaults={"contact": survivor}
+                )
+        return MergeLog.objects.create(
+            survivor=survivor,
+            merged_contact_id=merged_pk,
+            merged_snapshot=snapshot,
+            chosen_values=values,
+            moved=moved,
+            merged_by=user if getattr(user, "pk", None) else None,
+        )
+
+
+def _move_relations(source: Contact, target: Contact) -> dict:
+    moved = {}
+    for relation in Contact._meta.related_objects:
+        if relation.many_to_many:
+            continue
+        model, column = relation.related_model, relation.field.name
+        rows = model._default_manager.filter(**{column: source})
+        if model is ImportChange:
+            # An import's undo record describes the merged contact's old values; replaying it
+            # on the survivor would be wrong, so the record ends with the merged contact.
+            rows.delete()
+            continue
+        if model is MergeLog:
+            continue
+        unique_sets = [
+            [model._meta.get_field(name).attname for name in constraint.fields if name != column]
+            for constraint in model._meta.constraints
+            if isinstance(constraint, UniqueConstraint) and column in constraint.fields
+        ]
+        count = 0
+        for row in rows:
+            clash = None
+            for others in unique_sets:
+                lookup = {column: target, **{name: getattr(row, name) for name in others}}
+                clash = model._default_manager.filter(**lookup).first()
+                if clash:
+                    break
+            if clash is not None:
+                # One person, one network: keep the earliest date either record knew.
+                earlier = (
+                    model is Connection
+                    and row.connected_on
+                    and (clash.connected_on is None or row.connected_on < clash.connected_on)
+                )
+                if earlier:
+                    clash.connected_on = row.connected_on
+                    clash.save(update_fields=["connected_on"])
+                row.delete()
+                continue
+            setattr(row, column, target)
+            row.save(update_fields=[column])
+            count += 1
+        if count:
+            moved[relation.get_accessor_name()] = count
+    return moved
+
+
+def possible_duplicate_groups() -> list[list[int]]:
+    """Groups of contact ids that may be one person: same name + company, same e-mail, or
+    flagged by an import as ambiguous."""
+    groups: list[set[int]] = []
+    for column in ("name_key", "email"):
+        values = (
+            Contact.objects.exclude(**{column: ""})
+            .values(column)
+            .annotate(n=Count("id"))
+            .filter(n__gt=1)
+            .values_list(column, flat=True)
+        )
+        by_value: dict[str, set[int]] = {}
+        for pk, value in Contact.objects.filter(**{f"{column}__in": values}).values_list(
+            "pk", column
+        ):
+            by_value.setdefault(value, set()).add(pk)
+        groups += by_value.values()
+    flagged = [
+        {entry.get("contact"), *entry.get("candidates", [])} - {None}
+        for batch in ImportBatch.objects.exclude(possible_duplicates=[]).only("possible_duplicates")
+        for entry in batch.possible_duplicates
+    ]
+    # Flags outlive merges and deletions: keep only contacts that still exist.
+    existing = set(
+        Contact.objects.filter(pk__in=set().union(*flagged)).values_list("pk", flat=True)
+        if flagged
+        else []
+    )
+    groups += [ids & existing for ids in flagged if len(ids & existing) > 1]
+    unique: dict[frozenset, None] = {}
+    for group in groups:
+        unique.setdefault(frozenset(group), None)
+    return [sorted(group) for group in unique]
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+def contacts_export(
+    *,
+    contacts: QuerySet,
+    out,
+    user,
+    via: str,
+    filter_params: dict | None = None,
+    network: Network | None = None,
+) -> int:
+    """Write contacts as CSV to `out` (LinkedIn's header first, then ours) and log the export.
+
+    Returns the number of contacts written. Streams in chunks, so 100,000 contacts do not sit
+    in memory at once.
+    """
+    resource = ContactResource(export_network=network)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(resource.get_export_headers())
+    count = 0
+    for contact in resource.filter_export(contacts).iterator(chunk_size=2000):
+        writer.writerow(resource.export_resource(contact))
+        count += 1
+    ExportLog.objects.create(
+        exported_by=user if getattr(user, "pk", None) else None,
+        via=via,
+        filter=filter_params or {},
+        row_count=count,
+    )
+    return count

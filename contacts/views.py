@@ -1,15 +1,24 @@
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from contacts import services
 from contacts.filters import ContactFilter
-from contacts.forms import BulkActionForm, ContactForm, DoNotContactForm, NoteForm, StageForm
+from contacts.forms import (
+    BulkActionForm,
+    ContactForm,
+    DoNotContactForm,
+    MergeForm,
+    NoteForm,
+    StageForm,
+)
 from contacts.models import Contact, Note, Stage, Tag
 from linkedin_crm.auth import staff_required
 
@@ -209,3 +218,55 @@ def contact_set_dnc(request, pk):
         contact.clear_do_not_contact()
         messages.success(request, "This contact may be contacted again.")
     return redirect(contact)
+
+
+@staff_required
+def contact_duplicates(request):
+    groups = services.possible_duplicate_groups()
+    page = Paginator(groups, 25).get_page(request.GET.get("page"))
+    ids = [pk for group in page.object_list for pk in group]
+    contacts = Contact.objects.in_bulk(ids)
+    ctx = {
+        "page": page,
+        "total": len(groups),
+        "groups": [[contacts[pk] for pk in group if pk in contacts] for group in page],
+    }
+    return render(request, "contacts/duplicates.html", ctx)
+
+
+@staff_required
+def contact_merge(request):
+    form = MergeForm(request.POST if request.method == "POST" else request.GET)
+    if len(form.contacts) != 2:
+        messages.error(request, "Choose two different contacts to merge.")
+        return redirect("contacts:duplicates")
+    if request.method == "POST" and form.is_valid():
+        survivor, merged = form.survivor_and_merged()
+        log = services.contacts_merge(
+            survivor=survivor, merged=merged, values=form.chosen_values(), user=request.user
+        )
+        moved = ", ".join(f"{count} {name}" for name, count in log.moved.items()) or "nothing"
+        messages.success(request, f"Merged into {survivor}; moved {moved}.")
+        return redirect(survivor)
+    return render(request, "contacts/merge.html", {"form": form})
+
+
+@staff_required
+def contact_export(request):
+    if not request.user.has_perm("contacts.export_contact"):
+        raise PermissionDenied("Exporting contacts needs the “Can export contacts” permission.")
+    filterset = ContactFilter(request.GET or None, queryset=Contact.objects.all())
+    if filterset.is_bound and not filterset.is_valid():
+        messages.error(request, "The filter is not valid, so nothing was exported.")
+        return redirect(reverse("contacts:list") + "?" + request.GET.urlencode())
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y-%m-%d")
+    response["Content-Disposition"] = f'attachment; filename="contacts-{stamp}.csv"'
+    services.contacts_export(
+        contacts=filterset.qs,
+        out=response,
+        user=request.user,
+        via="page",
+        filter_params=_filter_params(request.GET).dict(),
+    )
+    return response

@@ -46,7 +46,8 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEFAULT_SECRET_KEY = "insecure-development-key-change-me"
+# Development only: production refuses to start with it (below).
+DEFAULT_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105
 
 DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = env_str("SECRET_KEY", DEFAULT_SECRET_KEY)
@@ -185,8 +186,17 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# django-import-export in the admin: exporting needs contacts.export_contact (personal data
+# leaves the system), importing needs contacts.add_contact.
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+
 # Contacts
 CONTACTS_PAGE_SIZES = [25, 50, 100, 200]
+# Uploads over this size are refused before parsing (a 30,000-row export is about 3 MB).
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 20, minimum=1) * 1024 * 1024
+# Imports with more rows than this run in the background worker with a progress bar.
+IMPORT_ASYNC_ROWS = env_int("IMPORT_ASYNC_ROWS", 2000, minimum=0)
 
 # The queue's broker is the database unless REDIS_URL is set (DESIGN §6).
 REDIS_URL = env_str("REDIS_URL")

@@ -16,4 +16,5 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("contacts/", include("contacts.urls")),
+    path("imports/", include("contacts.import_urls")),
 ]

@@ -3,9 +3,10 @@ rules without anyone remembering to add it: anonymous → login, non-staff → 4
 (GET pages) or 405 (POST-only actions)."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.contacts.factories import ContactFactory, NoteFactory
+from tests.contacts.factories import ContactFactory, ImportBatchFactory, NoteFactory
 
 # Pages that are deliberately not staff-only, and why.
 PUBLIC_PREFIXES = (
@@ -15,6 +16,12 @@ PUBLIC_PREFIXES = (
     # The Django admin applies its own staff check and login page (tested separately).
     "admin/",
 )
+
+# Pages that redirect a staff member who arrives without parameters, and where to.
+REDIRECTS = {"": "/contacts/", "contacts/merge/": "/contacts/duplicates/"}
+
+# Staff pages that need a permission on top of being staff.
+PERMISSION_PAGES = {"contacts/export/": "export_contact"}
 
 
 def _walk(patterns, prefix=""):
@@ -35,13 +42,23 @@ def _our_patterns():
 @pytest.fixture
 def objects(db):
     note = NoteFactory()
-    return {"pk": note.contact.pk, "note_pk": note.pk, "contact": note.contact}
+    batch = ImportBatchFactory()
+    return {
+        # What fills the URL parameters of the routes under each prefix.
+        "routes": {
+            "contacts/": {"pk": note.contact.pk, "note_pk": note.pk},
+            "imports/": {"pk": batch.pk},
+        },
+        "contact": note.contact,
+    }
 
 
 def _url(route: str, objects) -> str:
     path = route
-    for name in ("note_pk", "pk"):
-        path = path.replace(f"<int:{name}>", str(objects[name]))
+    for prefix, values in objects["routes"].items():
+        if route.startswith(prefix):
+            for name, value in values.items():
+                path = path.replace(f"<int:{name}>", str(value))
     assert "<" not in path, f"teach this test how to fill {route}"
     return "/" + path
 
@@ -70,10 +87,22 @@ def test_it_refuses_signed_in_users_who_are_not_staff(non_staff_client, objects)
 def test_it_serves_every_page_to_staff(staff_client, objects):
     for route, _ in _our_patterns():
         response = staff_client.get(_url(route, objects))
+        if route in PERMISSION_PAGES:
+            assert response.status_code == 403, route
+            continue
         # Pages answer 200 (or redirect home to the contact list); POST-only actions say 405.
         assert response.status_code in (200, 302, 405), (route, response.status_code)
         if response.status_code == 302:
-            assert route == "", route
+            assert response["Location"] == REDIRECTS[route], route
+
+
+def test_it_serves_permission_pages_to_staff_with_the_permission(staff_user, client, objects):
+    for codename in PERMISSION_PAGES.values():
+        staff_user.user_permissions.add(Permission.objects.get(codename=codename))
+    client.force_login(staff_user)
+    for route, _ in _our_patterns():
+        if route in PERMISSION_PAGES:
+            assert client.get(_url(route, objects)).status_code == 200, route
 
 
 def test_it_lets_anyone_see_the_login_page(client, db):
@@ -99,7 +128,7 @@ def test_it_requires_a_csrf_token_on_posts(staff_user, objects):
 
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(staff_user)
-    response = strict.post(f"/contacts/{objects['pk']}/notes/", {"body": "hello"})
+    response = strict.post(f"/contacts/{objects['contact'].pk}/notes/", {"body": "hello"})
     assert response.status_code == 403
     assert objects["contact"].notes.count() == 1  # only the fixture's note
 
@@ -114,7 +143,7 @@ def test_it_logs_out_only_by_post(staff_client):
 
 
 def test_it_shows_the_objects_fixture_is_used(objects):
-    assert ContactFactory._meta.model.objects.filter(pk=objects["pk"]).exists()
+    assert ContactFactory._meta.model.objects.filter(pk=objects["contact"].pk).exists()
 
 
 def test_staff_sign_in_with_username_or_email(client, db):
@@ -122,7 +151,9 @@ def test_staff_sign_in_with_username_or_email(client, db):
 
     UserFactory(username="dora", email="dora@example.com", is_staff=True)
     password = "correct horse battery staple"
-    assert client.post("/accounts/login/", {"login": "dora", "password": password}).status_code == 302
+    assert (
+        client.post("/accounts/login/", {"login": "dora", "password": password}).status_code == 302
+    )
     client.post("/accounts/logout/")
     response = client.post("/accounts/login/", {"login": "DORA@example.com", "password": password})
     assert response.status_code == 302

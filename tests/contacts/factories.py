@@ -3,7 +3,7 @@ import datetime
 import factory
 from django.contrib.auth import get_user_model
 
-from contacts.models import Connection, Contact, Network, Note, Tag
+from contacts.models import Connection, Contact, ImportBatch, Network, Note, Tag
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -65,3 +65,14 @@ class NoteFactory(factory.django.DjangoModelFactory):
     contact = factory.SubFactory(ContactFactory)
     author = factory.SubFactory(UserFactory, is_staff=True)
     body = "Met at the conference."
+
+
+class ImportBatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ImportBatch
+
+    file_name = "Connections.csv"
+    sha256 = "0" * 64
+    network = factory.SubFactory(NetworkFactory)
+    uploaded_by = factory.LazyAttribute(lambda b: b.network.owner)
+    status = ImportBatch.Status.DONE

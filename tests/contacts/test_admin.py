@@ -50,7 +50,9 @@ def test_the_add_tag_action_rejects_an_empty_tag(admin_client):
 def test_the_set_stage_and_do_not_contact_actions(admin_client):
     person = ContactFactory()
     base = {ACTION_CHECKBOX_NAME: [person.pk], "apply": "1"}
-    admin_client.post("/admin/contacts/contact/", {**base, "action": "set_stage", "stage": "customer"})
+    admin_client.post(
+        "/admin/contacts/contact/", {**base, "action": "set_stage", "stage": "customer"}
+    )
     admin_client.post(
         "/admin/contacts/contact/", {**base, "action": "mark_do_not_contact", "reason": "GDPR"}
     )

@@ -29,7 +29,9 @@ def test_it_requires_staff(anon_client, non_staff_client, people):
 def test_it_tags_the_selected_contacts_reusing_a_tag_case_insensitively(staff_client, people):
     vip = TagFactory(name="VIP")
     people[0].tags.add(vip)
-    response = post(staff_client, action="add_tag", tag="vip", selected=[people[0].pk, people[1].pk])
+    response = post(
+        staff_client, action="add_tag", tag="vip", selected=[people[0].pk, people[1].pk]
+    )
     assert response.status_code == 302
     assert Tag.objects.count() == 1
     assert set(vip.contacts.all()) == {people[0], people[1]}

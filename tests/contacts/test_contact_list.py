@@ -118,7 +118,9 @@ def test_it_shows_a_form_error_for_invalid_filter_input(staff_client, params):
 def test_it_sorts_by_company_both_ways(staff_client):
     for company in ["Beta", "Alpha", "Gamma"]:
         ContactFactory(company=company)
-    companies = [c.company for c in staff_client.get("/contacts/", {"sort": "company"}).context["page"]]
+    companies = [
+        c.company for c in staff_client.get("/contacts/", {"sort": "company"}).context["page"]
+    ]
     assert companies == ["Alpha", "Beta", "Gamma"]
     response = staff_client.get("/contacts/", {"sort": "-company"})
     assert [c.company for c in response.context["page"]] == ["Gamma", "Beta", "Alpha"]

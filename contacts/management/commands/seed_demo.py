@@ -42,11 +42,17 @@ def seed_contacts(count: int, *, network: Network, seed: int = 1) -> int:
     """Bulk-create `count` invented contacts with connections and some tags and stages."""
     rng = random.Random(seed)
     tags = [Tag.get_or_create_named(name) for name in TAG_NAMES]
-    stages = [Stage.LEAD] * 80 + [Stage.CONTACTED] * 10 + [Stage.REPLIED] * 5 + [
-        Stage.MEETING,
-        Stage.CUSTOMER,
-        Stage.NOT_INTERESTED,
-    ] * 2
+    stages = (
+        [Stage.LEAD] * 80
+        + [Stage.CONTACTED] * 10
+        + [Stage.REPLIED] * 5
+        + [
+            Stage.MEETING,
+            Stage.CUSTOMER,
+            Stage.NOT_INTERESTED,
+        ]
+        * 2
+    )
     now = timezone.now()
     people = fake_people(count, seed=seed)
     created = 0
@@ -66,12 +72,14 @@ def seed_contacts(count: int, *, network: Network, seed: int = 1) -> int:
                     stage=rng.choice(stages),
                     created_at=now - timezone.timedelta(seconds=count - created - offset),
                 )
-                contact.search_text = contact.build_search_text()
+                contact.refresh_derived_fields()
                 contacts.append(contact)
             Contact.objects.bulk_create(contacts, batch_size=1000)
             if contacts[0].pk is None:  # databases that do not return ids from bulk inserts
                 urls = [c.profile_url for c in contacts]
-                ids = dict(Contact.objects.filter(profile_url__in=urls).values_list("profile_url", "pk"))
+                ids = dict(
+                    Contact.objects.filter(profile_url__in=urls).values_list("profile_url", "pk")
+                )
                 for contact in contacts:
                     contact.pk = ids[contact.profile_url]
             Connection.objects.bulk_create(

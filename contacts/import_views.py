@@ -1,0 +1,135 @@
+"""The staff import wizard: upload → preview → confirm → the batch page (and undo)."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from contacts import services
+from contacts.forms import ImportUploadForm
+from contacts.linkedin_csv import RejectedFile
+from contacts.models import Contact, ImportBatch, Network, Tag
+from contacts.resources import ImportPlan
+from linkedin_crm.auth import staff_required
+
+PREVIEW_ROWS = 100
+
+
+@staff_required
+def import_list(request):
+    form = ImportUploadForm(
+        request.POST or None,
+        request.FILES or None,
+        max_bytes=settings.IMPORT_MAX_BYTES,
+        initial={"network": Network.objects.default_for(request.user)},
+    )
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            batch = services.import_preview(
+                data=upload.read(),
+                file_name=upload.name,
+                user=request.user,
+                network=form.cleaned_data["network"],
+                tags=[Tag.get_or_create_named(name) for name in form.cleaned_data["tags"]],
+                keep_existing=form.cleaned_data["keep_existing"],
+            )
+        except RejectedFile as exc:
+            form.add_error("file", str(exc))
+        else:
+            return redirect(batch)
+    batches = ImportBatch.objects.select_related("uploaded_by", "network").defer("plan")
+    page = Paginator(batches, 25).get_page(request.GET.get("page"))
+    return render(request, "contacts/imports/list.html", {"form": form, "page": page})
+
+
+@staff_required
+def import_detail(request, pk):
+    batch = get_object_or_404(
+        ImportBatch.objects.select_related("uploaded_by", "network").prefetch_related("tags"),
+        pk=pk,
+    )
+    ctx = {
+        "batch": batch,
+        "same_file": batch.same_file_batches().defer("plan")[:5],
+        "errors": batch.errors[:500],
+    }
+    if batch.status == ImportBatch.Status.PENDING and batch.plan:
+        plan = ImportPlan.from_json(batch.plan)
+        ctx["updates"] = _with_contacts(plan.updates[:PREVIEW_ROWS])
+        ctx["more_updates"] = max(0, len(plan.updates) - PREVIEW_ROWS)
+        ctx["creates"] = plan.creates[:20]
+        ctx["possible_duplicates"] = plan.possible_duplicates[:PREVIEW_ROWS]
+    elif batch.possible_duplicates:
+        ctx["possible_duplicates"] = batch.possible_duplicates[:PREVIEW_ROWS]
+    if batch.status == ImportBatch.Status.UNDONE and batch.undo_report.get("kept"):
+        ctx["kept"] = Contact.objects.filter(pk__in=batch.undo_report["kept"][:200])
+    return render(request, "contacts/imports/detail.html", ctx)
+
+
+def _with_contacts(entries: list[dict]) -> list[dict]:
+    contacts = Contact.objects.in_bulk([entry["contact"] for entry in entries])
+    return [{**entry, "contact_obj": contacts.get(entry["contact"])} for entry in entries]
+
+
+@staff_required
+def import_progress(request, pk):
+    batch = get_object_or_404(ImportBatch.objects.defer("plan"), pk=pk)
+    response = render(request, "contacts/imports/_progress.html", {"batch": batch})
+    if batch.is_finished and request.htmx:
+        # The import is over: reload the whole page to show the result.
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@staff_required
+@require_POST
+def import_confirm(request, pk):
+    batch = get_object_or_404(ImportBatch, pk=pk)
+    try:
+        batch = services.import_confirm(batch=batch)
+    except services.StalePreview:
+        messages.error(
+            request,
+            "Contacts changed after this preview, so nothing was imported. "
+            "Upload the file again for a fresh preview.",
+        )
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        if batch.status == ImportBatch.Status.DONE:
+            messages.success(
+                request,
+                f"Imported: {batch.created} new, {batch.updated} updated, "
+                f"{batch.unchanged} unchanged.",
+            )
+    return redirect("imports:detail", pk=pk)
+
+
+@staff_required
+@require_POST
+def import_cancel(request, pk):
+    batch = get_object_or_404(ImportBatch, pk=pk, status=ImportBatch.Status.PENDING)
+    batch.delete()
+    messages.success(request, "Import cancelled; nothing was changed.")
+    return redirect("imports:list")
+
+
+@staff_required
+def import_undo(request, pk):
+    batch = get_object_or_404(ImportBatch.objects.defer("plan"), pk=pk)
+    if request.method == "POST":
+        try:
+            report = services.import_batch_undo(batch=batch)
+        except ValueError as exc:
+            messages.error(request, str(exc))
+        else:
+            kept = len(report["kept"])
+            messages.success(
+                request,
+                f"Undone: {report['deleted']} contact(s) deleted, {report['restored']} restored"
+                + (f", {kept} kept because they have notes or messages since." if kept else "."),
+            )
+        return redirect("imports:detail", pk=pk)
+    return render(request, "contacts/imports/undo_confirm.html", {"batch": batch})

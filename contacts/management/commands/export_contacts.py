@@ -1,0 +1,61 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from contacts import services
+from contacts.models import Contact, Network, Stage, Tag
+
+
+class Command(BaseCommand):
+    help = "Export contacts as CSV: LinkedIn's columns first (re-importable), then ours."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--output", help="File to write (default: standard output).")
+        parser.add_argument("--tag", help="Only contacts with this tag.")
+        parser.add_argument("--company", help="Only contacts at this company (exact).")
+        parser.add_argument("--stage", help=f"Only contacts in this stage: {', '.join(Stage)}.")
+        parser.add_argument("--network", help="Network whose connection date fills Connected On.")
+
+    def handle(self, *args, output, tag, company, stage, network, **options):
+        contacts = Contact.objects.all()
+        filters = {}
+        if tag:
+            found = Tag.find_named(tag)
+            if found is None:
+                raise CommandError(f"No tag called {tag!r}.")
+            contacts = contacts.with_tag_ids([found.pk])
+            filters["tag"] = found.name
+        if company:
+            contacts = contacts.filter(company=company)
+            filters["company"] = company
+        if stage:
+            if stage not in Stage.values:
+                raise CommandError(f"Unknown stage {stage!r}; use one of {', '.join(Stage)}.")
+            contacts = contacts.filter(stage=stage)
+            filters["stage"] = stage
+        export_network = None
+        if network:
+            export_network = Network.objects.filter(name=network).first()
+            if export_network is None:
+                raise CommandError(f"No network called {network!r}.")
+            filters["network"] = network
+        if output:
+            path = Path(output)
+            if not path.parent.is_dir():
+                raise CommandError(f"No such folder: {path.parent}")
+            with path.open("w", encoding="utf-8", newline="") as out:
+                count = self._export(contacts, out, filters, export_network)
+            self.stderr.write(f"Exported {count} contacts to {path}.")
+        else:
+            self.stdout.ending = ""  # the CSV writer ends its own lines
+            self._export(contacts, self.stdout, filters, export_network)
+
+    def _export(self, contacts, out, filters, network) -> int:
+        return services.contacts_export(
+            contacts=contacts,
+            out=out,
+            user=None,
+            via="command",
+            filter_params=filters,
+            network=network,
+        )
