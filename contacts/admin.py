@@ -7,6 +7,7 @@ from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV
 
 from contacts import services
+from contacts.linkedin_csv import RejectedFile
 from contacts.models import (
     Connection,
     Contact,
@@ -134,6 +135,14 @@ class ContactAdmin(ImportExportMixin, admin.ModelAdmin):
         ("Do not contact", {"fields": ["do_not_contact", "dnc_reason", "dnc_at"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        # The reader's reason ("This looks like a PDF…") says more than the library's generic
+        # "RejectedFile encountered while trying to read file".
+        if isinstance(e, RejectedFile):
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
 
     def get_import_resource_kwargs(self, request, **kwargs):
         return {"network": Network.objects.default_for(request.user)}

@@ -18,13 +18,14 @@ PREVIEW_ROWS = 100
 
 @staff_required
 def import_list(request):
+    posted = request.method == "POST"
     form = ImportUploadForm(
-        request.POST or None,
-        request.FILES or None,
+        request.POST if posted else None,
+        request.FILES if posted else None,
         max_bytes=settings.IMPORT_MAX_BYTES,
         initial={"network": Network.objects.default_for(request.user)},
     )
-    if request.method == "POST" and form.is_valid():
+    if posted and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
             batch = services.import_preview(

@@ -120,7 +120,7 @@ def contact_bulk(request):
 
 @staff_required
 def contact_create(request):
-    form = ContactForm(request.POST or None)
+    form = ContactForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         contact = form.save()
         messages.success(request, f"Added {contact}.")
@@ -147,7 +147,7 @@ def contact_detail(request, pk):
 @staff_required
 def contact_edit(request, pk):
     contact = get_object_or_404(Contact, pk=pk)
-    form = ContactForm(request.POST or None, instance=contact)
+    form = ContactForm(request.POST if request.method == "POST" else None, instance=contact)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Saved.")

@@ -65,3 +65,62 @@ def test_the_tag_admin_counts_contacts(admin_client):
     response = admin_client.get("/admin/contacts/tag/")
     assert response.status_code == 200 and "VIP" in response.content.decode()
     assert Contact.objects.count() == 1
+
+
+def test_the_admin_imports_a_linkedin_export_as_an_undoable_batch(admin_client):
+    from pathlib import Path
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from contacts.models import ImportBatch
+
+    data = (Path(__file__).resolve().parents[1] / "fixtures/linkedin/current.csv").read_bytes()
+    page = admin_client.get("/admin/contacts/contact/import/")
+    assert "LinkedIn Connections CSV" in page.content.decode()
+    response = admin_client.post(
+        "/admin/contacts/contact/import/",
+        {
+            "import_file": SimpleUploadedFile("Connections.csv", data),
+            "format": "0",
+            "resource": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert not Contact.objects.exists()  # the confirmation step changes nothing
+    form = response.context["confirm_form"]
+    response = admin_client.post(
+        "/admin/contacts/contact/process_import/",
+        {**form.initial, "resource": "0"},
+    )
+    assert response.status_code == 302
+    assert Contact.objects.count() == 6
+    batch = ImportBatch.objects.get()
+    assert (batch.file_name, batch.created, batch.status) == ("Connections.csv", 6, "done")
+
+
+def test_the_admin_refuses_a_binary_file_with_the_readers_reason(admin_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = admin_client.post(
+        "/admin/contacts/contact/import/",
+        {"import_file": SimpleUploadedFile("x.csv", b"%PDF-1.4 junk"), "format": "0"},
+    )
+    assert response.status_code == 200
+    assert "This looks like a PDF document" in response.content.decode()
+    assert not Contact.objects.exists()
+
+
+def test_the_admin_export_needs_the_permission_and_is_logged(admin_client, client):
+    from contacts.models import ExportLog
+
+    ContactFactory(first_name="Exported")
+    form = admin_client.get("/admin/contacts/contact/export/").context["form"]
+    fields = {name: "on" for name in form.fields if name.startswith("contactresource_")}
+    response = admin_client.post(
+        "/admin/contacts/contact/export/", {"format": "0", "resource": "0", **fields}
+    )
+    assert response.status_code == 200
+    assert b"Exported" in response.content
+    assert ExportLog.objects.get().via == "admin"
+    client.force_login(UserFactory(username="plainstaff", is_staff=True))
+    assert client.get("/admin/contacts/contact/export/").status_code == 403

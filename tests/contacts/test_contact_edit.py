@@ -87,3 +87,10 @@ def test_it_keeps_a_url_less_contact_url_less(staff_client):
     staff_client.post("/contacts/new/", form_data())
     staff_client.post("/contacts/new/", form_data(first_name="Bo"))
     assert list(Contact.objects.values_list("profile_url", flat=True)) == [None, None]
+
+
+def test_an_empty_post_shows_errors(staff_client):
+    response = staff_client.post("/contacts/new/", {})
+    assert response.status_code == 200
+    assert "Give at least a name" in response.content.decode()
+    assert not Contact.objects.exists()

@@ -1,0 +1,160 @@
+import csv
+import datetime
+import io
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.management import CommandError, call_command
+
+from contacts import services
+from contacts.models import Contact, ExportLog, Network
+from tests.contacts.factories import (
+    ConnectionFactory,
+    ContactFactory,
+    NetworkFactory,
+    NoteFactory,
+    TagFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+LINKEDIN_HEADER = "First Name,Last Name,URL,Email Address,Company,Position,Connected On".split(",")
+
+
+@pytest.fixture
+def exporter(client):
+    user = UserFactory(username="exporter", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="export_contact"))
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+def rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_the_page_needs_the_export_permission(staff_client):
+    ContactFactory()
+    response = staff_client.get("/contacts/export/")
+    assert response.status_code == 403
+    assert "Can export contacts" in response.content.decode()
+    assert not ExportLog.objects.exists()
+
+
+def test_it_exports_the_linkedin_header_then_ours_respecting_the_filter(exporter):
+    vip = TagFactory(name="VIP")
+    ann = ContactFactory(
+        first_name="Ann", last_name="Lee", company="Acme", email="a@x.org", tags=[vip]
+    )
+    ConnectionFactory(contact=ann, connected_on=datetime.date(2026, 1, 5))
+    NoteFactory(contact=ann)
+    ContactFactory(company="Globex")
+    response = exporter.get("/contacts/export/", {"company": "Acme"})
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    table = rows(response.content.decode())
+    assert table[0][:7] == LINKEDIN_HEADER
+    assert table[0][7:] == ["Tags", "Stage", "Do Not Contact", "Notes", "Networks"]
+    assert len(table) == 2
+    assert table[1][:7] == [
+        "Ann",
+        "Lee",
+        ann.profile_url,
+        "a@x.org",
+        "Acme",
+        ann.position,
+        "05 Jan 2026",
+    ]
+    assert table[1][7:10] == ["VIP", "lead", ""] and table[1][10] == "1"
+    log = ExportLog.objects.get()
+    assert (log.exported_by, log.via, log.row_count, log.filter) == (
+        exporter.user,
+        "page",
+        1,
+        {"company": "Acme"},
+    )
+
+
+def test_an_invalid_filter_exports_nothing(exporter):
+    response = exporter.get("/contacts/export/", {"stage": "wizard"})
+    assert response.status_code == 302
+    assert not ExportLog.objects.exists()
+
+
+def test_formulas_are_escaped_and_round_trip(exporter, staff_user):
+    ContactFactory(first_name="-Ann-", last_name="=SUM(A1)", company="@corp", position="+1 role")
+    content = exporter.get("/contacts/export/").content.decode()
+    table = rows(content)
+    assert table[1][:2] == ["'-Ann-", "'=SUM(A1)"]
+    assert table[1][4:6] == ["'@corp", "'+1 role"]
+    batch = services.import_file(
+        data=content.encode(),
+        file_name="export.csv",
+        user=staff_user,
+        network=Network.objects.default_for(staff_user),
+    )
+    assert (batch.created, batch.updated, batch.unchanged) == (0, 0, 1)
+    assert Contact.objects.get().first_name == "-Ann-"
+
+
+def test_an_export_of_unchanged_contacts_reimports_as_unchanged(exporter, staff_user):
+    network = Network.objects.default_for(staff_user)
+    for index in range(5):
+        contact = ContactFactory(first_name=f"Zoë{index}", last_name="Müller")
+        ConnectionFactory(contact=contact, network=network, connected_on=datetime.date(2020, 1, 1))
+    content = exporter.get("/contacts/export/").content
+    batch = services.import_file(data=content, file_name="e.csv", user=staff_user, network=network)
+    assert (batch.created, batch.updated, batch.unchanged, batch.invalid) == (0, 0, 5, 0)
+
+
+def test_connected_on_is_the_networks_date_or_the_earliest(capsys):
+    contact = ContactFactory()
+    mine = NetworkFactory(name="Mine")
+    ConnectionFactory(contact=contact, network=mine, connected_on=datetime.date(2024, 3, 1))
+    ConnectionFactory(contact=contact, connected_on=datetime.date(2019, 11, 20))
+    call_command("export_contacts")
+    assert rows(capsys.readouterr().out)[1][6] == "20 Nov 2019"
+    call_command("export_contacts", "--network", "Mine")
+    assert rows(capsys.readouterr().out)[1][6] == "01 Mar 2024"
+
+
+def test_the_command_filters_writes_a_file_and_logs(tmp_path, capsys):
+    vip = TagFactory(name="VIP")
+    ContactFactory(first_name="Tagged", tags=[vip], company="Acme", stage="replied")
+    ContactFactory(first_name="Other", company="Acme")
+    out = tmp_path / "out.csv"
+    call_command("export_contacts", "--output", str(out), "--tag", "vip", "--stage", "replied")
+    table = rows(out.read_text(encoding="utf-8"))
+    assert [row[0] for row in table[1:]] == ["Tagged"]
+    call_command("export_contacts", "--company", "Acme")
+    assert len(rows(capsys.readouterr().out)) == 3
+    assert [log.via for log in ExportLog.objects.all()] == ["command", "command"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--tag", "nope"], "No tag called 'nope'"),
+        (["--stage", "wizard"], "Unknown stage 'wizard'"),
+        (["--network", "nope"], "No network called 'nope'"),
+        (["--output", "/nonexistent-dir/x.csv"], "No such folder"),
+    ],
+)
+def test_the_command_reports_bad_input(args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("export_contacts", *args)
+    assert not ExportLog.objects.exists()
+
+
+def test_the_round_trip_of_a_real_fixture(staff_user, capsys):
+    network = Network.objects.default_for(staff_user)
+    data = (
+        Path(__file__).resolve().parents[1] / "fixtures/linkedin/unicode_names.csv"
+    ).read_bytes()
+    services.import_file(data=data, file_name="u.csv", user=staff_user, network=network)
+    call_command("export_contacts")
+    exported = capsys.readouterr().out.encode()
+    batch = services.import_file(data=exported, file_name="e.csv", user=staff_user, network=network)
+    assert batch.created == 0 and batch.updated == 0 and batch.unchanged == Contact.objects.count()

@@ -1,0 +1,172 @@
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from contacts.models import Contact, ImportBatch, Network, Tag
+from tests.contacts.factories import ContactFactory, NoteFactory
+
+pytestmark = pytest.mark.django_db
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "linkedin"
+
+
+def upload(client, name="current.csv", data=None, **fields):
+    data = data if data is not None else (FIXTURES / name).read_bytes()
+    network = fields.pop("network", None)
+    if network is None:
+        network = Network.objects.default_for(client.user).pk
+    payload = {"file": SimpleUploadedFile(name, data, "text/csv"), "network": network, **fields}
+    return client.post("/imports/", payload)
+
+
+@pytest.fixture
+def client(staff_client, staff_user):
+    staff_client.user = staff_user
+    return staff_client
+
+
+def test_it_requires_staff(anon_client, non_staff_client):
+    assert anon_client.get("/imports/").status_code == 302
+    assert non_staff_client.get("/imports/").status_code == 403
+    data = {"file": SimpleUploadedFile("c.csv", b"First Name\nA", "text/csv")}
+    assert non_staff_client.post("/imports/", data).status_code == 403
+    assert not Contact.objects.exists()
+
+
+def test_upload_shows_a_preview_and_changes_nothing(client):
+    ContactFactory(
+        first_name="Fitzgerald",
+        last_name="Orme",
+        company="Tallowby & Sons",
+        profile_url="https://www.linkedin.com/in/fitz-orme",
+        position="Intern",
+    )
+    response = upload(client, tags="Conference 2025, Berlin")
+    batch = ImportBatch.objects.get()
+    assert response["Location"] == f"/imports/{batch.pk}/"
+    assert Contact.objects.count() == 1
+    page = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert "Preview: what importing will do" in page
+    assert 'id="count-created">5<' in page and 'id="count-updated">1<' in page
+    assert "<del>Intern</del> → <ins>Apprentice</ins>" in page
+    assert "Confirm import" in page
+    assert set(batch.tags.values_list("name", flat=True)) == {"Conference 2025", "Berlin"}
+
+
+def test_confirm_imports_and_shows_the_result(client):
+    upload(client)
+    batch = ImportBatch.objects.get()
+    response = client.post(f"/imports/{batch.pk}/confirm/", follow=True)
+    assert "Imported: 6 new, 0 updated, 0 unchanged." in response.content.decode()
+    assert Contact.objects.count() == 6
+    assert "Undo import" in response.content.decode()
+
+
+def test_confirm_is_post_only_and_only_once(client):
+    upload(client)
+    batch = ImportBatch.objects.get()
+    assert client.get(f"/imports/{batch.pk}/confirm/").status_code == 405
+    client.post(f"/imports/{batch.pk}/confirm/")
+    response = client.post(f"/imports/{batch.pk}/confirm/", follow=True)
+    assert "confirmed already" in response.content.decode()
+    assert Contact.objects.count() == 6
+
+
+def test_cancel_deletes_the_pending_batch(client):
+    upload(client)
+    batch = ImportBatch.objects.get()
+    client.post(f"/imports/{batch.pk}/cancel/")
+    assert not ImportBatch.objects.exists() and not Contact.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("empty.csv", "The submitted file is empty."),
+        ("headerless.csv", "First Name"),
+        ("not_a_csv.xlsx.csv", "Excel"),
+        ("image.png.csv", "PNG"),
+        ("doc.pdf.csv", "PDF"),
+        ("no_name_no_url.csv", "no name or profile URL column"),
+    ],
+)
+def test_a_rejected_file_is_a_form_error_and_changes_nothing(client, name, message):
+    ContactFactory()
+    response = upload(client, name)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not ImportBatch.objects.exists()
+    assert Contact.objects.count() == 1
+
+
+def test_an_oversized_file_is_refused_before_parsing(client, settings):
+    settings.IMPORT_MAX_BYTES = 1024 * 1024
+    big = (FIXTURES / "current.csv").read_bytes() + b"\n" + b"x," * 800_000
+    response = upload(client, data=big)
+    assert "This file is 1.5 MB, over the 1 MB limit." in response.content.decode()
+    assert not ImportBatch.objects.exists()
+
+
+def test_bad_form_input_is_reported(client):
+    response = upload(client, network="999999", tags="x" * 61)
+    content = response.content.decode()
+    assert "Select a valid choice" in content and "at most 60 characters" in content
+    assert not ImportBatch.objects.exists() and not Tag.objects.exists()
+    response = client.post("/imports/", {})
+    assert "This field is required" in response.content.decode()
+
+
+def test_the_batch_page_notices_the_same_file(client):
+    upload(client)
+    client.post(f"/imports/{ImportBatch.objects.get().pk}/confirm/")
+    upload(client)
+    second = ImportBatch.objects.filter(status="pending").get()
+    page = client.get(f"/imports/{second.pk}/").content.decode()
+    assert "This very file (same content) was imported before" in page
+    assert 'id="count-unchanged">6<' in page
+
+
+def test_the_batch_page_lists_problems_with_line_numbers(client):
+    upload(client, "bad_emails.csv")
+    batch = ImportBatch.objects.get()
+    page = client.get(f"/imports/{batch.pk}/").content.decode()
+    first = batch.errors[0]
+    assert f"Line {first['line']}:" in page
+
+
+def test_undo_asks_then_undoes_and_lists_kept_contacts(client):
+    upload(client)
+    batch = ImportBatch.objects.get()
+    client.post(f"/imports/{batch.pk}/confirm/")
+    NoteFactory(contact=Contact.objects.get(first_name="Aurelia"))
+    page = client.get(f"/imports/{batch.pk}/undo/").content.decode()
+    assert "Undo this import?" in page
+    assert Contact.objects.count() == 6
+    response = client.post(f"/imports/{batch.pk}/undo/", follow=True)
+    content = response.content.decode()
+    assert "5 contact(s) deleted" in content and "1 kept" in content
+    assert "Aurelia" in content
+    assert list(Contact.objects.values_list("first_name", flat=True)) == ["Aurelia"]
+    response = client.post(f"/imports/{batch.pk}/undo/", follow=True)
+    assert "cannot be undone" in response.content.decode()
+
+
+def test_progress_partial_reports_rows_and_refreshes_when_finished(client):
+    upload(client)
+    batch = ImportBatch.objects.get()
+    ImportBatch.objects.filter(pk=batch.pk).update(status="running", rows_done=3)
+    response = client.get(f"/imports/{batch.pk}/progress/", HTTP_HX_REQUEST="true")
+    assert b"3 of 6 rows" in response.content and b'value="50"' in response.content
+    assert "HX-Refresh" not in response
+    ImportBatch.objects.filter(pk=batch.pk).update(status="done", rows_done=6)
+    response = client.get(f"/imports/{batch.pk}/progress/", HTTP_HX_REQUEST="true")
+    assert response["HX-Refresh"] == "true"
+
+
+def test_large_files_are_queued_with_a_progress_bar(client, settings):
+    settings.IMPORT_ASYNC_ROWS = 2
+    upload(client)
+    batch = ImportBatch.objects.get()
+    response = client.post(f"/imports/{batch.pk}/confirm/", follow=True)
+    assert b'<progress id="import-progress"' in response.content
+    assert ImportBatch.objects.get().status == "queued"
