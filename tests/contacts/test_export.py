@@ -19,7 +19,15 @@ from tests.contacts.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-LINKEDIN_HEADER = ["First Name", "Last Name", "URL", "Email Address", "Company", "Position", "Connected On"]
+LINKEDIN_HEADER = [
+    "First Name",
+    "Last Name",
+    "URL",
+    "Email Address",
+    "Company",
+    "Position",
+    "Connected On",
+]
 
 
 @pytest.fixture
