@@ -22,6 +22,11 @@ SORT_FIELDS = {
 }
 
 
+def yes_no_select():
+    """A yes/no filter whose empty choice reads "Any" rather than django-filter's "Unknown"."""
+    return forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
+
+
 class ContactFilter(django_filters.FilterSet):
     """The contact list's filter. Every multi-valued filter uses a subquery (pk IN …) rather
     than a join, so the list never needs DISTINCT and counts stay cheap."""
@@ -43,11 +48,13 @@ class ContactFilter(django_filters.FilterSet):
         method="filter_connected_before",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    has_email = django_filters.BooleanFilter(label="Has e-mail", method="filter_has_email")
-    has_profile_url = django_filters.BooleanFilter(
-        label="Has profile URL", method="filter_has_profile_url"
+    has_email = django_filters.BooleanFilter(
+        label="Has e-mail", method="filter_has_email", widget=yes_no_select()
     )
-    do_not_contact = django_filters.BooleanFilter(label="Do not contact")
+    has_profile_url = django_filters.BooleanFilter(
+        label="Has profile URL", method="filter_has_profile_url", widget=yes_no_select()
+    )
+    do_not_contact = django_filters.BooleanFilter(label="Do not contact", widget=yes_no_select())
     network = django_filters.ModelMultipleChoiceFilter(
         label="In the network of", queryset=Network.objects.all(), method="filter_network"
     )

@@ -108,7 +108,8 @@ def test_it_serves_permission_pages_to_staff_with_the_permission(staff_user, cli
 def test_it_lets_anyone_see_the_login_page(client, db):
     response = client.get("/accounts/login/")
     assert response.status_code == 200
-    assert b"Sign In" in response.content or b"Sign in" in response.content
+    assert b"<h1>Sign in</h1>" in response.content
+    assert b"sign up" not in response.content.lower()  # public signup is closed
 
 
 def test_it_has_no_public_signup(client, db):

@@ -126,9 +126,9 @@ def e2e_staff_user(transactional_db):
 def logged_in_page(page, live_server, e2e_staff_user):
     """A page signed in as a staff member through the real allauth sign-in form."""
     page.goto(f"{live_server.url}/accounts/login/")
-    page.locator("input[name=login]").fill(STAFF_USERNAME)
-    page.locator("input[name=password]").fill(STAFF_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_label("Username or e-mail").fill(STAFF_USERNAME)
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/contacts/$"))
     expect(page.locator(".whoami")).to_have_text(STAFF_USERNAME)
     return page
