@@ -12,3 +12,8 @@ STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
 Q_CLUSTER = {**Q_CLUSTER, "workers": 1, "poll": 0.2}
+
+# The integration tests start a real `qcluster` in another process, which must see the test
+# database: on SQLite that means a file rather than the default in-memory database.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}  # noqa: F405
