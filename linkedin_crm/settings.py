@@ -4,10 +4,13 @@ The helpers below are strict: a malformed value stops the process at start with 
 naming the variable, instead of surfacing later as odd behaviour.
 """
 
+import base64
+import hashlib
 import os
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -71,6 +74,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "django_filters",
     "django_htmx",
     "django_q",
@@ -213,6 +217,104 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+
+# --- LinkedIn (DESIGN §2, §8) ------------------------------------------------------------------
+# LINKEDIN_SANDBOX=1 points sign-in and the API client at the local sandbox
+# (`manage.py linkedin_sandbox`), so the product works end to end with no internet.
+LINKEDIN_SANDBOX = env_bool("LINKEDIN_SANDBOX", False)
+LINKEDIN_SANDBOX_URL = env_str("LINKEDIN_SANDBOX_URL", "http://127.0.0.1:8765").rstrip("/")
+if LINKEDIN_SANDBOX and not DEBUG:
+    raise ImproperlyConfigured("LINKEDIN_SANDBOX is for development and tests; turn DEBUG on.")
+LINKEDIN_CLIENT_ID = env_str("LINKEDIN_CLIENT_ID") or (
+    "sandbox-client-id" if LINKEDIN_SANDBOX else ""
+)
+LINKEDIN_CLIENT_SECRET = env_str("LINKEDIN_CLIENT_SECRET") or (
+    "sandbox-client-secret" if LINKEDIN_SANDBOX else ""
+)
+LINKEDIN_OAUTH_BASE_URL = env_str(
+    "LINKEDIN_OAUTH_BASE_URL",
+    f"{LINKEDIN_SANDBOX_URL}/oauth" if LINKEDIN_SANDBOX else "https://www.linkedin.com/oauth",
+).rstrip("/")
+LINKEDIN_API_BASE_URL = env_str(
+    "LINKEDIN_API_BASE_URL",
+    LINKEDIN_SANDBOX_URL if LINKEDIN_SANDBOX else "https://api.linkedin.com",
+).rstrip("/")
+# The Messages API scope of an approved partner app (the sandbox calls it w_member_social);
+# empty for the ordinary "Sign In with LinkedIn using OpenID Connect" product.
+LINKEDIN_MESSAGING_SCOPE = env_str(
+    "LINKEDIN_MESSAGING_SCOPE", "w_member_social" if LINKEDIN_SANDBOX else ""
+)
+LINKEDIN_CONNECT_TIMEOUT = env_int("LINKEDIN_CONNECT_TIMEOUT", 5, minimum=1)
+LINKEDIN_READ_TIMEOUT = env_int("LINKEDIN_READ_TIMEOUT", 20, minimum=1)
+LINKEDIN_DAILY_MESSAGE_LIMIT = env_int("LINKEDIN_DAILY_MESSAGE_LIMIT", 100, minimum=1)
+# Flag an account "needs reconnect" this many days before its token expires (no refresh token).
+LINKEDIN_RECONNECT_WARNING_DAYS = 7
+
+SOCIALACCOUNT_ADAPTER = "messaging.adapters.LinkedInConnectAdapter"
+
+
+def linkedin_provider_settings(*, client_id: str, secret: str, server_url: str, scopes: list[str]):
+    """django-allauth's generic OpenID Connect provider with provider_id "linkedin" (the
+    linkedin_oauth2 provider is deprecated); the issuer's discovery document gives every
+    endpoint."""
+    return {
+        "openid_connect": {
+            "APPS": [
+                {
+                    "provider_id": "linkedin",
+                    "name": "LinkedIn",
+                    "client_id": client_id,
+                    "secret": secret,
+                    "settings": {
+                        "server_url": server_url,
+                        "scope": scopes,
+                        # LinkedIn wants the client secret in the POST body.
+                        "token_auth_method": "client_secret_post",
+                    },
+                }
+            ]
+        }
+    }
+
+
+LINKEDIN_SCOPES = ["openid", "profile", "email"] + (
+    [LINKEDIN_MESSAGING_SCOPE] if LINKEDIN_MESSAGING_SCOPE else []
+)
+# Registered only when the app's credentials are known (or in sandbox mode).
+SOCIALACCOUNT_PROVIDERS = (
+    linkedin_provider_settings(
+        client_id=LINKEDIN_CLIENT_ID,
+        secret=LINKEDIN_CLIENT_SECRET,
+        server_url=LINKEDIN_OAUTH_BASE_URL,
+        scopes=LINKEDIN_SCOPES,
+    )
+    if LINKEDIN_CLIENT_ID and LINKEDIN_CLIENT_SECRET
+    else {}
+)
+
+# Tokens are encrypted at rest (messaging.crypto): comma-separated Fernet keys, newest first;
+# older keys still decrypt until `manage.py rotate_encryption_keys` re-encrypts everything.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS must be set when DEBUG is off; generate a key with: python "
+            '-c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+        )
+    # Development only: a key derived from SECRET_KEY, so `make run` needs no setup.
+    FIELD_ENCRYPTION_KEYS = [
+        base64.urlsafe_b64encode(
+            hashlib.sha256(f"field-encryption:{SECRET_KEY}".encode()).digest()
+        ).decode()
+    ]
+for _key in FIELD_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe "
+            "base64-encoded bytes)."
+        ) from None
 
 LOGGING = {
     "version": 1,

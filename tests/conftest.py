@@ -6,6 +6,9 @@ from django.test import Client
 
 from tests.contacts.factories import UserFactory
 
+# The LinkedIn sandbox fixtures (linkedin_sandbox, partner_sandbox, sandbox_client, …).
+pytest_plugins = ["tests.sandbox_fixtures"]
+
 
 @pytest.fixture
 def staff_user(db):

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Permission
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.contacts.factories import ContactFactory, ImportBatchFactory, NoteFactory
+from tests.messaging.factories import LinkedInAccountFactory
 
 # Pages that are deliberately not staff-only, and why.
 PUBLIC_PREFIXES = (
@@ -40,14 +41,16 @@ def _our_patterns():
 
 
 @pytest.fixture
-def objects(db):
+def objects(db, staff_user):
     note = NoteFactory()
     batch = ImportBatchFactory()
+    account = LinkedInAccountFactory(owner=staff_user)
     return {
         # What fills the URL parameters of the routes under each prefix.
         "routes": {
             "contacts/": {"pk": note.contact.pk, "note_pk": note.pk},
             "imports/": {"pk": batch.pk},
+            "linkedin-accounts/": {"pk": account.pk},
         },
         "contact": note.contact,
     }

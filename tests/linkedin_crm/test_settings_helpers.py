@@ -43,7 +43,8 @@ def test_env_list_splits_and_trims(monkeypatch):
 
 
 def _check(env: dict) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
+    ours = ("DEBUG", "SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "LINKEDIN_SANDBOX")
+    clean = {k: v for k, v in os.environ.items() if k not in ours}
     return subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=ROOT,
@@ -60,16 +61,33 @@ def test_production_refuses_the_default_secret_key(tmp_path):
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
 
 
-def test_production_starts_with_a_real_secret_key(tmp_path):
-    result = _check(
-        {
-            "DEBUG": "0",
-            "SECRET_KEY": "x" * 50,
-            "ALLOWED_HOSTS": "crm.example",
-            "DATA_DIR": str(tmp_path),
-        }
-    )
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "x" * 50,
+    "ALLOWED_HOSTS": "crm.example",
+    "FIELD_ENCRYPTION_KEYS": "ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg=",
+}
+
+
+def test_production_starts_with_a_real_secret_key_and_an_encryption_key(tmp_path):
+    result = _check({**PRODUCTION, "DATA_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stderr
+
+
+def test_production_refuses_to_start_without_an_encryption_key(tmp_path):
+    result = _check({**PRODUCTION, "FIELD_ENCRYPTION_KEYS": "", "DATA_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEYS must be set when DEBUG is off" in result.stderr
+
+
+def test_a_malformed_encryption_key_stops_the_start(tmp_path):
+    result = _check({"FIELD_ENCRYPTION_KEYS": "not-a-key", "DATA_DIR": str(tmp_path)})
+    assert result.returncode != 0 and "not a Fernet key" in result.stderr
+
+
+def test_the_sandbox_never_runs_with_debug_off(tmp_path):
+    result = _check({**PRODUCTION, "LINKEDIN_SANDBOX": "1", "DATA_DIR": str(tmp_path)})
+    assert result.returncode != 0 and "LINKEDIN_SANDBOX is for development" in result.stderr
 
 
 def test_a_malformed_setting_stops_the_start(tmp_path):

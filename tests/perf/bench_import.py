@@ -373,9 +373,7 @@ def main() -> bool:
         profiles["(b) import"] = in_child(profiled, run_import, original, "p.csv", *ids, new)
         profiles["(c) re-import"] = in_child(profiled, run_import, original, "p.csv", *ids, same)
         in_child(run_import, changed, "p.csv", *ids, some)
-        profiles["(d) 500 changed"] = in_child(
-            profiled, run_import, original, "p.csv", *ids, some
-        )
+        profiles["(d) 500 changed"] = in_child(profiled, run_import, original, "p.csv", *ids, some)
     wipe()
 
     def median(key: str, field: str = "seconds") -> float:

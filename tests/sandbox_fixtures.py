@@ -64,3 +64,33 @@ def sandbox_client(
 ) -> LinkedInClient:
     """A LinkedInClient pointed at `linkedin_sandbox`, with short timeouts."""
     return make_sandbox_client(linkedin_sandbox)
+
+
+@pytest.fixture
+def sandbox_settings(linkedin_sandbox: LinkedInSandbox, settings) -> LinkedInSandbox:
+    """Point the app (allauth's provider and the API client) at `linkedin_sandbox`."""
+    point_settings_at(settings, linkedin_sandbox)
+    return linkedin_sandbox
+
+
+@pytest.fixture
+def partner_sandbox_settings(partner_sandbox: LinkedInSandbox, settings) -> LinkedInSandbox:
+    point_settings_at(settings, partner_sandbox)
+    return partner_sandbox
+
+
+def point_settings_at(settings, sandbox: LinkedInSandbox) -> None:
+    from linkedin_crm.settings import linkedin_provider_settings
+
+    settings.LINKEDIN_SANDBOX = True
+    settings.LINKEDIN_OAUTH_BASE_URL = sandbox.oauth_base_url
+    settings.LINKEDIN_API_BASE_URL = sandbox.api_base_url
+    settings.LINKEDIN_CLIENT_ID = sandbox.client_id
+    settings.LINKEDIN_CLIENT_SECRET = sandbox.client_secret
+    settings.LINKEDIN_MESSAGING_SCOPE = "w_member_social"
+    settings.SOCIALACCOUNT_PROVIDERS = linkedin_provider_settings(
+        client_id=sandbox.client_id,
+        secret=sandbox.client_secret,
+        server_url=sandbox.oauth_base_url,
+        scopes=["openid", "profile", "email", "w_member_social"],
+    )

@@ -1,0 +1,176 @@
+import datetime
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.timezone import now as timezone_now
+
+from messaging.crypto import EncryptedTextField
+
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def default_daily_limit() -> int:
+    return settings.LINKEDIN_DAILY_MESSAGE_LIMIT
+
+
+def default_window_days() -> list[int]:
+    return [0, 1, 2, 3, 4]  # Monday to Friday
+
+
+def validate_timezone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            f"“{value}” is not a time zone; use an IANA name such as Europe/Berlin."
+        ) from None
+
+
+class LinkedInAccountQuerySet(models.QuerySet):
+    def manageable_by(self, user):
+        """The accounts a staff member may manage and send from: their own, or all with the
+        messaging.manage_all_accounts permission."""
+        if user.has_perm("messaging.manage_all_accounts"):
+            return self
+        return self.filter(owner=user)
+
+
+class LinkedInAccount(models.Model):
+    """A team member's LinkedIn account, connected with OAuth; its tokens are encrypted."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        NEEDS_RECONNECT = "needs_reconnect", "Needs reconnect"
+        PAUSED = "paused", "Paused"
+        DISCONNECTED = "disconnected", "Disconnected"
+
+    class Mode(models.TextChoices):
+        ASSISTED = "assisted", "Assisted (a person presses Send)"
+        AUTOMATIC = "automatic", "Automatic (sent by the worker)"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="linkedin_accounts"
+    )
+    social_account = models.OneToOneField(
+        "socialaccount.SocialAccount",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="linkedin_account",
+    )
+    network = models.ForeignKey(
+        "contacts.Network", on_delete=models.PROTECT, related_name="linkedin_accounts"
+    )
+    display_name = models.CharField(max_length=200)
+    # urn:li:person:<sub>. LinkedIn's OpenID `sub` is app-specific, so it identifies the member
+    # for this app only.
+    member_urn = models.CharField("member URN", max_length=100, unique=True)
+    email = models.EmailField(blank=True)
+    access_token = EncryptedTextField(blank=True, editable=False)
+    refresh_token = EncryptedTextField(blank=True, editable=False)
+    access_token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    refresh_token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    scopes = models.JSONField(default=list, blank=True, editable=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.ASSISTED)
+    automatic_acknowledged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    daily_limit = models.PositiveIntegerField(
+        default=default_daily_limit, validators=[MinValueValidator(1), MaxValueValidator(500)]
+    )
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    window_days = models.JSONField(default=default_window_days)
+    window_start = models.TimeField(default=datetime.time(9, 0))
+    window_end = models.TimeField(default=datetime.time(17, 0))
+    min_interval_seconds = models.PositiveIntegerField(
+        "minimum seconds between sends",
+        default=120,
+        validators=[MinValueValidator(0), MaxValueValidator(86_400)],
+    )
+    jitter_seconds = models.PositiveIntegerField(
+        "random extra seconds", default=60, validators=[MaxValueValidator(3_600)]
+    )
+    last_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_validated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.CharField(max_length=500, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone_now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LinkedInAccountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_name", "id"]
+        permissions = [
+            ("manage_all_accounts", "Can manage and send from every member's LinkedIn account")
+        ]
+
+    def __str__(self):
+        return self.display_name or self.member_urn
+
+    def __repr__(self):
+        # Never the tokens.
+        return f"<LinkedInAccount {self.pk} {self.member_urn} {self.status}>"
+
+    def get_absolute_url(self):
+        return reverse("messaging:account_detail", args=[self.pk])
+
+    def clean(self):
+        if self.window_start >= self.window_end:
+            raise ValidationError({"window_end": "The send window must end after it starts."})
+        days = self.window_days or []
+        if not days or any(day not in range(7) for day in days):
+            raise ValidationError({"window_days": "Choose at least one weekday."})
+
+    @property
+    def has_messaging_scope(self) -> bool:
+        scope = settings.LINKEDIN_MESSAGING_SCOPE
+        return bool(scope) and scope in self.scopes
+
+    def days_until_expiry(self, now: datetime.datetime) -> int | None:
+        if self.access_token_expires_at is None:
+            return None
+        return (self.access_token_expires_at - now).days
+
+    def health(self, now: datetime.datetime) -> tuple[str, str]:
+        """(code, label) for the account page: what a person needs to know at a glance."""
+        if self.status == self.Status.DISCONNECTED:
+            return "disconnected", "Disconnected"
+        if self.status == self.Status.PAUSED:
+            return "paused", "Paused"
+        expired = self.access_token_expires_at is not None and self.access_token_expires_at <= now
+        if self.status == self.Status.NEEDS_RECONNECT or expired or not self.access_token:
+            return "needs_reconnect", "Needs reconnect"
+        days = self.days_until_expiry(now)
+        if days is not None and days < settings.LINKEDIN_RECONNECT_WARNING_DAYS:
+            return "expiring", f"Expiring in {days} day{'s' if days != 1 else ''}"
+        return "active", "Active"
+
+    @property
+    def window_label(self) -> str:
+        days = ", ".join(WEEKDAYS[day] for day in sorted(self.window_days))
+        return f"{days} {self.window_start:%H:%M}–{self.window_end:%H:%M} {self.timezone}"
+
+    def set_tokens(
+        self,
+        *,
+        access_token: str,
+        expires_in: int | None,
+        refresh_token=None,
+        refresh_expires_in=None,
+        scopes=None,
+        now=None,
+    ) -> None:
+        now = now or timezone_now()
+        self.access_token = access_token
+        self.access_token_expires_at = (
+            now + datetime.timedelta(seconds=expires_in) if expires_in else None
+        )
+        if refresh_token:
+            self.refresh_token = refresh_token
+            if refresh_expires_in:
+                self.refresh_token_expires_at = now + datetime.timedelta(seconds=refresh_expires_in)
+        if scopes is not None:
+            self.scopes = sorted(set(scopes))
