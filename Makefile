@@ -19,10 +19,18 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/bin/activa
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $(VENV)/.installed $@
 
+# Without a real LinkedIn app (LINKEDIN_CLIENT_ID), the local LinkedIn sandbox runs beside the
+# web server and the worker, and the app talks to it instead of linkedin.com.
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py setup_schedules
 	$(PY) manage.py create_first_admin
-	$(VENV)/bin/honcho start -f Procfile
+	@if [ -z "$$LINKEDIN_CLIENT_ID" ]; then \
+		echo "No LINKEDIN_CLIENT_ID set: starting the local LinkedIn sandbox (LINKEDIN_SANDBOX=1)."; \
+		LINKEDIN_SANDBOX=1 $(VENV)/bin/honcho start -f Procfile; \
+	else \
+		$(VENV)/bin/honcho start -f Procfile web worker; \
+	fi
 
 test: $(VENV)/.installed-dev
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

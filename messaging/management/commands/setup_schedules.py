@@ -1,0 +1,24 @@
+from django.core.management.base import BaseCommand
+from django_q.models import Schedule
+
+# name → (task, schedule type, minutes between runs for MINUTES schedules)
+SCHEDULES = {
+    "Check LinkedIn token expiry": ("messaging.tasks.check_account_expiry", Schedule.DAILY, None),
+}
+
+
+class Command(BaseCommand):
+    help = "Create or update the recurring django-q2 schedules (safe to run any number of times)."
+
+    def handle(self, *args, **options):
+        for name, (func, schedule_type, minutes) in SCHEDULES.items():
+            _, created = Schedule.objects.update_or_create(
+                name=name,
+                defaults={
+                    "func": func,
+                    "schedule_type": schedule_type,
+                    "minutes": minutes,
+                    "repeats": -1,
+                },
+            )
+            self.stdout.write(f"{'Created' if created else 'Updated'} schedule: {name}")

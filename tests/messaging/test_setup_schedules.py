@@ -1,0 +1,21 @@
+import pytest
+from django.core.management import call_command
+from django_q.models import Schedule
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_upserts_the_schedules_idempotently(capsys):
+    call_command("setup_schedules")
+    call_command("setup_schedules")
+    schedule = Schedule.objects.get(name="Check LinkedIn token expiry")
+    assert schedule.func == "messaging.tasks.check_account_expiry"
+    assert schedule.schedule_type == Schedule.DAILY and schedule.repeats == -1
+    assert Schedule.objects.count() == 1
+    assert "Updated schedule" in capsys.readouterr().out
+
+
+def test_the_expiry_task_runs(staff_user):
+    from messaging.tasks import check_account_expiry
+
+    assert check_account_expiry() == {"refreshed": 0, "needs_reconnect": 0}
