@@ -250,6 +250,13 @@ LINKEDIN_DAILY_MESSAGE_LIMIT = env_int("LINKEDIN_DAILY_MESSAGE_LIMIT", 100, mini
 # Flag an account "needs reconnect" this many days before its token expires (no refresh token).
 LINKEDIN_RECONNECT_WARNING_DAYS = 7
 
+# The send queue (DESIGN §6).
+MESSAGE_MAX_ATTEMPTS = env_int("MESSAGE_MAX_ATTEMPTS", 5, minimum=1)
+MESSAGE_RETRY_BASE_SECONDS = 60
+MESSAGE_RETRY_MAX_SECONDS = 3600
+# A message `sending` for longer than this is turned `uncertain` by the reaper.
+MESSAGE_SENDING_TIMEOUT_SECONDS = env_int("MESSAGE_SENDING_TIMEOUT_SECONDS", 300, minimum=30)
+
 SOCIALACCOUNT_ADAPTER = "messaging.adapters.LinkedInConnectAdapter"
 
 

@@ -1,4 +1,5 @@
 import datetime
+import uuid
 import zoneinfo
 
 from django.conf import settings
@@ -96,6 +97,10 @@ class LinkedInAccount(models.Model):
     last_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_validated_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.CharField(max_length=500, blank=True, editable=False)
+    # After a 429, LinkedIn's limit for this member is used up: hold sends until then.
+    hold_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the next send may be claimed: last claim + min interval + a random jitter.
+    next_send_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone_now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -174,3 +179,126 @@ class LinkedInAccount(models.Model):
                 self.refresh_token_expires_at = now + datetime.timedelta(seconds=refresh_expires_in)
         if scopes is not None:
             self.scopes = sorted(set(scopes))
+
+
+class MessageTemplate(models.Model):
+    """A reusable message text with {{ variables }} (messaging.personalize)."""
+
+    name = models.CharField(max_length=120, unique=True)
+    body = models.TextField(max_length=8000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone_now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("messaging:template_edit", args=[self.pk])
+
+
+class MessageQuerySet(models.QuerySet):
+    def due(self, now: datetime.datetime):
+        """Queued messages whose time has come (first attempt or retry)."""
+        return self.filter(status=Message.Status.QUEUED, next_attempt_at__lte=now)
+
+    def counting_against_cap(self, start: datetime.datetime, end: datetime.datetime):
+        """Messages that used a slot of the daily cap between start and end: claimed then and
+        released to the Outbox, being sent, sent, or possibly sent (uncertain)."""
+        return self.filter(
+            status__in=Message.CAP_STATUSES, claimed_at__gte=start, claimed_at__lt=end
+        )
+
+
+class Message(models.Model):
+    """One message to one contact from one account; rendered when queued (DESIGN §6)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        QUEUED = "queued", "Queued"
+        RELEASED = "released", "In Outbox"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        UNCERTAIN = "uncertain", "Uncertain"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Channel(models.TextChoices):
+        API = "api", "LinkedIn API"
+        MANUAL = "manual", "By hand on LinkedIn"
+
+    CAP_STATUSES = [Status.RELEASED, Status.SENDING, Status.SENT, Status.UNCERTAIN]
+    OPEN_STATUSES = [Status.DRAFT, Status.QUEUED, Status.RELEASED]
+
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.CASCADE, related_name="messages"
+    )
+    account = models.ForeignKey(LinkedInAccount, on_delete=models.PROTECT, related_name="messages")
+    body = models.TextField(max_length=8000)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    channel = models.CharField(max_length=6, choices=Channel.choices, blank=True)
+    scheduled_for = models.DateTimeField(default=timezone_now)
+    next_attempt_at = models.DateTimeField(default=timezone_now)
+    released_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # Which dispatcher tick claimed the message; lets one UPDATE claim many rows safely.
+    claim_token = models.CharField(max_length=32, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    external_id = models.CharField(max_length=200, blank=True)
+    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone_now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The dispatcher: an account's due queued messages, oldest slot first.
+            models.Index(fields=["account", "status", "next_attempt_at"], name="message_due_idx"),
+            # The daily cap: an account's messages claimed today.
+            models.Index(fields=["account", "claimed_at"], name="message_cap_idx"),
+            # The reaper: messages stuck in `sending` since before the timeout.
+            models.Index(fields=["status", "claimed_at"], name="message_reaper_idx"),
+            # "Already has a queued message from this sender" and a contact's history.
+            models.Index(fields=["contact", "account", "status"], name="message_contact_idx"),
+        ]
+
+    def __str__(self):
+        return f"Message {self.pk} to {self.contact_id} ({self.status})"
+
+    def get_absolute_url(self):
+        return reverse("messaging:message_detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class MessageEvent(models.Model):
+    """The status history of a message, shown on its page."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(max_length=10, choices=Message.Status.choices)
+    note = models.CharField(max_length=500, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone_now)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.message_id} → {self.status}"

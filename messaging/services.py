@@ -2,17 +2,23 @@
 
 import datetime
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from contacts.models import Network
+from contacts.models import Connection, Network
+from messaging import personalize
 from messaging.linkedin import AuthError, LinkedInClient, LinkedInError, client_from_settings
-from messaging.models import LinkedInAccount
+from messaging.models import LinkedInAccount, Message, MessageEvent
 
 logger = logging.getLogger(__name__)
 REFRESH_TOKEN_LIFETIME = 365 * 24 * 3600
+# SQLite allows ~32k variables a statement: look-ups and writes go in chunks.
+CHUNK = 5000
+WRITE_BATCH = 1000
 
 
 class AccountOwnedElsewhere(Exception):
@@ -183,8 +189,169 @@ def account_disconnect(*, account: LinkedInAccount) -> None:
             social.delete()
 
 
+def account_mark_needs_reconnect(*, account: LinkedInAccount, reason: str) -> None:
+    _needs_reconnect(account, reason)
+
+
 def _needs_reconnect(account: LinkedInAccount, reason: str) -> tuple[bool, str]:
     account.status = LinkedInAccount.Status.NEEDS_RECONNECT
     account.last_error = reason[:500]
     account.save(update_fields=["status", "last_error"])
     return False, reason
+
+
+# --- messages ----------------------------------------------------------------------------------
+
+
+@dataclass
+class QueueResult:
+    queued: list[Message] = field(default_factory=list)
+    # (contact, reason) for every recipient left out
+    skipped: list[tuple] = field(default_factory=list)
+
+
+def skip_reason(contact, *, open_for_sender: set[int]) -> str | None:
+    """Why a contact cannot get a message from this sender now, or None."""
+    if contact.do_not_contact:
+        return "do-not-contact"
+    if not contact.can_be_messaged:
+        return "no way to message (no profile URL or member URN)"
+    if contact.pk in open_for_sender:
+        return "already has a queued message from this sender"
+    return None
+
+
+def messages_queue(
+    *,
+    contacts: Iterable,
+    account: LinkedInAccount,
+    body: str,
+    created_by,
+    scheduled_for: datetime.datetime | None = None,
+    now=None,
+) -> QueueResult:
+    """Render the template for every recipient and queue the messages (what was previewed is
+    what is sent). Recipients who cannot or must not get it are skipped with the reason."""
+    now = now or timezone.now()
+    lint_result = personalize.lint(body)
+    if not lint_result.ok:
+        raise personalize.TemplateError(" ".join(lint_result.errors))
+    contacts = list(contacts)
+    ids = [contact.pk for contact in contacts]
+    open_for_sender = set()
+    connected_on = {}
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        open_for_sender.update(
+            Message.objects.filter(
+                account=account, contact_id__in=chunk, status__in=Message.OPEN_STATUSES
+            ).values_list("contact_id", flat=True)
+        )
+        connected_on.update(
+            Connection.objects.filter(
+                network_id=account.network_id, contact_id__in=chunk
+            ).values_list("contact_id", "connected_on")
+        )
+    result = QueueResult()
+    due = scheduled_for or now
+    messages = []
+    for contact in contacts:
+        reason = skip_reason(contact, open_for_sender=open_for_sender)
+        if reason:
+            result.skipped.append((contact, reason))
+            continue
+        context = personalize.context_for(
+            contact, sender_name=account.display_name, connected_on=connected_on.get(contact.pk)
+        )
+        messages.append(
+            Message(
+                contact=contact,
+                account=account,
+                body=personalize.render(body, context),
+                status=Message.Status.QUEUED,
+                channel=Message.Channel.API if contact.member_urn else Message.Channel.MANUAL,
+                scheduled_for=due,
+                next_attempt_at=due,
+                created_by=created_by if getattr(created_by, "pk", None) else None,
+                created_at=now,
+            )
+        )
+        open_for_sender.add(contact.pk)  # the same person twice in one selection: once
+    with transaction.atomic():
+        result.queued = Message.objects.bulk_create(messages, batch_size=WRITE_BATCH)
+    return result
+
+
+def message_cancel(*, message: Message, actor, reason: str = "cancelled by a person") -> bool:
+    return _transition(message, Message.OPEN_STATUSES, Message.Status.CANCELLED, actor, reason)
+
+
+def message_resolve_uncertain(*, message: Message, sent: bool, actor) -> bool:
+    """A person decides what an uncertain message was: sent, or to be sent again."""
+    if sent:
+        return _transition(
+            message,
+            [Message.Status.UNCERTAIN],
+            Message.Status.SENT,
+            actor,
+            "confirmed sent",
+            sent_at=message.claimed_at or timezone.now(),
+        )
+    return _transition(
+        message,
+        [Message.Status.UNCERTAIN],
+        Message.Status.QUEUED,
+        actor,
+        "requeued by a person",
+        next_attempt_at=timezone.now(),
+        claimed_at=None,
+        claim_token="",
+    )
+
+
+def outbox_edit(*, message: Message, body: str, actor) -> None:
+    body = body.strip()
+    if not body:
+        raise ValueError("A message cannot be empty.")
+    if len(body) > personalize.MAX_BODY:
+        raise ValueError(f"A message has at most {personalize.MAX_BODY:,} characters.")
+    updated = Message.objects.filter(pk=message.pk, status=Message.Status.RELEASED).update(
+        body=body
+    )
+    if not updated:
+        raise ValueError("This message is no longer in the Outbox.")
+    MessageEvent.objects.create(message=message, status=message.status, note="edited", actor=actor)
+
+
+def outbox_skip(*, message: Message, actor) -> bool:
+    return _transition(
+        message, [Message.Status.RELEASED], Message.Status.CANCELLED, actor, "skipped in the Outbox"
+    )
+
+
+def outbox_mark_sent(*, message: Message, actor, now=None) -> bool:
+    """The member sent the prepared text by hand on LinkedIn and says so."""
+    now = now or timezone.now()
+    return _transition(
+        message,
+        [Message.Status.RELEASED],
+        Message.Status.SENT,
+        actor,
+        "sent by hand on LinkedIn",
+        sent_at=now,
+        claimed_at=now,
+        channel=Message.Channel.MANUAL,
+    )
+
+
+def _transition(message: Message, sources, target: str, actor, note: str, **fields) -> bool:
+    """A conditional status change: only from the expected states, so a double click or a
+    worker acting at the same moment cannot apply it twice."""
+    updated = Message.objects.filter(pk=message.pk, status__in=sources).update(
+        status=target,
+        **({"last_error": note} if target == Message.Status.CANCELLED else {}),
+        **fields,
+    )
+    if updated:
+        MessageEvent.objects.create(message=message, status=target, note=note, actor=actor)
+    return bool(updated)

@@ -4,7 +4,7 @@ import factory
 from django.utils import timezone
 
 from contacts.models import Network
-from messaging.models import LinkedInAccount
+from messaging.models import LinkedInAccount, Message
 from tests.contacts.factories import UserFactory
 
 
@@ -21,3 +21,16 @@ class LinkedInAccountFactory(factory.django.DjangoModelFactory):
         lambda: timezone.now() + datetime.timedelta(days=60)
     )
     scopes = ["openid", "profile", "email"]
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Message
+
+    contact = factory.SubFactory(
+        "tests.contacts.factories.ContactFactory",
+        member_urn=factory.Sequence(lambda n: f"urn:li:person:recipient{n}"),
+    )
+    account = factory.SubFactory(LinkedInAccountFactory)
+    body = "Hello from the CRM"
+    status = Message.Status.QUEUED

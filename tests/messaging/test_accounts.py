@@ -288,7 +288,7 @@ def sandbox_grant(sandbox) -> dict:
             "client_id": sandbox.client_id,
             "redirect_uri": "http://localhost/cb",
             "state": "s",
-            "scope": "openid profile email",
+            "scope": "openid profile email w_member_social",
             "sandbox_member": "sbx-maya-okafor",
             "sandbox_auto": "approve",
         },

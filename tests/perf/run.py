@@ -9,8 +9,10 @@ This module also holds the set-up every benchmark shares: `setup_django()`.
 """
 
 import atexit
+import base64
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -32,43 +34,70 @@ def available() -> list[str]:
     return sorted(path.stem.removeprefix("bench_") for path in PERF_DIR.glob("bench_*.py"))
 
 
-def setup_django(label: str = "bench") -> Path:
+def setup_django(label: str = "bench", *, debug: bool = False) -> Path:
     """Point Django at a fresh database in a new temporary directory, set it up and migrate.
 
     SQLite by default, whatever DATABASE_URL says: the budgets are SQLite budgets and a
     benchmark must never touch the developer's data/db.sqlite3. BENCH_DATABASE_URL points the
     benchmark at another database (e.g. an empty throwaway PostgreSQL database) instead.
-    DEBUG is off, as in production (no template debug data, no query log); BENCH_DEBUG=1
-    keeps the environment's DEBUG. Returns the temporary directory (DATA_DIR), removed at exit
-    unless BENCH_KEEP=1.
+
+    DEBUG is off, as in production (no template debug data, no query log), with throwaway
+    values for the settings production requires; `debug=True` (for a benchmark that needs a
+    development-only setting) or BENCH_DEBUG=1 keeps the environment's DEBUG instead.
+    Returns the temporary directory (DATA_DIR), removed at exit unless BENCH_KEEP=1.
     """
     tmp = Path(tempfile.mkdtemp(prefix=f"{label}-"))
     if os.environ.get("BENCH_KEEP") != "1":
         atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+        # Terminated (run.py interrupted): exit normally, so that the directory is removed.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     # Settings read these at import, so they must be set before django.setup().
     os.environ["DATA_DIR"] = str(tmp)
     os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or (
         f"sqlite:///{tmp / 'bench.sqlite3'}"
     )
     os.environ.pop("STATIC_ROOT", None)
-    if os.environ.get("BENCH_DEBUG") != "1":
-        os.environ["DEBUG"] = "0"
-        os.environ["SECRET_KEY"] = f"bench-only-{os.urandom(16).hex()}"
-        os.environ["ALLOWED_HOSTS"] = "testserver"
-        os.environ["SECURE_COOKIES"] = "0"
+    production_like = not debug and os.environ.get("BENCH_DEBUG") != "1"
+    if production_like:
+        os.environ.update(
+            DEBUG="0",
+            SECRET_KEY=f"bench-only-{os.urandom(16).hex()}",
+            FIELD_ENCRYPTION_KEYS=base64.urlsafe_b64encode(os.urandom(32)).decode(),
+            ALLOWED_HOSTS="testserver",
+            SECURE_COOKIES="0",
+        )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
 
     import django
+    from django.core.exceptions import ImproperlyConfigured
 
-    django.setup()
+    try:
+        django.setup()
+    except ImproperlyConfigured as error:
+        if production_like:
+            raise ImproperlyConfigured(
+                f"{error}\n(tests/perf/run.py runs benchmarks with DEBUG off: give this setting "
+                "a throwaway value in setup_django(), or pass debug=True.)"
+            ) from error
+        raise
 
     from django.core.management import call_command
     from django.db import connection
 
+    if os.environ.get("BENCH_DATABASE_URL") and connection.introspection.table_names():
+        sys.exit(
+            "BENCH_DATABASE_URL must name an empty, throwaway database: the benchmark migrates "
+            "it and fills it with invented contacts."
+        )
     call_command("migrate", interactive=False, verbosity=0)
-    print(f"Database: {database_description(connection)}, DEBUG={_debug()}, data in {tmp}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"Database: {database_description(connection)}, DEBUG={_debug()}, data in {tmp}; "
+        f"load average {load:.1f} on {os.cpu_count()} CPUs (timings are only comparable on "
+        "an otherwise idle machine)"
+    )
     return tmp
 
 
@@ -89,9 +118,15 @@ def _debug() -> bool:
 def run(name: str) -> int:
     started = time.monotonic()
     print(f"\n## bench_{name}\n", flush=True)
-    code = subprocess.call(
+    child = subprocess.Popen(
         [sys.executable, "-c", CHILD.format(name=name, over=OVER_BUDGET)], cwd=ROOT
     )
+    try:
+        code = child.wait()
+    finally:  # interrupted (Ctrl-C, `timeout`): do not leave the benchmark running
+        if child.poll() is None:
+            child.terminate()
+            child.wait()
     outcome = {0: "within budget", OVER_BUDGET: "OVER BUDGET"}.get(code, f"FAILED (exit {code})")
     print(f"\nbench_{name}: {outcome} ({time.monotonic() - started:.0f} s)", flush=True)
     return code
@@ -107,10 +142,11 @@ def main(argv: list[str]) -> int:
     results = {name: run(name) for name in wanted}
     failed = [name for name, code in results.items() if code != 0]
     if failed:
-        print(f"\nNot within budget: {', '.join(failed)}")
+        print(f"\nOver budget or failed: {', '.join(failed)}")
         return 1
     return 0
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     sys.exit(main(sys.argv[1:]))

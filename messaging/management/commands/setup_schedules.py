@@ -3,6 +3,8 @@ from django_q.models import Schedule
 
 # name → (task, schedule type, minutes between runs for MINUTES schedules)
 SCHEDULES = {
+    "Dispatch the message queue": ("messaging.tasks.dispatch", Schedule.MINUTES, 1),
+    "Reap stuck sends": ("messaging.tasks.reap", Schedule.MINUTES, 5),
     "Check LinkedIn token expiry": ("messaging.tasks.check_account_expiry", Schedule.DAILY, None),
 }
 

@@ -1,0 +1,486 @@
+"""Personalised message templates (DESIGN §6, "Personalisation").
+
+Templates use Django template syntax, rendered by a locked-down engine: no loaders, no
+`{% load %}`, autoescape off, the default filters (minus a few, see _WITHHELD_FILTERS) and
+only the `{% if %}` tag with its `{% elif %}`/`{% else %}`/`{% endif %}` clauses. Variables
+are the flat names in VARIABLES; they have no attributes, so a template can reach nothing
+but the strings in its context.
+
+Comments: `{# … #}` is allowed (it renders as nothing); the `{% comment %}` block tag is
+rejected like every other tag, because Django skips its contents unparsed and the linter
+would otherwise have to guess what is inside.
+
+A literal "{{" or "{%" cannot be written in a message: it is reported as an unclosed tag,
+because in practice it is a typo far more often than an intent.
+"""
+
+import datetime
+import difflib
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.template import (
+    Context,
+    Engine,
+    Library,
+    Template,
+    TemplateSyntaxError,
+    defaultfilters,
+    defaulttags,
+)
+from django.template.base import Lexer, Parser, Token, TokenType, Variable, filter_re
+from django.template.defaulttags import TemplateIfParser
+
+VARIABLES: tuple[str, ...] = (
+    "first_name",
+    "last_name",
+    "full_name",
+    "company",
+    "position",
+    "industry",
+    "connected_on",
+    "sender_first_name",
+    "sender_name",
+)
+MAX_BODY = 8000
+
+# How missing_summary() names each variable.
+LABELS: dict[str, str] = {
+    "first_name": "first name",
+    "last_name": "last name",
+    "full_name": "name",
+    "company": "company",
+    "position": "position",
+    "industry": "industry",
+    "connected_on": "connection date",
+    "sender_first_name": "sender first name",
+    "sender_name": "sender name",
+}
+
+ALLOWED_TAGS = frozenset({"if", "elif", "else", "endif"})
+
+# Default filters the engine does not offer:
+# - center, ljust, rjust, stringformat and floatformat take a width or precision, so a
+#   short template ("|center:999999999") could make the worker allocate gigabytes before the
+#   length check on the rendered text ever runs; padding means nothing in a chat message.
+# - random would make the preview differ from the message actually sent.
+_WITHHELD_FILTERS = frozenset({"center", "ljust", "rjust", "stringformat", "floatformat", "random"})
+
+# Words an {% if %} condition may contain besides expressions.
+_IF_OPERATORS = frozenset({"and", "or", "not", "in", "is", "==", "!=", "<", ">", "<=", ">="})
+# Context builtins (Context always provides them); harmless in comparisons.
+_CONSTANTS = frozenset({"True", "False", "None"})
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+_UNCLOSED_RE = re.compile(r"\{\{|\{%|\{#")
+_STRAY_CLOSE_RE = re.compile(r"\}\}|%\}")
+_UNCLOSED_TAG_RE = re.compile(r"Unclosed tag on line (\d+): '(\w+)'")
+_INVALID_TAG_RE = re.compile(r"Invalid block tag on line (\d+): '(\w+)'")
+_INVALID_FILTER_RE = re.compile(r"Invalid filter: '(\w+)'")
+_FILTER_ARGUMENTS_RE = re.compile(r"(\w+) requires (\d+) arguments, (\d+) provided")
+
+
+def _build_filters() -> Library:
+    library = Library()
+    library.filters = {
+        name: function
+        for name, function in defaultfilters.register.filters.items()
+        if name not in _WITHHELD_FILTERS
+    }
+    return library
+
+
+def _build_tags() -> Library:
+    library = Library()
+    library.tag("if", defaulttags.do_if)
+    return library
+
+
+def _build_engine() -> Engine:
+    engine = Engine(
+        dirs=[],
+        app_dirs=False,
+        loaders=[],
+        libraries={},
+        autoescape=False,
+        debug=False,
+        string_if_invalid="",
+    )
+    # Engine always prepends Django's default builtins (every default tag, include, extends,
+    # block). Replacing the compiled list means the engine itself cannot build any other tag
+    # even if a caller skipped the linter; the linter only adds friendlier messages.
+    engine.template_builtins = [_FILTERS, _TAGS]
+    return engine
+
+
+_FILTERS = _build_filters()
+_TAGS = _build_tags()
+ENGINE = _build_engine()
+_EMPTY_CONTEXT = dict.fromkeys(VARIABLES, "")
+
+
+class TemplateError(ValueError):
+    """A template that cannot be rendered; the message says why, for a person to read."""
+
+    def __init__(self, message: str, errors: list[str] | None = None):
+        super().__init__(message)
+        self.errors = errors if errors is not None else [message]
+
+
+@dataclass
+class LintResult:
+    errors: list[str] = field(default_factory=list)
+    variables: list[str] = field(default_factory=list)
+    without_default: list[str] = field(default_factory=list)
+    missing: dict[str, int] = field(default_factory=dict)
+    recipients: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def missing_summary(self) -> list[str]:
+        """Lines like "12 of 340 have no company", the most affected first (ties in template
+        order)."""
+        order = {name: index for index, name in enumerate(self.without_default)}
+        lacking = [(name, count) for name, count in self.missing.items() if count > 0]
+        lacking.sort(key=lambda item: (-item[1], order.get(item[0], len(order))))
+        return [
+            f"{count:,} of {self.recipients:,} {'has' if count == 1 else 'have'} "
+            f"no {LABELS.get(name, name.replace('_', ' '))}"
+            for name, count in lacking
+        ]
+
+
+@dataclass(frozen=True)
+class _Analysis:
+    errors: tuple[str, ...]
+    variables: tuple[str, ...]
+    without_default: tuple[str, ...]
+
+
+class _Linter:
+    """One pass over the template's tokens, collecting every problem rather than the first."""
+
+    def __init__(self, body: str):
+        self.body = body
+        self.errors: list[str] = []
+        self.variables: list[str] = []
+        self.without_default: list[str] = []
+        self.rejected_tags: set[str] = set()
+        # A parser that knows only the engine's filters and tags: compile_filter() on it
+        # checks filter names and argument counts exactly as the engine will.
+        self.parser = Parser([], libraries={}, builtins=ENGINE.template_builtins)
+
+    def run(self) -> _Analysis:
+        body = self.body
+        if not body.strip():
+            self.error("The message is empty.")
+            return self.result()
+        if len(body) > MAX_BODY:
+            self.error(f"The message is {len(body):,} characters long; the limit is {MAX_BODY:,}.")
+        for token in Lexer(body).tokenize():
+            if token.token_type == TokenType.TEXT:
+                self.check_text(token)
+            elif token.token_type == TokenType.VAR:
+                self.check_variable_tag(token)
+            elif token.token_type == TokenType.BLOCK:
+                self.check_block_tag(token)
+            # TokenType.COMMENT ({# … #}) renders as nothing.
+        if not self.errors:
+            # Token by token everything is fine; the compiler finds what only shows across
+            # tokens: an {% if %} never closed, an {% endif %} with no {% if %}.
+            try:
+                compiled(body)
+            except TemplateSyntaxError as error:
+                self.error(_explain_structure(str(error)))
+        return self.result()
+
+    def result(self) -> _Analysis:
+        return _Analysis(tuple(self.errors), tuple(self.variables), tuple(self.without_default))
+
+    def error(self, message: str) -> None:
+        if message not in self.errors:
+            self.errors.append(message)
+
+    def use(self, name: str, *, defaulted: bool) -> None:
+        if name not in self.variables:
+            self.variables.append(name)
+        if not defaulted and name not in self.without_default:
+            self.without_default.append(name)
+
+    def check_text(self, token: Token) -> None:
+        # Django renders an unclosed "{{ first_name" (or one broken over two lines) as
+        # literal text; in a message that is always a mistake, so it is an error here.
+        text = token.contents
+        for match in _UNCLOSED_RE.finditer(text):
+            line = token.lineno + text.count("\n", 0, match.start())
+            opening = match.group()
+            closing = {"{{": "}}", "{%": "%}", "{#": "#}"}[opening]
+            self.error(f"Line {line}: “{opening}” is not closed by “{closing}” on the same line.")
+        for match in _STRAY_CLOSE_RE.finditer(text):
+            line = token.lineno + text.count("\n", 0, match.start())
+            closing = match.group()
+            opening = {"}}": "{{", "%}": "{%"}[closing]
+            self.error(f"Line {line}: “{closing}” has no “{opening}” before it.")
+
+    def check_variable_tag(self, token: Token) -> None:
+        if not token.contents:
+            self.error(f"Line {token.lineno}: empty {{{{ }}}}; write a variable inside.")
+            return
+        self.check_expression(token.contents, token.lineno, in_condition=False)
+
+    def check_block_tag(self, token: Token) -> None:
+        bits = token.split_contents()
+        if not bits:
+            self.error(f"Line {token.lineno}: empty {{% %}}.")
+            return
+        tag = bits[0]
+        if tag not in ALLOWED_TAGS:
+            self.reject_tag(tag)
+            return
+        if tag in ("if", "elif"):
+            self.check_condition(bits[1:], token.lineno, tag)
+
+    def reject_tag(self, tag: str) -> None:
+        # "{% endfor %}" after "{% for %}" is the same mistake, reported once.
+        if tag.startswith("end") and tag[3:] in self.rejected_tags:
+            return
+        self.rejected_tags.add(tag)
+        if tag == "load":
+            self.error(
+                "The tag {% load %} is not allowed: messages can use only the built-in filters."
+            )
+        else:
+            self.error(
+                f"The tag {{% {tag} %}} is not allowed; use {{% if %}} … {{% endif %}} "
+                "and variables."
+            )
+
+    def check_condition(self, bits: list[str], line: int, tag: str) -> None:
+        fine = True
+        for bit in bits:
+            if bit not in _IF_OPERATORS and bit not in _CONSTANTS:
+                fine = self.check_expression(bit, line, in_condition=True) and fine
+        if not fine:
+            return
+        try:
+            TemplateIfParser(self.parser, bits).parse()
+        except TemplateSyntaxError as error:
+            self.error(f"Line {line}: {{% {tag} %}} condition: {error}")
+
+    def check_expression(self, text: str, line: int, *, in_condition: bool) -> bool:
+        """Check one `variable|filter:arg` expression; True when it is fine."""
+        # Names are checked with Django's own expression regex before compiling, so the
+        # author reads "no parts" rather than Django's "may not begin with underscores".
+        main: str | None = None
+        arguments: list[tuple[str, str]] = []  # (filter name, variable passed to it)
+        filter_names: list[str] = []
+        for index, match in enumerate(filter_re.finditer(text)):
+            if index == 0 and match["var"]:
+                main = match["var"]
+            if match["filter_name"]:
+                filter_names.append(match["filter_name"])
+                if match["var_arg"]:
+                    arguments.append((match["filter_name"], match["var_arg"]))
+        names = [main, *(name for _, name in arguments)]
+        problems = [
+            problem
+            for name in names
+            if name and not _is_literal(name) and (problem := _name_problem(name))
+        ]
+        for problem in problems:
+            self.error(problem)
+        if problems:
+            return False
+        try:
+            self.parser.compile_filter(text)
+        except TemplateSyntaxError as error:
+            self.error(_explain_expression(str(error), line, self.parser.filters))
+            return False
+        defaulted = in_condition or "default" in filter_names
+        if main in VARIABLES:
+            self.use(main, defaulted=defaulted)
+        for filter_name, name in arguments:
+            if name in VARIABLES:
+                # The argument of |default is a fallback; any other argument is shown as
+                # much as the value it is applied to.
+                self.use(name, defaulted=defaulted or filter_name == "default")
+        return True
+
+
+def _is_literal(name: str) -> bool:
+    if name in _CONSTANTS:
+        return True
+    try:
+        return Variable(name).lookups is None
+    except TemplateSyntaxError:
+        return False  # a name starting with "_": not a literal, and _name_problem says why
+
+
+def _name_problem(name: str) -> str | None:
+    if name in VARIABLES:
+        return None
+    if "." in name:
+        parts = name.split(".")
+        known = next((part for part in parts if part in VARIABLES), None)
+        target = known or _closest(parts[0]) or parts[0]
+        return f"Use {{{{ {target} }}}}: variables have no parts."
+    suggestion = _closest(name)
+    if suggestion:
+        return f"Unknown variable {{{{ {name} }}}} — did you mean {{{{ {suggestion} }}}}?"
+    available = ", ".join(VARIABLES)
+    return f"Unknown variable {{{{ {name} }}}}; the variables are {available}."
+
+
+def _closest(name: str) -> str | None:
+    matches = difflib.get_close_matches(name, VARIABLES, n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def _explain_expression(message: str, line: int, filters: dict) -> str:
+    if match := _INVALID_FILTER_RE.match(message):
+        name = match.group(1)
+        if name in _WITHHELD_FILTERS:
+            return f"The filter |{name} is not available in messages."
+        suggestion = difflib.get_close_matches(name, list(filters), n=1, cutoff=0.6)
+        if suggestion:
+            return f"Unknown filter |{name} — did you mean |{suggestion[0]}?"
+        return f"Unknown filter |{name}."
+    if match := _FILTER_ARGUMENTS_RE.match(message):
+        # Django counts the filtered value as an argument; people do not.
+        name, required = match.group(1), int(match.group(2)) - 1
+        if required == 0:
+            return f"Line {line}: the filter |{name} takes no argument."
+        return f'Line {line}: the filter |{name} needs an argument, as in |{name}:"…".'
+    return f"Line {line}: {message}"
+
+
+def _explain_structure(message: str) -> str:
+    if match := _UNCLOSED_TAG_RE.match(message):
+        line, tag = match.groups()
+        return f"Line {line}: {{% {tag} %}} is never closed; add {{% endif %}}."
+    if match := _INVALID_TAG_RE.match(message):
+        line, tag = match.groups()
+        if tag == "endif":
+            return f"Line {line}: {{% endif %}} has no {{% if %}} before it."
+        return (
+            f"Line {line}: {{% {tag} %}} is out of place: it belongs between {{% if %}} and "
+            "{% endif %}, and {% else %} comes last."
+        )
+    return message
+
+
+def _analyse(body: str) -> _Analysis:
+    if len(body) > MAX_BODY:
+        # Not cached: an oversized body is rejected anyway, and caching a few hundred of them
+        # could hold a lot of memory.
+        return _Linter(body).run()
+    return _analyse_cached(body)
+
+
+@functools.lru_cache(maxsize=256)
+def _analyse_cached(body: str) -> _Analysis:
+    # render() lints before every message; a campaign renders one body thousands of times.
+    return _Linter(body).run()
+
+
+@functools.lru_cache(maxsize=256)
+def compiled(body: str) -> Template:
+    """The body compiled by the locked engine, once per distinct body: a campaign renders
+    one template for thousands of recipients."""
+    return Template(body, engine=ENGINE)
+
+
+def lint(body: str) -> LintResult:
+    """Syntax, tags, variables and length; no recipients involved."""
+    analysis = _analyse(body)
+    return LintResult(
+        errors=list(analysis.errors),
+        variables=list(analysis.variables),
+        without_default=list(analysis.without_default),
+    )
+
+
+def _is_empty(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return False
+
+
+def lint_for_recipients(body: str, contexts: Iterable[dict]) -> LintResult:
+    """lint() plus, across the audience, how many recipients lack each value the template
+    shows without a default. Checks the values only; nothing is rendered."""
+    result = lint(body)
+    watched = result.without_default
+    missing = dict.fromkeys(watched, 0)
+    recipients = 0
+    for context in contexts:
+        recipients += 1
+        for name in watched:
+            if _is_empty(context.get(name)):
+                missing[name] += 1
+    result.missing = missing
+    result.recipients = recipients
+    return result
+
+
+def _clean(value: object) -> str:
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def format_date(day: datetime.date) -> str:
+    """05 Jan 2026, with English month names whatever the server locale."""
+    return f"{day.day:02d} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def context_for(
+    contact, *, sender_name: str = "", connected_on: datetime.date | None = None
+) -> dict:
+    """The template variables for one recipient (any object with first_name, last_name,
+    company, position and industry attributes)."""
+    first_name = _clean(getattr(contact, "first_name", ""))
+    last_name = _clean(getattr(contact, "last_name", ""))
+    sender = _clean(sender_name)
+    return {
+        "first_name": first_name,
+        "last_name": last_name,
+        "full_name": " ".join(part for part in (first_name, last_name) if part),
+        "company": _clean(getattr(contact, "company", "")),
+        "position": _clean(getattr(contact, "position", "")),
+        "industry": _clean(getattr(contact, "industry", "")),
+        "connected_on": format_date(connected_on) if connected_on else "",
+        "sender_first_name": sender.split(" ", 1)[0] if sender else "",
+        "sender_name": sender,
+    }
+
+
+def render(body: str, context: dict) -> str:
+    """The message one recipient gets; the preview calls this too, so what a person sees is
+    what is sent. Raises TemplateError when the template does not lint, when a filter fails
+    on this recipient's values, or when the result is empty or too long."""
+    analysis = _analyse(body)
+    if analysis.errors:
+        raise TemplateError(" ".join(analysis.errors), list(analysis.errors))
+    values = dict(_EMPTY_CONTEXT)
+    values.update(context)
+    try:
+        text = compiled(body).render(Context(values, autoescape=False))
+    except Exception as error:
+        # A filter may raise on a particular value (|divisibleby:2 on a name); the person
+        # previewing needs a message, not a server error.
+        raise TemplateError(f"The message could not be rendered: {error}") from error
+    text = text.strip()
+    if not text:
+        raise TemplateError("The message is empty for this recipient.")
+    if len(text) > MAX_BODY:
+        raise TemplateError(
+            f"The message for this recipient is {len(text):,} characters long; "
+            f"the limit is {MAX_BODY:,}."
+        )
+    return text

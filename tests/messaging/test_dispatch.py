@@ -1,0 +1,360 @@
+"""The send queue's state machine and cap (DESIGN §6), against the sandbox over HTTP."""
+
+import datetime
+
+import pytest
+import time_machine
+
+from messaging.dispatch import dispatch_tick, reap_stuck_sends
+from messaging.models import Message
+from tests.contacts.factories import ContactFactory
+from tests.messaging.factories import LinkedInAccountFactory, MessageFactory
+
+pytestmark = pytest.mark.django_db
+UTC = datetime.UTC
+# A Wednesday, 10:00 UTC: inside the default window (Mon–Fri 09–17 UTC).
+WEDNESDAY = datetime.datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+def automatic_account(sandbox, **fields):
+    token = sandbox.issue_token("sbx-maya-okafor")
+    defaults = {
+        "access_token": token,
+        "mode": "automatic",
+        "scopes": ["openid", "profile", "email", "w_member_social"],
+        "min_interval_seconds": 0,
+        "jitter_seconds": 0,
+        "access_token_expires_at": WEDNESDAY + datetime.timedelta(days=50),
+    }
+    return LinkedInAccountFactory(**{**defaults, **fields})
+
+
+def queue(account, count, **fields):
+    return [
+        MessageFactory(account=account, next_attempt_at=WEDNESDAY, **fields) for _ in range(count)
+    ]
+
+
+def statuses():
+    return sorted(Message.objects.values_list("status", flat=True))
+
+
+def tick(sandbox_client, now=WEDNESDAY, **kwargs):
+    return dispatch_tick(now=now, client=sandbox_client, **kwargs)
+
+
+# --- automatic sending ---------------------------------------------------------------------------
+
+
+def test_automatic_messages_reach_linkedin_once(sandbox_settings, sandbox_client):
+    account = automatic_account(sandbox_settings)
+    messages = queue(account, 3)
+    result = tick(sandbox_client)
+    assert (result.claimed, result.sent) == (3, 3)
+    received = sandbox_settings.sent_messages()
+    assert sorted(m["recipients"][0] for m in received) == sorted(
+        m.contact.member_urn for m in messages
+    )
+    assert {m["idempotency_key"] for m in received} == {str(m.idempotency_key) for m in messages}
+    assert statuses() == ["sent"] * 3
+    sent = Message.objects.first()
+    assert sent.external_id and sent.sent_at == WEDNESDAY and sent.channel == "api"
+    assert [e.status for e in sent.events.all()] == ["sending", "sent"]
+    assert tick(sandbox_client).claimed == 0  # nothing is ever sent twice
+    assert len(sandbox_settings.sent_messages()) == 3
+
+
+def test_a_contact_without_member_urn_waits_in_the_outbox(sandbox_settings, sandbox_client):
+    account = automatic_account(sandbox_settings)
+    queue(account, 1, contact=ContactFactory(member_urn=""))
+    result = tick(sandbox_client)
+    assert (result.sent, result.released) == (0, 1)
+    assert statuses() == ["released"]
+
+
+def test_assisted_accounts_release_into_the_outbox(sandbox_settings, sandbox_client):
+    account = automatic_account(sandbox_settings, mode="assisted")
+    queue(account, 2)
+    result = tick(sandbox_client)
+    assert (result.released, result.sent) == (2, 0)
+    assert statuses() == ["released", "released"]
+    assert sandbox_settings.sent_messages() == []
+    assert Message.objects.filter(released_at=WEDNESDAY, claimed_at=WEDNESDAY).count() == 2
+
+
+# --- the cap, the window, the stagger ---------------------------------------------------------
+
+
+def test_the_cap_holds_over_any_number_of_ticks_and_the_next_day_continues(
+    sandbox_settings, sandbox_client
+):
+    account = automatic_account(sandbox_settings, daily_limit=5)
+    queue(account, 12)
+    for minute in range(10):
+        tick(sandbox_client, now=WEDNESDAY + datetime.timedelta(minutes=minute))
+    assert Message.objects.filter(status="sent").count() == 5
+    result = tick(sandbox_client, now=WEDNESDAY + datetime.timedelta(minutes=11))
+    assert result.capped_accounts == [account.pk]
+    tick(sandbox_client, now=WEDNESDAY + datetime.timedelta(days=1))
+    assert Message.objects.filter(status="sent").count() == 10
+    assert len(sandbox_settings.sent_messages()) == 10
+
+
+def test_released_outbox_messages_count_against_the_cap(sandbox_settings, sandbox_client):
+    account = automatic_account(sandbox_settings, mode="assisted", daily_limit=3)
+    queue(account, 5)
+    for minute in range(5):
+        tick(sandbox_client, now=WEDNESDAY + datetime.timedelta(minutes=minute))
+    assert statuses().count("released") == 3
+
+
+def test_the_day_is_the_accounts_calendar_day(sandbox_settings, sandbox_client):
+    # Tokyo is UTC+9: 23:30 UTC on Wednesday is 08:30 Thursday there, a new day.
+    account = automatic_account(
+        sandbox_settings,
+        daily_limit=2,
+        timezone="Asia/Tokyo",
+        window_start=datetime.time(0, 0),
+        window_end=datetime.time(23, 59),
+        window_days=list(range(7)),
+    )
+    queue(account, 6)
+    tick(sandbox_client, now=datetime.datetime(2026, 11, 25, 14, 0, tzinfo=UTC))  # 23:00 Wed JST
+    tick(sandbox_client, now=datetime.datetime(2026, 11, 25, 14, 50, tzinfo=UTC))  # 23:50 Wed JST
+    assert Message.objects.filter(status="sent").count() == 2
+    tick(sandbox_client, now=datetime.datetime(2026, 11, 25, 15, 5, tzinfo=UTC))  # 00:05 Thu JST
+    assert Message.objects.filter(status="sent").count() == 4
+
+
+def test_a_dst_day_is_counted_as_one_local_day(sandbox_settings, sandbox_client):
+    # Europe/Berlin leaves summer time on 25 Oct 2026: that Sunday has 25 hours.
+    account = automatic_account(
+        sandbox_settings,
+        daily_limit=2,
+        timezone="Europe/Berlin",
+        window_start=datetime.time(0, 0),
+        window_end=datetime.time(23, 59),
+        window_days=list(range(7)),
+    )
+    start = datetime.datetime(2026, 10, 24, 22, 30, tzinfo=UTC)  # 00:30 Sunday, CEST
+    for message in queue(account, 6):
+        Message.objects.filter(pk=message.pk).update(next_attempt_at=start)
+    tick(sandbox_client, now=start)
+    tick(sandbox_client, now=datetime.datetime(2026, 10, 25, 22, 10, tzinfo=UTC))  # 23:10 Sun CET
+    assert Message.objects.filter(status="sent").count() == 2
+    tick(sandbox_client, now=datetime.datetime(2026, 10, 25, 23, 5, tzinfo=UTC))  # 00:05 Mon CET
+    assert Message.objects.filter(status="sent").count() == 4
+
+
+def test_nothing_goes_out_outside_the_send_window(sandbox_settings, sandbox_client):
+    account = automatic_account(sandbox_settings)
+    queue(account, 2)
+    saturday = datetime.datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+    evening = WEDNESDAY.replace(hour=18)
+    assert tick(sandbox_client, now=saturday).claimed == 0
+    assert tick(sandbox_client, now=evening).claimed == 0
+    assert statuses() == ["queued", "queued"]
+
+
+def test_staggering_sends_one_per_interval(sandbox_settings, sandbox_client):
+    account = automatic_account(sandbox_settings, min_interval_seconds=120, jitter_seconds=0)
+    queue(account, 3)
+    sent_at = []
+    for minute in range(5):
+        now = WEDNESDAY + datetime.timedelta(minutes=minute)
+        if tick(sandbox_client, now=now).sent:
+            sent_at.append(minute)
+    assert sent_at == [0, 2, 4]
+
+
+def test_scheduled_messages_wait_for_their_time(sandbox_settings, sandbox_client):
+    account = automatic_account(sandbox_settings)
+    later = WEDNESDAY + datetime.timedelta(hours=2)
+    MessageFactory(account=account, scheduled_for=later, next_attempt_at=later)
+    assert tick(sandbox_client).claimed == 0
+    assert tick(sandbox_client, now=later).sent == 1
+
+
+def test_paused_and_disconnected_accounts_send_nothing(sandbox_settings, sandbox_client):
+    paused = automatic_account(sandbox_settings, status="paused")
+    queue(paused, 1)
+    assert tick(sandbox_client).claimed == 0
+    assert statuses() == ["queued"]
+
+
+def test_do_not_contact_is_checked_at_claim_time(sandbox_settings, sandbox_client):
+    account = automatic_account(sandbox_settings)
+    message = queue(account, 1)[0]
+    message.contact.mark_do_not_contact("asked to stop")
+    result = tick(sandbox_client)
+    assert (result.cancelled, result.sent) == (1, 0)
+    message.refresh_from_db()
+    assert message.status == "cancelled" and "do-not-contact" in message.last_error
+    assert sandbox_settings.sent_messages() == []
+
+
+# --- every fault the sandbox can inject ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "delivered"),
+    [
+        ({"status": 500}, "uncertain", 1),
+        ({"status": 502}, "uncertain", 1),
+        ({"status": 504}, "uncertain", 1),
+        ({"drop": True}, "uncertain", 1),
+        ({"status": 503}, "queued", 0),
+    ],
+)
+def test_faults_lead_to_the_prescribed_state(
+    sandbox_settings, sandbox_client, fault, status, delivered
+):
+    account = automatic_account(sandbox_settings)
+    message = queue(account, 1)[0]
+    sandbox_settings.add_faults([fault])
+    tick(sandbox_client)
+    message.refresh_from_db()
+    assert message.status == status
+    assert len(sandbox_settings.sent_messages()) == delivered
+    # An uncertain message is never retried automatically.
+    tick(sandbox_client, now=WEDNESDAY + datetime.timedelta(hours=3))
+    if status == "uncertain":
+        message.refresh_from_db()
+        assert message.status == "uncertain"
+        assert len(sandbox_settings.sent_messages()) == 1
+
+
+def test_a_read_timeout_is_uncertain(sandbox_settings, make_sandbox_client):
+    client = make_sandbox_client(sandbox_settings, read_timeout=0.5)
+    account = automatic_account(sandbox_settings)
+    message = queue(account, 1)[0]
+    sandbox_settings.add_faults([{"delay": 1.5}])
+    dispatch_tick(now=WEDNESDAY, client=client)
+    message.refresh_from_db()
+    assert message.status == "uncertain" and "Decide by hand" in message.last_error
+
+
+def test_a_retryable_failure_backs_off_then_succeeds(sandbox_settings, sandbox_client):
+    account = automatic_account(sandbox_settings)
+    message = queue(account, 1)[0]
+    sandbox_settings.add_faults([{"status": 503}])
+    assert tick(sandbox_client).retried == 1
+    message.refresh_from_db()
+    assert message.next_attempt_at >= WEDNESDAY + datetime.timedelta(seconds=60)
+    assert tick(sandbox_client, now=WEDNESDAY + datetime.timedelta(seconds=30)).claimed == 0
+    assert tick(sandbox_client, now=WEDNESDAY + datetime.timedelta(minutes=5)).sent == 1
+
+
+def test_retryable_failures_give_up_after_the_maximum(sandbox_settings, sandbox_client, settings):
+    settings.MESSAGE_MAX_ATTEMPTS = 2
+    account = automatic_account(sandbox_settings)
+    message = queue(account, 1)[0]
+    sandbox_settings.add_faults([{"status": 503}, {"status": 503}])
+    tick(sandbox_client)
+    tick(sandbox_client, now=WEDNESDAY + datetime.timedelta(hours=2))
+    message.refresh_from_db()
+    assert message.status == "failed" and "Gave up after 2 attempts" in message.last_error
+
+
+@pytest.mark.parametrize("retry_after", [None, 600])
+def test_429_holds_the_account_until_linkedins_next_day_or_retry_after(
+    sandbox_settings, sandbox_client, retry_after
+):
+    account = automatic_account(sandbox_settings)
+    queue(account, 3)
+    fault = {"status": 429, **({"retry_after": retry_after} if retry_after else {})}
+    sandbox_settings.add_faults([fault])
+    result = tick(sandbox_client)
+    assert (result.sent, result.retried) == (0, 3)
+    account.refresh_from_db()
+    expected = (
+        WEDNESDAY + datetime.timedelta(seconds=retry_after)
+        if retry_after
+        else datetime.datetime(2026, 11, 26, tzinfo=UTC)
+    )
+    assert account.hold_until == expected
+    assert statuses() == ["queued"] * 3
+    assert Message.objects.filter(attempts=0).count() == 3  # a 429 costs no attempt
+    assert tick(sandbox_client, now=expected - datetime.timedelta(seconds=1)).claimed == 0
+    # Once the hold is over (and inside the send window), sending resumes.
+    resume = expected if retry_after else expected.replace(hour=9)
+    assert tick(sandbox_client, now=resume).sent == 3
+
+
+def test_401_without_refresh_token_needs_reconnect_and_keeps_messages_queued(
+    sandbox_settings, sandbox_client
+):
+    account = automatic_account(sandbox_settings)
+    queue(account, 2)
+    sandbox_settings.add_faults([{"status": 401}])
+    tick(sandbox_client)
+    account.refresh_from_db()
+    assert account.status == "needs_reconnect"
+    assert statuses() == ["queued", "queued"]
+    assert tick(sandbox_client, now=WEDNESDAY + datetime.timedelta(minutes=1)).claimed == 0
+
+
+def test_401_with_a_refresh_token_refreshes_once_and_sends(
+    partner_sandbox_settings, make_sandbox_client
+):
+    from tests.messaging.test_accounts import sandbox_grant
+
+    sandbox = partner_sandbox_settings
+    client = make_sandbox_client(sandbox)
+    grant = sandbox_grant(sandbox)
+    account = automatic_account(
+        sandbox, access_token=grant["access_token"], refresh_token=grant["refresh_token"]
+    )
+    queue(account, 1)
+    sandbox.add_faults([{"status": 401}])
+    result = dispatch_tick(now=WEDNESDAY, client=client)
+    assert result.sent == 1
+    account.refresh_from_db()
+    assert account.status == "active" and account.access_token != grant["access_token"]
+
+
+def test_permanent_errors_fail_the_message(sandbox_settings, sandbox_client):
+    account = automatic_account(sandbox_settings)
+    message = queue(account, 1, contact=ContactFactory(member_urn="urn:li:person:unknown-1"))[0]
+    tick(sandbox_client)
+    message.refresh_from_db()
+    assert message.status == "failed" and message.last_error
+
+
+# --- the reaper ---------------------------------------------------------------------------------
+
+
+def test_the_reaper_makes_stuck_sends_uncertain(sandbox_settings, sandbox_client, settings):
+    account = automatic_account(sandbox_settings)
+    message = queue(account, 1)[0]
+    Message.objects.filter(pk=message.pk).update(status="sending", claimed_at=WEDNESDAY)
+    assert reap_stuck_sends(now=WEDNESDAY + datetime.timedelta(seconds=60)) == 0
+    later = WEDNESDAY + datetime.timedelta(seconds=settings.MESSAGE_SENDING_TIMEOUT_SECONDS + 1)
+    assert reap_stuck_sends(now=later) == 1
+    message.refresh_from_db()
+    assert message.status == "uncertain"
+    assert tick(sandbox_client, now=later).claimed == 0
+    assert sandbox_settings.sent_messages() == []
+
+
+def test_process_messages_command_prints_json(sandbox_settings, capsys):
+    import json
+
+    from django.core.management import call_command
+
+    account = automatic_account(sandbox_settings, mode="assisted")
+    queue(account, 1)
+    with time_machine.travel(WEDNESDAY, tick=False):
+        call_command("process_messages", "--json")
+    result = json.loads(capsys.readouterr().out)
+    assert result == {
+        "claimed": 1, "sent": 0, "released": 1, "retried": 0, "uncertain": 0,
+        "failed": 0, "cancelled": 0, "capped_accounts": [],
+    }  # fmt: skip
+
+
+def test_process_messages_refuses_an_unknown_account():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="No LinkedIn account 999"):
+        call_command("process_messages", "--account", "999")
