@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -107,11 +107,11 @@ class ContactQuerySet(models.QuerySet):
     def with_tag_ids(self, tag_ids):
         """Contacts carrying any of the tags, without a join that would need DISTINCT."""
         through = Contact.tags.through.objects.filter(tag_id__in=tag_ids)
-        return self.filter(pk__in=through.values("contact_id"))
+        return self._pk_in(through.values("contact_id"))
 
     def in_network(self, network_ids):
-        return self.filter(
-            pk__in=Connection.objects.filter(network_id__in=network_ids).values("contact_id")
+        return self._pk_in(
+            Connection.objects.filter(network_id__in=network_ids).values("contact_id")
         )
 
     def connected_between(self, start=None, end=None):
@@ -120,7 +120,15 @@ class ContactQuerySet(models.QuerySet):
             connections = connections.filter(connected_on__gte=start)
         if end:
             connections = connections.filter(connected_on__lte=end)
-        return self.filter(pk__in=connections.values("contact_id"))
+        return self._pk_in(connections.values("contact_id"))
+
+    def _pk_in(self, contact_ids):
+        """`pk IN (subquery)`, written `pk + 0 IN (…)` so that SQLite cannot use the primary key
+        for it. With `pk IN`, SQLite fetches every matching contact by id and sorts them all to
+        show one page (a network of 100,000: 250 ms); with `pk + 0` it walks the list's sort
+        index, checks each contact against the subquery's ids (built once) and stops after a
+        page."""
+        return self.alias(pk_plus_0=F("pk") + 0).filter(pk_plus_0__in=contact_ids)
 
     def with_first_connected_on(self):
         earliest = (

@@ -17,5 +17,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("contacts/", include("contacts.urls")),
     path("imports/", include("contacts.import_urls")),
-    path("linkedin-accounts/", include("messaging.urls")),
+    path("", include("messaging.urls")),
 ]

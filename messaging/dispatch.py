@@ -377,7 +377,7 @@ def outbox_send(*, message: Message, actor, client: LinkedInClient | None = None
         )
         if used >= account.daily_limit:
             raise CapReached(
-                f"{account} has used today's {account.daily_limit} messages; try again tomorrow."
+                f"{account} has used today’s {account.daily_limit} messages; try again tomorrow."
             )
         token = secrets.token_hex(8)
         claimed = Message.objects.filter(pk=message.pk, status=Message.Status.RELEASED).update(

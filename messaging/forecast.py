@@ -11,7 +11,9 @@ also round every gap up to the next minute; that is at most a minute per send an
 modelled.)
 
 A send at the very last instant of the window is counted (a 1-hour window at 600 s spacing
-fits 7 sends: 09:00, 09:10, …, 10:00).
+fits 7 sends: 09:00, 09:10, …, 10:00). The dispatcher's window test is half-open
+(start <= time < end), so on a day the spacing rather than the cap limits, this can be one
+send too many; on the usual day the cap is reached long before the window ends.
 
 The simulation walks day by day, and jumps whole weeks through the middle of long queues, so
 100,000 messages cost a few dozen steps rather than one per message or per day.

@@ -1,10 +1,12 @@
+import datetime
 import zoneinfo
 
 from django import forms
 from django.utils import timezone
 
 from contacts.models import Network
-from messaging.models import WEEKDAYS, LinkedInAccount
+from messaging import personalize
+from messaging.models import WEEKDAYS, LinkedInAccount, MessageTemplate
 
 
 class AccountSettingsForm(forms.ModelForm):
@@ -69,3 +71,78 @@ class AccountSettingsForm(forms.ModelForm):
         if commit:
             account.save()
         return account
+
+
+VARIABLES_HELP = ", ".join("{{ " + name + " }}" for name in personalize.VARIABLES)
+
+
+class MessageTemplateForm(forms.ModelForm):
+    class Meta:
+        model = MessageTemplate
+        fields = ["name", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 8})}
+        help_texts = {
+            "body": f"Variables: {VARIABLES_HELP}. "
+            'Fallbacks: {{ company|default:"your team" }}.'
+        }
+
+    def clean_body(self):
+        body = self.cleaned_data["body"]
+        result = personalize.lint(body)
+        if not result.ok:
+            raise forms.ValidationError(result.errors)
+        return body
+
+
+class ComposeForm(forms.Form):
+    """Write or pick a template, choose the sender, send at the next slot or at a time."""
+
+    template = forms.ModelChoiceField(
+        queryset=MessageTemplate.objects.all(), required=False, label="Start from a template"
+    )
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8}),
+        required=False,
+        max_length=personalize.MAX_BODY,
+        label="Message",
+        help_text=f"Variables: {VARIABLES_HELP}.",
+    )
+    account = forms.ModelChoiceField(queryset=LinkedInAccount.objects.none(), label="Send from")
+    scheduled_for = forms.DateTimeField(
+        required=False,
+        label="Send at (optional)",
+        help_text="Empty: the next free slot of the sender. Times are in the server's time zone.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    confirm_missing = forms.BooleanField(
+        required=False, label="Send anyway to recipients who lack a value the message uses"
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = LinkedInAccount.objects.manageable_by(user).exclude(
+            status=LinkedInAccount.Status.DISCONNECTED
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        body = (cleaned.get("body") or "").strip()
+        if not body and cleaned.get("template"):
+            body = cleaned["template"].body
+        if not body:
+            self.add_error("body", "Write a message or pick a template.")
+            return cleaned
+        cleaned["body"] = body
+        result = personalize.lint(body)
+        for error in result.errors:
+            self.add_error("body", error)
+        when = cleaned.get("scheduled_for")
+        if when and when < timezone.now() - datetime.timedelta(minutes=5):
+            self.add_error("scheduled_for", "That time has passed.")
+        return cleaned
+
+
+class OutboxEditForm(forms.Form):
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}), max_length=personalize.MAX_BODY
+    )

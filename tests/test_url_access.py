@@ -6,8 +6,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from messaging.models import MessageTemplate
 from tests.contacts.factories import ContactFactory, ImportBatchFactory, NoteFactory
-from tests.messaging.factories import LinkedInAccountFactory
+from tests.messaging.factories import LinkedInAccountFactory, MessageFactory
 
 # Pages that are deliberately not staff-only, and why.
 PUBLIC_PREFIXES = (
@@ -19,7 +20,12 @@ PUBLIC_PREFIXES = (
 )
 
 # Pages that redirect a staff member who arrives without parameters, and where to.
-REDIRECTS = {"": "/contacts/", "contacts/merge/": "/contacts/duplicates/"}
+REDIRECTS = {
+    "": "/contacts/",
+    "contacts/merge/": "/contacts/duplicates/",
+    # Bulk messaging needs a selection of contacts.
+    "contacts/message/": "/contacts/",
+}
 
 # Staff pages that need a permission on top of being staff.
 PERMISSION_PAGES = {"contacts/export/": "export_contact"}
@@ -45,12 +51,17 @@ def objects(db, staff_user):
     note = NoteFactory()
     batch = ImportBatchFactory()
     account = LinkedInAccountFactory(owner=staff_user)
+    message = MessageFactory(account=account, status="released")
+    template = MessageTemplate.objects.create(name="Hello", body="Hi {{ first_name }}")
     return {
         # What fills the URL parameters of the routes under each prefix.
         "routes": {
             "contacts/": {"pk": note.contact.pk, "note_pk": note.pk},
             "imports/": {"pk": batch.pk},
             "linkedin-accounts/": {"pk": account.pk},
+            "outbox/": {"pk": message.pk},
+            "messages/templates/": {"pk": template.pk},
+            "messages/": {"pk": message.pk},
         },
         "contact": note.contact,
     }

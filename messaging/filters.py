@@ -1,0 +1,36 @@
+import django_filters
+from django import forms
+
+from contacts.models import Contact
+from messaging.models import LinkedInAccount, Message
+
+
+class MessageFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Message.Status.choices)
+    account = django_filters.ModelChoiceFilter(
+        label="Sender", queryset=LinkedInAccount.objects.all(), empty_label="Any sender"
+    )
+    created_after = django_filters.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__gte",
+        label="Created on or after",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    created_before = django_filters.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__lte",
+        label="Created on or before",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    contact = django_filters.CharFilter(label="Contact", method="filter_contact")
+
+    class Meta:
+        model = Message
+        fields = []
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["account"].queryset = LinkedInAccount.objects.manageable_by(user)
+
+    def filter_contact(self, queryset, name, value):
+        return queryset.filter(contact__in=Contact.objects.search(value))

@@ -1,0 +1,406 @@
+"""Composing, the Outbox, the message list and the template library."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from contacts.filters import ContactFilter
+from contacts.models import Connection, Contact
+from linkedin_crm.auth import staff_required
+from messaging import dispatch, personalize, services
+from messaging.filters import MessageFilter
+from messaging.forecast import forecast
+from messaging.forms import ComposeForm, MessageTemplateForm, OutboxEditForm
+from messaging.linkedin import LinkedInError
+from messaging.models import LinkedInAccount, Message, MessageTemplate
+
+PREVIEWS = 5
+BULK_LIMIT = 50_000
+
+
+def _message(request, pk) -> Message:
+    accounts = LinkedInAccount.objects.manageable_by(request.user)
+    queryset = Message.objects.select_related("contact", "account").filter(account__in=accounts)
+    return get_object_or_404(queryset, pk=pk)
+
+
+def _forecast_for(account: LinkedInAccount, count: int, now) -> str:
+    ahead = Message.objects.filter(account=account, status=Message.Status.QUEUED).count()
+    start, end = dispatch.local_day_bounds(account, now)
+    used = Message.objects.filter(account=account).counting_against_cap(start, end).count()
+    result = forecast(
+        count=count,
+        daily_limit=account.daily_limit,
+        timezone=account.timezone,
+        window_days=account.window_days,
+        window_start=account.window_start,
+        window_end=account.window_end,
+        min_interval_seconds=account.min_interval_seconds,
+        jitter_seconds=account.jitter_seconds,
+        now=now,
+        already_today=used,
+        queued_before=ahead,
+    )
+    return result.describe(account.timezone)
+
+
+# --- composing -----------------------------------------------------------------------------------
+
+
+@staff_required
+def compose(request, pk):
+    """One message to one contact, from their page."""
+    contact = get_object_or_404(Contact, pk=pk)
+    connected_networks = set(contact.connections.values_list("network_id", flat=True))
+    posted = request.method == "POST"
+    form = ComposeForm(request.POST if posted else None, user=request.user)
+    accounts = sorted(
+        form.fields["account"].queryset,
+        key=lambda a: (a.network_id not in connected_networks, str(a)),
+    )
+    form.fields["account"].choices = [("", "Choose a sender")] + [
+        (a.pk, f"{a}{' — connected' if a.network_id in connected_networks else ''}")
+        for a in accounts
+    ]
+    ctx = {"contact": contact, "form": form, "accounts": accounts}
+    if posted and form.is_valid():
+        account = form.cleaned_data["account"]
+        body = form.cleaned_data["body"]
+        connected_on = (
+            Connection.objects.filter(contact=contact, network=account.network)
+            .values_list("connected_on", flat=True)
+            .first()
+        )
+        context = personalize.context_for(
+            contact, sender_name=account.display_name, connected_on=connected_on
+        )
+        try:
+            ctx["preview"] = personalize.render(body, context)
+        except personalize.TemplateError as exc:
+            form.add_error("body", str(exc))
+            return render(request, "messaging/compose.html", ctx)
+        ctx["lint"] = personalize.lint_for_recipients(body, [context])
+        ctx["not_connected"] = account.network_id not in connected_networks
+        ctx["forecast"] = _forecast_for(account, 1, timezone.now())
+        if request.POST.get("action") == "queue":
+            result = services.messages_queue(
+                contacts=[contact],
+                account=account,
+                body=body,
+                created_by=request.user,
+                scheduled_for=form.cleaned_data["scheduled_for"],
+            )
+            if result.skipped:
+                messages.error(request, f"Not queued: {result.skipped[0][1]}.")
+                return redirect(contact)
+            messages.success(request, "Queued. It goes out at the sender's next free slot.")
+            return redirect(result.queued[0])
+    return render(request, "messaging/compose.html", ctx)
+
+
+def _bulk_contacts(data: QueryDict):
+    """The recipients of a bulk message: selected ids, or all contacts matching a filter."""
+    if data.get("all_matching"):
+        filterset = ContactFilter(QueryDict(data.get("query", "")), queryset=Contact.objects.all())
+        if not filterset.is_valid():
+            return None
+        return filterset.qs.order_by("pk")
+    ids = [int(pk) for pk in data.getlist("selected") if pk.isdigit()]
+    ids += [int(pk) for pk in data.get("ids", "").split(",") if pk.strip().isdigit()]
+    return Contact.objects.filter(pk__in=ids).order_by("pk")
+
+
+@staff_required
+def bulk_compose(request):
+    """A message to many contacts: template, sender, previews, the linter's report and the
+    forecast, then confirm."""
+    data = request.POST if request.method == "POST" else request.GET
+    contacts = _bulk_contacts(data)
+    if contacts is None:
+        messages.error(request, "The filter is not valid any more; choose the contacts again.")
+        return redirect("contacts:list")
+    total = contacts.count()
+    if not total:
+        messages.error(request, "Select at least one contact to message.")
+        return redirect("contacts:list")
+    if total > BULK_LIMIT:
+        messages.error(request, f"At most {BULK_LIMIT:,} recipients at once; narrow the filter.")
+        return redirect("contacts:list")
+    step = data.get("step", "")
+    form = ComposeForm(data if step else None, user=request.user)
+    ctx = {
+        "form": form,
+        "total": total,
+        "selection": {
+            "all_matching": data.get("all_matching", ""),
+            "query": data.get("query", ""),
+            "ids": ",".join(map(str, contacts.values_list("pk", flat=True)))
+            if not data.get("all_matching")
+            else "",
+        },
+    }
+    if step and form.is_valid():
+        account = form.cleaned_data["account"]
+        body = form.cleaned_data["body"]
+        recipients = list(contacts)
+        open_for_sender = set(
+            Message.objects.filter(
+                account=account, status__in=Message.OPEN_STATUSES, contact__in=contacts
+            ).values_list("contact_id", flat=True)
+        )
+        sendable, skipped = [], []
+        for contact in recipients:
+            reason = services.skip_reason(contact, open_for_sender=open_for_sender)
+            (skipped.append((contact, reason)) if reason else sendable.append(contact))
+        connected = dict(
+            Connection.objects.filter(network=account.network, contact__in=contacts).values_list(
+                "contact_id", "connected_on"
+            )
+        )
+        contexts = [
+            personalize.context_for(
+                c, sender_name=account.display_name, connected_on=connected.get(c.pk)
+            )
+            for c in sendable
+        ]
+        lint = personalize.lint_for_recipients(body, contexts)
+        previews = []
+        for contact, context in list(zip(sendable, contexts, strict=True))[:PREVIEWS]:
+            try:
+                previews.append((contact, personalize.render(body, context)))
+            except personalize.TemplateError as exc:
+                previews.append((contact, f"(cannot be rendered: {exc})"))
+        ctx.update(
+            account=account,
+            lint=lint,
+            previews=previews,
+            skipped=skipped,
+            sendable=len(sendable),
+            not_connected=sum(1 for c in sendable if c.pk not in connected),
+            forecast=_forecast_for(account, len(sendable), timezone.now()),
+        )
+        needs_confirmation = bool(lint.missing) and not form.cleaned_data["confirm_missing"]
+        if step == "queue" and not needs_confirmation:
+            result = services.messages_queue(
+                contacts=sendable,
+                account=account,
+                body=body,
+                created_by=request.user,
+                scheduled_for=form.cleaned_data["scheduled_for"],
+            )
+            messages.success(
+                request,
+                f"Queued {len(result.queued):,} message(s) from {account}; "
+                f"skipped {len(skipped) + len(result.skipped):,}. {ctx['forecast']}",
+            )
+            return redirect(
+                reverse("messaging:message_list") + f"?account={account.pk}&status=queued"
+            )
+        if step == "queue" and needs_confirmation:
+            form.add_error("confirm_missing", "Confirm, or change the message to give a fallback.")
+    return render(request, "messaging/bulk_compose.html", ctx)
+
+
+# --- the Outbox ----------------------------------------------------------------------------------
+
+
+@staff_required
+def outbox(request):
+    now = timezone.now()
+    accounts = list(LinkedInAccount.objects.manageable_by(request.user))
+    released = (
+        Message.objects.filter(account__in=accounts, status=Message.Status.RELEASED)
+        .select_related("contact", "account")
+        .order_by("account_id", "released_at", "pk")
+    )
+    groups = []
+    for account in accounts:
+        items = [m for m in released if m.account_id == account.pk]
+        if not items:
+            continue
+        start, end = dispatch.local_day_bounds(account, now)
+        used = (
+            Message.objects.filter(account=account)
+            .counting_against_cap(start, end)
+            .exclude(status=Message.Status.RELEASED)
+            .count()
+        )
+        groups.append({"account": account, "items": items, "sent_today": used})
+    return render(request, "messaging/outbox.html", {"groups": groups})
+
+
+def _outbox_message(request, pk) -> Message:
+    message = _message(request, pk)
+    if message.status != Message.Status.RELEASED:
+        messages.error(request, "This message is no longer in the Outbox.")
+        return None
+    return message
+
+
+@staff_required
+@require_POST
+def outbox_edit(request, pk):
+    message = _outbox_message(request, pk)
+    if message is None:
+        return redirect("messaging:outbox")
+    form = OutboxEditForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    else:
+        try:
+            services.outbox_edit(
+                message=message, body=form.cleaned_data["body"], actor=request.user
+            )
+            messages.success(request, "Saved. Only this message changed.")
+        except ValueError as exc:
+            messages.error(request, str(exc))
+    return redirect(reverse("messaging:outbox") + f"#message-{pk}")
+
+
+@staff_required
+@require_POST
+def outbox_send(request, pk):
+    message = _outbox_message(request, pk)
+    if message is None:
+        return redirect("messaging:outbox")
+    if not (message.account.has_messaging_scope and message.contact.member_urn):
+        messages.error(request, "This one cannot go through LinkedIn's API: send it by hand.")
+        return redirect("messaging:outbox")
+    try:
+        outcome = dispatch.outbox_send(message=message, actor=request.user)
+    except dispatch.CapReached as exc:
+        messages.error(request, str(exc))
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    except LinkedInError as exc:
+        messages.error(request, f"LinkedIn did not take it: {exc}")
+    else:
+        text = {
+            "sent": f"Sent to {message.contact}.",
+            "retried": "LinkedIn could not take it right now; it is queued to try again.",
+            "uncertain": "LinkedIn's answer was lost: it may have gone out. See the message page.",
+            "failed": "LinkedIn refused the message; see the message page.",
+        }[outcome]
+        (messages.success if outcome == "sent" else messages.error)(request, text)
+    return redirect("messaging:outbox")
+
+
+@staff_required
+@require_POST
+def outbox_mark_sent(request, pk):
+    message = _outbox_message(request, pk)
+    if message is not None and services.outbox_mark_sent(message=message, actor=request.user):
+        messages.success(request, f"Recorded as sent to {message.contact}.")
+    return redirect("messaging:outbox")
+
+
+@staff_required
+@require_POST
+def outbox_skip(request, pk):
+    message = _outbox_message(request, pk)
+    if message is not None and services.outbox_skip(message=message, actor=request.user):
+        messages.success(request, f"Skipped the message to {message.contact}.")
+    return redirect("messaging:outbox")
+
+
+# --- messages ----------------------------------------------------------------------------------
+
+
+@staff_required
+def message_list(request):
+    accounts = LinkedInAccount.objects.manageable_by(request.user)
+    queryset = Message.objects.filter(account__in=accounts).select_related("contact", "account")
+    filterset = MessageFilter(request.GET or None, queryset=queryset, user=request.user)
+    rows = filterset.qs if not filterset.is_bound or filterset.is_valid() else queryset.none()
+    page = Paginator(rows.order_by("-created_at", "-pk"), 50).get_page(request.GET.get("page"))
+    counts = dict(
+        Message.objects.filter(account__in=accounts)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    params = request.GET.copy()
+    params.pop("page", None)
+    ctx = {
+        "filter": filterset,
+        "page": page,
+        "status_counts": [
+            (value, label, counts.get(value, 0)) for value, label in Message.Status.choices
+        ],
+        "query": params.urlencode(),
+    }
+    return render(request, "messaging/message_list.html", ctx)
+
+
+@staff_required
+def message_detail(request, pk):
+    message = _message(request, pk)
+    ctx = {"message": message, "events": message.events.select_related("actor")}
+    return render(request, "messaging/message_detail.html", ctx)
+
+
+@staff_required
+@require_POST
+def message_cancel(request, pk):
+    message = _message(request, pk)
+    if services.message_cancel(message=message, actor=request.user):
+        messages.success(request, "Cancelled; it will not be sent.")
+    else:
+        messages.error(request, "Only a queued or Outbox message can be cancelled.")
+    return redirect(message)
+
+
+@staff_required
+@require_POST
+def message_resolve(request, pk):
+    message = _message(request, pk)
+    sent = request.POST.get("outcome") == "sent"
+    if request.POST.get("outcome") not in ("sent", "requeue"):
+        messages.error(request, "Choose whether it was sent or should be sent again.")
+    elif services.message_resolve_uncertain(message=message, sent=sent, actor=request.user):
+        messages.success(request, "Marked as sent." if sent else "Queued to be sent again.")
+    else:
+        messages.error(request, "Only an uncertain message needs this decision.")
+    return redirect(message)
+
+
+# --- templates -----------------------------------------------------------------------------------
+
+
+@staff_required
+def template_list(request):
+    return render(
+        request, "messaging/template_list.html", {"templates": MessageTemplate.objects.all()}
+    )
+
+
+@staff_required
+def template_edit(request, pk=None):
+    template = get_object_or_404(MessageTemplate, pk=pk) if pk else None
+    posted = request.method == "POST"
+    form = MessageTemplateForm(request.POST if posted else None, instance=template)
+    if posted and form.is_valid():
+        saved = form.save(commit=False)
+        if template is None:
+            saved.created_by = request.user
+        saved.save()
+        messages.success(request, f"Saved template “{saved}”.")
+        return redirect("messaging:template_list")
+    return render(request, "messaging/template_form.html", {"form": form, "template": template})
+
+
+@staff_required
+def template_delete(request, pk):
+    template = get_object_or_404(MessageTemplate, pk=pk)
+    if request.method == "POST":
+        template.delete()
+        messages.success(
+            request, f"Deleted template “{template}”. Queued messages keep their text."
+        )
+        return redirect("messaging:template_list")
+    return render(request, "messaging/template_delete.html", {"template": template})
