@@ -4,6 +4,8 @@ django-q2 reads Q_CLUSTER when it is imported, so queue settings for tests live 
 than in the `settings` fixture.
 """
 
+import os
+
 from linkedin_crm.settings import *  # noqa: F403
 from linkedin_crm.settings import Q_CLUSTER
 
@@ -16,4 +18,7 @@ Q_CLUSTER = {**Q_CLUSTER, "workers": 1, "poll": 0.2}
 # The integration tests start a real `qcluster` in another process, which must see the test
 # database: on SQLite that means a file rather than the default in-memory database.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}  # noqa: F405
+    # One file per test run, so that two runs on one machine do not share it.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(DATA_DIR / f"test-db-{os.getpid()}.sqlite3")  # noqa: F405
+    }

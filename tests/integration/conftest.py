@@ -59,3 +59,27 @@ def wait_for(condition, *, timeout: float = 60, interval: float = 0.2, what: str
             return
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def worker_env(sandbox, tmp_path) -> dict:
+    """The environment of a worker process: the test database, the sandbox as LinkedIn."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": _database_url(),
+        "DATA_DIR": str(tmp_path),
+        "LINKEDIN_SANDBOX": "1",
+        "LINKEDIN_SANDBOX_URL": sandbox.base_url,
+        "LINKEDIN_READ_TIMEOUT": "5",
+    }
+
+
+def start_worker(ticks: int, env: dict, *, pause: float = 0.0) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "integration" / "worker_loop.py"), str(ticks)],
+        cwd=ROOT,
+        env={**env, "TICK_PAUSE": str(pause)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
