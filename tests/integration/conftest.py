@@ -25,7 +25,13 @@ def _database_url() -> str:
 
 
 @pytest.fixture
-def qcluster(transactional_db, tmp_path):
+def qcluster_env(tmp_path) -> dict:
+    """Extra environment for the cluster; a test may add to it before requesting `qcluster`."""
+    return {}
+
+
+@pytest.fixture
+def qcluster(transactional_db, tmp_path, qcluster_env):
     """Start `manage.py qcluster` on the test database; stop it after the test."""
     log = (tmp_path / "qcluster.log").open("w")
     env = {
@@ -33,6 +39,7 @@ def qcluster(transactional_db, tmp_path):
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "DATABASE_URL": _database_url(),
         "DATA_DIR": str(tmp_path),
+        **qcluster_env,
     }
     process = subprocess.Popen(
         [sys.executable, "manage.py", "qcluster"],
