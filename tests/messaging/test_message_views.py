@@ -331,3 +331,19 @@ def test_template_crud_with_linting(staff_client):
     staff_client.post(f"/messages/templates/{template.pk}/delete/")
     assert not MessageTemplate.objects.exists()
     assert Contact.objects.count() == 0
+
+
+def test_the_contact_admin_hands_a_selection_to_the_bulk_composer(client, account, audience):
+    from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+
+    from tests.contacts.factories import UserFactory
+
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    ids = [audience[0].pk, audience[1].pk]
+    response = client.post(
+        "/admin/contacts/contact/", {"action": "message_contacts", ACTION_CHECKBOX_NAME: ids}
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith("/contacts/message/?ids=")
+    page = client.get(response["Location"]).content.decode()
+    assert "Message 2 contacts" in page
