@@ -184,7 +184,7 @@ def bulk_compose(request):
             not_connected=sum(1 for c in sendable if c.pk not in connected),
             forecast=_forecast_for(account, len(sendable), timezone.now()),
         )
-        needs_confirmation = bool(lint.missing) and not form.cleaned_data["confirm_missing"]
+        needs_confirmation = lint.has_missing and not form.cleaned_data["confirm_missing"]
         if step == "queue" and not needs_confirmation:
             result = services.messages_queue(
                 contacts=sendable,

@@ -142,6 +142,11 @@ class LintResult:
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def has_missing(self) -> bool:
+        """Whether any recipient lacks a value the template shows without a default."""
+        return any(self.missing.values())
+
     def missing_summary(self) -> list[str]:
         """Lines like "12 of 340 have no company", the most affected first (ties in template
         order)."""

@@ -347,3 +347,18 @@ def test_the_contact_admin_hands_a_selection_to_the_bulk_composer(client, accoun
     assert response["Location"].startswith("/contacts/message/?ids=")
     page = client.get(response["Location"]).content.decode()
     assert "Message 2 contacts" in page
+
+
+def test_bulk_queues_without_confirmation_when_everyone_has_the_values(
+    staff_client, account, audience
+):
+    data = {
+        "selected": [audience[0].pk],
+        "step": "queue",
+        "body": "Hi {{ first_name }} at {{ company }}",
+        "account": account.pk,
+    }
+    preview = staff_client.post("/contacts/message/", {**data, "step": "preview"}).content.decode()
+    assert "Every recipient has every value the message uses." in preview
+    assert staff_client.post("/contacts/message/", data).status_code == 302
+    assert Message.objects.count() == 1
