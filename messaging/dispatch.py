@@ -17,7 +17,8 @@ from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from messaging import services
@@ -170,10 +171,16 @@ def claim(account_id: int, *, now: datetime.datetime):
         allowed, left = _allowance(account, now)
         if allowed <= 0:
             return account, [], 0, left == 0
+        # Fair share: number each stream's due messages (one-offs, each campaign) by age and
+        # take the first of every stream, then the second of every stream, and so on.
+        turn = Window(
+            RowNumber(), partition_by=[F("stream")], order_by=[F("next_attempt_at"), F("pk")]
+        )
         candidates = list(
             Message.objects.due(now)
             .filter(account=account, contact__do_not_contact=False)
-            .order_by("next_attempt_at", "pk")
+            .annotate(turn=turn)
+            .order_by("turn", "next_attempt_at", "pk")
             .values_list("pk", "contact__member_urn")[:allowed]
         )
         if not candidates:

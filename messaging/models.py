@@ -240,6 +240,9 @@ class Message(models.Model):
     )
     account = models.ForeignKey(LinkedInAccount, on_delete=models.PROTECT, related_name="messages")
     body = models.TextField(max_length=8000)
+    # Which stream of work the message belongs to ("" for one-off messages, "campaign:<id>"):
+    # the dispatcher serves an account's streams round-robin so that none starves.
+    stream = models.CharField(max_length=40, blank=True, default="")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     channel = models.CharField(max_length=6, choices=Channel.choices, blank=True)
     scheduled_for = models.DateTimeField(default=timezone_now)

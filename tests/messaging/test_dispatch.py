@@ -358,3 +358,25 @@ def test_process_messages_refuses_an_unknown_account():
 
     with pytest.raises(CommandError, match="No LinkedIn account 999"):
         call_command("process_messages", "--account", "999")
+
+
+def test_streams_share_an_accounts_cap_round_robin(sandbox_settings, sandbox_client):
+    account = automatic_account(sandbox_settings, daily_limit=6)
+    early = WEDNESDAY - datetime.timedelta(hours=1)
+    # A big campaign queued first would take the whole cap if served oldest-first.
+    big = [
+        MessageFactory(account=account, stream="campaign:1", next_attempt_at=early)
+        for _ in range(10)
+    ]
+    small = [
+        MessageFactory(account=account, stream="campaign:2", next_attempt_at=WEDNESDAY)
+        for _ in range(2)
+    ]
+    one_off = [
+        MessageFactory(account=account, stream="", next_attempt_at=WEDNESDAY) for _ in range(2)
+    ]
+    tick(sandbox_client)
+    sent = set(Message.objects.filter(status="sent").values_list("pk", flat=True))
+    assert len(sent) == 6
+    assert {m.pk for m in small} <= sent and {m.pk for m in one_off} <= sent
+    assert len(sent & {m.pk for m in big}) == 2
