@@ -257,6 +257,12 @@ MESSAGE_RETRY_MAX_SECONDS = 3600
 # A message `sending` for longer than this is turned `uncertain` by the reaper.
 MESSAGE_SENDING_TIMEOUT_SECONDS = env_int("MESSAGE_SENDING_TIMEOUT_SECONDS", 300, minimum=30)
 
+# Campaigns (DESIGN §7): skip contacts messaged by anyone within this many days.
+CAMPAIGN_COOL_OFF_DAYS = env_int("CAMPAIGN_COOL_OFF_DAYS", 30, minimum=0)
+# More phrases that mark a reply as an opt-out (comma-separated; English, German, French and
+# Spanish ones are built in).
+OPT_OUT_PHRASES = env_list("OPT_OUT_PHRASES")
+
 SOCIALACCOUNT_ADAPTER = "messaging.adapters.LinkedInConnectAdapter"
 
 

@@ -204,8 +204,8 @@ class MessageTemplate(models.Model):
 
 class MessageQuerySet(models.QuerySet):
     def due(self, now: datetime.datetime):
-        """Queued messages whose time has come (first attempt or retry)."""
-        return self.filter(status=Message.Status.QUEUED, next_attempt_at__lte=now)
+        """Queued messages whose time has come (first attempt or retry), unless held."""
+        return self.filter(status=Message.Status.QUEUED, next_attempt_at__lte=now, held=False)
 
     def counting_against_cap(self, start: datetime.datetime, end: datetime.datetime):
         """Messages that used a slot of the daily cap between start and end: claimed then and
@@ -243,6 +243,8 @@ class Message(models.Model):
     # Which stream of work the message belongs to ("" for one-off messages, "campaign:<id>"):
     # the dispatcher serves an account's streams round-robin so that none starves.
     stream = models.CharField(max_length=40, blank=True, default="")
+    # Held messages stay queued but are not claimed (a paused campaign's stream).
+    held = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     channel = models.CharField(max_length=6, choices=Channel.choices, blank=True)
     scheduled_for = models.DateTimeField(default=timezone_now)

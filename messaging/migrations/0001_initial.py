@@ -175,6 +175,7 @@ class Migration(migrations.Migration):
                 ),
                 ("body", models.TextField(max_length=8000)),
                 ("stream", models.CharField(blank=True, default="", max_length=40)),
+                ("held", models.BooleanField(default=False)),
                 (
                     "status",
                     models.CharField(

@@ -1,0 +1,197 @@
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.timezone import now as timezone_now
+
+
+class Audience(models.Model):
+    """A saved contact filter: the contact list's query, kept as a filter (not a snapshot) so a
+    campaign can compare who matches now with who matched at launch."""
+
+    name = models.CharField(max_length=120)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    query = models.CharField(max_length=2000, blank=True, help_text="The contact list's filter.")
+    created_at = models.DateTimeField(default=timezone_now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Campaign(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        RUNNING = "running", "Running"
+        PAUSED = "paused", "Paused"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    name = models.CharField(max_length=200)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    senders = models.ManyToManyField("messaging.LinkedInAccount", related_name="campaigns")
+    audience = models.ForeignKey(Audience, on_delete=models.PROTECT, related_name="campaigns")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    starts_at = models.DateTimeField(default=timezone_now)
+    launched_at = models.DateTimeField(null=True, blank=True, editable=False)
+    audience_count_at_launch = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone_now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("campaigns:detail", args=[self.pk])
+
+    @property
+    def stream(self) -> str:
+        """The dispatcher's fair-share key for this campaign's messages."""
+        return f"campaign:{self.pk}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+class Step(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    delay_days = models.PositiveIntegerField(
+        default=0, help_text="Days after the previous step (step 1 goes out at launch)."
+    )
+    stop_on_reply = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["campaign", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "order"], name="one_step_per_position")
+        ]
+
+    def __str__(self):
+        return f"Step {self.order}"
+
+
+class Variant(models.Model):
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="variants")
+    label = models.CharField(max_length=10)
+    body = models.TextField(max_length=8000)
+    weight = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+
+    class Meta:
+        ordering = ["step", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["step", "label"], name="one_variant_per_label")
+        ]
+
+    def __str__(self):
+        return f"{self.step} {self.label}"
+
+
+class Enrollment(models.Model):
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SKIPPED = "skipped", "Skipped"
+        REPLIED = "replied", "Replied"
+        COMPLETED = "completed", "Completed"
+        STOPPED = "stopped", "Stopped"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="enrollments")
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.CASCADE, related_name="enrollments"
+    )
+    sender = models.ForeignKey(
+        "messaging.LinkedInAccount",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
+    skip_reason = models.CharField(max_length=200, blank=True)
+    # {step order: variant id}, assigned deterministically at launch.
+    variants = models.JSONField(default=dict)
+    last_step = models.PositiveIntegerField(default=0)
+    last_step_at = models.DateTimeField(null=True, blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone_now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "contact"], name="one_enrollment_per_contact"
+            )
+        ]
+        indexes = [
+            # The follow-up scheduler: a running campaign's active enrollments by progress.
+            models.Index(fields=["campaign", "state", "last_step"], name="enrollment_progress_idx"),
+            # "Already enrolled in another running campaign" at launch.
+            models.Index(fields=["contact", "state"], name="enrollment_contact_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.contact_id} in {self.campaign_id} ({self.state})"
+
+
+class CampaignMessage(models.Model):
+    """Which campaign step and variant a queued message belongs to (messaging knows nothing of
+    campaigns; campaigns point at messaging)."""
+
+    message = models.OneToOneField(
+        "messaging.Message", on_delete=models.CASCADE, related_name="campaign_link"
+    )
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="messages")
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="+")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="messages")
+
+    def __str__(self):
+        return f"{self.message_id} ({self.variant})"
+
+
+class Reply(models.Model):
+    """An inbound reply from a contact: marked by a person, imported from messages.csv, or
+    seen by the sandbox."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Marked by a person"
+        EXPORT = "export", "LinkedIn messages.csv"
+        SANDBOX = "sandbox", "Sandbox"
+
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.CASCADE, related_name="replies"
+    )
+    message = models.ForeignKey(
+        "messaging.Message",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replies",
+    )
+    received_at = models.DateTimeField(default=timezone_now)
+    text = models.TextField(blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
+    # For imports: the same reply in the same export twice is one reply.
+    external_key = models.CharField(max_length=200, blank=True)
+    opted_out = models.BooleanField(default=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone_now, editable=False)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_key"],
+                condition=~models.Q(external_key=""),
+                name="one_reply_per_external_key",
+            )
+        ]
+
+    def __str__(self):
+        return f"Reply from {self.contact_id} at {self.received_at:%Y-%m-%d}"

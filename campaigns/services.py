@@ -1,0 +1,480 @@
+"""Campaign writes shared by the pages, the admin, the worker and commands (DESIGN §7)."""
+
+import datetime
+import hashlib
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.http import QueryDict
+from django.utils import timezone
+
+from campaigns.models import Audience, Campaign, CampaignMessage, Enrollment, Reply, Step, Variant
+from contacts.filters import ContactFilter
+from contacts.models import Connection, Contact, Stage
+from messaging import personalize
+from messaging.models import LinkedInAccount, Message, MessageEvent
+
+CHUNK = 5000
+WRITE_BATCH = 1000
+
+
+class CampaignError(ValueError):
+    """A campaign cannot do what was asked; the message says why."""
+
+
+# --- audiences -----------------------------------------------------------------------------
+
+
+def audience_contacts(audience: Audience):
+    """The contacts the saved filter matches now."""
+    filterset = ContactFilter(QueryDict(audience.query), queryset=Contact.objects.all())
+    if not filterset.is_valid():
+        raise CampaignError(f"The audience “{audience}” has a filter that is no longer valid.")
+    return filterset.qs.order_by("pk")
+
+
+# --- variants ------------------------------------------------------------------------------
+
+
+def assign_variant(variants: list[Variant], *, campaign_id: int, contact_id: int, step: int):
+    """The same contact always gets the same variant of a step (stable across dry runs and
+    launches), spread by weight: a hash of campaign, contact and step picks a point on the
+    weights' total."""
+    ordered = sorted(variants, key=lambda v: v.label)
+    total = sum(v.weight for v in ordered)
+    digest = hashlib.sha256(f"{campaign_id}:{contact_id}:{step}".encode()).digest()
+    point = int.from_bytes(digest[:8], "big") % total
+    for variant in ordered:
+        if point < variant.weight:
+            return variant
+        point -= variant.weight
+    return ordered[-1]
+
+
+# --- the plan behind the dry run and the launch -------------------------------------------------
+
+
+@dataclass
+class PlannedRecipient:
+    contact: Contact
+    sender: LinkedInAccount | None = None
+    skip_reason: str = ""
+    variant: Variant | None = None
+    message: str = ""
+
+
+@dataclass
+class LaunchPlan:
+    recipients: list[PlannedRecipient] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # blocking: lint errors, no steps, …
+    warnings: list[str] = field(default_factory=list)  # e.g. missing values
+
+    @property
+    def enrolled(self) -> list[PlannedRecipient]:
+        return [r for r in self.recipients if not r.skip_reason]
+
+    @property
+    def skipped_by_reason(self) -> Counter:
+        return Counter(r.skip_reason for r in self.recipients if r.skip_reason)
+
+
+def plan_launch(campaign: Campaign, *, now=None) -> LaunchPlan:
+    """Everything a launch would do, without doing it: the dry run shows this, the launch
+    applies it."""
+    now = now or timezone.now()
+    plan = LaunchPlan()
+    steps = list(campaign.steps.prefetch_related("variants"))
+    senders = list(campaign.senders.exclude(status=LinkedInAccount.Status.DISCONNECTED))
+    if not steps or not steps[0].variants.all():
+        plan.errors.append("Add a first step with at least one variant.")
+    if any(not step.variants.all() for step in steps):
+        plan.errors.append("Every step needs at least one variant.")
+    if not senders:
+        plan.errors.append("Choose at least one sender account.")
+    try:
+        contacts = list(audience_contacts(campaign.audience))
+    except CampaignError as exc:
+        plan.errors.append(str(exc))
+        return plan
+    ids = [c.pk for c in contacts]
+
+    networks_of = defaultdict(set)  # contact → networks (of the senders) that hold them
+    connected_on = {}
+    sender_networks = {s.network_id for s in senders}
+    busy = set()
+    recently = set()
+    cutoff = now - datetime.timedelta(days=settings.CAMPAIGN_COOL_OFF_DAYS)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        for contact_id, network_id, date in Connection.objects.filter(
+            contact_id__in=chunk, network_id__in=sender_networks
+        ).values_list("contact_id", "network_id", "connected_on"):
+            networks_of[contact_id].add(network_id)
+            connected_on[(contact_id, network_id)] = date
+        busy.update(
+            Enrollment.objects.filter(
+                contact_id__in=chunk,
+                state=Enrollment.State.ACTIVE,
+                campaign__status__in=[Campaign.Status.RUNNING, Campaign.Status.PAUSED],
+            )
+            .exclude(campaign=campaign)
+            .values_list("contact_id", flat=True)
+        )
+        recently.update(
+            Message.objects.filter(contact_id__in=chunk)
+            .filter(
+                Q(status=Message.Status.SENT, sent_at__gte=cutoff)
+                | Q(status__in=Message.OPEN_STATUSES)
+            )
+            .values_list("contact_id", flat=True)
+        )
+
+    first_variants = list(steps[0].variants.all()) if steps else []
+    load = Counter()
+    contexts = defaultdict(list)  # variant id → contexts, for the linter's missing counts
+    for contact in contacts:
+        row = PlannedRecipient(contact=contact)
+        plan.recipients.append(row)
+        if contact.do_not_contact:
+            row.skip_reason = "do-not-contact"
+        elif not contact.can_be_messaged:
+            row.skip_reason = "no way to message"
+        elif contact.pk in busy:
+            row.skip_reason = "already in another running campaign"
+        elif contact.pk in recently:
+            row.skip_reason = f"messaged in the last {settings.CAMPAIGN_COOL_OFF_DAYS} days"
+        else:
+            eligible = [s for s in senders if s.network_id in networks_of[contact.pk]]
+            if not eligible:
+                row.skip_reason = "no sender is connected to this contact"
+            else:
+                # Round-robin among the eligible: the sender with the fewest so far.
+                row.sender = min(eligible, key=lambda s: (load[s.pk], s.pk))
+                load[row.sender.pk] += 1
+        if row.skip_reason or not first_variants:
+            continue
+        row.variant = assign_variant(
+            first_variants, campaign_id=campaign.pk, contact_id=contact.pk, step=1
+        )
+        context = personalize.context_for(
+            contact,
+            sender_name=row.sender.display_name,
+            connected_on=connected_on.get((contact.pk, row.sender.network_id)),
+        )
+        contexts[row.variant.pk].append(context)
+        try:
+            row.message = personalize.render(row.variant.body, context)
+        except personalize.TemplateError as exc:
+            row.message = ""
+            row.skip_reason = f"cannot be rendered: {exc}"
+
+    for step in steps:
+        for variant in step.variants.all():
+            result = personalize.lint_for_recipients(variant.body, contexts.get(variant.pk, []))
+            plan.errors += [
+                f"Step {step.order} variant {variant.label}: {e}" for e in result.errors
+            ]
+            if result.has_missing:
+                plan.warnings += [
+                    f"Step {step.order} variant {variant.label}: {line}"
+                    for line in result.missing_summary()
+                ]
+    return plan
+
+
+# --- launching and running ------------------------------------------------------------------
+
+
+def campaign_launch(*, campaign: Campaign, now=None) -> LaunchPlan:
+    """Snapshot the audience into enrollments and queue step 1 (at the start time)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if locked.status != Campaign.Status.DRAFT:
+            raise CampaignError("Only a draft campaign can be launched.")
+        plan = plan_launch(locked, now=now)
+        if plan.errors:
+            raise CampaignError(" ".join(plan.errors))
+        start = max(locked.starts_at, now)
+        step_one = locked.steps.get(order=1)
+        enrollments = Enrollment.objects.bulk_create(
+            [
+                Enrollment(
+                    campaign=locked,
+                    contact=row.contact,
+                    sender=row.sender,
+                    state=Enrollment.State.SKIPPED if row.skip_reason else Enrollment.State.ACTIVE,
+                    skip_reason=row.skip_reason,
+                    variants={"1": row.variant.pk} if row.variant else {},
+                    last_step=0 if row.skip_reason else 1,
+                    created_at=now,
+                )
+                for row in plan.recipients
+            ],
+            batch_size=WRITE_BATCH,
+        )
+        by_contact = {e.contact_id: e for e in enrollments}
+        _queue_step(
+            locked,
+            step_one,
+            [(by_contact[row.contact.pk], row.variant, row.message) for row in plan.enrolled],
+            at=start,
+            now=now,
+        )
+        locked.status = Campaign.Status.RUNNING if start <= now else Campaign.Status.SCHEDULED
+        locked.launched_at = now
+        locked.audience_count_at_launch = len(plan.recipients)
+        locked.save(update_fields=["status", "launched_at", "audience_count_at_launch"])
+    campaign.refresh_from_db()
+    return plan
+
+
+def _queue_step(campaign, step, rows, *, at, now) -> int:
+    """rows: (enrollment, variant, rendered text)."""
+    messages = Message.objects.bulk_create(
+        [
+            Message(
+                contact_id=enrollment.contact_id,
+                account_id=enrollment.sender_id,
+                body=text,
+                stream=campaign.stream,
+                held=campaign.status == Campaign.Status.PAUSED,
+                channel=Message.Channel.API
+                if enrollment.contact.member_urn
+                else Message.Channel.MANUAL,
+                scheduled_for=at,
+                next_attempt_at=at,
+                created_by_id=campaign.owner_id,
+                created_at=now,
+            )
+            for enrollment, _, text in rows
+        ],
+        batch_size=WRITE_BATCH,
+    )
+    CampaignMessage.objects.bulk_create(
+        [
+            CampaignMessage(message=message, enrollment=enrollment, step=step, variant=variant)
+            for message, (enrollment, variant, _) in zip(messages, rows, strict=True)
+        ],
+        batch_size=WRITE_BATCH,
+    )
+    return len(messages)
+
+
+def campaigns_advance(*, now=None) -> dict:
+    """The worker's campaign tick: start scheduled campaigns, queue follow-up steps whose delay
+    has passed for contacts who have not replied, and complete finished campaigns."""
+    now = now or timezone.now()
+    Campaign.objects.filter(status=Campaign.Status.SCHEDULED, starts_at__lte=now).update(
+        status=Campaign.Status.RUNNING
+    )
+    queued = 0
+    for campaign in Campaign.objects.filter(status=Campaign.Status.RUNNING):
+        steps = list(campaign.steps.prefetch_related("variants"))
+        for previous, step in zip(steps, steps[1:], strict=False):
+            cutoff = now - datetime.timedelta(days=step.delay_days)
+            ready = Enrollment.objects.filter(
+                campaign=campaign,
+                state=Enrollment.State.ACTIVE,
+                last_step=previous.order,
+                messages__step=previous,
+                messages__message__status=Message.Status.SENT,
+                messages__message__sent_at__lte=cutoff,
+            ).select_related("contact", "sender")
+            rows = []
+            for enrollment in ready:
+                if enrollment.contact.do_not_contact:
+                    continue
+                variant = assign_variant(
+                    list(step.variants.all()),
+                    campaign_id=campaign.pk,
+                    contact_id=enrollment.contact_id,
+                    step=step.order,
+                )
+                context = personalize.context_for(
+                    enrollment.contact, sender_name=enrollment.sender.display_name
+                )
+                try:
+                    text = personalize.render(variant.body, context)
+                except personalize.TemplateError:
+                    continue
+                rows.append((enrollment, variant, text))
+            if rows:
+                with transaction.atomic():
+                    queued += _queue_step(campaign, step, rows, at=now, now=now)
+                    for enrollment, variant, _ in rows:
+                        enrollment.variants[str(step.order)] = variant.pk
+                        enrollment.last_step = step.order
+                        enrollment.last_step_at = now
+                    Enrollment.objects.bulk_update(
+                        [row[0] for row in rows], ["variants", "last_step", "last_step_at"]
+                    )
+        _complete_if_done(campaign, steps)
+    return {"queued": queued}
+
+
+def _complete_if_done(campaign: Campaign, steps: list[Step]) -> None:
+    last = steps[-1].order if steps else 0
+    finished = Enrollment.objects.filter(
+        campaign=campaign,
+        state=Enrollment.State.ACTIVE,
+        last_step=last,
+        messages__step__order=last,
+        messages__message__status__in=[
+            Message.Status.SENT,
+            Message.Status.FAILED,
+            Message.Status.CANCELLED,
+        ],
+    )
+    Enrollment.objects.filter(pk__in=finished.values("pk")).update(state=Enrollment.State.COMPLETED)
+    if not Enrollment.objects.filter(campaign=campaign, state=Enrollment.State.ACTIVE).exists():
+        campaign.status = Campaign.Status.COMPLETED
+        campaign.save(update_fields=["status"])
+
+
+def campaign_pause(*, campaign: Campaign) -> None:
+    """Stop at once: queued messages stay queued but are held from the dispatcher."""
+    if campaign.status not in (Campaign.Status.RUNNING, Campaign.Status.SCHEDULED):
+        raise CampaignError("Only a running or scheduled campaign can be paused.")
+    with transaction.atomic():
+        Message.objects.filter(stream=campaign.stream, status=Message.Status.QUEUED).update(
+            held=True
+        )
+        campaign.status = Campaign.Status.PAUSED
+        campaign.save(update_fields=["status"])
+
+
+def campaign_resume(*, campaign: Campaign, now=None) -> None:
+    now = now or timezone.now()
+    if campaign.status != Campaign.Status.PAUSED:
+        raise CampaignError("Only a paused campaign can be resumed.")
+    with transaction.atomic():
+        Message.objects.filter(stream=campaign.stream, status=Message.Status.QUEUED).update(
+            held=False
+        )
+        campaign.status = (
+            Campaign.Status.RUNNING if campaign.starts_at <= now else Campaign.Status.SCHEDULED
+        )
+        campaign.save(update_fields=["status"])
+
+
+def campaign_cancel(*, campaign: Campaign, actor=None) -> int:
+    """Cancel every unsent message of the campaign; returns how many."""
+    if campaign.status in (Campaign.Status.COMPLETED, Campaign.Status.CANCELLED):
+        raise CampaignError("This campaign is over already.")
+    with transaction.atomic():
+        ids = list(
+            Message.objects.filter(
+                stream=campaign.stream, status__in=Message.OPEN_STATUSES
+            ).values_list("pk", flat=True)
+        )
+        Message.objects.filter(pk__in=ids, status__in=Message.OPEN_STATUSES).update(
+            status=Message.Status.CANCELLED, last_error="The campaign was cancelled."
+        )
+        MessageEvent.objects.bulk_create(
+            MessageEvent(
+                message_id=pk,
+                status=Message.Status.CANCELLED,
+                note="campaign cancelled",
+                actor=actor,
+            )
+            for pk in ids
+        )
+        Enrollment.objects.filter(campaign=campaign, state=Enrollment.State.ACTIVE).update(
+            state=Enrollment.State.STOPPED
+        )
+        campaign.status = Campaign.Status.CANCELLED
+        campaign.save(update_fields=["status"])
+    return len(ids)
+
+
+# --- replies ----------------------------------------------------------------------------------
+
+# Opt-out phrases in English, German, French and Spanish (settings.OPT_OUT_PHRASES adds more).
+OPT_OUT_PATTERN = re.compile(
+    r"\b(unsubscribe|remove me|opt[ -]?out|do not contact|don't contact|no more messages"
+    r"|stop (messaging|contacting|writing)|please stop"
+    r"|abmelden|keine weiteren nachrichten|nicht mehr kontaktieren|austragen"
+    r"|désabonner|desabonner|ne plus me contacter|retirez-moi"
+    r"|darme de baja|dar de baja|no me contacte|no más mensajes|no mas mensajes)\b",
+    re.IGNORECASE,
+)
+
+
+# A bare "stop" is an opt-out only as the whole reply: "non-stop growth" is not.
+STOP_ALONE = re.compile(r"^\W*(stop|stopp|arrêtez|arretez|basta|alto)\W*$", re.IGNORECASE)
+
+
+def is_opt_out(text: str) -> bool:
+    text = text or ""
+    extra = [phrase.lower() for phrase in settings.OPT_OUT_PHRASES]
+    return bool(STOP_ALONE.match(text) or OPT_OUT_PATTERN.search(text)) or any(
+        phrase in text.lower() for phrase in extra
+    )
+
+
+def reply_record(
+    *,
+    contact: Contact,
+    text: str = "",
+    received_at=None,
+    source: str = Reply.Source.MANUAL,
+    actor=None,
+    external_key: str = "",
+    message: Message | None = None,
+) -> Reply | None:
+    """Record a reply: the contact's stage becomes "replied", follow-ups stop for them, and an
+    opt-out phrase marks them do-not-contact. Returns None when this reply was recorded
+    before (same external key)."""
+    received_at = received_at or timezone.now()
+    with transaction.atomic():
+        if external_key and Reply.objects.filter(external_key=external_key).exists():
+            return None
+        if message is None:
+            message = (
+                Message.objects.filter(
+                    contact=contact, status=Message.Status.SENT, sent_at__lte=received_at
+                )
+                .order_by("-sent_at")
+                .first()
+            )
+        opted_out = is_opt_out(text)
+        reply = Reply.objects.create(
+            contact=contact,
+            message=message,
+            received_at=received_at,
+            text=text[:10_000],
+            source=source,
+            external_key=external_key,
+            opted_out=opted_out,
+            recorded_by=actor if getattr(actor, "pk", None) else None,
+        )
+        if message is not None and message.replied_at is None:
+            Message.objects.filter(pk=message.pk).update(replied_at=received_at)
+        if contact.stage in (Stage.LEAD, Stage.CONTACTED):
+            contact.stage = Stage.REPLIED
+            contact.save(update_fields=["stage"])
+        if opted_out and not contact.do_not_contact:
+            contact.mark_do_not_contact(f"Replied: “{text.strip()[:400]}”", now=received_at)
+        _stop_follow_ups(contact, received_at)
+    return reply
+
+
+def _stop_follow_ups(contact: Contact, at) -> None:
+    enrollments = Enrollment.objects.filter(
+        contact=contact,
+        state=Enrollment.State.ACTIVE,
+        campaign__steps__stop_on_reply=True,
+    ).distinct()
+    ids = list(enrollments.values_list("pk", flat=True))
+    if not ids:
+        return
+    Enrollment.objects.filter(pk__in=ids).update(state=Enrollment.State.REPLIED, replied_at=at)
+    pending = Message.objects.filter(
+        campaign_link__enrollment_id__in=ids, status=Message.Status.QUEUED
+    )
+    pending.update(status=Message.Status.CANCELLED, last_error="The contact replied.")
