@@ -345,11 +345,16 @@ def _read_rows(
         result.total_rows += 1
         overflow = len(cells) > width and any(cell.strip() for cell in cells[width:])
         if not broken and span > 1:
-            broken = overflow or _looks_swallowed(cells, columns, day_first)
+            broken = overflow or _looks_swallowed(
+                cells, lines.record, delimiter, width, columns, day_first
+            )
         if broken:
-            # A stray quote swallowed the next lines into this record: give up this line only
-            # and read the following ones afresh.
-            _skip(result, line, "a quote opened on this line is never closed")
+            # A stray quote swallowed the next lines into this record (or one line is absurdly
+            # long): give up this line only and read the following ones afresh.
+            if span > 1:
+                _skip(result, line, "a quote opened on this line is never closed")
+            else:
+                _skip(result, line, f"it is longer than {MAX_RECORD_CHARS:,} characters")
             rest = lines.record[1:]
             reread_budget -= sum(len(text) for text in rest)
             if reread_budget < 0:
@@ -381,15 +386,34 @@ def _cell(cells: list[str], columns: dict[str, int], name: str) -> str:
     return cells[index] if index is not None and index < len(cells) else ""
 
 
-def _looks_swallowed(cells: list[str], columns: dict[str, int], day_first: bool) -> bool:
-    """A multi-line record is fine when only free-text columns hold line breaks and its date
-    reads; otherwise a stray quote joined several rows."""
+def _looks_swallowed(
+    cells: list[str],
+    record: list[str],
+    delimiter: str,
+    width: int,
+    columns: dict[str, int],
+    day_first: bool,
+) -> bool:
+    """Whether a record of several lines is rows joined by a stray quote rather than one
+    message with line breaks in its text: it lacks values, holds a line break where none
+    belongs, has an unreadable date, or one of its continuation lines reads as a row itself."""
+    if len(cells) < width:
+        return True
     for name in _SINGLE_LINE:
         value = _cell(cells, columns, name)
         if "\n" in value or "\r" in value:
             return True
     date = _clean(_cell(cells, columns, "date"))
-    return bool(date) and _parse_datetime(date, day_first=day_first) is None
+    if date and _parse_datetime(date, day_first=day_first) is None:
+        return True
+    for text in record[1:]:
+        if text.count(delimiter) < width - 1:
+            continue  # too few delimiters to be a row: the common case, decided cheaply
+        row = _split_line(text, delimiter)
+        date = _clean(_cell(row, columns, "date"))
+        if date and _parse_datetime(date, day_first=day_first) is not None:
+            return True
+    return False
 
 
 def _skip(result: ParsedMessages, line: int, reason: str) -> None:

@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import QueryDict
 from django.utils import timezone
 
+from campaigns import stats
+from campaigns.messages_csv import direction
 from campaigns.models import Audience, Campaign, CampaignMessage, Enrollment, Reply, Step, Variant
 from contacts.filters import ContactFilter
 from contacts.models import Connection, Contact, Stage
@@ -478,3 +480,145 @@ def _stop_follow_ups(contact: Contact, at) -> None:
         campaign_link__enrollment_id__in=ids, status=Message.Status.QUEUED
     )
     pending.update(status=Message.Status.CANCELLED, last_error="The contact replied.")
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+@dataclass
+class StepResults:
+    step: Step
+    variants: list = field(default_factory=list)  # stats.VariantResult
+    comparisons: list = field(default_factory=list)  # (label, label, stats.Comparison)
+
+
+def campaign_results(campaign: Campaign) -> list[StepResults]:
+    """Per step and variant: enrolled, sent, replied, reply rate with its Wilson interval, and
+    the tests between variants. Counts come from aggregate queries, not Python loops over rows."""
+    links = CampaignMessage.objects.filter(step__campaign=campaign)
+    sent = Counter(
+        dict(
+            links.filter(message__status=Message.Status.SENT)
+            .values("variant_id")
+            .annotate(n=Count("pk"))
+            .values_list("variant_id", "n")
+        )
+    )
+    replied = Counter(
+        dict(
+            links.filter(message__replied_at__isnull=False)
+            .values("variant_id")
+            .annotate(n=Count("pk"))
+            .values_list("variant_id", "n")
+        )
+    )
+    enrolled = Counter(
+        dict(links.values("variant_id").annotate(n=Count("pk")).values_list("variant_id", "n"))
+    )
+    results = []
+    for step in campaign.steps.prefetch_related("variants"):
+        row = StepResults(step=step)
+        for variant in step.variants.all():
+            row.variants.append(
+                stats.variant_result(
+                    variant.label,
+                    enrolled[variant.pk],
+                    sent[variant.pk],
+                    min(replied[variant.pk], sent[variant.pk]),
+                )
+            )
+        if len(row.variants) > 1:
+            row.comparisons = stats.compare_all(row.variants)
+        results.append(row)
+    return results
+
+
+# --- LinkedIn's messages.csv ---------------------------------------------------------------
+
+
+@dataclass
+class MessagesImportResult:
+    conversations: int = 0
+    replies: int = 0
+    confirmed_sent: int = 0
+    already_known: int = 0
+    unmatched: int = 0
+    opted_out: int = 0
+
+
+def messages_import(*, parsed, actor, now=None) -> MessagesImportResult:
+    """Match an exported messages.csv to contacts by profile URL: an inbound message after one
+    of ours records a reply; an outbound one that matches a message waiting in the Outbox
+    confirms it as sent. Importing the same file again changes nothing."""
+    result = MessagesImportResult()
+    owner = parsed.owner_url
+    if not owner:
+        raise CampaignError(
+            "Cannot tell whose export this is (no profile URL appears in every conversation)."
+        )
+    urls = set()
+    for message in parsed.messages:
+        urls.update(filter(None, [message.sender_url, *message.recipient_urls]))
+    urls.discard(owner)
+    contacts = {}
+    for start in range(0, len(urls), CHUNK):
+        chunk = sorted(urls)[start : start + CHUNK]
+        contacts.update(
+            Contact.objects.filter(profile_url__in=chunk).in_bulk(field_name="profile_url")
+        )
+    result.conversations = len({m.conversation_id for m in parsed.messages})
+    for message in sorted(parsed.messages, key=lambda m: m.sent_at):
+        if direction(message, owner) == "inbound":
+            contact = contacts.get(message.sender_url)
+            if contact is None:
+                result.unmatched += 1
+                continue
+            ours_before = Message.objects.filter(
+                contact=contact, status=Message.Status.SENT, sent_at__lte=message.sent_at
+            ).exists()
+            if not ours_before:
+                continue  # they wrote first, or before any message of ours: not a reply
+            key = f"li-export:{message.conversation_id}:{message.sent_at.isoformat()}:{contact.pk}"
+            reply = reply_record(
+                contact=contact,
+                text=message.text,
+                received_at=message.sent_at,
+                source=Reply.Source.EXPORT,
+                actor=actor,
+                external_key=key[:200],
+            )
+            if reply is None:
+                result.already_known += 1
+            else:
+                result.replies += 1
+                result.opted_out += int(reply.opted_out)
+        else:
+            for url in message.recipient_urls:
+                contact = contacts.get(url)
+                if contact is None:
+                    continue
+                waiting = (
+                    Message.objects.filter(
+                        contact=contact,
+                        status=Message.Status.RELEASED,
+                        released_at__lte=message.sent_at,
+                    )
+                    .order_by("released_at")
+                    .first()
+                )
+                if waiting is not None and Message.objects.filter(
+                    pk=waiting.pk, status=Message.Status.RELEASED
+                ).update(
+                    status=Message.Status.SENT,
+                    sent_at=message.sent_at,
+                    claimed_at=message.sent_at,
+                    channel=Message.Channel.MANUAL,
+                ):
+                    MessageEvent.objects.create(
+                        message=waiting,
+                        status=Message.Status.SENT,
+                        note="confirmed by LinkedIn's messages export",
+                        actor=actor if getattr(actor, "pk", None) else None,
+                    )
+                    result.confirmed_sent += 1
+    return result

@@ -18,4 +18,5 @@ urlpatterns = [
     path("contacts/", include("contacts.urls")),
     path("imports/", include("contacts.import_urls")),
     path("", include("messaging.urls")),
+    path("", include("campaigns.urls")),
 ]

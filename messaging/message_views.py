@@ -29,7 +29,7 @@ def _message(request, pk) -> Message:
     return get_object_or_404(queryset, pk=pk)
 
 
-def _forecast_for(account: LinkedInAccount, count: int, now) -> str:
+def forecast_for(account: LinkedInAccount, count: int, now) -> str:
     ahead = Message.objects.filter(account=account, status=Message.Status.QUEUED).count()
     start, end = dispatch.local_day_bounds(account, now)
     used = Message.objects.filter(account=account).counting_against_cap(start, end).count()
@@ -86,7 +86,7 @@ def compose(request, pk):
             return render(request, "messaging/compose.html", ctx)
         ctx["lint"] = personalize.lint_for_recipients(body, [context])
         ctx["not_connected"] = account.network_id not in connected_networks
-        ctx["forecast"] = _forecast_for(account, 1, timezone.now())
+        ctx["forecast"] = forecast_for(account, 1, timezone.now())
         if request.POST.get("action") == "queue":
             result = services.messages_queue(
                 contacts=[contact],
@@ -182,7 +182,7 @@ def bulk_compose(request):
             skipped=skipped,
             sendable=len(sendable),
             not_connected=sum(1 for c in sendable if c.pk not in connected),
-            forecast=_forecast_for(account, len(sendable), timezone.now()),
+            forecast=forecast_for(account, len(sendable), timezone.now()),
         )
         needs_confirmation = lint.has_missing and not form.cleaned_data["confirm_missing"]
         if step == "queue" and not needs_confirmation:

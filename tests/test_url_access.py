@@ -7,6 +7,7 @@ from django.contrib.auth.models import Permission
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from messaging.models import MessageTemplate
+from tests.campaigns.factories import CampaignFactory, add_step
 from tests.contacts.factories import ContactFactory, ImportBatchFactory, NoteFactory
 from tests.messaging.factories import LinkedInAccountFactory, MessageFactory
 
@@ -53,6 +54,8 @@ def objects(db, staff_user):
     account = LinkedInAccountFactory(owner=staff_user)
     message = MessageFactory(account=account, status="released")
     template = MessageTemplate.objects.create(name="Hello", body="Hi {{ first_name }}")
+    campaign = CampaignFactory(owner=staff_user)
+    step = add_step(campaign, 1, {"A": "Hi {{ first_name }}"})
     return {
         # What fills the URL parameters of the routes under each prefix.
         "routes": {
@@ -60,6 +63,8 @@ def objects(db, staff_user):
             "imports/": {"pk": batch.pk},
             "linkedin-accounts/": {"pk": account.pk},
             "outbox/": {"pk": message.pk},
+            "campaigns/variants/": {"pk": step.variants.get().pk},
+            "campaigns/": {"pk": campaign.pk},
             "messages/templates/": {"pk": template.pk},
             "messages/": {"pk": message.pk},
         },

@@ -6,6 +6,7 @@ SCHEDULES = {
     "Dispatch the message queue": ("messaging.tasks.dispatch", Schedule.MINUTES, 1),
     "Reap stuck sends": ("messaging.tasks.reap", Schedule.MINUTES, 5),
     "Check LinkedIn token expiry": ("messaging.tasks.check_account_expiry", Schedule.DAILY, None),
+    "Advance campaigns": ("campaigns.tasks.advance", Schedule.MINUTES, 5),
 }
 
 

@@ -1,0 +1,82 @@
+from django import forms
+
+from campaigns.models import Audience, Campaign, Step, Variant
+from messaging import personalize
+from messaging.models import LinkedInAccount
+
+
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        model = Campaign
+        fields = ["name", "audience", "senders", "starts_at"]
+        widgets = {
+            "senders": forms.CheckboxSelectMultiple,
+            "starts_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+        }
+        labels = {"starts_at": "Start at"}
+        help_texts = {
+            "audience": "A saved contact filter (“Save as audience” on the contact list).",
+            "senders": "Each recipient goes to a sender whose network holds them.",
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["senders"].queryset = LinkedInAccount.objects.manageable_by(user).exclude(
+            status=LinkedInAccount.Status.DISCONNECTED
+        )
+
+
+class StepForm(forms.ModelForm):
+    class Meta:
+        model = Step
+        fields = ["delay_days", "stop_on_reply"]
+        labels = {"delay_days": "Days after the previous step"}
+
+
+class VariantForm(forms.ModelForm):
+    class Meta:
+        model = Variant
+        fields = ["step", "label", "body", "weight"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args, campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["step"].queryset = campaign.steps.all()
+
+    def clean_label(self):
+        return self.cleaned_data["label"].strip().upper()
+
+    def clean_body(self):
+        result = personalize.lint(self.cleaned_data["body"])
+        if not result.ok:
+            raise forms.ValidationError(result.errors)
+        return self.cleaned_data["body"]
+
+    def clean(self):
+        cleaned = super().clean()
+        step, label = cleaned.get("step"), cleaned.get("label")
+        if step and label and step.variants.filter(label=label).exists():
+            self.add_error("label", f"Step {step.order} has a variant {label} already.")
+        return cleaned
+
+
+class AudienceForm(forms.ModelForm):
+    class Meta:
+        model = Audience
+        fields = ["name", "query"]
+        widgets = {"query": forms.HiddenInput}
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Their reply (optional)"
+    )
+
+
+class MessagesUploadForm(forms.Form):
+    file = forms.FileField(
+        label="messages.csv",
+        help_text="From the same LinkedIn data export as Connections.csv (Messages).",
+    )

@@ -1,0 +1,49 @@
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from campaigns import services
+from campaigns.messages_csv import parse_messages
+from contacts.linkedin_csv import RejectedFile
+
+
+class Command(BaseCommand):
+    help = "Import LinkedIn's messages.csv: record replies and confirm messages sent by hand."
+
+    def add_arguments(self, parser):
+        parser.add_argument("path")
+        parser.add_argument("--owner", help="Username to record the import under.")
+        parser.add_argument("--json", action="store_true", help="Print one JSON object.")
+
+    def handle(self, *args, path: str, owner: str | None, json: bool, **options):
+        file = Path(path)
+        if not file.is_file():
+            raise CommandError(f"No such file: {path}")
+        user = None
+        if owner:
+            user = get_user_model().objects.filter(username=owner, is_staff=True).first()
+            if user is None:
+                raise CommandError(f"No staff user {owner!r}.")
+        try:
+            parsed = parse_messages(file.read_bytes(), max_bytes=settings.IMPORT_MAX_BYTES * 3)
+            result = services.messages_import(parsed=parsed, actor=user)
+        except (RejectedFile, services.CampaignError) as exc:
+            raise CommandError(f"{file.name}: {exc}") from None
+        summary = asdict(result)
+        if json:
+            self.stdout.write(_dumps(summary))
+        else:
+            self.stdout.write(
+                "{conversations} conversations: {replies} new replies, {confirmed_sent} sends "
+                "confirmed, {already_known} already known, {unmatched} from non-contacts.".format(
+                    **summary
+                )
+            )
+
+
+def _dumps(value) -> str:
+    return json.dumps(value)

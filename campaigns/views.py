@@ -1,0 +1,234 @@
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from campaigns import services
+from campaigns.forms import (
+    AudienceForm,
+    CampaignForm,
+    MessagesUploadForm,
+    ReplyForm,
+    StepForm,
+    VariantForm,
+)
+from campaigns.messages_csv import parse_messages
+from campaigns.models import Campaign, Enrollment, Variant
+from contacts.linkedin_csv import RejectedFile
+from linkedin_crm.auth import staff_required
+from messaging.message_views import forecast_for
+from messaging.models import LinkedInAccount, Message
+
+DRY_RUN_PAGE = 50
+
+
+@staff_required
+def campaign_list(request):
+    posted = request.method == "POST"
+    form = CampaignForm(request.POST if posted else None, user=request.user)
+    if posted and form.is_valid():
+        campaign = form.save(commit=False)
+        campaign.owner = request.user
+        campaign.save()
+        form.save_m2m()
+        messages.success(request, "Campaign created. Add its steps and variants.")
+        return redirect(campaign)
+    campaigns = Campaign.objects.select_related("audience", "owner").annotate(
+        enrolled=Count("enrollments")
+    )
+    return render(request, "campaigns/list.html", {"campaigns": campaigns, "form": form})
+
+
+@staff_required
+def campaign_detail(request, pk):
+    campaign = get_object_or_404(Campaign.objects.select_related("audience"), pk=pk)
+    states = dict(
+        Enrollment.objects.filter(campaign=campaign).values_list("state").annotate(n=Count("pk"))
+    )
+    skipped = (
+        Enrollment.objects.filter(campaign=campaign, state=Enrollment.State.SKIPPED)
+        .values_list("skip_reason")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+    )
+    try:
+        matches_now = services.audience_contacts(campaign.audience).count()
+    except services.CampaignError:
+        matches_now = None
+    ctx = {
+        "campaign": campaign,
+        "steps": campaign.steps.prefetch_related("variants"),
+        "states": states,
+        "skipped": skipped,
+        "matches_now": matches_now,
+        "results": services.campaign_results(campaign) if campaign.launched_at else [],
+        "step_form": StepForm(),
+        "variant_form": VariantForm(campaign=campaign),
+    }
+    return render(request, "campaigns/detail.html", ctx)
+
+
+def _editable(request, campaign) -> bool:
+    if not campaign.is_editable:
+        messages.error(request, "A launched campaign's steps cannot change.")
+        return False
+    return True
+
+
+@staff_required
+@require_POST
+def step_add(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    if _editable(request, campaign):
+        form = StepForm(request.POST)
+        if form.is_valid():
+            step = form.save(commit=False)
+            step.campaign = campaign
+            step.order = campaign.steps.count() + 1
+            if step.order == 1:
+                step.delay_days = 0
+            step.save()
+            messages.success(request, f"Added step {step.order}.")
+        else:
+            messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    return redirect(campaign)
+
+
+@staff_required
+@require_POST
+def variant_add(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    if _editable(request, campaign):
+        form = VariantForm(request.POST, campaign=campaign)
+        if form.is_valid():
+            variant = form.save()
+            messages.success(
+                request, f"Added variant {variant.label} to step {variant.step.order}."
+            )
+        else:
+            messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    return redirect(campaign)
+
+
+@staff_required
+@require_POST
+def variant_delete(request, pk):
+    variant = get_object_or_404(Variant.objects.select_related("step__campaign"), pk=pk)
+    campaign = variant.step.campaign
+    if _editable(request, campaign):
+        variant.delete()
+        messages.success(request, "Variant deleted.")
+    return redirect(campaign)
+
+
+@staff_required
+def dry_run(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    now = timezone.now()
+    plan = services.plan_launch(campaign, now=now)
+    page = Paginator(plan.recipients, DRY_RUN_PAGE).get_page(request.GET.get("page"))
+    per_sender = {}
+    for row in plan.enrolled:
+        per_sender.setdefault(row.sender, 0)
+        per_sender[row.sender] += 1
+    steps = list(campaign.steps.all())
+    ctx = {
+        "campaign": campaign,
+        "plan": plan,
+        "page": page,
+        "enrolled": len(plan.enrolled),
+        "skipped": sorted(plan.skipped_by_reason.items(), key=lambda kv: -kv[1]),
+        "forecasts": [
+            (sender, count, forecast_for(sender, count * max(1, len(steps)), now))
+            for sender, count in per_sender.items()
+        ],
+    }
+    return render(request, "campaigns/dry_run.html", ctx)
+
+
+@staff_required
+@require_POST
+def launch(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    try:
+        plan = services.campaign_launch(campaign=campaign)
+    except services.CampaignError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            f"Launched: {len(plan.enrolled):,} enrolled, "
+            f"{len(plan.recipients) - len(plan.enrolled):,} skipped.",
+        )
+    return redirect(campaign)
+
+
+@staff_required
+@require_POST
+def change_state(request, pk, action):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    act = {
+        "pause": services.campaign_pause,
+        "resume": services.campaign_resume,
+        "cancel": services.campaign_cancel,
+    }[action]
+    try:
+        act(campaign=campaign)
+    except services.CampaignError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Campaign {campaign.get_status_display().lower()}.")
+    return redirect(campaign)
+
+
+@staff_required
+@require_POST
+def audience_save(request):
+    form = AudienceForm(request.POST)
+    if form.is_valid():
+        audience = form.save(commit=False)
+        audience.owner = request.user
+        audience.save()
+        messages.success(request, f"Saved audience “{audience}”. Use it in a campaign.")
+    else:
+        messages.error(request, "Give the audience a name.")
+    query = request.POST.get("query", "")
+    return redirect("/contacts/" + (f"?{query}" if query else ""))
+
+
+@staff_required
+@require_POST
+def mark_replied(request, pk):
+    accounts = LinkedInAccount.objects.manageable_by(request.user)
+    message = get_object_or_404(Message.objects.filter(account__in=accounts), pk=pk)
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        reply = services.reply_record(
+            contact=message.contact,
+            message=message,
+            text=form.cleaned_data["text"],
+            actor=request.user,
+        )
+        text = "Reply recorded; follow-ups stop for this contact."
+        if reply.opted_out:
+            text += " The reply asks not to be contacted: marked do-not-contact."
+        messages.success(request, text)
+    return redirect(message)
+
+
+@staff_required
+def messages_import(request):
+    posted = request.method == "POST"
+    form = MessagesUploadForm(request.POST if posted else None, request.FILES if posted else None)
+    result = None
+    if posted and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            parsed = parse_messages(upload.read(), max_bytes=settings.IMPORT_MAX_BYTES * 3)
+            result = services.messages_import(parsed=parsed, actor=request.user)
+        except (RejectedFile, services.CampaignError) as exc:
+            form.add_error("file", str(exc))
+    return render(request, "campaigns/messages_import.html", {"form": form, "result": result})

@@ -1,0 +1,247 @@
+import datetime
+import json
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from campaigns.models import Audience, Campaign, Enrollment, Reply, Variant
+from contacts.models import Contact
+from messaging.models import Message
+from tests.campaigns.factories import AudienceFactory, CampaignFactory, add_step
+from tests.contacts.factories import ConnectionFactory, ContactFactory, TagFactory
+from tests.messaging.factories import LinkedInAccountFactory, MessageFactory
+
+pytestmark = pytest.mark.django_db
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "linkedin_messages"
+
+
+@pytest.fixture
+def account(staff_user):
+    return LinkedInAccountFactory(owner=staff_user, display_name="Alice Archer")
+
+
+@pytest.fixture
+def campaign(staff_user, account):
+    tag = TagFactory(name="Target")
+    for name in ("Ann", "Ben", "Cat"):
+        contact = ContactFactory(first_name=name, tags=[tag])
+        ConnectionFactory(contact=contact, network=account.network)
+    audience = AudienceFactory(owner=staff_user, query=f"tags={tag.pk}")
+    campaign = CampaignFactory(owner=staff_user, audience=audience, senders=[account])
+    add_step(campaign, 1, {"A": "Hi {{ first_name }}", "B": "Hello {{ first_name }}"})
+    return campaign
+
+
+def test_pages_require_staff(anon_client, non_staff_client, campaign):
+    for url in ["/campaigns/", f"/campaigns/{campaign.pk}/", f"/campaigns/{campaign.pk}/dry-run/"]:
+        assert anon_client.get(url).status_code == 302
+        assert non_staff_client.get(url).status_code == 403
+    assert non_staff_client.post(f"/campaigns/{campaign.pk}/launch/").status_code == 403
+    assert Campaign.objects.get().status == "draft"
+
+
+def test_create_a_campaign_with_steps_and_variants(staff_client, staff_user, account):
+    audience = AudienceFactory(owner=staff_user)
+    response = staff_client.post(
+        "/campaigns/",
+        {
+            "name": "Q1 outreach",
+            "audience": audience.pk,
+            "senders": [account.pk],
+            "starts_at": "2026-12-01T09:00",
+        },
+    )
+    campaign = Campaign.objects.get()
+    assert response["Location"] == f"/campaigns/{campaign.pk}/"
+    staff_client.post(
+        f"/campaigns/{campaign.pk}/steps/", {"delay_days": "5", "stop_on_reply": "on"}
+    )
+    staff_client.post(
+        f"/campaigns/{campaign.pk}/steps/", {"delay_days": "4", "stop_on_reply": "on"}
+    )
+    steps = list(campaign.steps.all())
+    assert [(s.order, s.delay_days) for s in steps] == [(1, 0), (2, 4)]
+    staff_client.post(
+        f"/campaigns/{campaign.pk}/variants/",
+        {"step": steps[0].pk, "label": "a", "body": "Hi {{ first_name }}", "weight": "1"},
+    )
+    response = staff_client.post(
+        f"/campaigns/{campaign.pk}/variants/",
+        {"step": steps[0].pk, "label": "A", "body": "Dup", "weight": "1"},
+        follow=True,
+    )
+    assert "has a variant A already" in response.content.decode()
+    response = staff_client.post(
+        f"/campaigns/{campaign.pk}/variants/",
+        {"step": steps[0].pk, "label": "B", "body": "Hi {{ frist_name }}", "weight": "1"},
+        follow=True,
+    )
+    assert "frist_name" in response.content.decode()
+    assert list(Variant.objects.values_list("label", flat=True)) == ["A"]
+
+
+def test_bad_campaign_input_is_refused(staff_client):
+    response = staff_client.post("/campaigns/", {"name": "", "audience": "999", "senders": ["999"]})
+    page = response.content.decode()
+    assert "This field is required" in page and "Select a valid choice" in page
+    assert not Campaign.objects.exists()
+
+
+def test_dry_run_shows_every_recipient_and_changes_nothing(staff_client, campaign):
+    skipped = Contact.objects.get(first_name="Cat")
+    skipped.mark_do_not_contact("asked")
+    page = staff_client.get(f"/campaigns/{campaign.pk}/dry-run/").content.decode()
+    assert 'id="dry-enrolled">2<' in page
+    assert "Skipped: do-not-contact" in page
+    assert "Hi Ann" in page or "Hello Ann" in page
+    assert "Alice Archer" in page and "goes out" in page
+    assert not Enrollment.objects.exists() and not Message.objects.exists()
+
+
+def test_launch_pause_resume_cancel(staff_client, campaign):
+    response = staff_client.post(f"/campaigns/{campaign.pk}/launch/", follow=True)
+    assert "Launched: 3 enrolled, 0 skipped." in response.content.decode()
+    assert Message.objects.filter(stream=f"campaign:{campaign.pk}").count() == 3
+    staff_client.post(f"/campaigns/{campaign.pk}/pause/")
+    assert Campaign.objects.get().status == "paused"
+    staff_client.post(f"/campaigns/{campaign.pk}/resume/")
+    assert Campaign.objects.get().status == "running"
+    response = staff_client.post(f"/campaigns/{campaign.pk}/launch/", follow=True)
+    assert "Only a draft campaign can be launched." in response.content.decode()
+    staff_client.post(f"/campaigns/{campaign.pk}/cancel/")
+    assert Campaign.objects.get().status == "cancelled"
+    assert set(Message.objects.values_list("status", flat=True)) == {"cancelled"}
+
+
+def test_a_launched_campaign_cannot_be_edited(staff_client, campaign):
+    staff_client.post(f"/campaigns/{campaign.pk}/launch/")
+    variant = Variant.objects.first()
+    response = staff_client.post(f"/campaigns/variants/{variant.pk}/delete/", follow=True)
+    assert "cannot change" in response.content.decode()
+    assert Variant.objects.filter(pk=variant.pk).exists()
+
+
+def test_results_show_rates_and_a_verdict(staff_client, campaign):
+    staff_client.post(f"/campaigns/{campaign.pk}/launch/")
+    Message.objects.update(status="sent", sent_at=timezone.now())
+    first = Message.objects.first()
+    staff_client.post(f"/messages/{first.pk}/reply/", {"text": "Interested!"})
+    page = staff_client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert "Results" in page and "Reply rate" in page
+    assert "A vs B:" in page
+    assert 'id="count-replied">1<' in page
+
+
+def test_save_as_audience_from_the_contact_list(staff_client):
+    response = staff_client.post(
+        "/audiences/save/", {"name": "Berlin CTOs", "query": "q=cto&company=Acme"}
+    )
+    assert response["Location"] == "/contacts/?q=cto&company=Acme"
+    assert Audience.objects.get().query == "q=cto&company=Acme"
+    response = staff_client.post("/audiences/save/", {"name": "", "query": "q=x"}, follow=True)
+    assert "Give the audience a name." in response.content.decode()
+    assert Audience.objects.count() == 1
+
+
+def test_mark_replied_stops_follow_ups_and_reads_opt_outs(staff_client, account):
+    contact = ContactFactory(first_name="Opt")
+    message = MessageFactory(
+        account=account, contact=contact, status="sent", sent_at=timezone.now()
+    )
+    response = staff_client.post(
+        f"/messages/{message.pk}/reply/", {"text": "Please remove me"}, follow=True
+    )
+    assert "marked do-not-contact" in response.content.decode()
+    contact.refresh_from_db()
+    assert contact.stage == "replied" and contact.do_not_contact
+    assert Reply.objects.get().message == message
+
+
+def test_mark_replied_on_another_members_message_is_not_found(staff_client):
+    foreign = MessageFactory(status="sent")
+    assert staff_client.post(f"/messages/{foreign.pk}/reply/", {"text": "x"}).status_code == 404
+    assert not Reply.objects.exists()
+
+
+# --- messages.csv ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def conversation(staff_user):
+    account = LinkedInAccountFactory(owner=staff_user)
+    zoe = ContactFactory(
+        first_name="Zoë", last_name="Müller", profile_url="https://www.linkedin.com/in/zoe-mueller"
+    )
+    bart = ContactFactory(
+        first_name="Bartholomew", profile_url="https://www.linkedin.com/in/bartholomew-quince"
+    )
+    MessageFactory(
+        account=account,
+        contact=zoe,
+        status="sent",
+        sent_at=datetime.datetime(2025, 11, 18, 16, 5, tzinfo=datetime.UTC),
+    )
+    waiting = MessageFactory(
+        account=account,
+        contact=bart,
+        status="released",
+        released_at=datetime.datetime(2025, 11, 13, tzinfo=datetime.UTC),
+    )
+    return {"zoe": zoe, "bart": bart, "waiting": waiting}
+
+
+def test_messages_import_records_replies_confirms_sends_and_is_idempotent(
+    staff_client, conversation
+):
+    data = (FIXTURES / "current.csv").read_bytes()
+    response = staff_client.post(
+        "/imports/messages/", {"file": SimpleUploadedFile("messages.csv", data)}
+    )
+    page = response.content.decode()
+    # Zoë's reply (an opt-out) and Bartholomew's, which answers the Outbox message that the
+    # export confirms as sent the day before.
+    assert "2 new replies recorded (1 asked not to be contacted)" in page
+    assert "1 Outbox message(s) confirmed as sent" in page
+    zoe = conversation["zoe"]
+    zoe.refresh_from_db()
+    assert zoe.do_not_contact and zoe.stage == "replied"
+    waiting = conversation["waiting"]
+    waiting.refresh_from_db()
+    assert waiting.status == "sent" and waiting.channel == "manual"
+    response = staff_client.post(
+        "/imports/messages/", {"file": SimpleUploadedFile("messages.csv", data)}
+    )
+    assert "0 new replies recorded" in response.content.decode()
+    assert Reply.objects.count() == 2
+    assert Reply.objects.get(contact=conversation["bart"]).message == waiting
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("empty.csv", "empty"),
+        ("not_a_csv.pdf.csv", "PDF"),
+        ("connections_by_mistake.csv", "Connections.csv"),
+        ("headerless.csv", "CONVERSATION ID"),
+    ],
+)
+def test_messages_import_rejects_bad_files(staff_client, conversation, name, message):
+    data = (FIXTURES / name).read_bytes()
+    response = staff_client.post("/imports/messages/", {"file": SimpleUploadedFile(name, data)})
+    assert message in response.content.decode()
+    assert not Reply.objects.exists()
+
+
+def test_import_messages_command(conversation, capsys):
+    call_command("import_messages", str(FIXTURES / "current.csv"), "--json")
+    result = json.loads(capsys.readouterr().out)
+    assert result["replies"] == 2 and result["confirmed_sent"] == 1
+    with pytest.raises(CommandError, match="PDF"):
+        call_command("import_messages", str(FIXTURES / "not_a_csv.pdf.csv"))
+    with pytest.raises(CommandError, match="No such file"):
+        call_command("import_messages", "/nonexistent.csv")
+    with pytest.raises(CommandError, match="No staff user 'ghost'"):
+        call_command("import_messages", str(FIXTURES / "current.csv"), "--owner", "ghost")
