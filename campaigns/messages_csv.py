@@ -54,8 +54,6 @@ _COLUMNS = {
     "ismessagedraft": "is_draft",
     "attachments": "attachments",
 }
-# Columns whose values never span lines: a line break in one means a stray quote.
-_SINGLE_LINE = ("conversation_id", "sender_url", "date", "folder", "is_draft")
 # Connections.csv's own columns: three of them on a line and it is that export.
 _CONNECTIONS_COLUMNS = {
     "firstname", "lastname", "url", "emailaddress", "company", "position", "connectedon",
@@ -315,6 +313,37 @@ class _Lines:
             yield line
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """Where each field is in a row: a column index, or `width` (an always-empty padding cell)
+    for the columns this file lacks."""
+
+    delimiter: str
+    width: int
+    day_first: bool  # European Excel (the one that writes ";") puts the day first
+    conversation_id: int
+    sender_name: int
+    sender_url: int
+    recipient_names: int
+    recipient_urls: int
+    date: int
+    subject: int
+    content: int
+    folder: int
+    is_draft: int
+
+    @classmethod
+    def of(cls, delimiter: str, width: int, columns: dict[str, int]) -> "_Layout":
+        where = {name: columns.get(name, width) for name in _LAYOUT_FIELDS}
+        return cls(delimiter, width, delimiter == ";", **where)
+
+
+_LAYOUT_FIELDS = (
+    "conversation_id", "sender_name", "sender_url", "recipient_names", "recipient_urls", "date",
+    "subject", "content", "folder", "is_draft",
+)  # fmt: skip
+
+
 def _read_rows(
     body: str,
     header_line: int,
@@ -323,7 +352,7 @@ def _read_rows(
     columns: dict[str, int],
     result: ParsedMessages,
 ) -> None:
-    day_first = delimiter == ";"  # European Excel (the one that writes ";") puts the day first
+    layout = _Layout.of(delimiter, width, columns)
     lines = _Lines(body)
     reader = csv.reader(iter(lines), delimiter=delimiter)
     reread_budget = 4 * len(body) + 1_000_000
@@ -344,9 +373,17 @@ def _read_rows(
             continue  # a blank line, or only delimiters
         result.total_rows += 1
         overflow = len(cells) > width and any(cell.strip() for cell in cells[width:])
+        short = len(cells) < width
+        if len(cells) <= width:
+            cells += [""] * (width + 1 - len(cells))
+        date_text = _clean(cells[layout.date])
+        sent_at = _parse_datetime(date_text, day_first=layout.day_first) if date_text else None
         if not broken and span > 1:
-            broken = overflow or _looks_swallowed(
-                cells, lines.record, delimiter, width, columns, day_first
+            broken = (
+                overflow
+                or short
+                or bool(date_text and sent_at is None)
+                or _looks_swallowed(cells, lines.record, layout)
             )
         if broken:
             # A stray quote swallowed the next lines into this record (or one line is absurdly
@@ -376,42 +413,26 @@ def _read_rows(
                 "(a comma in a value that is not quoted?)",
             )
             continue
-        message = _make_message(row_line, cells, columns, day_first, url, result)
+        message = _make_message(row_line, cells, layout, date_text, sent_at, url, result)
         if message is not None:
             result.messages.append(message)
 
 
-def _cell(cells: list[str], columns: dict[str, int], name: str) -> str:
-    index = columns.get(name)
-    return cells[index] if index is not None and index < len(cells) else ""
-
-
-def _looks_swallowed(
-    cells: list[str],
-    record: list[str],
-    delimiter: str,
-    width: int,
-    columns: dict[str, int],
-    day_first: bool,
-) -> bool:
+def _looks_swallowed(cells: list[str], record: list[str], layout: _Layout) -> bool:
     """Whether a record of several lines is rows joined by a stray quote rather than one
-    message with line breaks in its text: it lacks values, holds a line break where none
-    belongs, has an unreadable date, or one of its continuation lines reads as a row itself."""
-    if len(cells) < width:
-        return True
-    for name in _SINGLE_LINE:
-        value = _cell(cells, columns, name)
-        if "\n" in value or "\r" in value:
+    message with line breaks in its text. Besides lacking values or having an unreadable date
+    (checked by the caller): a line break where none belongs, or a continuation line that reads
+    as a row of its own."""
+    for index in (layout.conversation_id, layout.sender_url, layout.date, layout.folder,
+                  layout.is_draft):  # fmt: skip
+        if "\n" in cells[index] or "\r" in cells[index]:
             return True
-    date = _clean(_cell(cells, columns, "date"))
-    if date and _parse_datetime(date, day_first=day_first) is None:
-        return True
     for text in record[1:]:
-        if text.count(delimiter) < width - 1:
+        if text.count(layout.delimiter) < layout.width - 1:
             continue  # too few delimiters to be a row: the common case, decided cheaply
-        row = _split_line(text, delimiter)
-        date = _clean(_cell(row, columns, "date"))
-        if date and _parse_datetime(date, day_first=day_first) is not None:
+        row = _split_line(text, layout.delimiter)
+        date = _clean(row[layout.date]) if layout.date < len(row) else ""
+        if date and _parse_datetime(date, day_first=layout.day_first) is not None:
             return True
     return False
 
@@ -424,51 +445,54 @@ def _skip(result: ParsedMessages, line: int, reason: str) -> None:
 def _make_message(
     line: int,
     cells: list[str],
-    columns: dict[str, int],
-    day_first: bool,
+    layout: _Layout,
+    date_text: str,
+    sent_at: datetime.datetime | None,
     url: Callable[[str], str | None],
     result: ParsedMessages,
 ) -> ExportedMessage | None:
-    folder = _cell(cells, columns, "folder").strip()
-    draft = _cell(cells, columns, "is_draft").strip().lower()
+    folder = cells[layout.folder].strip()
+    draft = cells[layout.is_draft].strip().lower()
     if draft in _DRAFT_VALUES or folder.lower() in _DRAFT_FOLDERS:
         result.skipped += 1  # never sent: not a message of the conversation
         return None
-    sender_name = _clean(_cell(cells, columns, "sender_name"))
-    raw_sender_url = _cell(cells, columns, "sender_url").strip()
+    sender_name = _clean(cells[layout.sender_name])
+    raw_sender_url = cells[layout.sender_url].strip()
     sender_url = url(raw_sender_url) if raw_sender_url else None
-    date_text = _clean(_cell(cells, columns, "date"))
     if not date_text:
         _skip(result, line, "no date")
         return None
     if not (sender_name or sender_url):
         _skip(result, line, "no sender (FROM and SENDER PROFILE URL are empty)")
         return None
-    sent_at = _parse_datetime(date_text, day_first=day_first)
     if sent_at is None:
         _skip(result, line, f"date {_quote(date_text)} is not a date and time")
         return None
     recipient_urls: list[str] = []
-    for token in _URL_SEPARATORS.split(_cell(cells, columns, "recipient_urls")):
-        found = url(token) if token else None
-        if found and found not in recipient_urls:
-            recipient_urls.append(found)
+    raw_recipient_urls = cells[layout.recipient_urls]
+    if raw_recipient_urls:
+        for token in _URL_SEPARATORS.split(raw_recipient_urls):
+            found = url(token) if token else None
+            if found and found not in recipient_urls:
+                recipient_urls.append(found)
     return ExportedMessage(
         line=line,
-        conversation_id=_clean(_cell(cells, columns, "conversation_id")),
+        conversation_id=_clean(cells[layout.conversation_id]),
         sender_name=sender_name,
         sender_url=sender_url,
-        recipient_names=_clean(_cell(cells, columns, "recipient_names")),
+        recipient_names=_clean(cells[layout.recipient_names]),
         recipient_urls=tuple(recipient_urls),
         sent_at=sent_at,
-        subject=_clean(_cell(cells, columns, "subject")),
-        text=message_text(_cell(cells, columns, "content")),
+        subject=_clean(cells[layout.subject]),
+        text=message_text(cells[layout.content]),
         folder=folder,
         is_draft=False,
     )
 
 
 _URL_SEPARATORS = re.compile(r"[\s,;]+")
+# Already canonical (what LinkedIn writes): no need to take it apart.
+_CANONICAL_URL = re.compile(r"https://www\.linkedin\.com/in/[a-z0-9_-]{1,200}")
 
 
 def _url_reader() -> Callable[[str], str | None]:
@@ -476,6 +500,8 @@ def _url_reader() -> Callable[[str], str | None]:
     cache: dict[str, str | None] = {}
 
     def read(value: str) -> str | None:
+        if _CANONICAL_URL.fullmatch(value):
+            return value
         try:
             return cache[value]
         except KeyError:

@@ -66,7 +66,20 @@ class PlannedRecipient:
     sender: LinkedInAccount | None = None
     skip_reason: str = ""
     variant: Variant | None = None
-    message: str = ""
+    context: dict | None = None
+    _message: str | None = None
+
+    @property
+    def message(self) -> str:
+        """The rendered first message, rendered on first use: the dry run renders only the
+        page it shows, the launch renders everyone."""
+        if self._message is None:
+            try:
+                self._message = personalize.render(self.variant.body, self.context)
+            except personalize.TemplateError as exc:
+                self._message = ""
+                self.skip_reason = f"cannot be rendered: {exc}"
+        return self._message
 
 
 @dataclass
@@ -168,11 +181,7 @@ def plan_launch(campaign: Campaign, *, now=None) -> LaunchPlan:
             connected_on=connected_on.get((contact.pk, row.sender.network_id)),
         )
         contexts[row.variant.pk].append(context)
-        try:
-            row.message = personalize.render(row.variant.body, context)
-        except personalize.TemplateError as exc:
-            row.message = ""
-            row.skip_reason = f"cannot be rendered: {exc}"
+        row.context = context
 
     for step in steps:
         for variant in step.variants.all():
@@ -201,6 +210,8 @@ def campaign_launch(*, campaign: Campaign, now=None) -> LaunchPlan:
         plan = plan_launch(locked, now=now)
         if plan.errors:
             raise CampaignError(" ".join(plan.errors))
+        for row in plan.enrolled:
+            row.message  # noqa: B018 — render now; a recipient who cannot be rendered is skipped
         start = max(locked.starts_at, now)
         step_one = locked.steps.get(order=1)
         enrollments = Enrollment.objects.bulk_create(

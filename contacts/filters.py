@@ -22,6 +22,10 @@ SORT_FIELDS = {
 }
 
 
+class NumberInFilter(django_filters.BaseInFilter, django_filters.NumberFilter):
+    pass
+
+
 def yes_no_select():
     """A yes/no filter whose empty choice reads "Any" rather than django-filter's "Unknown"."""
     return forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
@@ -58,6 +62,8 @@ class ContactFilter(django_filters.FilterSet):
     network = django_filters.ModelMultipleChoiceFilter(
         label="In the network of", queryset=Network.objects.all(), method="filter_network"
     )
+    # A fixed selection (comma-separated ids), for audiences made from an admin selection.
+    ids = NumberInFilter(field_name="pk", lookup_expr="in", label="Contact ids")
     sort = django_filters.ChoiceFilter(
         label="Sort by", choices=SORT_CHOICES, method="filter_sort", empty_label=None
     )

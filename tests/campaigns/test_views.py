@@ -245,3 +245,36 @@ def test_import_messages_command(conversation, capsys):
         call_command("import_messages", "/nonexistent.csv")
     with pytest.raises(CommandError, match="No staff user 'ghost'"):
         call_command("import_messages", str(FIXTURES / "current.csv"), "--owner", "ghost")
+
+
+def test_admin_adds_a_selection_to_a_draft_campaign_and_pauses(client, campaign):
+    from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+
+    from campaigns import services
+    from tests.contacts.factories import UserFactory
+
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    ids = list(Contact.objects.values_list("pk", flat=True)[:2])
+    response = client.post(
+        "/admin/contacts/contact/", {"action": "add_to_campaign", ACTION_CHECKBOX_NAME: ids}
+    )
+    draft = Campaign.objects.exclude(pk=campaign.pk).get()
+    assert response["Location"] == f"/campaigns/{draft.pk}/"
+    assert draft.status == "draft"
+    assert sorted(
+        services.audience_contacts(draft.audience).values_list("pk", flat=True)
+    ) == sorted(ids)
+
+    services.campaign_launch(campaign=campaign)
+    client.post(
+        "/admin/campaigns/campaign/",
+        {"action": "pause_campaigns", ACTION_CHECKBOX_NAME: [campaign.pk]},
+    )
+    campaign.refresh_from_db()
+    assert campaign.status == "paused"
+    client.post(
+        "/admin/campaigns/campaign/",
+        {"action": "resume_campaigns", ACTION_CHECKBOX_NAME: [campaign.pk]},
+    )
+    campaign.refresh_from_db()
+    assert campaign.status == "running"

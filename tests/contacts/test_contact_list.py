@@ -97,6 +97,7 @@ def test_it_filters_by_network_and_connected_on_range(staff_client, staff_user):
         {"tags": "abc"},
         {"network": "-1"},
         {"sort": "password"},
+        {"ids": "1,abc"},
         {"page": "abc"},
         {"per_page": "1000000"},
         # A yes/no select only sends true/false; anything else reads as "either".

@@ -1,0 +1,107 @@
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.utils import timezone
+
+from campaigns import services
+from campaigns.models import Audience, Campaign, Enrollment, Reply, Step, Variant
+from contacts.admin import ContactAdmin
+
+# An audience made from an admin selection lists the ids in its filter; keep it bounded.
+MAX_ADMIN_SELECTION = 2000
+
+
+class StepInline(admin.TabularInline):
+    model = Step
+    extra = 0
+
+
+@admin.action(description="Pause the selected campaigns")
+def pause_campaigns(modeladmin, request, queryset):
+    done = 0
+    for campaign in queryset:
+        try:
+            services.campaign_pause(campaign=campaign)
+            done += 1
+        except services.CampaignError:
+            pass
+    modeladmin.message_user(request, f"Paused {done} campaign(s).", messages.SUCCESS)
+
+
+@admin.action(description="Resume the selected campaigns")
+def resume_campaigns(modeladmin, request, queryset):
+    done = 0
+    for campaign in queryset:
+        try:
+            services.campaign_resume(campaign=campaign)
+            done += 1
+        except services.CampaignError:
+            pass
+    modeladmin.message_user(request, f"Resumed {done} campaign(s).", messages.SUCCESS)
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ["name", "status", "audience", "owner", "starts_at", "launched_at"]
+    list_filter = ["status"]
+    list_select_related = ["audience", "owner"]
+    filter_horizontal = ["senders"]
+    inlines = [StepInline]
+    actions = [pause_campaigns, resume_campaigns]
+    readonly_fields = ["launched_at", "audience_count_at_launch"]
+
+
+@admin.register(Variant)
+class VariantAdmin(admin.ModelAdmin):
+    list_display = ["step", "label", "weight"]
+    list_select_related = ["step__campaign"]
+
+
+@admin.register(Audience)
+class AudienceAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "query", "created_at"]
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "contact", "sender", "state", "skip_reason", "last_step"]
+    list_filter = ["state"]
+    list_select_related = ["campaign", "contact", "sender"]
+    raw_id_fields = ["contact"]
+
+
+@admin.register(Reply)
+class ReplyAdmin(admin.ModelAdmin):
+    list_display = ["contact", "received_at", "source", "opted_out"]
+    list_filter = ["source", "opted_out"]
+    raw_id_fields = ["contact", "message"]
+
+
+@admin.action(description="Add the selected contacts to a new campaign (draft)")
+def add_to_campaign(modeladmin, request, queryset):
+    ids = list(queryset.values_list("pk", flat=True)[: MAX_ADMIN_SELECTION + 1])
+    if len(ids) > MAX_ADMIN_SELECTION:
+        modeladmin.message_user(
+            request,
+            f"At most {MAX_ADMIN_SELECTION:,} contacts this way; save a filter of the contact "
+            "list as an audience instead.",
+            messages.ERROR,
+        )
+        return None
+    stamp = timezone.now().strftime("%d %b %Y %H:%M")
+    audience = Audience.objects.create(
+        name=f"Admin selection {stamp}",
+        owner=request.user,
+        query="ids=" + ",".join(map(str, ids)),
+    )
+    campaign = Campaign.objects.create(
+        name=f"Campaign for {len(ids)} contacts ({stamp})", owner=request.user, audience=audience
+    )
+    modeladmin.message_user(
+        request, "Draft campaign created: add senders, steps and variants.", messages.SUCCESS
+    )
+    return redirect(campaign)
+
+
+# The contacts app cannot import campaigns (imports flow contacts ← messaging ← campaigns),
+# so the campaign action joins the contact admin from here.
+ContactAdmin.actions = [*ContactAdmin.actions, add_to_campaign]
