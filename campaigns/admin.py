@@ -15,28 +15,27 @@ class StepInline(admin.TabularInline):
     extra = 0
 
 
-@admin.action(description="Pause the selected campaigns")
-def pause_campaigns(modeladmin, request, queryset):
+def _apply(modeladmin, request, queryset, service, verb):
     done = 0
     for campaign in queryset:
         try:
-            services.campaign_pause(campaign=campaign)
+            service(campaign=campaign)
             done += 1
         except services.CampaignError:
-            pass
-    modeladmin.message_user(request, f"Paused {done} campaign(s).", messages.SUCCESS)
+            pass  # not in a state that allows it; counted out below
+    modeladmin.message_user(
+        request, f"{verb} {done} of {len(queryset)} campaign(s).", messages.SUCCESS
+    )
+
+
+@admin.action(description="Pause the selected campaigns")
+def pause_campaigns(modeladmin, request, queryset):
+    _apply(modeladmin, request, queryset, services.campaign_pause, "Paused")
 
 
 @admin.action(description="Resume the selected campaigns")
 def resume_campaigns(modeladmin, request, queryset):
-    done = 0
-    for campaign in queryset:
-        try:
-            services.campaign_resume(campaign=campaign)
-            done += 1
-        except services.CampaignError:
-            pass
-    modeladmin.message_user(request, f"Resumed {done} campaign(s).", messages.SUCCESS)
+    _apply(modeladmin, request, queryset, services.campaign_resume, "Resumed")
 
 
 @admin.register(Campaign)

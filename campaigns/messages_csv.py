@@ -61,6 +61,7 @@ _CONNECTIONS_COLUMNS = {
 _NOT_WORD = re.compile(r"[\W_]+")
 _DELIMITERS = (",", ";", "\t")
 HEADER_SCAN_LINES = 50
+HEADER_SCAN_CHARS = 256 * 1024
 
 # LinkedIn caps a message at 8,000 characters; a record far beyond that is a stray quote
 # swallowing the rows after it. Re-reading those rows is bounded by a budget so that a file full
@@ -129,9 +130,9 @@ def parse_messages(data: bytes, *, max_bytes: int = 50 * 1024 * 1024) -> ParsedM
     if not text.strip():
         raise RejectedFile("The file is empty.")
 
-    header_line, delimiter, width, columns, body = _find_header(text)
+    header_line, delimiter, width, columns, body_start = _find_header(text)
     result = ParsedMessages(has_recipient_urls="recipient_urls" in columns)
-    _read_rows(body, header_line, delimiter, width, columns, result)
+    _read_rows(text, body_start, header_line, delimiter, width, columns, result)
     result.owner_url = _infer_owner(result.messages)
     return result
 
@@ -234,10 +235,11 @@ def _split_line(line: str, delimiter: str) -> list[str]:
         return []
 
 
-def _find_header(text: str) -> tuple[int, str, int, dict[str, int], str]:
+def _find_header(text: str) -> tuple[int, str, int, dict[str, int], int]:
     """Find the header row by its column names in the first lines (not by its line number);
-    return its line number, the delimiter, its width, the column mapping and the text after it."""
-    stream = io.StringIO(text, newline="")
+    return its line number, the delimiter, its width, the column mapping and where the rows
+    start in the text."""
+    stream = io.StringIO(text[:HEADER_SCAN_CHARS], newline="")
     best: tuple[int, int, str, list[str], dict[str, int], int] | None = None
     connections = False
     offset = 0
@@ -277,7 +279,7 @@ def _find_header(text: str) -> tuple[int, str, int, dict[str, int], str]:
             f"The header row (line {line_no}) has no {' or '.join(missing)} column: "
             f"messages.csv needs the columns {EXPECTED_COLUMNS}."
         )
-    return line_no, delimiter, len(cells), mapping, text[end:]
+    return line_no, delimiter, len(cells), mapping, end
 
 
 # --- Rows --------------------------------------------------------------------------------------
@@ -291,8 +293,9 @@ class _Lines:
     """The physical lines (LF, CRLF or CR) of the body for csv.reader, noting the lines of the
     record being read and handing out pushed-back lines first (last first) to re-read them."""
 
-    def __init__(self, body: str) -> None:
-        self.stream = io.StringIO(body, newline="")
+    def __init__(self, text: str, start: int) -> None:
+        self.stream = io.StringIO(text, newline="")
+        self.stream.seek(start)  # without newline translation, positions are characters
         self.record: list[str] = []
         self.chars = 0
         self.pushed_back: list[str] = []
@@ -345,7 +348,8 @@ _LAYOUT_FIELDS = (
 
 
 def _read_rows(
-    body: str,
+    text: str,
+    start: int,
     header_line: int,
     delimiter: str,
     width: int,
@@ -353,9 +357,9 @@ def _read_rows(
     result: ParsedMessages,
 ) -> None:
     layout = _Layout.of(delimiter, width, columns)
-    lines = _Lines(body)
+    lines = _Lines(text, start)
     reader = csv.reader(iter(lines), delimiter=delimiter)
-    reread_budget = 4 * len(body) + 1_000_000
+    reread_budget = 4 * (len(text) - start) + 1_000_000
     url = _url_reader()
     line = header_line + 1
     while True:
