@@ -33,6 +33,7 @@ class StepForm(forms.ModelForm):
         model = Step
         fields = ["delay_days", "stop_on_reply"]
         labels = {"delay_days": "Days after the previous step"}
+        help_texts = {"delay_days": "Ignored for the first step, which goes out at launch."}
 
 
 class VariantForm(forms.ModelForm):

@@ -248,6 +248,8 @@ def _find_header(text: str) -> tuple[int, str, int, dict[str, int], int]:
         if not line:
             break
         offset += len(line)
+        if offset >= HEADER_SCAN_CHARS and offset < len(text):
+            break  # a line cut short by the scan window
         if not line.strip() or len(line) > 4096:  # no header is that long
             continue
         for delimiter in _DELIMITERS:
@@ -372,7 +374,7 @@ def _read_rows(
         if cells is None:
             break
         span = len(lines.record)
-        if not broken and not any(cell.strip() for cell in cells):
+        if not broken and not (cells and cells[0].strip()) and not "".join(cells).strip():
             line += span
             continue  # a blank line, or only delimiters
         result.total_rows += 1
@@ -572,8 +574,7 @@ def message_text(content: str) -> str:
         content = _ENTITY.sub(lambda match: html.unescape(match[0]), content)
     if not content.isascii():
         content = unicodedata.normalize("NFC", content)
-    lines = (" ".join(line.split()) for line in content.splitlines())
-    return "\n".join(line for line in lines if line)
+    return "\n".join(filter(None, [" ".join(line.split()) for line in content.splitlines()]))
 
 
 # --- Dates -------------------------------------------------------------------------------------
@@ -583,6 +584,7 @@ _TIME = (
     r"(?: ?([ap])\.?m\.?)?)?"
 )
 _ZONE = r" ?(utc|gmt|z|[+-][0-9]{2}(?::?[0-9]{2})?)?"
+_LINKEDIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} UTC")
 _ISO = re.compile(rf"([0-9]{{4}})[-/.]([0-9]{{1,2}})[-/.]([0-9]{{1,2}}){_TIME}{_ZONE}")
 _DOTTED = re.compile(rf"([0-9]{{1,2}})\.([0-9]{{1,2}})\.([0-9]{{4}}|[0-9]{{2}}){_TIME}{_ZONE}")
 _SLASHED = re.compile(rf"([0-9]{{1,2}})/([0-9]{{1,2}})/([0-9]{{4}}|[0-9]{{2}}){_TIME}{_ZONE}")
@@ -600,6 +602,12 @@ def parse_message_date(text: str, *, day_first: bool = False) -> datetime.dateti
 
 
 def _parse_datetime(text: str, *, day_first: bool) -> datetime.datetime | None:
+    if _LINKEDIN_DATE.fullmatch(text):  # the usual case, quickly
+        try:
+            stamp = datetime.datetime.fromisoformat(text[:19] + "+00:00")
+        except ValueError:
+            return None
+        return stamp if 1970 <= stamp.year <= 2100 else None
     if not 0 < len(text) <= 64:
         return None
     text = text.lower()

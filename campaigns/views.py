@@ -66,7 +66,9 @@ def campaign_detail(request, pk):
         "matches_now": matches_now,
         "results": services.campaign_results(campaign) if campaign.launched_at else [],
         "step_form": StepForm(),
-        "variant_form": VariantForm(campaign=campaign),
+        "variant_form": VariantForm(
+            campaign=campaign, initial={"step": campaign.steps.order_by("-order").first()}
+        ),
     }
     return render(request, "campaigns/detail.html", ctx)
 
@@ -140,6 +142,7 @@ def dry_run(request, pk):
         "plan": plan,
         "page": page,
         "enrolled": len(plan.enrolled),
+        "skipped_count": len(plan.recipients) - len(plan.enrolled),
         "skipped": sorted(plan.skipped_by_reason.items(), key=lambda kv: -kv[1]),
         "forecasts": [
             (sender, count, forecast_for(sender, count * max(1, len(steps)), now))
