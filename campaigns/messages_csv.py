@@ -7,7 +7,6 @@ every `messages.csv` layout LinkedIn has shipped (with or without `RECIPIENT PRO
 refuses files it cannot read with a `RejectedFile` whose message is shown to the user as is.
 """
 
-import codecs
 import csv
 import datetime
 import html
@@ -18,8 +17,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from contacts.csv_bytes import RejectedFile, decode, reject_binary
 from contacts.identity import canonical_profile_url
-from contacts.linkedin_csv import RejectedFile
 
 __all__ = [
     "ExportedMessage",
@@ -71,21 +70,6 @@ MAX_RECORD_CHARS = 64 * 1024
 _DRAFT_VALUES = {"yes", "y", "true", "1"}
 _DRAFT_FOLDERS = {"draft", "drafts"}
 
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"%PDF-", "a PDF document"),
-    (b"GIF87a", "a GIF image"),
-    (b"GIF89a", "a GIF image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel workbook (.xls)"),
-    (b"\x1f\x8b", "a gzip-compressed file"),
-)
-_UPLOAD_HINT = "Upload the messages.csv file from your LinkedIn data export."
-_EXCEL_HINT = (
-    "Save it from Excel with File > Save As > CSV UTF-8, or upload the original messages.csv."
-)
-# Bytes that never occur in text (tab, LF, CR, VT and FF excepted).
-_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
 # Control characters left in decoded text (C0 but tab and line breaks, C1, stray BOMs).
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff]")
 
@@ -109,7 +93,9 @@ class ExportedMessage:
 class ParsedMessages:
     messages: list[ExportedMessage] = field(default_factory=list)  # file order, newest first
     total_rows: int = 0  # data rows, blank lines not counted; == len(messages) + skipped
-    skipped: int = 0  # drafts, and rows without a (readable) date or a sender
+    # Rows left out: drafts, rows without a (readable) date or a sender, damaged rows. All but
+    # the drafts are also in `problems`.
+    skipped: int = 0
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
     owner_url: str | None = None  # the exporting member, when it can be told
     has_recipient_urls: bool = False
@@ -123,8 +109,8 @@ def parse_messages(data: bytes, *, max_bytes: int = 50 * 1024 * 1024) -> ParsedM
         )
     if not data.strip():
         raise RejectedFile("The file is empty.")
-    _reject_binary(data)
-    text = _decode(data)
+    reject_binary(data, file_name="messages.csv")
+    text, _ = decode(data)
     if _CONTROL_CHARS.search(text):
         text = _CONTROL_CHARS.sub("", text)
     if not text.strip():
@@ -138,7 +124,9 @@ def parse_messages(data: bytes, *, max_bytes: int = 50 * 1024 * 1024) -> ParsedM
 
 
 def direction(message: ExportedMessage, owner_url: str) -> str:
-    """ "outbound" if the owner sent the message, "inbound" otherwise (also when unknown)."""
+    """Return "outbound" if the owner sent the message, else "inbound" (also when unknown).
+
+    `owner_url` may be spelled any way; a message whose sender has no profile URL is inbound."""
     owner = canonical_profile_url(owner_url) or owner_url
     return (
         "outbound" if message.sender_url is not None and message.sender_url == owner else "inbound"
@@ -146,69 +134,6 @@ def direction(message: ExportedMessage, owner_url: str) -> str:
 
 
 # --- Bytes to text -----------------------------------------------------------------------------
-
-
-def _reject_binary(data: bytes) -> None:
-    """Refuse files that are not text, saying what they look like (a renamed file is common)."""
-    head = data[:1024]
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        if b"[Content_Types].xml" in head or b"xl/" in head:
-            raise RejectedFile(
-                f"This looks like an Excel workbook (.xlsx), not a CSV file. {_EXCEL_HINT}"
-            )
-        raise RejectedFile(
-            "This looks like a ZIP archive, not a CSV file. LinkedIn sends your data as a ZIP: "
-            "unzip it and upload the messages.csv inside."
-        )
-    for magic, what in _MAGIC:
-        if head.startswith(magic):
-            hint = _EXCEL_HINT if "Excel" in what else _UPLOAD_HINT
-            raise RejectedFile(f"This looks like {what}, not a CSV file. {hint}")
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_without_bom(data):
-        return
-    # Binary formats are full of NULs and control bytes; a damaged text file has a stray few.
-    sample = data[:8192]
-    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
-    if controls > 2 + len(sample) // 100:
-        raise RejectedFile(f"This looks like a binary file, not a CSV text file. {_UPLOAD_HINT}")
-
-
-def _utf16_without_bom(data: bytes) -> str | None:
-    """Excel's "Unicode Text" is UTF-16: every other byte of ASCII text is NUL."""
-    sample = data[:8192]
-    half = len(sample) // 2
-    if half < 4:
-        return None
-    odd, even = sample[1::2].count(0), sample[0::2].count(0)
-    if odd > half * 0.6 and even < half * 0.1:
-        return "utf-16-le"
-    if even > half * 0.6 and odd < half * 0.1:
-        return "utf-16-be"
-    return None
-
-
-def _decode(data: bytes) -> str:
-    """UTF-8 with or without BOM; UTF-16 (Excel "Unicode Text"); lines that are not UTF-8 are
-    read as cp1252 one by one (Excel's "CSV" on Windows, or files pasted together)."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", errors="replace")
-    utf16 = _utf16_without_bom(data)
-    if utf16:
-        return data.decode(utf16, errors="replace")
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[3:]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    lines = []
-    for raw in data.split(b"\n"):
-        try:
-            lines.append(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            # cp1252 leaves five bytes (0x81, 0x8D, 0x8F, 0x90, 0x9D) undefined: replace them.
-            lines.append(raw.decode("cp1252", errors="replace"))
-    return "\n".join(lines)
 
 
 # --- Header ------------------------------------------------------------------------------------
@@ -278,7 +203,7 @@ def _find_header(text: str) -> tuple[int, str, int, dict[str, int], int]:
     ]
     if missing:
         raise RejectedFile(
-            f"The header row (line {line_no}) has no {' or '.join(missing)} column: "
+            f"The header row (line {line_no}) lacks {' and '.join(missing)}: "
             f"messages.csv needs the columns {EXPECTED_COLUMNS}."
         )
     return line_no, delimiter, len(cells), mapping, end
@@ -366,11 +291,14 @@ def _read_rows(
     line = header_line + 1
     while True:
         lines.start_record()
+        failure = ""
         try:
             cells = next(reader, None)
-            broken = False
-        except (csv.Error, _RecordTooLong):  # a value over the size limits
-            cells, broken = [], True
+        except _RecordTooLong:
+            cells, failure = [], f"it is longer than {MAX_RECORD_CHARS:,} characters"
+        except csv.Error as exc:
+            cells, failure = [], f"it cannot be read as CSV ({exc})"
+        broken = bool(failure)
         if cells is None:
             break
         span = len(lines.record)
@@ -397,9 +325,9 @@ def _read_rows(
             if span > 1:
                 _skip(result, line, "a quote opened on this line is never closed")
             else:
-                _skip(result, line, f"it is longer than {MAX_RECORD_CHARS:,} characters")
+                _skip(result, line, failure)
             rest = lines.record[1:]
-            reread_budget -= sum(len(text) for text in rest)
+            reread_budget -= sum(len(part) for part in rest)
             if reread_budget < 0:
                 result.problems.append(
                     (line + 1, "The rest of the file was not read: too many unbalanced quotes.")
@@ -544,7 +472,7 @@ _HTML_TAG = re.compile(
     r"|article|header|footer|wbr)\b[^<>]*>",
     re.IGNORECASE,
 )
-_HIDDEN = re.compile(r"<(script|style|head)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_HIDDEN_OPEN = re.compile(r"<(script|style|head)\b", re.IGNORECASE)
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
 _BREAK_TAG = re.compile(
     r"<br\b[^<>]*>|</?(?:p|div|li|ul|ol|blockquote|h[1-6]|tr|table|pre|hr|section|article"
@@ -565,7 +493,7 @@ def message_text(content: str) -> str:
         return ""
     if "<" in content and _HTML_TAG.search(content):
         content = _COMMENT.sub("", content)
-        content = _HIDDEN.sub("", content)
+        content = _drop_hidden(content)
         content = _BREAK_TAG.sub("\n", content)
         content = _ANY_TAG.sub("", content)
         content = html.unescape(content)  # after the tags: "&lt;b&gt;" is text, not a tag
@@ -575,6 +503,24 @@ def message_text(content: str) -> str:
     if not content.isascii():
         content = unicodedata.normalize("NFC", content)
     return "\n".join(filter(None, [" ".join(line.split()) for line in content.splitlines()]))
+
+
+def _drop_hidden(content: str) -> str:
+    """Drop <script>, <style> and <head> elements with what they hold, in linear time (a regex
+    would rescan the rest of the text for every unclosed one)."""
+    lower = content.lower()
+    if "<script" not in lower and "<style" not in lower and "<head" not in lower:
+        return content
+    parts, position = [], 0
+    while match := _HIDDEN_OPEN.search(content, position):
+        closing = lower.find(f"</{match[1].lower()}", match.end())
+        end = content.find(">", closing) if closing >= 0 else -1
+        if end < 0:
+            break  # unclosed: its tags are stripped like any other
+        parts.append(content[position : match.start()])
+        position = end + 1
+    parts.append(content[position:])
+    return "".join(parts)
 
 
 # --- Dates -------------------------------------------------------------------------------------

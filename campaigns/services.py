@@ -565,7 +565,8 @@ def messages_import(*, parsed, actor, now=None) -> MessagesImportResult:
     owner = parsed.owner_url
     if not owner:
         raise CampaignError(
-            "Cannot tell whose export this is (no profile URL appears in every conversation)."
+            "Cannot tell whose export this is: no profile URL appears in more conversations "
+            "than any other."
         )
     urls = set()
     for message in parsed.messages:

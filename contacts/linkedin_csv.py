@@ -6,7 +6,6 @@ has shipped since 2012 and the damage Excel does when a member re-saves the file
 files it cannot map safely with a `RejectedFile` whose message is shown to the user as is.
 """
 
-import codecs
 import csv
 import datetime
 import io
@@ -19,6 +18,7 @@ from functools import lru_cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from contacts.csv_bytes import RejectedFile, decode, reject_binary
 from contacts.identity import canonical_profile_url, fold
 
 FIELDS = ("first_name", "last_name", "profile_url", "email", "company", "position", "connected_on")
@@ -54,29 +54,10 @@ HEADER_SCAN_LINES = 50
 MAX_RECORD_LINES = 3
 _DELIMITERS = (",", ";", "\t", "|")
 
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"%PDF-", "a PDF document"),
-    (b"GIF87a", "a GIF image"),
-    (b"GIF89a", "a GIF image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel workbook (.xls)"),
-    (b"\x1f\x8b", "a gzip-compressed file"),
-)
-_UPLOAD_HINT = "Upload the Connections.csv file from your LinkedIn data export."
-_EXCEL_HINT = (
-    "Save it from Excel with File > Save As > CSV UTF-8, or upload the original Connections.csv."
-)
-# Bytes that never occur in text (tab, LF, CR, VT and FF excepted).
-_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
 # Control characters left in decoded text (C0 and C1, and stray BOMs from concatenated files):
 # invisible, and PostgreSQL refuses NUL in text columns.
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufeff]")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-class RejectedFile(Exception):
-    """A file that cannot be imported; str(exc) is a clear one-line reason for the user."""
 
 
 @dataclass
@@ -119,8 +100,8 @@ def parse_connections(data: bytes, *, max_bytes: int = 20 * 1024 * 1024) -> Pars
         )
     if not data.strip():
         raise RejectedFile("The file is empty.")
-    _reject_binary(data)
-    text, encoding = _decode(data)
+    reject_binary(data, file_name="Connections.csv")
+    text, encoding = decode(data)
     if _CONTROL_CHARS.search(text):
         text = _CONTROL_CHARS.sub("", text)
     if not text.strip():
@@ -164,74 +145,6 @@ def unescape_formula(value: str) -> str:
 
 
 # --- Bytes to text -----------------------------------------------------------------------------
-
-
-def _reject_binary(data: bytes) -> None:
-    """Refuse files that are not text, saying what they look like (a renamed file is common)."""
-    head = data[:1024]
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        if b"[Content_Types].xml" in head or b"xl/" in head:
-            raise RejectedFile(
-                f"This looks like an Excel workbook (.xlsx), not a CSV file. {_EXCEL_HINT}"
-            )
-        raise RejectedFile(
-            "This looks like a ZIP archive, not a CSV file. LinkedIn sends your data as a ZIP: "
-            "unzip it and upload the Connections.csv inside."
-        )
-    for magic, what in _MAGIC:
-        if head.startswith(magic):
-            hint = _EXCEL_HINT if "Excel" in what else _UPLOAD_HINT
-            raise RejectedFile(f"This looks like {what}, not a CSV file. {hint}")
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_without_bom(data):
-        return
-    # Binary formats are full of NULs and control bytes; a damaged text file has a stray few.
-    sample = data[:8192]
-    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
-    if controls > 2 + len(sample) // 100:
-        raise RejectedFile(f"This looks like a binary file, not a CSV text file. {_UPLOAD_HINT}")
-
-
-def _utf16_without_bom(data: bytes) -> str | None:
-    """Excel's "Unicode Text" is UTF-16: every other byte of ASCII text is NUL."""
-    sample = data[:8192]
-    half = len(sample) // 2
-    if half < 4:
-        return None
-    odd, even = sample[1::2].count(0), sample[0::2].count(0)
-    if odd > half * 0.6 and even < half * 0.1:
-        return "utf-16-le"
-    if even > half * 0.6 and odd < half * 0.1:
-        return "utf-16-be"
-    return None
-
-
-def _decode(data: bytes) -> tuple[str, str]:
-    """Return the text and a label of the encoding found.
-
-    Raw exports are UTF-8 without BOM; Excel adds a BOM, or writes cp1252, and files pasted
-    together from both end up mixed, so undecodable lines fall back to cp1252 one by one.
-    """
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", errors="replace"), "utf-16"
-    utf16 = _utf16_without_bom(data)
-    if utf16:
-        return data.decode(utf16, errors="replace"), "utf-16"
-    label = "utf-8"
-    if data.startswith(codecs.BOM_UTF8):
-        data, label = data[3:], "utf-8-sig"
-    try:
-        return data.decode("utf-8"), label
-    except UnicodeDecodeError:
-        pass
-    lines, saw_utf8 = [], label == "utf-8-sig"
-    for raw in data.split(b"\n"):
-        try:
-            lines.append(raw.decode("utf-8"))
-            saw_utf8 = saw_utf8 or not raw.isascii()
-        except UnicodeDecodeError:
-            # cp1252 leaves five bytes (0x81, 0x8D, 0x8F, 0x90, 0x9D) undefined: replace them.
-            lines.append(raw.decode("cp1252", errors="replace"))
-    return "\n".join(lines), "mixed" if saw_utf8 else "cp1252"
 
 
 # --- Header ------------------------------------------------------------------------------------

@@ -1,0 +1,98 @@
+"""Bytes to text for LinkedIn's CSV exports (Connections.csv, messages.csv).
+
+Shared by the readers: refuse what is not text (saying what it looks like — a renamed file is
+common), and decode what Excel and LinkedIn write without ever crashing on a stray byte.
+"""
+
+import codecs
+
+
+class RejectedFile(Exception):
+    """A file that cannot be imported; str(exc) is a clear one-line reason for the user."""
+
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"%PDF-", "a PDF document"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel workbook (.xls)"),
+    (b"\x1f\x8b", "a gzip-compressed file"),
+)
+# Bytes that never occur in text (tab, LF, CR, VT and FF excepted).
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
+
+
+def reject_binary(data: bytes, *, file_name: str) -> None:
+    """Refuse files that are not text; `file_name` is the export file the user should upload
+    (e.g. "Connections.csv"), named in the hint."""
+    upload_hint = f"Upload the {file_name} file from your LinkedIn data export."
+    excel_hint = (
+        f"Save it from Excel with File > Save As > CSV UTF-8, or upload the original {file_name}."
+    )
+    head = data[:1024]
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        if b"[Content_Types].xml" in head or b"xl/" in head:
+            raise RejectedFile(
+                f"This looks like an Excel workbook (.xlsx), not a CSV file. {excel_hint}"
+            )
+        raise RejectedFile(
+            "This looks like a ZIP archive, not a CSV file. LinkedIn sends your data as a ZIP: "
+            f"unzip it and upload the {file_name} inside."
+        )
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            hint = excel_hint if "Excel" in what else upload_hint
+            raise RejectedFile(f"This looks like {what}, not a CSV file. {hint}")
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or utf16_without_bom(data):
+        return
+    # Binary formats are full of NULs and control bytes; a damaged text file has a stray few.
+    sample = data[:8192]
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    if controls > 2 + len(sample) // 100:
+        raise RejectedFile(f"This looks like a binary file, not a CSV text file. {upload_hint}")
+
+
+def utf16_without_bom(data: bytes) -> str | None:
+    """Excel's "Unicode Text" is UTF-16: every other byte of ASCII text is NUL."""
+    sample = data[:8192]
+    half = len(sample) // 2
+    if half < 4:
+        return None
+    odd, even = sample[1::2].count(0), sample[0::2].count(0)
+    if odd > half * 0.6 and even < half * 0.1:
+        return "utf-16-le"
+    if even > half * 0.6 and odd < half * 0.1:
+        return "utf-16-be"
+    return None
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Return the text and a label of the encoding found.
+
+    Raw exports are UTF-8 without BOM; Excel adds a BOM, or writes cp1252 or UTF-16, and files
+    pasted together from several end up mixed, so undecodable lines fall back to cp1252 one by
+    one.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace"), "utf-16"
+    utf16 = utf16_without_bom(data)
+    if utf16:
+        return data.decode(utf16, errors="replace"), "utf-16"
+    label = "utf-8"
+    if data.startswith(codecs.BOM_UTF8):
+        data, label = data[3:], "utf-8-sig"
+    try:
+        return data.decode("utf-8"), label
+    except UnicodeDecodeError:
+        pass
+    lines, saw_utf8 = [], label == "utf-8-sig"
+    for raw in data.split(b"\n"):
+        try:
+            lines.append(raw.decode("utf-8"))
+            saw_utf8 = saw_utf8 or not raw.isascii()
+        except UnicodeDecodeError:
+            # cp1252 leaves five bytes (0x81, 0x8D, 0x8F, 0x90, 0x9D) undefined: replace them.
+            lines.append(raw.decode("cp1252", errors="replace"))
+    return "\n".join(lines), "mixed" if saw_utf8 else "cp1252"
