@@ -363,12 +363,6 @@ class ContactResource(resources.ModelResource):
         elif self.row_duplicate and row_result.import_type == row_result.IMPORT_TYPE_SKIP:
             self.plan.duplicates_in_file += 1
 
-    def import_instance(self, instance, row, **kwargs):
-        try:
-            super().import_instance(instance, row, **kwargs)
-        finally:
-            instance.refresh_derived_fields()
-
     def bulk_create(self, *args, **kwargs):
         self.create_instances.clear()
 

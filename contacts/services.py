@@ -120,10 +120,24 @@ def import_preview(
     tags: Iterable[Tag] = (),
     keep_existing: bool = False,
 ) -> ImportBatch:
-    """Parse and plan an upload without changing any contact; returns the pending batch.
+    """Parse and plan an upload without changing any contact; returns the pending batch, its
+    plan stored for the confirm step.
 
     Raises RejectedFile (nothing is written) when the file cannot be imported.
     """
+    batch, _ = _plan_batch(
+        data=data,
+        file_name=file_name,
+        user=user,
+        network=network,
+        tags=tags,
+        keep_existing=keep_existing,
+        store_plan=True,
+    )
+    return batch
+
+
+def _plan_batch(*, data, file_name, user, network, tags, keep_existing, store_plan):
     parsed = parse_connections(data, max_bytes=settings.IMPORT_MAX_BYTES)
     resource = ContactResource(network=network, keep_existing=keep_existing)
     result = resource.import_data(parsed_to_dataset(parsed), dry_run=True, use_transactions=False)
@@ -138,10 +152,12 @@ def import_preview(
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
     )
+    if not store_plan:
+        batch.plan = None
     with transaction.atomic():
         batch.save()
         batch.tags.set(list(tags))
-    return batch
+    return batch, resource.plan
 
 
 def import_confirm(*, batch: ImportBatch) -> ImportBatch:
@@ -187,17 +203,18 @@ def import_file(
     tags: Iterable[Tag] = (),
     keep_existing: bool = False,
 ) -> ImportBatch:
-    """Preview and apply at once, in this process (the command's path)."""
-    batch = import_preview(
+    """Plan and apply at once, in this process (the command's path): the plan stays in
+    memory instead of making a round trip through the database as JSON."""
+    batch, plan = _plan_batch(
         data=data,
         file_name=file_name,
         user=user,
         network=network,
         tags=tags,
         keep_existing=keep_existing,
+        store_plan=False,
     )
-    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.QUEUED)
-    return import_run(batch_id=batch.pk)
+    return run_plan(batch, plan)
 
 
 def _check_fresh(batch: ImportBatch) -> None:

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Window
+from django.db.models import Count, Exists, F, Min, OuterRef, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -107,11 +107,9 @@ def dispatch_tick(
     due = Message.objects.due(now)
     if account_id is not None:
         due = due.filter(account_id=account_id)
-    result.cancelled += cancel_do_not_contact(due, now=now)
     account_ids = (
-        LinkedInAccount.objects.filter(
-            status=LinkedInAccount.Status.ACTIVE, pk__in=due.values("account_id")
-        )
+        LinkedInAccount.objects.filter(status=LinkedInAccount.Status.ACTIVE)
+        .filter(Exists(due.filter(account_id=OuterRef("pk"))))
         .order_by("pk")
         .values_list("pk", flat=True)
     )
@@ -140,13 +138,13 @@ def dispatch_account(
     account_id: int, *, now: datetime.datetime, client: LinkedInClient
 ) -> TickResult:
     result = TickResult()
-    account, to_send, released, capped = claim(account_id, now=now)
+    account, to_send, released, capped = claim(account_id, now=now, result=result)
     result.released += released
     result.claimed += released + len(to_send)
     if capped:
         result.capped_accounts.append(account_id)
     for index, message in enumerate(to_send):
-        outcome = send_claimed(message, account=account, client=client, now=now)
+        outcome = send_claimed(message, account=account, client=client, now=now, touch=False)
         setattr(result, outcome, getattr(result, outcome) + 1)
         held = account.hold_until is not None and account.hold_until > now
         if held or account.status != LinkedInAccount.Status.ACTIVE:
@@ -156,10 +154,12 @@ def dispatch_account(
                 rest, now=now, next_attempt_at=account.hold_until or now, note="account held"
             )
             break
+    if result.sent:  # once per account and tick, not once per message
+        LinkedInAccount.objects.filter(pk=account.pk).update(last_sent_at=now)
     return result
 
 
-def claim(account_id: int, *, now: datetime.datetime):
+def claim(account_id: int, *, now: datetime.datetime, result: TickResult | None = None):
     """Claim, under the account's row lock, what the account may send now.
 
     Returns (account, messages to send through the API, number released to the Outbox,
@@ -176,13 +176,24 @@ def claim(account_id: int, *, now: datetime.datetime):
         turn = Window(
             RowNumber(), partition_by=[F("stream")], order_by=[F("next_attempt_at"), F("pk")]
         )
-        candidates = list(
-            Message.objects.due(now)
-            .filter(account=account, contact__do_not_contact=False)
-            .annotate(turn=turn)
-            .order_by("turn", "next_attempt_at", "pk")
-            .values_list("pk", "contact__member_urn")[:allowed]
+        due = Message.objects.due(now).filter(account=account)
+        if allowed > 1:
+            due = due.annotate(turn=turn).order_by("turn", "next_attempt_at", "pk")
+        else:
+            # One message per tick (staggered): the turn goes to the stream that has had the
+            # fewest of today's slots, so a big campaign queued first cannot starve the rest.
+            due = due.filter(stream=_neediest_stream(account, due, now)).order_by(
+                "next_attempt_at", "pk"
+            )
+        rows = list(
+            due.values_list("pk", "contact__member_urn", "contact__do_not_contact")[:allowed]
         )
+        doomed = [pk for pk, _, dnc in rows if dnc]
+        if doomed:  # do-not-contact is checked right before claiming: never sent, cancelled now
+            cancelled = cancel_do_not_contact(Message.objects.filter(pk__in=doomed), now=now)
+            if result is not None:
+                result.cancelled += cancelled
+        candidates = [(pk, urn) for pk, urn, dnc in rows if not dnc]
         if not candidates:
             return account, [], 0, False
         automatic = account.mode == LinkedInAccount.Mode.AUTOMATIC and account.has_messaging_scope
@@ -191,27 +202,62 @@ def claim(account_id: int, *, now: datetime.datetime):
         api_ids = [pk for pk, urn in candidates if automatic and urn]
         outbox_ids = [pk for pk, urn in candidates if not (automatic and urn)]
         # The conditional UPDATE is the claim: a message cancelled a moment ago stays cancelled.
-        sending = Message.objects.filter(pk__in=api_ids, status=Status.QUEUED).update(
+        mine = Message.objects.filter(account=account, status=Status.QUEUED)
+        sending = mine.filter(pk__in=api_ids).update(
             status=Status.SENDING,
             claimed_at=now,
             claim_token=token,
             attempts=F("attempts") + 1,
             channel=Message.Channel.API,
         )
-        released = Message.objects.filter(pk__in=outbox_ids, status=Status.QUEUED).update(
+        released = mine.filter(pk__in=outbox_ids).update(
             status=Status.RELEASED, claimed_at=now, released_at=now, claim_token=token
         )
-        claimed_ids = list(Message.objects.filter(claim_token=token).values_list("pk", "status"))
-        MessageEvent.objects.bulk_create(
-            MessageEvent(message_id=pk, status=status, at=now) for pk, status in claimed_ids
-        )
         if sending + released:
+            _record_claims(account.pk, token, now)
+        if (sending + released) and (account.min_interval_seconds or account.jitter_seconds):
             _set_next_slot(account, now)
         capped = left - sending - released <= 0
-    to_send = list(
-        Message.objects.filter(claim_token=token, status=Status.SENDING).select_related("contact")
+    to_send = (
+        list(
+            Message.objects.filter(
+                pk__in=api_ids, claim_token=token, status=Status.SENDING
+            ).select_related("contact")
+        )
+        if sending
+        else []
     )
     return account, to_send, released, capped
+
+
+def _neediest_stream(account: LinkedInAccount, due, now: datetime.datetime) -> str:
+    streams = list(due.order_by().values_list("stream", flat=True).distinct())
+    if len(streams) <= 1:
+        return streams[0] if streams else ""
+    start, end = local_day_bounds(account, now)
+    used = dict(
+        Message.objects.filter(account=account, stream__in=streams)
+        .counting_against_cap(start, end)
+        .values_list("stream")
+        .annotate(n=Count("pk"))
+        .values_list("stream", "n")
+    )
+    oldest = dict(
+        due.order_by()
+        .values_list("stream")
+        .annotate(first=Min("next_attempt_at"))
+        .values_list("stream", "first")
+    )
+    return min(streams, key=lambda stream: (used.get(stream, 0), oldest[stream], stream))
+
+
+def _record_claims(account_id: int, token: str, now: datetime.datetime) -> None:
+    """One event per message just claimed (found through the account's index, not a scan)."""
+    claimed = Message.objects.filter(account_id=account_id, claim_token=token)
+    MessageEvent.objects.bulk_create(
+        MessageEvent(message_id=pk, status=status, at=now)
+        for pk, status in claimed.values_list("pk", "status")
+    )
 
 
 def _allowance(account: LinkedInAccount, now: datetime.datetime) -> tuple[int, int | None]:
@@ -248,6 +294,7 @@ def send_claimed(
     now: datetime.datetime,
     actor=None,
     refreshed: bool = False,
+    touch: bool = True,
 ) -> str:
     """Send a claimed (`sending`) message and record the outcome; returns which counter of
     TickResult it adds to: sent, retried, uncertain or failed."""
@@ -285,7 +332,8 @@ def send_claimed(
         _finish(message, Status.UNCERTAIN, now, error=str(exc))
         return "uncertain"
     _finish(message, Status.SENT, now, external_id=sent.external_id, actor=actor)
-    LinkedInAccount.objects.filter(pk=account.pk).update(last_sent_at=now)
+    if touch:
+        LinkedInAccount.objects.filter(pk=account.pk).update(last_sent_at=now)
     return "sent"
 
 

@@ -265,14 +265,14 @@ def messages_queue(
         )
         messages.append(
             Message(
-                contact=contact,
-                account=account,
+                contact_id=contact.pk,
+                account_id=account.pk,
                 body=personalize.render(body, context),
                 status=Message.Status.QUEUED,
                 channel=Message.Channel.API if contact.member_urn else Message.Channel.MANUAL,
                 scheduled_for=due,
                 next_attempt_at=due,
-                created_by=created_by if getattr(created_by, "pk", None) else None,
+                created_by_id=getattr(created_by, "pk", None),
                 created_at=now,
             )
         )

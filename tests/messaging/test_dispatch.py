@@ -380,3 +380,21 @@ def test_streams_share_an_accounts_cap_round_robin(sandbox_settings, sandbox_cli
     assert len(sent) == 6
     assert {m.pk for m in small} <= sent and {m.pk for m in one_off} <= sent
     assert len(sent & {m.pk for m in big}) == 2
+
+
+def test_staggered_sends_share_the_cap_between_streams_too(sandbox_settings, sandbox_client):
+    account = automatic_account(sandbox_settings, daily_limit=6, min_interval_seconds=60)
+    early = WEDNESDAY - datetime.timedelta(hours=1)
+    big = [
+        MessageFactory(account=account, stream="campaign:1", next_attempt_at=early)
+        for _ in range(10)
+    ]
+    one_off = [
+        MessageFactory(account=account, stream="", next_attempt_at=WEDNESDAY) for _ in range(3)
+    ]
+    for minute in range(6):
+        tick(sandbox_client, now=WEDNESDAY + datetime.timedelta(minutes=minute))
+    sent = set(Message.objects.filter(status="sent").values_list("pk", flat=True))
+    assert len(sent) == 6
+    assert len(sent & {m.pk for m in one_off}) == 3
+    assert len(sent & {m.pk for m in big}) == 3
