@@ -17,6 +17,10 @@ _LINKEDIN_HOST = re.compile(r"(?:[a-z]{2,3}\.|www\.|m\.)?linkedin\.com")
 _NOT_IN_SLUG = set("/?#%\\\ufffd")
 
 
+# The form nearly every export row already has: a fast path for 30,000-row imports.
+_ALREADY_CANONICAL = re.compile(r"https://www\.linkedin\.com/in/([a-z0-9_-]+)/?")
+
+
 def canonical_profile_url(value: str | None) -> str | None:
     """Return the canonical form of a LinkedIn profile URL, or None if it is not one.
 
@@ -25,6 +29,9 @@ def canonical_profile_url(value: str | None) -> str | None:
     """
     if not value:
         return None
+    simple = _ALREADY_CANONICAL.fullmatch(value)
+    if simple:
+        return CANONICAL_PREFIX + simple.group(1)
     text = value.strip()
     if not text:
         return None

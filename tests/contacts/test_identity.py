@@ -22,6 +22,12 @@ from contacts.identity import canonical_profile_url, fold
         ),
         ("https://www.linkedin.com/in/%E6%9D%8E%E5%A8%9C", "https://www.linkedin.com/in/李娜"),
         ("https://m.linkedin.com/in/jane-doe", "https://www.linkedin.com/in/jane-doe"),
+        # The fast path for URLs already in (nearly) canonical form.
+        (
+            "https://www.linkedin.com/in/jane-doe-1a2b3c/",
+            "https://www.linkedin.com/in/jane-doe-1a2b3c",
+        ),
+        ("https://www.linkedin.com/in/jane_doe", "https://www.linkedin.com/in/jane_doe"),
     ],
 )
 def test_it_canonicalises_profile_urls(raw, canonical):
