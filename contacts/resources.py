@@ -515,7 +515,10 @@ def run_plan(
     """Apply a batch's plan and mark the batch done (or failed, keeping what it did undoable)."""
     batch.status = ImportBatch.Status.RUNNING
     batch.started_at = timezone.now()
-    batch.save(update_fields=["status", "started_at"])
+    # The plan is in memory now; dropping it from the row keeps every progress update small
+    # (SQLite rewrites the whole row, megabytes of plan included).
+    batch.plan = None
+    batch.save(update_fields=["status", "started_at", "plan"])
 
     def record_progress(done: int) -> None:
         ImportBatch.objects.filter(pk=batch.pk).update(rows_done=done)
