@@ -80,9 +80,17 @@ def in_send_window(account: LinkedInAccount, now: datetime.datetime) -> bool:
     )
 
 
-def used_today(account: LinkedInAccount, now: datetime.datetime) -> int:
+def usage_today(account: LinkedInAccount, now: datetime.datetime) -> dict[str, int]:
+    """Today's used slots of the account's cap, per stream (one query serves the cap and the
+    fair share)."""
     start, end = local_day_bounds(account, now)
-    return Message.objects.filter(account=account).counting_against_cap(start, end).count()
+    return dict(
+        Message.objects.filter(account=account)
+        .counting_against_cap(start, end)
+        .values_list("stream")
+        .annotate(n=Count("pk"))
+        .values_list("stream", "n")
+    )
 
 
 def next_utc_midnight(now: datetime.datetime) -> datetime.datetime:
@@ -168,7 +176,7 @@ def claim(account_id: int, *, now: datetime.datetime, result: TickResult | None 
     token = secrets.token_hex(8)
     with transaction.atomic():
         account = LinkedInAccount.objects.select_for_update().get(pk=account_id)
-        allowed, left = _allowance(account, now)
+        allowed, left, usage = _allowance(account, now)
         if allowed <= 0:
             return account, [], 0, left == 0
         # Fair share: number each stream's due messages (one-offs, each campaign) by age and
@@ -182,9 +190,7 @@ def claim(account_id: int, *, now: datetime.datetime, result: TickResult | None 
         else:
             # One message per tick (staggered): the turn goes to the stream that has had the
             # fewest of today's slots, so a big campaign queued first cannot starve the rest.
-            due = due.filter(stream=_neediest_stream(account, due, now)).order_by(
-                "next_attempt_at", "pk"
-            )
+            due = due.filter(stream=_neediest_stream(due, usage)).order_by("next_attempt_at", "pk")
         rows = list(
             due.values_list("pk", "contact__member_urn", "contact__do_not_contact")[:allowed]
         )
@@ -203,17 +209,26 @@ def claim(account_id: int, *, now: datetime.datetime, result: TickResult | None 
         outbox_ids = [pk for pk, urn in candidates if not (automatic and urn)]
         # The conditional UPDATE is the claim: a message cancelled a moment ago stays cancelled.
         mine = Message.objects.filter(account=account, status=Status.QUEUED)
-        sending = mine.filter(pk__in=api_ids).update(
-            status=Status.SENDING,
-            claimed_at=now,
-            claim_token=token,
-            attempts=F("attempts") + 1,
-            channel=Message.Channel.API,
-        )
-        released = mine.filter(pk__in=outbox_ids).update(
-            status=Status.RELEASED, claimed_at=now, released_at=now, claim_token=token
-        )
-        if sending + released:
+        sending = released = 0
+        if api_ids:
+            sending = mine.filter(pk__in=api_ids).update(
+                status=Status.SENDING,
+                claimed_at=now,
+                claim_token=token,
+                attempts=F("attempts") + 1,
+                channel=Message.Channel.API,
+            )
+        if outbox_ids:
+            released = mine.filter(pk__in=outbox_ids).update(
+                status=Status.RELEASED, claimed_at=now, released_at=now, claim_token=token
+            )
+        if sending == len(api_ids) and released == len(outbox_ids):
+            # Every candidate was claimed: the events need no look-up.
+            MessageEvent.objects.bulk_create(
+                [MessageEvent(message_id=pk, status=Status.SENDING, at=now) for pk in api_ids]
+                + [MessageEvent(message_id=pk, status=Status.RELEASED, at=now) for pk in outbox_ids]
+            )
+        elif sending + released:
             _record_claims(account.pk, token, now)
         if (sending + released) and (account.min_interval_seconds or account.jitter_seconds):
             _set_next_slot(account, now)
@@ -230,25 +245,17 @@ def claim(account_id: int, *, now: datetime.datetime, result: TickResult | None 
     return account, to_send, released, capped
 
 
-def _neediest_stream(account: LinkedInAccount, due, now: datetime.datetime) -> str:
-    streams = list(due.order_by().values_list("stream", flat=True).distinct())
-    if len(streams) <= 1:
-        return streams[0] if streams else ""
-    start, end = local_day_bounds(account, now)
-    used = dict(
-        Message.objects.filter(account=account, stream__in=streams)
-        .counting_against_cap(start, end)
-        .values_list("stream")
-        .annotate(n=Count("pk"))
-        .values_list("stream", "n")
-    )
+def _neediest_stream(due, usage: dict[str, int]) -> str:
+    """The stream with the fewest of today's slots (then the oldest due message)."""
     oldest = dict(
         due.order_by()
         .values_list("stream")
         .annotate(first=Min("next_attempt_at"))
         .values_list("stream", "first")
     )
-    return min(streams, key=lambda stream: (used.get(stream, 0), oldest[stream], stream))
+    if not oldest:
+        return ""
+    return min(oldest, key=lambda stream: (usage.get(stream, 0), oldest[stream], stream))
 
 
 def _record_claims(account_id: int, token: str, now: datetime.datetime) -> None:
@@ -260,21 +267,23 @@ def _record_claims(account_id: int, token: str, now: datetime.datetime) -> None:
     )
 
 
-def _allowance(account: LinkedInAccount, now: datetime.datetime) -> tuple[int, int | None]:
-    """How many messages the account may claim now, and how many its daily cap has left
-    (0 while LinkedIn holds the account after a 429; None when not counted)."""
+def _allowance(account: LinkedInAccount, now: datetime.datetime):
+    """How many messages the account may claim now, how many its daily cap has left (0 while
+    LinkedIn holds the account after a 429; None when not counted), and today's usage per
+    stream."""
     if account.hold_until and account.hold_until > now:
-        return 0, 0
+        return 0, 0, {}
     if not in_send_window(account, now):
-        return 0, None
+        return 0, None, {}
     if account.next_send_at and account.next_send_at > now:
-        return 0, None
-    left = account.daily_limit - used_today(account, now)
+        return 0, None, {}
+    usage = usage_today(account, now)
+    left = account.daily_limit - sum(usage.values())
     if left <= 0:
-        return 0, 0
+        return 0, 0, usage
     # Staggering: with a minimum interval, one message per tick (the dispatcher runs every
     # minute); without one, as many as the cap allows.
-    return (1 if account.min_interval_seconds else left), left
+    return (1 if account.min_interval_seconds else left), left, usage
 
 
 def _set_next_slot(account: LinkedInAccount, now: datetime.datetime) -> None:
