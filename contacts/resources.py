@@ -29,7 +29,7 @@ from import_export.formats.base_formats import CSV
 from import_export.instance_loaders import BaseInstanceLoader
 
 from contacts.identity import name_key
-from contacts.linkedin_csv import ParsedExport, parse_connections, parse_linkedin_date
+from contacts.linkedin_csv import ParsedExport, parse_connections
 from contacts.models import (
     Connection,
     Contact,
@@ -407,9 +407,6 @@ class ContactResource(resources.ModelResource):
 
     # --- export ------------------------------------------------------------------------
 
-    def get_queryset(self):
-        return Contact.objects.all()
-
     def filter_export(self, queryset, **kwargs):
         return export_queryset(queryset, network=self.export_network)
 
@@ -679,14 +676,3 @@ def _chunks(items: Iterable, size: int = CHUNK):
     items = list(items)
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-__all__ = [
-    "ContactResource",
-    "ImportPlan",
-    "LinkedInConnectionsCSV",
-    "apply_plan",
-    "escape_formula",
-    "parse_linkedin_date",
-    "parsed_to_dataset",
-]

@@ -8,7 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from messaging.models import MessageTemplate
 from tests.campaigns.factories import CampaignFactory, add_step
-from tests.contacts.factories import ContactFactory, ImportBatchFactory, NoteFactory
+from tests.contacts.factories import ImportBatchFactory, NoteFactory
 from tests.messaging.factories import LinkedInAccountFactory, MessageFactory
 
 # Pages that are deliberately not staff-only, and why.
@@ -160,10 +160,6 @@ def test_it_logs_out_only_by_post(staff_client):
     response = staff_client.post("/accounts/logout/")
     assert response.status_code == 302
     assert staff_client.get("/contacts/").status_code == 302
-
-
-def test_it_shows_the_objects_fixture_is_used(objects):
-    assert ContactFactory._meta.model.objects.filter(pk=objects["contact"].pk).exists()
 
 
 def test_staff_sign_in_with_username_or_email(client, db):

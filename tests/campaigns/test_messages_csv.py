@@ -24,6 +24,7 @@ from campaigns.messages_csv import (
     parse_messages,
 )
 from contacts.identity import canonical_profile_url
+from tests.byte_mutations import MUTATION, mutate
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "linkedin_messages"
 IN = "https://www.linkedin.com/in/"
@@ -864,26 +865,6 @@ def test_it_rejects_or_reads_a_truncated_export(name, data):
     content = VALID[name]
     length = data.draw(st.integers(min_value=0, max_value=len(content)), label="length")
     parse_or_reject(content[:length])
-
-
-MUTATION = st.tuples(
-    st.sampled_from(["flip", "insert", "delete"]),
-    st.floats(min_value=0, max_value=1, exclude_max=True),
-    st.integers(min_value=0, max_value=255),
-)
-
-
-def mutate(content: bytes, mutations: list[tuple[str, float, int]]) -> bytes:
-    data = bytearray(content)
-    for kind, where, value in mutations:
-        position = int(where * len(data)) if data else 0
-        if kind == "insert" or not data:
-            data.insert(position, value)
-        elif kind == "flip":
-            data[position] ^= value or 1
-        else:
-            del data[position]
-    return bytes(data)
 
 
 @PROPERTY

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from contacts.identity import canonical_profile_url
 from contacts.linkedin_csv import ParsedExport, RejectedFile, parse_connections
+from tests.byte_mutations import MUTATION, mutate
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "linkedin"
 VALID = {
@@ -139,26 +140,6 @@ def test_it_rejects_or_reads_every_prefix_of_an_export(name):
     content = VALID[name]
     for length in range(len(content) + 1):
         parse_or_reject(content[:length])
-
-
-MUTATION = st.tuples(
-    st.sampled_from(["flip", "insert", "delete"]),
-    st.floats(min_value=0, max_value=1, exclude_max=True),
-    st.integers(min_value=0, max_value=255),
-)
-
-
-def mutate(content: bytes, mutations: list[tuple[str, float, int]]) -> bytes:
-    data = bytearray(content)
-    for kind, where, value in mutations:
-        position = int(where * len(data)) if data else 0
-        if kind == "insert" or not data:
-            data.insert(position, value)
-        elif kind == "flip":
-            data[position] ^= value or 1
-        else:
-            del data[position]
-    return bytes(data)
 
 
 @PROPERTY
