@@ -21,11 +21,30 @@ class CampaignForm(forms.ModelForm):
             "senders": "Each recipient goes to a sender whose network holds them.",
         }
 
+    # Once launched, the audience is snapshotted into enrollments, each with its sender, and step
+    # 1 is queued for the start time: changing these would not change what happens any more.
+    FIXED_AFTER_LAUNCH = ("audience", "senders", "starts_at")
+
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["senders"].queryset = LinkedInAccount.objects.manageable_by(user).exclude(
+        senders = LinkedInAccount.objects.manageable_by(user).exclude(
             status=LinkedInAccount.Status.DISCONNECTED
         )
+        if self.instance.pk:  # keep senders another member connected, so saving keeps them
+            senders = senders | self.instance.senders.all()
+        self.fields["senders"].queryset = senders.distinct()
+        if self.instance.pk and not self.instance.is_editable:
+            for name in self.FIXED_AFTER_LAUNCH:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = "Fixed at launch."
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and not self.instance.is_editable:
+            # A disabled field's value is its initial as shown, e.g. the start without its
+            # seconds' fraction; keep exactly what is stored.
+            cleaned["starts_at"] = self.instance.starts_at
+        return cleaned
 
 
 class StepForm(forms.ModelForm):
@@ -58,7 +77,8 @@ class VariantForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         step, label = cleaned.get("step"), cleaned.get("label")
-        if step and label and step.variants.filter(label=label).exists():
+        others = step.variants.exclude(pk=self.instance.pk) if step else None
+        if step and label and others.filter(label=label).exists():
             self.add_error("label", f"Step {step.order} has a variant {label} already.")
         return cleaned
 

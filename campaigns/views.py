@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,7 +17,7 @@ from campaigns.forms import (
     VariantForm,
 )
 from campaigns.messages_csv import parse_messages
-from campaigns.models import Campaign, Enrollment, Variant
+from campaigns.models import Campaign, Enrollment, Step, Variant
 from contacts.linkedin_csv import RejectedFile
 from linkedin_crm.auth import staff_required
 from messaging.message_views import forecast_for
@@ -73,6 +74,35 @@ def campaign_detail(request, pk):
     return render(request, "campaigns/detail.html", ctx)
 
 
+@staff_required
+def campaign_edit(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    posted = request.method == "POST"
+    form = CampaignForm(request.POST if posted else None, instance=campaign, user=request.user)
+    if posted and form.is_valid():
+        form.save()
+        messages.success(request, "Campaign saved.")
+        return redirect(campaign)
+    return _form_page(request, campaign, form, f"Edit “{campaign}”", "Save campaign")
+
+
+@staff_required
+@require_POST
+def campaign_delete(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    if not campaign.is_editable:
+        messages.error(request, "Only a draft can be deleted; cancel a launched campaign instead.")
+        return redirect(campaign)
+    campaign.delete()
+    messages.success(request, f"Deleted the draft “{campaign}”.")
+    return redirect("campaigns:list")
+
+
+def _form_page(request, campaign, form, title, submit):
+    ctx = {"campaign": campaign, "form": form, "title": title, "submit": submit}
+    return render(request, "campaigns/form.html", ctx, status=400 if form.errors else 200)
+
+
 def _editable(request, campaign) -> bool:
     if not campaign.is_editable:
         messages.error(request, "A launched campaign's steps cannot change.")
@@ -113,6 +143,58 @@ def variant_add(request, pk):
         else:
             messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
     return redirect(campaign)
+
+
+@staff_required
+def step_edit(request, pk):
+    step = get_object_or_404(Step.objects.select_related("campaign"), pk=pk)
+    campaign = step.campaign
+    if not _editable(request, campaign):
+        return redirect(campaign)
+    posted = request.method == "POST"
+    form = StepForm(request.POST if posted else None, instance=step)
+    if posted and form.is_valid():
+        step = form.save(commit=False)
+        if step.order == 1:
+            step.delay_days = 0
+        step.save()
+        messages.success(request, f"Step {step.order} saved.")
+        return redirect(campaign)
+    return _form_page(request, campaign, form, f"Edit step {step.order}", "Save step")
+
+
+@staff_required
+@require_POST
+def step_delete(request, pk):
+    step = get_object_or_404(Step.objects.select_related("campaign"), pk=pk)
+    campaign = step.campaign
+    if _editable(request, campaign):
+        with transaction.atomic():
+            step.delete()  # its variants go with it
+            # Close the gap, lowest first, so (campaign, order) stays unique at every UPDATE.
+            for later in campaign.steps.filter(order__gt=step.order).order_by("order"):
+                later.order -= 1
+                if later.order == 1:
+                    later.delay_days = 0  # the first step goes out at launch
+                later.save(update_fields=["order", "delay_days"])
+        messages.success(request, f"Step {step.order} deleted.")
+    return redirect(campaign)
+
+
+@staff_required
+def variant_edit(request, pk):
+    variant = get_object_or_404(Variant.objects.select_related("step__campaign"), pk=pk)
+    campaign = variant.step.campaign
+    if not _editable(request, campaign):
+        return redirect(campaign)
+    posted = request.method == "POST"
+    form = VariantForm(request.POST if posted else None, instance=variant, campaign=campaign)
+    if posted and form.is_valid():
+        variant = form.save()
+        messages.success(request, f"Variant {variant.label} of step {variant.step.order} saved.")
+        return redirect(campaign)
+    title = f"Edit variant {variant.label} of step {variant.step.order}"
+    return _form_page(request, campaign, form, title, "Save variant")
 
 
 @staff_required

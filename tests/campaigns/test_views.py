@@ -278,3 +278,125 @@ def test_admin_adds_a_selection_to_a_draft_campaign_and_pauses(client, campaign)
     )
     campaign.refresh_from_db()
     assert campaign.status == "running"
+
+
+def test_edit_a_draft_campaign(staff_client, staff_user, campaign):
+    other = LinkedInAccountFactory(owner=staff_user, display_name="Second Sender")
+    audience = AudienceFactory(owner=staff_user, name="Other audience")
+    url = f"/campaigns/{campaign.pk}/edit/"
+    assert "Second Sender" in staff_client.get(url).content.decode()
+    response = staff_client.post(
+        url,
+        {
+            "name": "Renamed",
+            "audience": audience.pk,
+            "senders": [other.pk],
+            "starts_at": "2026-12-02T10:30",
+        },
+    )
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.name == "Renamed" and campaign.audience == audience
+    assert list(campaign.senders.all()) == [other]
+    assert campaign.starts_at.strftime("%Y-%m-%d %H:%M") == "2026-12-02 10:30"
+
+
+def test_bad_campaign_edit_is_refused_and_changes_nothing(staff_client, campaign, account):
+    response = staff_client.post(
+        f"/campaigns/{campaign.pk}/edit/",
+        {"name": "", "audience": campaign.audience_id, "senders": [], "starts_at": "soon"},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "This field is required." in page and "Enter a valid date/time." in page
+    campaign.refresh_from_db()
+    assert campaign.name != "" and list(campaign.senders.all()) == [account]
+
+
+def test_a_launched_campaign_keeps_its_audience_senders_and_start(
+    staff_client, staff_user, campaign, account
+):
+    staff_client.post(f"/campaigns/{campaign.pk}/launch/")
+    campaign.refresh_from_db()
+    starts_at, audience = campaign.starts_at, campaign.audience
+    other = LinkedInAccountFactory(owner=staff_user)
+    response = staff_client.post(
+        f"/campaigns/{campaign.pk}/edit/",
+        {
+            "name": "Only the name changes",
+            "audience": AudienceFactory(owner=staff_user).pk,
+            "senders": [other.pk],
+            "starts_at": "2030-01-01T09:00",
+        },
+    )
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.name == "Only the name changes"
+    assert campaign.audience == audience and campaign.starts_at == starts_at
+    assert list(campaign.senders.all()) == [account]
+    page = staff_client.get(f"/campaigns/{campaign.pk}/edit/").content.decode()
+    assert "Fixed at launch." in page
+
+
+def test_edit_and_delete_steps_and_variants_of_a_draft(staff_client, campaign):
+    add_step(campaign, 2, {"A": "Following up, {{ first_name }}"}, delay_days=3)
+    add_step(campaign, 3, {"A": "Last try, {{ first_name }}"}, delay_days=7)
+    variant = Variant.objects.get(step__order=1, label="B")
+    response = staff_client.post(
+        f"/campaigns/variants/{variant.pk}/edit/",
+        {"step": variant.step_id, "label": "b", "body": "Hey {{ first_name }}", "weight": 3},
+    )
+    assert response.status_code == 302
+    variant.refresh_from_db()
+    assert (variant.label, variant.body, variant.weight) == ("B", "Hey {{ first_name }}", 3)
+    # A label another variant of the step has, and a template with an unknown variable.
+    response = staff_client.post(
+        f"/campaigns/variants/{variant.pk}/edit/",
+        {"step": variant.step_id, "label": "A", "body": "Hi {{ frist_name }}", "weight": 1},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "has a variant A already" in page and "frist_name" in page
+    variant.refresh_from_db()
+    assert variant.label == "B"
+
+    second = campaign.steps.get(order=2)
+    staff_client.post(f"/campaigns/steps/{second.pk}/edit/", {"delay_days": 4})
+    second.refresh_from_db()
+    assert second.delay_days == 4 and not second.stop_on_reply
+
+    first = campaign.steps.get(order=1)
+    staff_client.post(f"/campaigns/steps/{first.pk}/delete/")
+    steps = list(campaign.steps.values_list("order", "delay_days"))
+    assert steps == [(1, 0), (2, 7)]  # renumbered; the new first step goes out at launch
+    assert not Variant.objects.filter(pk=variant.pk).exists()
+
+
+def test_delete_a_draft_but_not_a_launched_campaign(staff_client, campaign, staff_user, account):
+    launched = CampaignFactory(owner=staff_user, audience=campaign.audience, senders=[account])
+    add_step(launched, 1, {"A": "Hi"})
+    staff_client.post(f"/campaigns/{launched.pk}/launch/")
+    response = staff_client.post(f"/campaigns/{launched.pk}/delete/", follow=True)
+    assert "Only a draft can be deleted" in response.content.decode()
+    step = launched.steps.get()
+    staff_client.post(f"/campaigns/steps/{step.pk}/delete/")
+    assert Campaign.objects.filter(pk=launched.pk).exists() and launched.steps.exists()
+
+    response = staff_client.post(f"/campaigns/{campaign.pk}/delete/", follow=True)
+    assert "Deleted the draft" in response.content.decode()
+    assert not Campaign.objects.filter(pk=campaign.pk).exists()
+
+
+def test_edit_pages_require_staff(anon_client, non_staff_client, campaign):
+    step = campaign.steps.get()
+    variant = step.variants.first()
+    for url in [
+        f"/campaigns/{campaign.pk}/edit/",
+        f"/campaigns/steps/{step.pk}/edit/",
+        f"/campaigns/variants/{variant.pk}/edit/",
+    ]:
+        assert anon_client.get(url).status_code == 302
+        assert non_staff_client.get(url).status_code == 403
+    assert non_staff_client.post(f"/campaigns/{campaign.pk}/delete/").status_code == 403
+    assert non_staff_client.post(f"/campaigns/steps/{step.pk}/delete/").status_code == 403
+    assert Campaign.objects.filter(pk=campaign.pk).exists() and campaign.steps.exists()
