@@ -1,5 +1,7 @@
 # Two commands on a fresh machine: `make run` and `make test` (see README.md).
 PYTHON ?= python3.11
+# honcho would give the web process PORT=5000 when it is unset; the README promises 8000.
+export PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip

@@ -254,8 +254,12 @@ LINKEDIN_RECONNECT_WARNING_DAYS = 7
 MESSAGE_MAX_ATTEMPTS = env_int("MESSAGE_MAX_ATTEMPTS", 5, minimum=1)
 MESSAGE_RETRY_BASE_SECONDS = 60
 MESSAGE_RETRY_MAX_SECONDS = 3600
-# A message `sending` for longer than this is turned `uncertain` by the reaper.
-MESSAGE_SENDING_TIMEOUT_SECONDS = env_int("MESSAGE_SENDING_TIMEOUT_SECONDS", 300, minimum=30)
+# A message `sending` for longer than this is turned `uncertain` by the reaper. It must exceed
+# the worker's task timeout: a send still running when the reaper calls it uncertain could be
+# sent again by a person, and LinkedIn's answer to the first would be lost.
+MESSAGE_SENDING_TIMEOUT_SECONDS = env_int(
+    "MESSAGE_SENDING_TIMEOUT_SECONDS", 300, minimum=Q_CLUSTER["timeout"] + 30
+)
 
 # Campaigns (DESIGN §7): skip contacts messaged by anyone within this many days.
 CAMPAIGN_COOL_OFF_DAYS = env_int("CAMPAIGN_COOL_OFF_DAYS", 30, minimum=0)

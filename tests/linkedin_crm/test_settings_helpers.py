@@ -93,3 +93,15 @@ def test_the_sandbox_never_runs_with_debug_off(tmp_path):
 def test_a_malformed_setting_stops_the_start(tmp_path):
     result = _check({"Q_WORKERS": "many", "DATA_DIR": str(tmp_path)})
     assert result.returncode != 0 and "Q_WORKERS must be a whole number" in result.stderr
+
+
+def test_the_reaper_never_runs_ahead_of_a_running_send(tmp_path):
+    # A send may run as long as the worker's task timeout (120 s); a reaper timeout below it
+    # could call a send in flight uncertain, and a person could then send it again.
+    result = _check({"MESSAGE_SENDING_TIMEOUT_SECONDS": "60", "DATA_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "MESSAGE_SENDING_TIMEOUT_SECONDS must be at least 150, got 60" in result.stderr
+    assert (
+        _check({"MESSAGE_SENDING_TIMEOUT_SECONDS": "150", "DATA_DIR": str(tmp_path)}).returncode
+        == 0
+    )
