@@ -555,13 +555,16 @@ class MessagesImportResult:
     already_known: int = 0
     unmatched: int = 0
     opted_out: int = 0
+    # Rows the reader left out (drafts, unreadable dates, …): how many, and the first reasons.
+    skipped_rows: int = 0
+    problems: list[tuple[int, str]] = field(default_factory=list)
 
 
 def messages_import(*, parsed, actor, now=None) -> MessagesImportResult:
     """Match an exported messages.csv to contacts by profile URL: an inbound message after one
     of ours records a reply; an outbound one that matches a message waiting in the Outbox
     confirms it as sent. Importing the same file again changes nothing."""
-    result = MessagesImportResult()
+    result = MessagesImportResult(skipped_rows=parsed.skipped, problems=parsed.problems[:20])
     owner = parsed.owner_url
     if not owner:
         raise CampaignError(
@@ -611,6 +614,7 @@ def messages_import(*, parsed, actor, now=None) -> MessagesImportResult:
                     continue
                 waiting = (
                     Message.objects.filter(
+                        _sent_by_exporter(actor, message.sender_name),
                         contact=contact,
                         status=Message.Status.RELEASED,
                         released_at__lte=message.sent_at,
@@ -634,3 +638,12 @@ def messages_import(*, parsed, actor, now=None) -> MessagesImportResult:
                     )
                     result.confirmed_sent += 1
     return result
+
+
+def _sent_by_exporter(actor, sender_name: str) -> Q:
+    """Only the exporting member's own Outbox messages can be confirmed by their export: those
+    of the accounts the importing staff member owns, or, with no one named (the command without
+    --owner), of the accounts whose LinkedIn name is the export's sender."""
+    if getattr(actor, "pk", None):
+        return Q(account__owner=actor)
+    return Q(account__display_name__iexact=sender_name.strip())

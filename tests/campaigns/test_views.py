@@ -171,7 +171,8 @@ def test_mark_replied_on_another_members_message_is_not_found(staff_client):
 
 @pytest.fixture
 def conversation(staff_user):
-    account = LinkedInAccountFactory(owner=staff_user)
+    # The export is Alice Archer's (tests/fixtures/linkedin_messages/current.csv).
+    account = LinkedInAccountFactory(owner=staff_user, display_name="Alice Archer")
     zoe = ContactFactory(
         first_name="Zoë", last_name="Müller", profile_url="https://www.linkedin.com/in/zoe-mueller"
     )
@@ -233,6 +234,38 @@ def test_messages_import_rejects_bad_files(staff_client, conversation, name, mes
     response = staff_client.post("/imports/messages/", {"file": SimpleUploadedFile(name, data)})
     assert message in response.content.decode()
     assert not Reply.objects.exists()
+
+
+def test_an_export_confirms_only_its_own_members_outbox(staff_client, conversation):
+    """Bartholomew also waits in a colleague's Outbox: Alice's export says nothing about that
+    message, so it stays waiting — through the page (the importer owns Alice's account) and
+    through the command without --owner (matched by the export's sender name)."""
+    colleague = LinkedInAccountFactory(display_name="Colin Colleague")
+    theirs = MessageFactory(
+        account=colleague,
+        contact=conversation["bart"],
+        status="released",
+        released_at=datetime.datetime(2025, 11, 12, tzinfo=datetime.UTC),
+    )
+    data = (FIXTURES / "current.csv").read_bytes()
+    staff_client.post("/imports/messages/", {"file": SimpleUploadedFile("messages.csv", data)})
+    theirs.refresh_from_db()
+    conversation["waiting"].refresh_from_db()
+    assert (theirs.status, conversation["waiting"].status) == ("released", "sent")
+
+
+def test_the_command_without_owner_confirms_the_exporters_messages_only(conversation, capsys):
+    colleague = LinkedInAccountFactory(display_name="Colin Colleague")
+    theirs = MessageFactory(
+        account=colleague,
+        contact=conversation["bart"],
+        status="released",
+        released_at=datetime.datetime(2025, 11, 12, tzinfo=datetime.UTC),
+    )
+    call_command("import_messages", str(FIXTURES / "current.csv"), "--json")
+    assert json.loads(capsys.readouterr().out)["confirmed_sent"] == 1
+    theirs.refresh_from_db()
+    assert theirs.status == "released"
 
 
 def test_import_messages_command(conversation, capsys):
@@ -400,3 +433,24 @@ def test_edit_pages_require_staff(anon_client, non_staff_client, campaign):
     assert non_staff_client.post(f"/campaigns/{campaign.pk}/delete/").status_code == 403
     assert non_staff_client.post(f"/campaigns/steps/{step.pk}/delete/").status_code == 403
     assert Campaign.objects.filter(pk=campaign.pk).exists() and campaign.steps.exists()
+
+
+def test_rows_left_out_are_reported(staff_client, conversation, capsys, tmp_path):
+    data = (FIXTURES / "current.csv").read_bytes()
+    # One more row whose date cannot be read.
+    broken = data.rstrip(b"\r\n") + (
+        b"\r\n2-YnJva2Vu,,Bartholomew Quince,https://www.linkedin.com/in/bartholomew-quince,"
+        b"Alice Archer,https://www.linkedin.com/in/alice-archer,yesterday-ish,,Hi,INBOX,No,\r\n"
+    )
+    path = tmp_path / "messages.csv"
+    path.write_bytes(broken)
+    call_command("import_messages", str(path), "--json")
+    result = json.loads(capsys.readouterr().out)
+    assert result["skipped_rows"] == 2  # the draft and the unreadable date
+    [(line, reason)] = result["problems"]
+    assert "date" in reason.lower()
+    response = staff_client.post(
+        "/imports/messages/", {"file": SimpleUploadedFile("messages.csv", broken)}
+    )
+    page = response.content.decode()
+    assert "2 rows left out" in page and f"Line {line}:" in page

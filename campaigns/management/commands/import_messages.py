@@ -39,10 +39,11 @@ class Command(BaseCommand):
         else:
             self.stdout.write(
                 "{conversations} conversations: {replies} new replies, {confirmed_sent} sends "
-                "confirmed, {already_known} already known, {unmatched} from non-contacts.".format(
-                    **summary
-                )
+                "confirmed, {already_known} already known, {unmatched} from non-contacts, "
+                "{skipped_rows} rows left out.".format(**summary)
             )
+            for line, reason in result.problems:
+                self.stdout.write(f"  line {line}: {reason}")
 
 
 def _dumps(value) -> str:
