@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 
 import tablib
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
@@ -461,7 +462,7 @@ class LinkedInConnectionsCSV(CSV):
 
     def create_dataset(self, in_stream):
         data = in_stream if isinstance(in_stream, bytes) else in_stream.encode("utf-8")
-        return parsed_to_dataset(parse_connections(data))
+        return parsed_to_dataset(parse_connections(data, max_bytes=settings.IMPORT_MAX_BYTES))
 
     def is_binary(self):
         return True

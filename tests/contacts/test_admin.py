@@ -124,3 +124,19 @@ def test_the_admin_export_needs_the_permission_and_is_logged(admin_client, clien
     assert ExportLog.objects.get().via == "admin"
     client.force_login(UserFactory(username="plainstaff", is_staff=True))
     assert client.get("/admin/contacts/contact/export/").status_code == 403
+
+
+def test_the_admin_import_keeps_to_the_upload_limit(admin_client, settings):
+    from pathlib import Path
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = (Path(__file__).resolve().parents[1] / "fixtures/linkedin/current.csv").read_bytes()
+    settings.IMPORT_MAX_BYTES = len(data) - 1
+    response = admin_client.post(
+        "/admin/contacts/contact/import/",
+        {"import_file": SimpleUploadedFile("Connections.csv", data), "format": "0"},
+    )
+    assert response.status_code == 200
+    assert "MB limit." in response.content.decode()
+    assert not Contact.objects.exists()
