@@ -19,6 +19,7 @@ from contacts.filters import ContactFilter
 from contacts.models import Connection, Contact, Stage
 from messaging import personalize
 from messaging.models import LinkedInAccount, Message, MessageEvent
+from messaging.services import messages_cancel_open
 
 CHUNK = 5000
 WRITE_BATCH = 1000
@@ -380,29 +381,17 @@ def campaign_cancel(*, campaign: Campaign, actor=None) -> int:
     if campaign.status in (Campaign.Status.COMPLETED, Campaign.Status.CANCELLED):
         raise CampaignError("This campaign is over already.")
     with transaction.atomic():
-        ids = list(
-            Message.objects.filter(
-                stream=campaign.stream, status__in=Message.OPEN_STATUSES
-            ).values_list("pk", flat=True)
-        )
-        Message.objects.filter(pk__in=ids, status__in=Message.OPEN_STATUSES).update(
-            status=Message.Status.CANCELLED, last_error="The campaign was cancelled."
-        )
-        MessageEvent.objects.bulk_create(
-            MessageEvent(
-                message_id=pk,
-                status=Message.Status.CANCELLED,
-                note="campaign cancelled",
-                actor=actor,
-            )
-            for pk in ids
+        cancelled = messages_cancel_open(
+            Message.objects.filter(stream=campaign.stream),
+            note="The campaign was cancelled.",
+            actor=actor,
         )
         Enrollment.objects.filter(campaign=campaign, state=Enrollment.State.ACTIVE).update(
             state=Enrollment.State.STOPPED
         )
         campaign.status = Campaign.Status.CANCELLED
         campaign.save(update_fields=["status"])
-    return len(ids)
+    return cancelled
 
 
 # --- replies ----------------------------------------------------------------------------------
@@ -487,10 +476,11 @@ def _stop_follow_ups(contact: Contact, at) -> None:
     if not ids:
         return
     Enrollment.objects.filter(pk__in=ids).update(state=Enrollment.State.REPLIED, replied_at=at)
-    pending = Message.objects.filter(
-        campaign_link__enrollment_id__in=ids, status=Message.Status.QUEUED
+    # Their follow-ups, queued or already waiting in an Outbox, must not go out any more.
+    messages_cancel_open(
+        Message.objects.filter(campaign_link__enrollment_id__in=ids),
+        note="The contact replied.",
     )
-    pending.update(status=Message.Status.CANCELLED, last_error="The contact replied.")
 
 
 # --- results -------------------------------------------------------------------------------

@@ -282,6 +282,28 @@ def messages_queue(
     return result
 
 
+def messages_cancel_open(messages, *, note: str, actor=None) -> int:
+    """Cancel each of `messages` that has not gone out yet (queued, or waiting in an Outbox),
+    with an event in its history; returns how many. The rows are locked first, so a worker
+    claiming one of them at the same moment either gets it before or not at all."""
+    with transaction.atomic():
+        ids = list(
+            messages.filter(status__in=Message.OPEN_STATUSES)
+            .select_for_update(of=("self",))
+            .values_list("pk", flat=True)
+        )
+        if not ids:
+            return 0
+        Message.objects.filter(pk__in=ids).update(
+            status=Message.Status.CANCELLED, last_error=note[:500]
+        )
+        MessageEvent.objects.bulk_create(
+            MessageEvent(message_id=pk, status=Message.Status.CANCELLED, note=note, actor=actor)
+            for pk in ids
+        )
+    return len(ids)
+
+
 def message_cancel(*, message: Message, actor, reason: str = "cancelled by a person") -> bool:
     return _transition(message, Message.OPEN_STATUSES, Message.Status.CANCELLED, actor, reason)
 

@@ -6,7 +6,7 @@ import pytest
 from campaigns import services
 from campaigns.models import Campaign, Enrollment, Reply
 from contacts.models import Stage
-from messaging.models import Message
+from messaging.models import Message, MessageEvent
 from tests.campaigns.factories import AudienceFactory, CampaignFactory, add_step
 from tests.contacts.factories import ConnectionFactory, ContactFactory, TagFactory
 from tests.messaging.factories import LinkedInAccountFactory, MessageFactory
@@ -140,6 +140,25 @@ def test_follow_ups_wait_for_the_delay_and_stop_on_reply(world):
     assert campaign.status == "completed"
 
 
+def test_a_reply_cancels_a_follow_up_waiting_in_the_outbox(world):
+    campaign = world["campaign"]
+    services.campaign_launch(campaign=campaign, now=NOW)
+    Message.objects.filter(stream=campaign.stream).update(status="sent", sent_at=NOW)
+    services.campaigns_advance(now=NOW + datetime.timedelta(days=3))
+    follow_ups = Message.objects.filter(campaign_link__step__order=2)
+    follow_ups.update(status="released", released_at=NOW + datetime.timedelta(days=3))
+    replier = world["people"][0]
+    services.reply_record(
+        contact=replier, text="Sorry, just saw this!", received_at=NOW + datetime.timedelta(days=4)
+    )
+    theirs = follow_ups.get(contact=replier)
+    assert (theirs.status, theirs.last_error) == ("cancelled", "The contact replied.")
+    assert list(theirs.events.values_list("status", "note")) == [
+        ("cancelled", "The contact replied.")
+    ]
+    assert follow_ups.filter(status="released").count() == 5  # the others still wait
+
+
 def test_pause_holds_resume_releases_cancel_cancels(world):
     campaign = world["campaign"]
     services.campaign_launch(campaign=campaign, now=NOW)
@@ -150,6 +169,9 @@ def test_pause_holds_resume_releases_cancel_cancels(world):
     assert Message.objects.due(NOW).count() == 6
     assert services.campaign_cancel(campaign=campaign) == 6
     assert set(Message.objects.values_list("status", flat=True)) == {"cancelled"}
+    assert set(MessageEvent.objects.values_list("status", "note")) == {
+        ("cancelled", "The campaign was cancelled.")
+    }
     assert set(Enrollment.objects.values_list("state", flat=True)) == {"stopped"}
     with pytest.raises(services.CampaignError):
         services.campaign_resume(campaign=campaign)
