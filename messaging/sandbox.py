@@ -275,6 +275,7 @@ class LinkedInSandbox:
             ("GET", "/sandbox/messages"): lambda r: _json(200, self.sent_messages()),
             ("GET", "/sandbox/faults"): lambda r: _json(200, self.pending_faults()),
             ("POST", "/sandbox/faults"): self._control_faults,
+            ("DELETE", "/sandbox/faults"): lambda r: _json(200, {"cleared": self.clear_faults()}),
             ("GET", "/sandbox/redirect-uris"): lambda r: _json(200, self.redirect_uris_used()),
             ("GET", "/sandbox/authorizations"): lambda r: _json(200, self.authorizations()),
             ("POST", "/sandbox/reset"): lambda r: (self.reset(), _json(200, {"reset": True}))[1],
@@ -422,6 +423,12 @@ class LinkedInSandbox:
         with self._lock:
             self._faults.extend(parsed)
             return len(self._faults)
+
+    def clear_faults(self) -> int:
+        """Drop the faults still waiting for a request; returns how many."""
+        with self._lock:
+            count, self._faults = len(self._faults), []
+            return count
 
     def pending_faults(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -957,12 +964,18 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like LinkedIn, so pooled clients get exercised
     server_version = "LinkedInSandbox/1.0"
     timeout = 30  # idle keep-alive connections give their thread back
+    # The status line and headers go out in one write and the body in another; with Nagle's
+    # algorithm on, the body then waits for the client's delayed ACK: ~40 ms a request.
+    disable_nagle_algorithm = True
     server: _Server
 
     def do_GET(self) -> None:
         self._serve()
 
     def do_POST(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
         self._serve()
 
     def _serve(self) -> None:
