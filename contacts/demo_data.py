@@ -315,6 +315,89 @@ def seed_contacts(count: int, *, network: Network, seed: int = 1) -> int:
 
 # --- Connections.csv files for the real importer (`seed_demo --full`) ------------------------
 
+# More names for the demo's exports (the lists above stay as the benchmarks know them): with
+# few names, many invented people would share a name and a company by chance.
+MORE_FIRST_NAMES = [
+    "Adaeze",
+    "Agnieszka",
+    "Alejandro",
+    "Amara",
+    "Anders",
+    "Astrid",
+    "Bogdan",
+    "Carmen",
+    "Chiara",
+    "Darius",
+    "Eero",
+    "Esra",
+    "Farah",
+    "Felipe",
+    "Gwen",
+    "Hamza",
+    "Hye-jin",
+    "Ingrid",
+    "Ivo",
+    "Jasmin",
+    "Joaquín",
+    "Kalani",
+    "Kasia",
+    "Lars",
+    "Leilani",
+    "Lucía",
+    "Mads",
+    "Mirela",
+    "Nadia",
+    "Nikolai",
+    "Orla",
+    "Paulo",
+    "Radka",
+    "Rui",
+    "Saoirse",
+    "Selin",
+    "Siddharth",
+    "Taini",
+    "Teodora",
+    "Thiago",
+]
+MORE_LAST_NAMES = [
+    "Abara",
+    "Achterberg",
+    "Baptiste",
+    "Bianchi",
+    "Castillo",
+    "Dąbrowski",
+    "Eriksen",
+    "Fontaine",
+    "Galić",
+    "Gruber",
+    "Haugen",
+    "Iwasaki",
+    "Jovanović",
+    "Kaya",
+    "Keller",
+    "Lindgren",
+    "Madsen",
+    "Moreau",
+    "Navarro",
+    "Nieminen",
+    "Oliveira",
+    "Pereira",
+    "Quispe",
+    "Rahman",
+    "Ribeiro",
+    "Sánchez",
+    "Schäfer",
+    "Sørensen",
+    "Takahashi",
+    "Tran",
+    "Ueda",
+    "Dijkstra",
+    "Vasquez",
+    "Wójcik",
+    "Yamamoto",
+    "Zielińska",
+]
+
 # What members put in their LinkedIn names: emoji, pronouns, credentials.
 NAME_DECORATIONS = [" 🚀", " ✨", " 🌍", " ☕", " 🌻", " (she/her)", " (he/him)", ", MBA", ", PhD"]
 MORE_COMPANIES = [
@@ -376,7 +459,8 @@ def demo_people(count: int, *, seed: int = 1) -> list[DemoPerson]:
     slugs: set[str] = set()
     people = []
     for _ in range(count):
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        first = rng.choice(FIRST_NAMES + MORE_FIRST_NAMES)
+        last = rng.choice(LAST_NAMES + MORE_LAST_NAMES)
         ascii_slug = _slug(f"{first}-{last}")
         if rng.random() < 0.1 and not (first + last).isascii():
             base = f"{first}-{last}".lower().replace(" ", "-").replace(",", "")  # kept as is
@@ -422,7 +506,7 @@ def connections_csv(
     style: str = "current",
     ghost_rows: int = 0,
     junk_emails: int = 0,
-    seed: int = 1,
+    seed: int | str = 1,
 ) -> bytes:
     """A Connections.csv as LinkedIn exports it, newest connection first.
 

@@ -16,6 +16,7 @@ from html import unescape
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
+import time_machine
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Count
@@ -58,6 +59,9 @@ class DemoError(Exception):
 
 
 class Demo:
+    """Six weeks of a team's work as a queue of timed events (plan), each an action done
+    through a service, a form or a view, with the clock moved to its time (run)."""
+
     def __init__(
         self, *, contacts: int, seed: int, end: datetime.datetime, sandbox_url: str
     ) -> None:
@@ -74,7 +78,6 @@ class Demo:
         self.client = client_from_settings()
         self.events: list = []
         self.sequence = itertools.count()
-        self.traveller = None
         self.users: dict[str, object] = {}
         self.networks: dict[str, Network] = {}
         self.accounts: dict[str, LinkedInAccount] = {}
@@ -101,8 +104,8 @@ class Demo:
     def now(self) -> datetime.datetime:
         return timezone.now()
 
-    def run(self, traveller) -> None:
-        self.traveller = traveller
+    def run(self, traveller: time_machine.Traveller) -> None:
+        """Play the events in time order, moving this process's clock to each."""
         self.plan()
         while self.events:
             when, _, action, args = heapq.heappop(self.events)
@@ -198,7 +201,7 @@ class Demo:
             style=spec["style"],
             ghost_rows=2,
             junk_emails=1,
-            seed=self.seed,
+            seed=f"{self.seed}:{member}",
         )
         batch = contact_services.import_file(
             data=data,

@@ -118,8 +118,9 @@ class Command(BaseCommand):
         if demo.demo_loaded_already():
             raise CommandError(
                 "The demo is loaded already (its team members maya, lukas and sofia exist). "
-                "To load it afresh, start from an empty database: point DATA_DIR at an empty "
-                "folder, or delete data/db.sqlite3 and data/linkedin-sandbox.jsonl."
+                "To load it afresh, start from an empty database (on SQLite: point DATA_DIR at "
+                f"an empty folder, or delete {settings.DATABASES['default']['NAME']} and "
+                f"{settings.LINKEDIN_SANDBOX_STATE or 'the sandbox state file'})."
             )
         existing = demo.existing_data()
         if existing and not force:
