@@ -185,7 +185,9 @@ class Demo:
     def import_export(self, member: str) -> None:
         spec = story.EXPORTS[member]
         rng = random.Random(f"{self.seed}:{member}")
-        exported_on = self.today - datetime.timedelta(days=spec["age_days"])
+        exported_on = spec.get("exported_on") or self.today - datetime.timedelta(
+            days=spec["age_days"]
+        )
         rows = []
         for person, networks in zip(self.people, self.memberships, strict=True):
             if member not in networks:

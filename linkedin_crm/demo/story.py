@@ -50,7 +50,13 @@ MEMBERSHIPS = (
 # Sofía's file is an old export (no URL column: her contacts join the others' by name and
 # company, or stay without a profile URL); Lukas re-saved his in Excel before uploading.
 EXPORTS = {
-    "sofia": {"file_name": "Connections_2022.csv", "style": "2022", "age_days": 1300, "years": 7},
+    # LinkedIn wrote this format (no URL column) from 2021 to 2023: the file keeps its date.
+    "sofia": {
+        "file_name": "Connections_2022.csv",
+        "style": "2022",
+        "exported_on": datetime.date(2022, 6, 2),
+        "years": 7,
+    },
     "maya": {"file_name": "Connections.csv", "style": "current", "age_days": 41, "years": 9},
     "lukas": {"file_name": "Connections.csv", "style": "excel", "age_days": 42, "years": 12},
 }
