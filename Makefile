@@ -1,4 +1,5 @@
-# Two commands on a fresh machine: `make run` and `make test` (see README.md).
+# Two commands on a fresh machine: `make run` and `make test` (see README.md); `make demo`
+# loads a demo data set.
 PYTHON ?= python3.11
 # honcho would give the web process PORT=5000 when it is unset; the README promises 8000.
 export PORT ?= 8000
@@ -6,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test test-postgres bench lint format migrate-check clean
+.PHONY: run demo test test-postgres bench lint format migrate-check clean
 
 $(VENV)/bin/activate:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)."; exit 1; }
@@ -29,10 +30,25 @@ run: $(VENV)/.installed
 	$(PY) manage.py create_first_admin
 	@if [ -z "$$LINKEDIN_CLIENT_ID" ]; then \
 		echo "No LINKEDIN_CLIENT_ID set: starting the local LinkedIn sandbox (LINKEDIN_SANDBOX=1)."; \
+		$(PY) manage.py seed_demo --hint; \
 		LINKEDIN_SANDBOX=1 $(VENV)/bin/honcho start -f Procfile; \
 	else \
 		$(VENV)/bin/honcho start -f Procfile web worker; \
 	fi
+
+# The first-run demo (README): six weeks of an invented team's work, its LinkedIn accounts
+# connected to the sandbox. Before `make run` or beside it: it uses the sandbox that answers on
+# LINKEDIN_SANDBOX_URL, or runs one while it loads; the sandbox's state file keeps the tokens
+# for `make run`. DEMO_ARGS passes options on, e.g. DEMO_ARGS="--contacts 500".
+demo: $(VENV)/.installed
+	@if [ -n "$$LINKEDIN_CLIENT_ID" ]; then \
+		echo "The demo's accounts live in the local LinkedIn sandbox, which make run starts only without LINKEDIN_CLIENT_ID: unset it."; \
+		exit 1; \
+	fi
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py setup_schedules
+	$(PY) manage.py create_first_admin
+	LINKEDIN_SANDBOX=1 $(PY) manage.py seed_demo --full --start-sandbox $(DEMO_ARGS)
 
 test: $(VENV)/.installed-dev
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

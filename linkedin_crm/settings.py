@@ -223,6 +223,9 @@ else:
 # (`manage.py linkedin_sandbox`), so the product works end to end with no internet.
 LINKEDIN_SANDBOX = env_bool("LINKEDIN_SANDBOX", False)
 LINKEDIN_SANDBOX_URL = env_str("LINKEDIN_SANDBOX_URL", "http://127.0.0.1:8765").rstrip("/")
+# Where the sandbox keeps the tokens it issued and the messages it accepted, so that they
+# survive a restart as they would on LinkedIn; empty = in memory only.
+LINKEDIN_SANDBOX_STATE = env_str("LINKEDIN_SANDBOX_STATE", str(DATA_DIR / "linkedin-sandbox.jsonl"))
 if LINKEDIN_SANDBOX and not DEBUG:
     raise ImproperlyConfigured("LINKEDIN_SANDBOX is for development and tests; turn DEBUG on.")
 LINKEDIN_CLIENT_ID = env_str("LINKEDIN_CLIENT_ID") or (

@@ -15,6 +15,7 @@ import hmac
 import html
 import json
 import logging
+import os
 import re
 import secrets
 import socket
@@ -31,7 +32,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import jwt
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from messaging.sandbox_state import SandboxStateLog
 
 logger = logging.getLogger(__name__)
 
@@ -216,7 +220,11 @@ class LinkedInSandbox:
         code_lifetime: float = CODE_LIFETIME,
         unreachable: Iterable[str] = (),
         signing_key: rsa.RSAPrivateKey | None = None,
+        state_path: str | os.PathLike | None = None,
     ) -> None:
+        """With `state_path`, what the sandbox issues and accepts is kept in that file and
+        restored from it on the next start (messaging/sandbox_state.py); without, it lives in
+        memory only."""
         self.partner = partner
         self.client_id = client_id
         self.client_secret = client_secret
@@ -224,13 +232,29 @@ class LinkedInSandbox:
         self.code_lifetime = code_lifetime
         self.members = {m.sub: m for m in (DEFAULT_MEMBERS if members is None else members)}
         self._initial_unreachable = frozenset(unreachable)
-        # Tests may share one key between sandboxes: generating a 2048-bit key takes a while.
-        self._key = signing_key or rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        modulus = str(self._key.public_key().public_numbers().n).encode()
-        self._kid = hashlib.sha256(modulus).hexdigest()[:16]
         self._lock = threading.RLock()
         self._reset_state()
         self._server = _Server((host, port), self)
+        self._state: SandboxStateLog | None = None
+        try:
+            records = self._open_state(state_path) if state_path else []
+        except BaseException:
+            self._server.server_close()
+            raise
+        key = next((r["pem"] for r in records if r["kind"] == "key"), None)
+        # Tests may share one key between sandboxes: generating a 2048-bit key takes a while.
+        # A restarted sandbox keeps its key, so ID tokens it signed before still verify.
+        self._key = (
+            serialization.load_pem_private_key(key.encode(), password=None)
+            if key
+            else signing_key or rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        )
+        modulus = str(self._key.public_key().public_numbers().n).encode()
+        self._kid = hashlib.sha256(modulus).hexdigest()[:16]
+        if self._state is not None and key is None:
+            self._remember(self._key_record())
+        for record in records:
+            self._replay(record)
         url_host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104
         url_host = f"[{url_host}]" if ":" in url_host else url_host
         self.base_url = f"http://{url_host}:{self._server.server_address[1]}"
@@ -251,7 +275,9 @@ class LinkedInSandbox:
             ("GET", "/sandbox/messages"): lambda r: _json(200, self.sent_messages()),
             ("GET", "/sandbox/faults"): lambda r: _json(200, self.pending_faults()),
             ("POST", "/sandbox/faults"): self._control_faults,
+            ("DELETE", "/sandbox/faults"): lambda r: _json(200, {"cleared": self.clear_faults()}),
             ("GET", "/sandbox/redirect-uris"): lambda r: _json(200, self.redirect_uris_used()),
+            ("GET", "/sandbox/authorizations"): lambda r: _json(200, self.authorizations()),
             ("POST", "/sandbox/reset"): lambda r: (self.reset(), _json(200, {"reset": True}))[1],
             ("POST", "/sandbox/expire-token"): self._control_expire_token,
             ("POST", "/sandbox/clock"): self._control_clock,
@@ -300,6 +326,8 @@ class LinkedInSandbox:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._server.server_close()
+        if self._state is not None:
+            self._state.close()
 
     def __enter__(self) -> LinkedInSandbox:
         return self.start()
@@ -326,12 +354,64 @@ class LinkedInSandbox:
             self._daily_counts: dict[tuple[str, str], int] = {}
             self._faults: list[_Fault] = []
             self._redirect_uris: list[str] = []
+            self._authorizations: list[dict[str, Any]] = []
             self.unreachable = set(self._initial_unreachable)
             self._clock_offset = 0.0
 
     def reset(self) -> None:
-        """Forget messages, faults, codes, tokens and clock moves (members and key stay)."""
-        self._reset_state()
+        """Forget messages, faults, codes, tokens and clock moves (members and key stay), in the
+        state file too."""
+        with self._lock:
+            self._reset_state()
+            if self._state is not None:
+                self._state.rewrite([self._key_record()])
+
+    # -- the state file ----------------------------------------------------------------------
+
+    @property
+    def state_path(self) -> str | None:
+        return str(self._state.path) if self._state is not None else None
+
+    def _open_state(self, path: str | os.PathLike) -> list[dict[str, Any]]:
+        self._state = SandboxStateLog(path)
+        return self._state.read()
+
+    def _remember(self, record: dict[str, Any]) -> None:
+        if self._state is not None:
+            self._state.append(record)
+
+    def _key_record(self) -> dict[str, Any]:
+        pem = self._key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        return {"kind": "key", "pem": pem.decode()}
+
+    def _replay(self, record: dict[str, Any]) -> None:
+        """Apply one record of the state file (the inverse of what _remember wrote)."""
+        kind = record["kind"]
+        if kind == "token":
+            grant = _Grant(
+                record["sub"], record["client_id"], tuple(record["scopes"]), record["authorized_at"]
+            )
+            store = self._tokens if record["store"] == "access" else self._refresh_tokens
+            store[record["value"]] = _Token(
+                grant, record["created_at"], record["expires_at"], record["status"]
+            )
+        elif kind == "token_status":
+            token = self._tokens.get(record["value"]) or self._refresh_tokens.get(record["value"])
+            if token is not None:
+                token.status = record["status"]
+        elif kind == "message":
+            message = record["message"]
+            self._sent.append(message)
+            day = (message["sender_sub"], record["day"])
+            self._daily_counts[day] = self._daily_counts.get(day, 0) + 1
+        elif kind == "authorization":
+            self._authorizations.append({k: v for k, v in record.items() if k != "kind"})
+        elif kind == "redirect_uri" and record["uri"] not in self._redirect_uris:
+            self._redirect_uris.append(record["uri"])
 
     def sent_messages(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -344,6 +424,12 @@ class LinkedInSandbox:
             self._faults.extend(parsed)
             return len(self._faults)
 
+    def clear_faults(self) -> int:
+        """Drop the faults still waiting for a request; returns how many."""
+        with self._lock:
+            count, self._faults = len(self._faults), []
+            return count
+
     def pending_faults(self) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(vars(f)) for f in self._faults]
@@ -352,15 +438,22 @@ class LinkedInSandbox:
         with self._lock:
             return list(self._redirect_uris)
 
+    def authorizations(self) -> list[dict[str, Any]]:
+        """Every consent a member gave: who, to which app, which scopes, when, and where the
+        answer went."""
+        with self._lock:
+            return [dict(a) for a in self._authorizations]
+
     def expire_token(self, sub_or_token: str, *, status: str = "expired") -> int:
         """Expire (or revoke) a member's access tokens, by sub, or one token. Returns a count."""
         with self._lock:
             if sub_or_token in self.members:
-                matches = [t for t in self._tokens.values() if t.grant.sub == sub_or_token]
+                matches = [(k, t) for k, t in self._tokens.items() if t.grant.sub == sub_or_token]
             else:
-                matches = [t for k, t in self._tokens.items() if k == sub_or_token]
-            for token in matches:
+                matches = [(k, t) for k, t in self._tokens.items() if k == sub_or_token]
+            for value, token in matches:
                 token.status = status
+                self._remember({"kind": "token_status", "value": value, "status": status})
             return len(matches)
 
     def issue_token(self, sub: str, scopes: Iterable[str] = SUPPORTED_SCOPES) -> str:
@@ -374,7 +467,22 @@ class LinkedInSandbox:
     def _mint(self, store: dict[str, _Token], grant: _Grant, lifetime: float) -> str:
         # Real tokens run to 500-1000 characters; short test tokens would hide column bugs.
         value = "AQ" + secrets.token_urlsafe(400 if store is self._tokens else 240)
-        store[value] = _Token(grant, created_at=self.now(), expires_at=self.now() + lifetime)
+        token = _Token(grant, created_at=self.now(), expires_at=self.now() + lifetime)
+        store[value] = token
+        self._remember(
+            {
+                "kind": "token",
+                "store": "access" if store is self._tokens else "refresh",
+                "value": value,
+                "sub": grant.sub,
+                "client_id": grant.client_id,
+                "scopes": list(grant.scopes),
+                "authorized_at": grant.authorized_at,
+                "created_at": token.created_at,
+                "expires_at": token.expires_at,
+                "status": token.status,
+            }
+        )
         return value
 
     def _take_fault(self, path: str) -> _Fault | None:
@@ -473,6 +581,7 @@ class LinkedInSandbox:
         with self._lock:
             if uri not in self._redirect_uris:
                 self._redirect_uris.append(uri)
+                self._remember({"kind": "redirect_uri", "uri": uri})
         state = params.get("state")
         if params.get("response_type") != "code":
             return _redirect(uri, error="unsupported_response_type", state=state)
@@ -503,6 +612,15 @@ class LinkedInSandbox:
         with self._lock:
             grant = _Grant(member, self.client_id, scopes, self.now())
             self._codes[code] = _Code(grant, uri, params.get("nonce"), self.now())
+            authorization = {
+                "sub": member,
+                "client_id": self.client_id,
+                "scopes": list(scopes),
+                "redirect_uri": uri,
+                "authorized_at": _iso(grant.authorized_at),
+            }
+            self._authorizations.append(authorization)
+            self._remember({"kind": "authorization", **authorization})
         return _redirect(uri, code=code, state=state)
 
     def _access_token(self, request: _Request) -> _Response:
@@ -661,17 +779,17 @@ class LinkedInSandbox:
                 return _api_error("throttled", "this resource")
             self._daily_counts[day] = self._daily_counts.get(day, 0) + 1
             message_id = f"urn:li:messagingMessage:sbx-{secrets.token_hex(12)}"
-            self._sent.append(
-                {
-                    "id": message_id,
-                    "sender_sub": sender,
-                    "recipients": list(payload["recipients"]),
-                    "subject": payload.get("subject") or "",
-                    "body": payload["body"],
-                    "received_at": _iso(now),
-                    "idempotency_key": request.headers.get("X-Idempotency-Key"),
-                }
-            )
+            message = {
+                "id": message_id,
+                "sender_sub": sender,
+                "recipients": list(payload["recipients"]),
+                "subject": payload.get("subject") or "",
+                "body": payload["body"],
+                "received_at": _iso(now),
+                "idempotency_key": request.headers.get("X-Idempotency-Key"),
+            }
+            self._sent.append(message)
+            self._remember({"kind": "message", "day": day[1], "message": message})
         return _Response(201, headers={"x-restli-id": message_id})
 
     def _avatar(self, request: _Request) -> _Response:
@@ -846,12 +964,18 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like LinkedIn, so pooled clients get exercised
     server_version = "LinkedInSandbox/1.0"
     timeout = 30  # idle keep-alive connections give their thread back
+    # The status line and headers go out in one write and the body in another; with Nagle's
+    # algorithm on, the body then waits for the client's delayed ACK: ~40 ms a request.
+    disable_nagle_algorithm = True
     server: _Server
 
     def do_GET(self) -> None:
         self._serve()
 
     def do_POST(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
         self._serve()
 
     def _serve(self) -> None:

@@ -22,3 +22,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": str(DATA_DIR / f"test-db-{os.getpid()}.sqlite3")  # noqa: F405
     }
+
+# Sandboxes started by tests keep their state in memory unless a test gives them a file.
+LINKEDIN_SANDBOX_STATE = ""

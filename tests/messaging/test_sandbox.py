@@ -511,6 +511,9 @@ def test_it_serves_the_control_api(linkedin_sandbox):
     assert throttled.status_code == 429 and throttled.headers["Retry-After"] == "30"
     assert set(throttled.json()) == {"message", "serviceErrorCode", "status"}
     assert send(linkedin_sandbox, token).status_code == 201
+    post(f"{base}/sandbox/faults", json={"faults": [{"status": 500}]})
+    cleared = requests.delete(f"{base}/sandbox/faults", timeout=5)
+    assert cleared.json() == {"cleared": 1} and send(linkedin_sandbox, token).status_code == 201
 
     assert post(f"{base}/sandbox/expire-token", json={"sub": MAYA}).json() == {"changed": 1}
     assert send(linkedin_sandbox, token).status_code == 401

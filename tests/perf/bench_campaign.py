@@ -203,7 +203,7 @@ def seed():
     from django.db import transaction
 
     from campaigns.models import Audience, Campaign
-    from contacts.management.commands.seed_demo import seed_contacts
+    from contacts.demo_data import seed_contacts
     from contacts.models import Connection, Contact, Network, Tag
     from messaging.models import LinkedInAccount
     from tests.campaigns.factories import add_step

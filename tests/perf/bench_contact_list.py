@@ -42,7 +42,7 @@ def seed():
     from django.contrib.auth import get_user_model
     from django.db import connection
 
-    from contacts.management.commands.seed_demo import seed_contacts
+    from contacts.demo_data import seed_contacts
     from contacts.models import Network
 
     user = get_user_model().objects.create_user(

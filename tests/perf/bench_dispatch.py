@@ -192,7 +192,7 @@ def seed(sandbox):
     from django.db.models import CharField, Value
     from django.db.models.functions import Cast, Concat
 
-    from contacts.management.commands.seed_demo import seed_contacts
+    from contacts.demo_data import seed_contacts
     from contacts.models import Contact, Network
     from messaging.models import LinkedInAccount, Message
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from messaging.sandbox import LinkedInSandbox
+from messaging.sandbox_state import StateFileError
 
 SANDBOX_CLIENT_ID = "sandbox-client-id"
 SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - the sandbox's own, public value
@@ -23,6 +24,13 @@ class Command(BaseCommand):
             "--partner",
             action="store_true",
             help="act as a LinkedIn-approved partner app: issue refresh tokens",
+        )
+        parser.add_argument(
+            "--state",
+            default=None,
+            help="file that keeps issued tokens and accepted messages across restarts "
+            "(default: LINKEDIN_SANDBOX_STATE, data/linkedin-sandbox.jsonl); '' keeps them in "
+            "memory only",
         )
         parser.add_argument(
             "--daily-limit",
@@ -41,6 +49,9 @@ class Command(BaseCommand):
         # with invalid_client; reuse the configured pair so LINKEDIN_SANDBOX=1 just works.
         client_id = getattr(settings, "LINKEDIN_CLIENT_ID", "") or SANDBOX_CLIENT_ID
         client_secret = getattr(settings, "LINKEDIN_CLIENT_SECRET", "") or SANDBOX_CLIENT_SECRET
+        state = options["state"]
+        if state is None:
+            state = getattr(settings, "LINKEDIN_SANDBOX_STATE", "")
         try:
             sandbox = LinkedInSandbox(
                 options["addr"],
@@ -49,7 +60,10 @@ class Command(BaseCommand):
                 client_id=client_id,
                 client_secret=client_secret,
                 daily_limit=options["daily_limit"],
+                state_path=state or None,
             )
+        except StateFileError as exc:
+            raise CommandError(str(exc)) from exc
         except OSError as exc:
             raise CommandError(
                 f"Cannot listen on {options['addr']}:{options['port']}: {exc}"
@@ -68,6 +82,7 @@ class Command(BaseCommand):
             f"  LINKEDIN_CLIENT_SECRET={shown_secret}\n"
             f"  sent messages: {sandbox.base_url}/sandbox/messages\n"
             f"  members: {sandbox.base_url}/sandbox/members\n"
+            f"  state: {self._state_line(sandbox)}\n"
             "Quit with Ctrl-C."
         )
         self.stdout.flush()  # under honcho stdout is a pipe: show the banner now, not at exit
@@ -75,3 +90,13 @@ class Command(BaseCommand):
             sandbox.serve_forever()
         except KeyboardInterrupt:
             self.stdout.write("LinkedIn sandbox stopped.")
+
+    @staticmethod
+    def _state_line(sandbox: LinkedInSandbox) -> str:
+        if sandbox.state_path is None:
+            return "in memory (tokens are forgotten when the sandbox stops)"
+        authorizations, messages = len(sandbox.authorizations()), len(sandbox.sent_messages())
+        return (
+            f"{sandbox.state_path} (kept from earlier runs: {authorizations} authorizations, "
+            f"{messages} messages)"
+        )
