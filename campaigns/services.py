@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -302,6 +302,9 @@ def campaigns_advance(*, now=None) -> dict:
             rows = []
             for enrollment in ready:
                 if enrollment.contact.do_not_contact:
+                    Enrollment.objects.filter(pk=enrollment.pk).update(
+                        state=Enrollment.State.STOPPED
+                    )
                     continue
                 variant = assign_variant(
                     list(step.variants.all()),
@@ -332,20 +335,21 @@ def campaigns_advance(*, now=None) -> dict:
 
 
 def _complete_if_done(campaign: Campaign, steps: list[Step]) -> None:
+    """An enrollment is over when its last step went out, or when its current step's message
+    failed or was cancelled (a follow-up to a message they never got makes no sense); the
+    campaign completes when no enrollment is active. An uncertain message waits for a person."""
     last = steps[-1].order if steps else 0
-    finished = Enrollment.objects.filter(
-        campaign=campaign,
-        state=Enrollment.State.ACTIVE,
-        last_step=last,
-        messages__step__order=last,
-        messages__message__status__in=[
-            Message.Status.SENT,
-            Message.Status.FAILED,
-            Message.Status.CANCELLED,
-        ],
+    active = Enrollment.objects.filter(campaign=campaign, state=Enrollment.State.ACTIVE)
+    finished = active.filter(
+        last_step=last, messages__step__order=last, messages__message__status=Message.Status.SENT
     )
     Enrollment.objects.filter(pk__in=finished.values("pk")).update(state=Enrollment.State.COMPLETED)
-    if not Enrollment.objects.filter(campaign=campaign, state=Enrollment.State.ACTIVE).exists():
+    ended = active.filter(
+        messages__step__order=F("last_step"),
+        messages__message__status__in=[Message.Status.FAILED, Message.Status.CANCELLED],
+    )
+    Enrollment.objects.filter(pk__in=ended.values("pk")).update(state=Enrollment.State.STOPPED)
+    if not active.exists():
         campaign.status = Campaign.Status.COMPLETED
         campaign.save(update_fields=["status"])
 

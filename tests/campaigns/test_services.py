@@ -159,6 +159,43 @@ def test_a_reply_cancels_a_follow_up_waiting_in_the_outbox(world):
     assert follow_ups.filter(status="released").count() == 5  # the others still wait
 
 
+def test_a_campaign_completes_when_some_first_messages_failed_or_were_skipped(world):
+    campaign = world["campaign"]
+    services.campaign_launch(campaign=campaign, now=NOW)
+    people = world["people"]
+    first = Message.objects.filter(stream=campaign.stream)
+    first.update(status="sent", sent_at=NOW)
+    first.filter(contact=people[0]).update(status="failed", sent_at=None)  # LinkedIn refused
+    first.filter(contact=people[1]).update(status="cancelled", sent_at=None)  # skipped in Outbox
+    people[2].mark_do_not_contact("asked on the phone")
+    later = NOW + datetime.timedelta(days=3)
+    assert services.campaigns_advance(now=later)["queued"] == 3  # not to 0, 1 or 2
+    states = dict(Enrollment.objects.values_list("contact_id", "state"))
+    assert [states[p.pk] for p in people[:3]] == ["stopped"] * 3
+    Message.objects.filter(campaign_link__step__order=2).update(status="sent", sent_at=later)
+    services.campaigns_advance(now=later + datetime.timedelta(minutes=5))
+    campaign.refresh_from_db()
+    assert campaign.status == "completed"
+    assert Counter(Enrollment.objects.values_list("state", flat=True)) == {
+        "completed": 3,
+        "stopped": 3,
+    }
+
+
+def test_an_uncertain_first_message_keeps_the_campaign_running(world):
+    campaign = world["campaign"]
+    services.campaign_launch(campaign=campaign, now=NOW)
+    first = Message.objects.filter(stream=campaign.stream)
+    first.update(status="sent", sent_at=NOW)
+    first.filter(contact=world["people"][0]).update(status="uncertain", sent_at=None)
+    later = NOW + datetime.timedelta(days=3)
+    services.campaigns_advance(now=later)
+    Message.objects.filter(campaign_link__step__order=2).update(status="sent", sent_at=later)
+    services.campaigns_advance(now=later + datetime.timedelta(minutes=5))
+    campaign.refresh_from_db()
+    assert campaign.status == "running"  # a person has to say what the uncertain one was
+
+
 def test_pause_holds_resume_releases_cancel_cancels(world):
     campaign = world["campaign"]
     services.campaign_launch(campaign=campaign, now=NOW)
