@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run demo test test-postgres bench lint format migrate-check clean
+.PHONY: run demo test test-postgres bench lint format migrate-check clean screenshots
 
 $(VENV)/bin/activate:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)."; exit 1; }
@@ -52,6 +52,10 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The README's screenshots (docs/screenshots/), taken from the demo in a throwaway database.
+screenshots: $(VENV)/.installed-dev
+	$(PY) docs/screenshots.py
 
 bench: $(VENV)/.installed-dev
 	$(PY) tests/perf/run.py
