@@ -25,7 +25,7 @@ PLOT_TOP = 18
 PLOT_HEIGHT = 150
 AXIS_HEIGHT = 22
 COLUMN_GAP_PERCENT = 0.15  # of one column's slot, on each side
-MAX_CATEGORY_LABELS = 6
+MAX_CATEGORY_LABELS = 5  # "26 Nov" five times fits a phone's width
 TICKS = 4
 
 

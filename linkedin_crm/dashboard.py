@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, IntegerField, Max, OuterRef, Subquery, Value
 from django.utils import timezone
+from django.utils.timesince import timesince
 from django_q.models import Schedule, Task
 
 from campaigns.models import Campaign, CampaignMessage, Enrollment
@@ -29,7 +30,7 @@ from campaigns.stats import Interval, wilson_interval
 from contacts.models import Connection, Contact, ImportBatch, Network, Stage
 from linkedin_crm import charts
 from messaging.dispatch import in_send_window, local_day_bounds
-from messaging.forecast import forecast
+from messaging.forecast import days_label, forecast
 from messaging.models import LinkedInAccount, Message
 
 # LinkedIn opened in May 2003: no connection is older.
@@ -239,6 +240,15 @@ class AccountRow:
     @property
     def sending(self) -> bool:
         return self.account.status == LinkedInAccount.Status.ACTIVE
+
+    @property
+    def window(self) -> str:
+        """Mon–Fri 09:00–17:00 Europe/Berlin"""
+        account = self.account
+        return (
+            f"{days_label(account.window_days)} {account.window_start:%H:%M}–"
+            f"{account.window_end:%H:%M} {account.timezone}"
+        )
 
 
 def _outlook(row: AccountRow, now: datetime.datetime) -> None:
@@ -461,6 +471,7 @@ class WorkerStatus:
     last_task_at: datetime.datetime | None
     stale: bool
     schedule_missing: bool
+    ago: str = ""  # "less than a minute", "4 minutes", "2 days, 3 hours"
 
 
 def worker_status(now: datetime.datetime) -> WorkerStatus:
@@ -480,7 +491,13 @@ def worker_status(now: datetime.datetime) -> WorkerStatus:
     stale = last is None or now - last > HEARTBEAT_STALE
     # Only asked when it would explain silence: without the schedule, no task ever runs.
     missing = stale and not Schedule.objects.filter(func=DISPATCH_TASK).exists()
-    return WorkerStatus(last_task_at=last, stale=stale, schedule_missing=missing)
+    if last is None:
+        ago = ""
+    elif now - last < datetime.timedelta(minutes=1):
+        ago = "less than a minute"
+    else:
+        ago = timesince(last, now)
+    return WorkerStatus(last_task_at=last, stale=stale, schedule_missing=missing, ago=ago)
 
 
 def recent_imports():

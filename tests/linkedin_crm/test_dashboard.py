@@ -249,7 +249,10 @@ def test_sending_per_account_against_cap_window_and_next_slot(staff_client, team
     assert sending["empty_at"] == NOW + datetime.timedelta(minutes=2)
     html = response.content.decode()
     assert 'href="/messages/?status=uncertain">1 uncertain message</a> needs a decision' in html
-    assert '<meter min="0" max="10" value="3" aria-hidden="true"></meter> 3 / 10' in html
+    assert 'max="10" value="3" aria-hidden="true"></meter> 3 / 10' in html
+    assert (
+        '<td class="hide-narrow">Mon–Fri 09:00–17:00 UTC <span class="muted">(open)</span>' in html
+    )
 
 
 def test_the_next_slot_follows_window_cap_and_a_429_hold(staff_user, staff_client, frozen):
@@ -399,6 +402,11 @@ def test_the_worker_warning_comes_and_goes_with_its_heartbeat(staff_client, froz
     html = staff_client.get("/dashboard/sending/").content.decode()
     assert "No worker has run" not in html
     assert '<div id="worker-alert" hx-swap-oob="true"></div>' in html  # the alert clears
+
+
+def test_a_task_finished_seconds_ago_is_less_than_a_minute_ago(staff_client):
+    worker_ran(ago(seconds=20))
+    assert "(less than a minute ago)." in staff_client.get("/").content.decode()
 
 
 def test_a_worker_that_never_ran_and_a_missing_schedule_are_explained(staff_client):
