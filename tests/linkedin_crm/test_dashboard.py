@@ -11,6 +11,7 @@ from django_q.models import Schedule, Task
 from campaigns.models import Campaign, CampaignMessage, Enrollment
 from contacts.models import Network, Stage
 from linkedin_crm import dashboard
+from messaging.management.commands.setup_schedules import SCHEDULES
 from messaging.models import LinkedInAccount, Message
 from tests.campaigns.factories import CampaignFactory, add_step
 from tests.contacts.factories import ConnectionFactory, ContactFactory, ImportBatchFactory
@@ -410,6 +411,8 @@ def test_a_task_finished_seconds_ago_is_less_than_a_minute_ago(staff_client):
 
 
 def test_a_worker_that_never_ran_and_a_missing_schedule_are_explained(staff_client):
+    # The schedule looked for is the one setup_schedules creates.
+    assert dashboard.DISPATCH_TASK in {func for func, _, _ in SCHEDULES.values()}
     html = staff_client.get("/").content.decode()
     assert "Last task finished: never." in html
     assert (
