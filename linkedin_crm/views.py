@@ -10,14 +10,13 @@ from linkedin_crm.auth import staff_required
 @staff_required
 def dashboard(request):
     now = timezone.now()
-    running, paused = numbers.campaigns_in_flight()
     ctx = {
         "now": now,
         "contacts": numbers.contacts_panel(now),
-        "sending": numbers.sending_panel(request.user, now, paused_campaigns=paused),
+        "sending": numbers.sending_panel(request.user, now),
         "sends_per_day": numbers.sends_per_day(now),
         "reply_rates": numbers.reply_rates(now),
-        "campaigns": running,
+        "campaigns": numbers.running_campaigns(),
         "worker": numbers.worker_status(now),
         "imports": numbers.recent_imports(),
         "stale_minutes": int(numbers.HEARTBEAT_STALE.total_seconds() // 60),

@@ -287,6 +287,13 @@ class Message(models.Model):
                 condition=models.Q(replied_at__isnull=False),
                 name="message_replied_idx",
             ),
+            # The dashboard's held messages (a paused campaign's), per account: partial, so
+            # counting them does not read every queued message.
+            models.Index(
+                fields=["account", "status"],
+                condition=models.Q(held=True),
+                name="message_held_idx",
+            ),
         ]
 
     def __str__(self):

@@ -338,8 +338,9 @@ def test_recent_imports_with_their_status(staff_client, team):
 
 
 def test_the_page_stays_within_20_queries(staff_client, team, django_assert_max_num_queries):
-    # The longest path: a paused campaign (held messages) and a silent worker (the schedule
-    # is looked up to explain it), for a member who is not a superuser (permissions loaded).
+    # The longest path: a silent worker (the schedule is looked up to explain it), a member
+    # with two networks (counted distinctly), seen by a member who is not a superuser (their
+    # permissions are loaded).
     Task.objects.all().delete()
     with django_assert_max_num_queries(20):
         response = staff_client.get("/")

@@ -377,7 +377,7 @@ def breakdown(user) -> list[tuple[str, float, float]]:
 
     now = timezone.now()
     parts = [
-        ("campaigns in flight", dashboard.campaigns_in_flight),
+        ("running campaigns", dashboard.running_campaigns),
         (
             "contacts (stages, companies, industries, years, owners)",
             lambda: dashboard.contacts_panel(now),
@@ -426,8 +426,9 @@ def main() -> bool:
         f"\nDashboard at {CONTACTS:,} contacts and {MESSAGES:,} messages; median of {REPEAT} "
         f"requests after {WARMUP} warm-ups (server side, through the test client: middleware, "
         f"session, queries, template). Budget: {BUDGET_MS:.0f} ms median and "
-        f"{BUDGET_QUERIES} queries. The longest path: a member who is not a superuser, a paused "
-        "campaign, an agency member with two networks, a worker silent for ten minutes.\n"
+        f"{BUDGET_QUERIES} queries. The longest path: a member who is not a superuser, an agency "
+        "member with two networks, a worker silent for ten minutes; one campaign is paused, its "
+        "queued messages held.\n"
     )
     print(
         "CPU is this process's CPU time: on a busy machine the wall time grows, the CPU time "
