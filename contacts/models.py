@@ -197,6 +197,9 @@ class Contact(models.Model):
             models.Index(fields=["last_name", "first_name", "id"], name="contact_name_idx"),
             # Filter and sort by stage.
             models.Index(fields=["stage", "id"], name="contact_stage_idx"),
+            # The dashboard's contacts per industry: counted from this index alone, where
+            # otherwise every (wide) contact row is read.
+            models.Index(fields=["industry"], name="contact_industry_idx"),
         ]
 
     def __str__(self):

@@ -1,18 +1,11 @@
 from django.contrib import admin
-from django.shortcuts import redirect
 from django.urls import include, path
 
-from linkedin_crm.auth import staff_required
-
-
-@staff_required
-def home(request):
-    # The dashboard arrives with its own issue; until then the contact list is home.
-    return redirect("contacts:list")
-
+from linkedin_crm import views
 
 urlpatterns = [
-    path("", home, name="home"),
+    path("", views.dashboard, name="home"),
+    path("dashboard/sending/", views.dashboard_sending, name="dashboard_sending"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("contacts/", include("contacts.urls")),

@@ -278,6 +278,22 @@ class Message(models.Model):
             models.Index(fields=["status", "claimed_at"], name="message_reaper_idx"),
             # "Already has a queued message from this sender" and a contact's history.
             models.Index(fields=["contact", "account", "status"], name="message_contact_idx"),
+            # The dashboard's reply rate: messages that got a reply, by status and claim time.
+            # Partial (replied ones only), so it stays small; the sent ones are counted from
+            # message_reaper_idx. Without it, counting replies reads every sent message's row.
+            # (The condition holds no literal: SQLite cannot match `status = ?` to one.)
+            models.Index(
+                fields=["status", "claimed_at"],
+                condition=models.Q(replied_at__isnull=False),
+                name="message_replied_idx",
+            ),
+            # The dashboard's held messages (a paused campaign's), per account: partial, so
+            # counting them does not read every queued message.
+            models.Index(
+                fields=["account", "status"],
+                condition=models.Q(held=True),
+                name="message_held_idx",
+            ),
         ]
 
     def __str__(self):

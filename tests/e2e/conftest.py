@@ -124,11 +124,16 @@ def e2e_staff_user(transactional_db):
 
 @pytest.fixture
 def logged_in_page(page, live_server, e2e_staff_user):
-    """A page signed in as a staff member through the real allauth sign-in form."""
+    """A page signed in as a staff member through the real allauth sign-in form, which lands on
+    the dashboard; then on the contact list, where the journeys start."""
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username or e-mail").fill(STAFF_USERNAME)
     page.get_by_label("Password").fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/contacts/$"))
+    expect(page).to_have_url(f"{live_server.url}/")
+    expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
     expect(page.locator(".whoami")).to_have_text(STAFF_USERNAME)
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("link", name="Contacts", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/contacts/$"))
     return page

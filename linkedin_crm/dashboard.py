@@ -1,0 +1,504 @@
+"""The staff dashboard's numbers (issue #7): every panel from a few aggregate queries.
+
+The page must stay within 20 queries and 200 ms at 100,000 contacts and 300,000 messages
+(tests/perf/bench_dashboard.py), so:
+
+- every number is an aggregate (values().annotate(), counts with filter=), never a loop over
+  rows;
+- counts are COUNT(*), not COUNT(id): PostgreSQL's secondary indexes do not hold the id, so
+  COUNT(id) reads the table where COUNT(*) is answered from the index alone (SQLite's indexes
+  hold the rowid, so there it makes no difference);
+- days and years are counted as index ranges, one per bucket, in one UNION ALL statement
+  (`_range_counts`), not with TruncDate/ExtractYear: on SQLite those are Python callbacks run
+  once per row (300 ms for a month of messages). The bucket boundaries are computed here, in
+  the right time zone, so a day is a local calendar day even across a DST change, on every
+  database alike.
+
+The sending panel (accounts, queue, Outbox, uncertain messages) is scoped like the pages it
+links to: the LinkedIn accounts the member may manage (their own, or all with
+messaging.manage_all_accounts), so a count and the list behind its link agree. Contacts, the
+messages-per-day chart, reply rates and campaigns are the team's: totals, with nothing to open.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Count, IntegerField, Max, OuterRef, Subquery, Value
+from django.utils import timezone
+from django.utils.timesince import timesince
+from django_q.models import Schedule, Task
+
+from campaigns.models import Campaign, Enrollment
+from campaigns.stats import Interval, wilson_interval
+from contacts.models import Connection, Contact, ImportBatch, Network, Stage
+from linkedin_crm import charts
+from messaging.dispatch import in_send_window, local_day_bounds
+from messaging.forecast import days_label, forecast
+from messaging.models import LinkedInAccount, Message
+
+# LinkedIn opened in May 2003: no connection is older.
+FIRST_YEAR = 2003
+TOP_COMPANIES = 10
+TOP_INDUSTRIES = 10
+SEND_DAYS = 30
+RECENT_IMPORTS = 5
+# The dispatch schedule (setup_schedules) runs every minute, so a worker that is up finishes a
+# task every minute or so.
+HEARTBEAT_STALE = datetime.timedelta(minutes=5)
+DISPATCH_TASK = "messaging.tasks.dispatch"
+NEEDS_ATTENTION = ("needs_reconnect", "expiring")
+NEW_THIS_MONTH = "+new"  # not a stage: its count travels with the stages' counts
+
+Status = Message.Status
+# The messages per day chart: statuses of messages that took a slot of a sender's daily cap
+# (or tried to), bottom of each column first, with their CSS class.
+SEND_SERIES = [
+    (Status.SENT, "Sent", "s-sent"),
+    (Status.RELEASED, "In Outbox", "s-released"),
+    (Status.SENDING, "Sending", "s-sending"),
+    (Status.UNCERTAIN, "Uncertain", "s-uncertain"),
+    (Status.FAILED, "Failed", "s-failed"),
+]
+
+
+# --- counting helpers -----------------------------------------------------------------------
+
+
+def _union_rows(parts: list) -> list[tuple]:
+    """The rows of several values_list() querysets of one shape, in one UNION ALL statement."""
+    if not parts:
+        return []
+    if len(parts) == 1:
+        return list(parts[0])
+    return list(parts[0].union(*parts[1:], all=True))
+
+
+def _range_counts(queryset, field_name: str, bounds, *, by: str | None = None) -> dict:
+    """Counts of `queryset` rows whose `field_name` falls in each half-open range of `bounds`
+    ([(start, end), ...]): {index: n}, or {(index, value of `by`): n}. One statement, where each
+    range is one index range scan: no per-row date function."""
+    parts = []
+    for index, (start, end) in enumerate(bounds):
+        part = queryset.filter(**{f"{field_name}__gte": start, f"{field_name}__lt": end}).order_by()
+        bucket = Value(index, output_field=IntegerField())
+        if by:
+            part = part.values(by).annotate(bucket=bucket, n=Count("*"))
+            part = part.values_list("bucket", by, "n")
+        else:
+            part = part.values(bucket=bucket).annotate(n=Count("*")).values_list("bucket", "n")
+        parts.append(part)
+    rows = _union_rows(parts)
+    if by:
+        return {(index, value): n for index, value, n in rows}
+    return {index: n for index, n in rows}
+
+
+def local_midnight(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(0), tzinfo=timezone.get_current_timezone())
+
+
+# --- contacts ---------------------------------------------------------------------------------
+
+
+def contacts_panel(now: datetime.datetime) -> dict:
+    month_start = local_midnight(timezone.localdate(now).replace(day=1))
+    # Contacts per stage, and those created this month, in one statement (two index scans).
+    by_stage = dict(
+        _union_rows(
+            [
+                Contact.objects.order_by().values_list("stage").annotate(n=Count("*")),
+                Contact.objects.filter(created_at__gte=month_start)
+                .order_by()
+                .values_list(Value(NEW_THIS_MONTH))
+                .annotate(n=Count("*")),
+            ]
+        )
+    )
+    new_this_month = by_stage.pop(NEW_THIS_MONTH, 0)
+    total = sum(by_stage.values())
+    ctx = {"total": total, "new_this_month": new_this_month}
+    if not total:
+        return ctx
+    companies = (
+        Contact.objects.exclude(company="")
+        .order_by()
+        .values_list("company")
+        .annotate(n=Count("*"))
+        .order_by("-n", "company")[:TOP_COMPANIES]
+    )
+    industries = list(
+        Contact.objects.exclude(industry="")
+        .order_by()
+        .values_list("industry")
+        .annotate(n=Count("*"))
+        .order_by("-n", "industry")
+    )
+    if len(industries) > TOP_INDUSTRIES + 1:
+        rest = industries[TOP_INDUSTRIES:]
+        industries = industries[:TOP_INDUSTRIES] + [
+            (f"{len(rest)} other industries", sum(n for _, n in rest))
+        ]
+    ctx.update(
+        stages=charts.horizontal_bars(
+            "chart-stages",
+            "Contacts by stage",
+            [(label, by_stage.get(value, 0)) for value, label in Stage.choices],
+            label_name="Stage",
+        ),
+        stage_links=[(value, label, by_stage.get(value, 0)) for value, label in Stage.choices],
+        companies=charts.horizontal_bars(
+            "chart-companies",
+            f"Top {TOP_COMPANIES} companies",
+            list(companies),
+            label_name="Company",
+        ),
+        industries=charts.horizontal_bars(
+            "chart-industries",
+            "Contacts by industry (where set)",
+            industries,
+            label_name="Industry",
+        ),
+        years=connections_per_year(now),
+        owners=charts.horizontal_bars(
+            "chart-owners",
+            "Contacts by owner (whose network holds them)",
+            contacts_by_owner(),
+            label_name="Owner",
+        ),
+    )
+    return ctx
+
+
+def contacts_by_owner() -> list[tuple[str, int]]:
+    """Contacts in each member's networks: per network, a count from the network index (a
+    subquery each, so no connection row is joined to anything); only a member with several
+    networks (an agency's clients) needs a distinct count, since one person can be in two."""
+    per_network = (
+        Connection.objects.filter(network=OuterRef("pk"))
+        .order_by()
+        .values("network")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    networks = (
+        Network.objects.select_related("owner")
+        .annotate(n=Subquery(per_network, output_field=IntegerField()))
+        .filter(n__gt=0)
+        .order_by()
+    )
+    owners: dict[int, list] = {}
+    for network in networks:
+        entry = owners.setdefault(network.owner_id, [network.owner, 0, 0])
+        entry[1] += network.n
+        entry[2] += 1
+    several = [pk for pk, (_, _, count) in owners.items() if count > 1]
+    if several:
+        distinct = (
+            Connection.objects.filter(network__owner__in=several)
+            .order_by()
+            .values_list("network__owner")
+            .annotate(n=Count("contact", distinct=True))
+        )
+        for pk, n in distinct:
+            owners[pk][1] = n
+    counted = [
+        (owner.get_full_name() or owner.get_username(), n) for owner, n, _ in owners.values()
+    ]
+    return sorted(counted, key=lambda item: (-item[1], item[0]))
+
+
+def connections_per_year(now: datetime.datetime) -> charts.Chart:
+    years = list(range(FIRST_YEAR, timezone.localdate(now).year + 1))
+    bounds = [(datetime.date(year, 1, 1), datetime.date(year + 1, 1, 1)) for year in years]
+    counts = _range_counts(Connection.objects.all(), "connected_on", bounds)
+    values = [counts.get(index, 0) for index in range(len(years))]
+    # Start at the first year with a connection.
+    first = next((index for index, n in enumerate(values) if n), len(values) - 1)
+    return charts.stacked_columns(
+        "chart-years",
+        "Connections per year (when they connected on LinkedIn)",
+        [str(year) for year in years[first:]],
+        [charts.Series("Connections", "chart-bar", values[first:])],
+        category_name="Year",
+        what="connections",
+    )
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+
+@dataclass
+class AccountRow:
+    account: LinkedInAccount
+    health: tuple[str, str]  # LinkedInAccount.health(): (code, label)
+    used_today: int = 0
+    queued: int = 0  # waiting in the queue, held ones included
+    held: int = 0  # queued but held back by a paused campaign
+    outbox: int = 0  # released to the Outbox, waiting for the sender to press Send
+    uncertain: int = 0
+    window_open: bool = False
+    next_slot: datetime.datetime | None = None
+    empty_at: datetime.datetime | None = None  # when the last queued message should go out
+
+    @property
+    def sending(self) -> bool:
+        return self.account.status == LinkedInAccount.Status.ACTIVE
+
+    @property
+    def window(self) -> str:
+        """Mon–Fri 09:00–17:00 Europe/Berlin"""
+        account = self.account
+        return (
+            f"{days_label(account.window_days)} {account.window_start:%H:%M}–"
+            f"{account.window_end:%H:%M} {account.timezone}"
+        )
+
+
+def _outlook(row: AccountRow, now: datetime.datetime) -> None:
+    """The next slot and when the queue empties, as the dispatcher would go: the window, the
+    cap (today's used part included), the interval since the last send and a 429 hold."""
+    account = row.account
+    if not row.sending:
+        return
+    earliest = max(t for t in (now, account.next_send_at, account.hold_until) if t is not None)
+    _, end_of_today = local_day_bounds(account, now)
+    waiting = row.queued - row.held
+    try:
+        outlook = forecast(
+            count=max(waiting, 1),
+            daily_limit=account.daily_limit,
+            timezone=account.timezone,
+            window_days=account.window_days,
+            window_start=account.window_start,
+            window_end=account.window_end,
+            min_interval_seconds=account.min_interval_seconds,
+            jitter_seconds=account.jitter_seconds,
+            now=earliest,
+            already_today=row.used_today if earliest < end_of_today else 0,
+        )
+    except ValueError:  # settings the account form would refuse; say nothing rather than guess
+        return
+    row.next_slot = outlook.first_at
+    row.empty_at = outlook.last_at if waiting else None
+
+
+def sending_panel(user, now: datetime.datetime) -> dict:
+    """Per account the member may manage: today's use of the cap, the queue, the Outbox, the
+    uncertain messages, the next slot and when the queue empties."""
+    accounts = list(LinkedInAccount.objects.manageable_by(user).defer("refresh_token"))
+    rows = {account.pk: AccountRow(account, account.health(now)) for account in accounts}
+    ctx = {
+        "rows": list(rows.values()),
+        # Accounts that need reconnecting, or whose token expires within the warning days.
+        "attention": [row for row in rows.values() if row.health[0] in NEEDS_ATTENTION],
+    }
+    if not rows:
+        return ctx
+    # One statement counts it all. Today's used slots of each cap, each account's day in its
+    # own time zone: one range of the cap's index per time zone (a team has a few)...
+    by_zone: dict[tuple, list[int]] = {}
+    for pk, row in rows.items():
+        by_zone.setdefault(local_day_bounds(row.account, now), []).append(pk)
+    parts = [
+        Message.objects.filter(account__in=pks)
+        .counting_against_cap(start, end)
+        .order_by()
+        .values("account")
+        .annotate(kind=Value("used_today"), n=Count("*"))
+        .values_list("account", "kind", "n")
+        for (start, end), pks in by_zone.items()
+    ]
+    # ... what waits, by status ...
+    waiting = {Status.QUEUED: "queued", Status.RELEASED: "outbox", Status.UNCERTAIN: "uncertain"}
+    parts.append(
+        Message.objects.filter(account__in=list(rows), status__in=list(waiting))
+        .order_by()
+        .values_list("account", "status")
+        .annotate(n=Count("*"))
+    )
+    # ... and the queued ones a paused campaign holds back (from their own small index).
+    parts.append(
+        Message.objects.filter(account__in=list(rows), status=Status.QUEUED, held=True)
+        .order_by()
+        .values("account")
+        .annotate(kind=Value("held"), n=Count("*"))
+        .values_list("account", "kind", "n")
+    )
+    for pk, kind, n in _union_rows(parts):
+        setattr(rows[pk], waiting.get(kind, kind), n)
+    for row in rows.values():
+        row.window_open = in_send_window(row.account, now)
+        _outlook(row, now)
+    ends = [row.empty_at for row in rows.values() if row.empty_at]
+    ctx.update(
+        queued=sum(row.queued for row in rows.values()),
+        held=sum(row.held for row in rows.values()),
+        outbox=sum(row.outbox for row in rows.values()),
+        uncertain=sum(row.uncertain for row in rows.values()),
+        stuck=sum(row.queued for row in rows.values() if not row.sending),
+        empty_at=max(ends) if ends else None,
+    )
+    return ctx
+
+
+def sends_per_day(now: datetime.datetime) -> charts.Chart:
+    """The team's messages per day over the last 30 days, by status. A message counts on the
+    day it took a slot of its sender's cap (claimed_at: released to the Outbox or sent by the
+    worker), the day the cap counts it on."""
+    today = timezone.localdate(now)
+    days = [today - datetime.timedelta(days=SEND_DAYS - 1 - n) for n in range(SEND_DAYS)]
+    bounds = [
+        (local_midnight(day), local_midnight(day + datetime.timedelta(days=1))) for day in days
+    ]
+    messages = Message.objects.filter(status__in=[status for status, _, _ in SEND_SERIES])
+    counts = _range_counts(messages, "claimed_at", bounds, by="status")
+    return charts.stacked_columns(
+        "chart-sends",
+        f"Messages per day, last {SEND_DAYS} days, by status",
+        [f"{day:%d %b}" for day in days],
+        [
+            charts.Series(
+                label, css, [counts.get((index, status), 0) for index in range(SEND_DAYS)]
+            )
+            for status, label, css in SEND_SERIES
+        ],
+        category_name="Day",
+    )
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ReplyRate:
+    days: int
+    sent: int
+    replied: int
+    interval: Interval | None
+
+    @property
+    def rate(self) -> float | None:
+        return self.replied / self.sent if self.sent else None
+
+    @property
+    def label(self) -> str:
+        """8.3% (7.9–8.7%): the rate with its 95% interval."""
+        if self.rate is None or self.interval is None:
+            return "—"
+        low, high = self.interval.low, self.interval.high
+        return f"{self.rate:.1%} ({100 * low:.1f}–{high:.1%})"
+
+
+def reply_rates(now: datetime.datetime, periods=(30, 90)) -> list[ReplyRate]:
+    """Of the messages sent (status sent) that took their slot in the last N days, how many got
+    a reply, with a 95% Wilson interval. By claim time, like the chart; the sent count reads
+    the (status, claimed_at) index and the replied count the small index of replied messages."""
+    sent = Message.objects.filter(status=Status.SENT)
+    parts = []
+    for days in periods:
+        since = now - datetime.timedelta(days=days)
+        for what, queryset in (("sent", sent), ("replied", sent.filter(replied_at__isnull=False))):
+            key = Value(f"{what}{days}")
+            parts.append(
+                queryset.filter(claimed_at__gte=since)
+                .order_by()
+                .values(key=key)
+                .annotate(n=Count("*"))
+                .values_list("key", "n")
+            )
+    counts = dict(_union_rows(parts))
+    rates = []
+    for days in periods:
+        sent_n, replied_n = counts.get(f"sent{days}", 0), counts.get(f"replied{days}", 0)
+        replied_n = min(replied_n, sent_n)
+        rates.append(ReplyRate(days, sent_n, replied_n, wilson_interval(replied_n, sent_n)))
+    return rates
+
+
+@dataclass
+class CampaignProgress:
+    pk: int
+    name: str
+    states: dict = field(default_factory=dict)  # Enrollment.State value → count
+
+    @property
+    def enrolled(self) -> int:
+        """Contacts the campaign is for: everyone enrolled but the skipped."""
+        return sum(n for state, n in self.states.items() if state != Enrollment.State.SKIPPED)
+
+    @property
+    def done(self) -> int:
+        return self.enrolled - self.states.get(Enrollment.State.ACTIVE, 0)
+
+    @property
+    def replied(self) -> int:
+        return self.states.get(Enrollment.State.REPLIED, 0)
+
+
+def running_campaigns() -> list[CampaignProgress]:
+    rows = (
+        Campaign.objects.filter(status=Campaign.Status.RUNNING)
+        .values_list("pk", "name", "enrollments__state")
+        .annotate(n=Count("enrollments"))
+        .order_by("name", "pk")
+    )
+    campaigns: dict[int, CampaignProgress] = {}
+    for pk, name, state, n in rows:
+        progress = campaigns.setdefault(pk, CampaignProgress(pk, name))
+        if state:
+            progress.states[state] = n
+    return list(campaigns.values())
+
+
+# --- health -----------------------------------------------------------------------------------
+
+
+@dataclass
+class WorkerStatus:
+    last_task_at: datetime.datetime | None
+    stale: bool
+    schedule_missing: bool
+    ago: str = ""  # "less than a minute", "4 minutes", "2 days, 3 hours"
+
+
+def worker_status(now: datetime.datetime) -> WorkerStatus:
+    """When a django-q2 worker last finished a task.
+
+    django-q2's own cluster heartbeat (`Stat`, what `qinfo` and the admin show) lives in the
+    broker's cache: with the ORM broker that is Django's cache, a per-process LocMemCache
+    here, which the web process never shares with the worker, so it always reads "no
+    cluster"; on Redis it expires 3 s after the last beat and says nothing about when. The
+    Task table holds what we need under both brokers: the cluster's monitor writes a row to
+    the database for every finished task (successes are pruned to the newest 250, failures
+    are kept), and the dispatch schedule runs every minute. So the newest `stopped` is a true
+    "a worker ran something at" — scheduler, worker and monitor all alive — with no heartbeat
+    of our own to write.
+    """
+    last = Task.objects.aggregate(last=Max("stopped"))["last"]
+    stale = last is None or now - last > HEARTBEAT_STALE
+    # Only asked when it would explain silence: without the schedule, no task ever runs.
+    missing = stale and not Schedule.objects.filter(func=DISPATCH_TASK).exists()
+    if last is None:
+        ago = ""
+    elif now - last < datetime.timedelta(minutes=1):
+        ago = "less than a minute"
+    else:
+        ago = timesince(last, now)
+    return WorkerStatus(last_task_at=last, stale=stale, schedule_missing=missing, ago=ago)
+
+
+def recent_imports():
+    return (
+        ImportBatch.objects.select_related("network")
+        .only(
+            "file_name",
+            "status",
+            "created_at",
+            "rows",
+            "created",
+            "updated",
+            "invalid",
+            "network__name",
+        )
+        .order_by("-created_at", "-pk")[:RECENT_IMPORTS]
+    )
