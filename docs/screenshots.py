@@ -144,9 +144,7 @@ def main() -> None:
         print("Loading the demo into a throwaway database…")
         manage("migrate", "--noinput", "-v", "0", env=env)
         manage("seed_demo", "--full", "--start-sandbox", "-v", "0", env=env)
-        manage(
-            "createsuperuser", "--noinput", "--username", USERNAME, "--email", "", env=env
-        )
+        manage("createsuperuser", "--noinput", "--username", USERNAME, "--email", "", env=env)
         with web_server(free_port(), env) as base, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport=DESKTOP)

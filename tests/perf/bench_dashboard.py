@@ -91,7 +91,7 @@ def seed():
     from django_q.models import Task
 
     from campaigns.models import Audience, Campaign, CampaignMessage, Enrollment, Step, Variant
-    from contacts.management.commands.seed_demo import seed_contacts
+    from contacts.demo_data import seed_contacts
     from contacts.models import Connection, Contact, ImportBatch, Network
     from messaging.models import LinkedInAccount, Message
 
