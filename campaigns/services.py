@@ -1,19 +1,21 @@
 """Campaign writes shared by the pages, the admin, the worker and commands (DESIGN §7)."""
 
+import contextlib
 import datetime
+import gc
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.http import QueryDict
 from django.utils import timezone
 
 from campaigns import planning, stats
 from campaigns.messages_csv import direction
-from campaigns.models import Audience, Campaign, CampaignMessage, Enrollment, Reply, Step
+from campaigns.models import Audience, Campaign, CampaignMessage, Enrollment, Reply, Step, Variant
 from campaigns.planning import LaunchPlan, assign_variant
 from contacts.filters import ContactFilter
 from contacts.models import Contact, Stage
@@ -93,35 +95,19 @@ def plan_launch(campaign: Campaign, *, now=None) -> LaunchPlan:
 def campaign_launch(*, campaign: Campaign, now=None) -> LaunchPlan:
     """Snapshot the audience into enrollments and queue step 1 (at the start time)."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), _garbage_collection_paused():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if locked.status != Campaign.Status.DRAFT:
             raise CampaignError("Only a draft campaign can be launched.")
         plan = plan_launch(locked, now=now)
         if plan.errors:
             raise CampaignError(" ".join(plan.errors))
-        plan.load(plan.recipients)
+        plan.load(plan.enrolled)
         for row in plan.enrolled:
             row.message  # noqa: B018 — render now; a recipient who cannot be rendered is skipped
         start = max(locked.starts_at, now)
         step_one = locked.steps.get(order=1)
-        enrollments = Enrollment.objects.bulk_create(
-            [
-                Enrollment(
-                    campaign=locked,
-                    contact=row.contact,
-                    sender=row.sender,
-                    state=Enrollment.State.SKIPPED if row.skip_reason else Enrollment.State.ACTIVE,
-                    skip_reason=row.skip_reason,
-                    variants={"1": row.variant.pk} if row.variant else {},
-                    last_step=0 if row.skip_reason else 1,
-                    created_at=now,
-                )
-                for row in plan.recipients
-            ],
-            batch_size=WRITE_BATCH,
-        )
-        by_contact = {e.contact_id: e for e in enrollments}
+        by_contact = _enroll(locked, plan, now=now)
         _queue_step(
             locked,
             step_one,
@@ -135,6 +121,106 @@ def campaign_launch(*, campaign: Campaign, now=None) -> LaunchPlan:
         locked.save(update_fields=["status", "launched_at", "audience_count_at_launch"])
     campaign.refresh_from_db()
     return plan
+
+
+@contextlib.contextmanager
+def _garbage_collection_paused():
+    """A launch creates a few model instances per recipient, all alive until it returns: the
+    cycle collector, set off by the count of new objects, would walk the whole process a dozen
+    times for 30,000 recipients (a sixth of the launch) and free nothing. Reference counting
+    still frees everything as usual; the collector is back on afterwards (unless it was off)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _enroll(campaign: Campaign, plan: LaunchPlan, *, now) -> dict[int, Enrollment]:
+    """Insert one enrollment per recipient (the skipped with their reason) and return the
+    active ones by contact id, as bulk_create() would have: every field set, and the campaign,
+    contact and sender attached (_queue_step reads the contact's member URN).
+
+    One prepared INSERT run for every row rather than bulk_create(), which passes each of the
+    300,000 values of a 30,000-contact launch through its field; here the few distinct values
+    that need the database's form (the time, the variants' JSON) are prepared once."""
+    fields = [
+        Enrollment._meta.get_field(name)
+        for name in (
+            "campaign",
+            "contact",
+            "sender",
+            "state",
+            "skip_reason",
+            "variants",
+            "last_step",
+            "created_at",
+        )
+    ]
+    variants_field = Enrollment._meta.get_field("variants")
+    assigned = {}  # variant id (or None) → the variants column, prepared
+
+    def variants_of(variant: Variant | None):
+        key = variant.pk if variant else None
+        if key not in assigned:
+            value = {"1": variant.pk} if variant else {}
+            assigned[key] = variants_field.get_db_prep_save(value, connection)
+        return assigned[key]
+
+    created_at = Enrollment._meta.get_field("created_at").get_db_prep_save(now, connection)
+    params = [
+        (
+            campaign.pk,
+            row.contact_id,
+            row.sender.pk if row.sender else None,
+            Enrollment.State.SKIPPED if row.skip_reason else Enrollment.State.ACTIVE,
+            row.skip_reason,
+            variants_of(row.variant),
+            0 if row.skip_reason else 1,
+            created_at,
+        )
+        for row in plan.recipients
+    ]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(Enrollment._meta.db_table)} "  # noqa: S608 — our own table and columns
+        f"({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+    # Model.from_db() with every field, in order: the fastest way to a model instance.
+    ids = dict(
+        Enrollment.objects.filter(campaign=campaign, state=Enrollment.State.ACTIVE).values_list(
+            "contact_id", "pk"
+        )
+    )
+    attnames = [f.attname for f in Enrollment._meta.concrete_fields]
+    alias = connection.alias
+    enrollments = {}
+    for row in plan.enrolled:
+        values = {
+            "id": ids[row.contact_id],
+            "campaign_id": campaign.pk,
+            "contact_id": row.contact_id,
+            "sender_id": row.sender.pk,
+            "state": Enrollment.State.ACTIVE,
+            "skip_reason": "",
+            "variants": {"1": row.variant.pk},
+            "last_step": 1,
+            "last_step_at": None,
+            "replied_at": None,
+            "created_at": now,
+        }
+        enrollment = Enrollment.from_db(alias, attnames, [values[a] for a in attnames])
+        enrollment.campaign = campaign
+        enrollment.contact = row.contact
+        enrollment.sender = row.sender
+        enrollments[row.contact_id] = enrollment
+    return enrollments
 
 
 def _queue_step(campaign, step, rows, *, at, now) -> int:

@@ -1,4 +1,5 @@
 import datetime
+import gc
 from collections import Counter
 
 import pytest
@@ -478,3 +479,24 @@ def test_a_recipient_whose_message_cannot_be_rendered_is_skipped_at_launch(world
     assert skipped.variants == {"1": variant.pk}
     assert Message.objects.filter(stream=campaign.stream).count() == 5
     assert not Message.objects.filter(contact=people[1]).exists()
+
+
+def test_a_launch_leaves_the_garbage_collector_as_it_found_it(world, staff_user):
+    services.campaign_launch(campaign=world["campaign"], now=NOW)
+    assert gc.isenabled()
+    with pytest.raises(services.CampaignError):
+        services.campaign_launch(campaign=world["campaign"], now=NOW)
+    assert gc.isenabled()
+
+    draft = CampaignFactory(
+        owner=staff_user, audience=world["campaign"].audience, senders=[world["alice"]]
+    )
+    add_step(draft, 1, {"A": "Hi {{ first_name }}"})
+    gc.disable()  # as a process that manages its own collections would
+    try:
+        services.campaign_launch(campaign=draft, now=NOW)
+        assert not gc.isenabled()
+        draft.refresh_from_db()
+        assert draft.launched_at == NOW
+    finally:
+        gc.enable()
