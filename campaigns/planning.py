@@ -6,7 +6,9 @@ An audience of 30,000 is classified in one query that returns compact rows (skip
 bit masks, no model instances); contacts, template contexts and messages are loaded only for
 the rows that are shown or launched (LaunchPlan.load)."""
 
+import contextlib
 import datetime
+import gc
 import hashlib
 from collections import Counter
 from collections.abc import Callable
@@ -64,6 +66,22 @@ _CONTACT_VARIABLES = {
     "position": ("position",),
     "industry": ("industry",),
 }
+
+
+@contextlib.contextmanager
+def garbage_collection_paused():
+    """For work that creates objects by the ten thousand and keeps them all (a plan's
+    recipients, a launch's model instances): the cycle collector, set off by the count of new
+    objects, would walk the whole process again and again and free nothing (a plan of 30,000:
+    70 ms in one request out of three; a launch: a dozen times, a sixth of its time). Reference
+    counting frees as usual; the collector is back on afterwards, unless it was off."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 # --- variants -------------------------------------------------------------------------------

@@ -1,8 +1,6 @@
 """Campaign writes shared by the pages, the admin, the worker and commands (DESIGN §7)."""
 
-import contextlib
 import datetime
-import gc
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -64,14 +62,15 @@ def plan_launch(campaign: Campaign, *, now=None) -> LaunchPlan:
         return plan
 
     first_variants = list(steps[0].variants.all()) if steps else []
-    missing = planning.plan_recipients(
-        plan,
-        audience,
-        campaign=campaign,
-        senders=senders,
-        first_variants=first_variants,
-        now=now,
-    )
+    with planning.garbage_collection_paused():
+        missing = planning.plan_recipients(
+            plan,
+            audience,
+            campaign=campaign,
+            senders=senders,
+            first_variants=first_variants,
+            now=now,
+        )
     for step in steps:
         for variant in step.variants.all():
             if step is steps[0]:
@@ -95,7 +94,7 @@ def plan_launch(campaign: Campaign, *, now=None) -> LaunchPlan:
 def campaign_launch(*, campaign: Campaign, now=None) -> LaunchPlan:
     """Snapshot the audience into enrollments and queue step 1 (at the start time)."""
     now = now or timezone.now()
-    with transaction.atomic(), _garbage_collection_paused():
+    with transaction.atomic(), planning.garbage_collection_paused():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if locked.status != Campaign.Status.DRAFT:
             raise CampaignError("Only a draft campaign can be launched.")
@@ -121,21 +120,6 @@ def campaign_launch(*, campaign: Campaign, now=None) -> LaunchPlan:
         locked.save(update_fields=["status", "launched_at", "audience_count_at_launch"])
     campaign.refresh_from_db()
     return plan
-
-
-@contextlib.contextmanager
-def _garbage_collection_paused():
-    """A launch creates a few model instances per recipient, all alive until it returns: the
-    cycle collector, set off by the count of new objects, would walk the whole process a dozen
-    times for 30,000 recipients (a sixth of the launch) and free nothing. Reference counting
-    still frees everything as usual; the collector is back on afterwards (unless it was off)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _enroll(campaign: Campaign, plan: LaunchPlan, *, now) -> dict[int, Enrollment]:

@@ -481,7 +481,9 @@ def test_a_recipient_whose_message_cannot_be_rendered_is_skipped_at_launch(world
     assert not Message.objects.filter(contact=people[1]).exists()
 
 
-def test_a_launch_leaves_the_garbage_collector_as_it_found_it(world, staff_user):
+def test_planning_and_launching_leave_the_garbage_collector_as_they_found_it(world, staff_user):
+    services.plan_launch(world["campaign"], now=NOW)
+    assert gc.isenabled()
     services.campaign_launch(campaign=world["campaign"], now=NOW)
     assert gc.isenabled()
     with pytest.raises(services.CampaignError):
@@ -494,6 +496,8 @@ def test_a_launch_leaves_the_garbage_collector_as_it_found_it(world, staff_user)
     add_step(draft, 1, {"A": "Hi {{ first_name }}"})
     gc.disable()  # as a process that manages its own collections would
     try:
+        services.plan_launch(draft, now=NOW)
+        assert not gc.isenabled()
         services.campaign_launch(campaign=draft, now=NOW)
         assert not gc.isenabled()
         draft.refresh_from_db()
