@@ -156,7 +156,10 @@ class PlannedRecipient:
     @property
     def message(self) -> str:
         """The rendered first message, rendered on first use: the dry run renders only the
-        page it shows, the launch renders everyone."""
+        page it shows, the launch renders everyone. Empty without a variant (a campaign with
+        no first step yet: the plan's errors say so)."""
+        if self._message is None and self.variant is None:
+            return ""
         if self._message is None:
             try:
                 self._message = personalize.render(self.variant.body, self.context)

@@ -153,6 +153,17 @@ def test_dry_run_queries_do_not_grow_with_the_audience(staff_client, staff_user,
     assert len(set(counts)) == 1, counts
 
 
+def test_dry_run_of_a_campaign_without_steps_shows_what_blocks_it(
+    staff_client, staff_user, account
+):
+    campaign = big_campaign(staff_user, account, 3)
+    campaign.steps.all().delete()
+    page = staff_client.get(f"/campaigns/{campaign.pk}/dry-run/").content.decode()
+    assert "Add a first step with at least one variant." in page
+    assert 'id="dry-enrolled">3<' in page
+    assert page.count("<td>Alice Archer</td><td>—</td><td></td>") == 3
+
+
 def test_launch_pause_resume_cancel(staff_client, campaign):
     response = staff_client.post(f"/campaigns/{campaign.pk}/launch/", follow=True)
     assert "Launched: 3 enrolled, 0 skipped." in response.content.decode()
