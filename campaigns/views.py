@@ -214,21 +214,19 @@ def dry_run(request, pk):
     now = timezone.now()
     plan = services.plan_launch(campaign, now=now)
     page = Paginator(plan.recipients, DRY_RUN_PAGE).get_page(request.GET.get("page"))
-    per_sender = {}
-    for row in plan.enrolled:
-        per_sender.setdefault(row.sender, 0)
-        per_sender[row.sender] += 1
+    plan.load(page.object_list)  # the contacts and messages of this page, not of everyone
     steps = list(campaign.steps.all())
+    enrolled = len(plan.enrolled)
     ctx = {
         "campaign": campaign,
         "plan": plan,
         "page": page,
-        "enrolled": len(plan.enrolled),
-        "skipped_count": len(plan.recipients) - len(plan.enrolled),
+        "enrolled": enrolled,
+        "skipped_count": len(plan.recipients) - enrolled,
         "skipped": sorted(plan.skipped_by_reason.items(), key=lambda kv: -kv[1]),
         "forecasts": [
             (sender, count, forecast_for(sender, count * max(1, len(steps)), now))
-            for sender, count in per_sender.items()
+            for sender, count in plan.per_sender.items()
         ],
     }
     return render(request, "campaigns/dry_run.html", ctx)

@@ -1,11 +1,13 @@
 import datetime
+import gc
 from collections import Counter
 
 import pytest
 
 from campaigns import services
-from campaigns.models import Campaign, Enrollment, Reply
-from contacts.models import Stage
+from campaigns.models import Campaign, Enrollment, Reply, Variant
+from contacts.models import Network, Stage
+from messaging import personalize
 from messaging.models import Message, MessageEvent
 from tests.campaigns.factories import AudienceFactory, CampaignFactory, add_step
 from tests.contacts.factories import ConnectionFactory, ContactFactory, TagFactory
@@ -265,3 +267,299 @@ def test_campaign_states_are_guarded(world):
     with pytest.raises(services.CampaignError, match="Only a running or scheduled"):
         services.campaign_pause(campaign=campaign)
     assert Campaign.objects.get().status == "draft"
+
+
+# --- the plan behind the dry run and the launch -----------------------------------------------
+
+
+def test_variant_assignment_is_pinned():
+    """Follow-up steps are assigned when they are queued, weeks after the launch: the
+    assignment must never change between releases, or a running campaign would switch a
+    contact's variant half-way."""
+    even = [Variant(label="B", weight=1), Variant(label="A", weight=1)]
+    uneven = [Variant(label="C", weight=2), Variant(label="A", weight=3), Variant(label="B")]
+
+    def labels(variants, step):
+        return "".join(
+            services.assign_variant(variants, campaign_id=7, contact_id=pk, step=step).label
+            for pk in range(1, 21)
+        )
+
+    assert labels(even, 1) == "AAABAAAABBBABAAAAAAB"
+    assert labels(uneven, 2) == "AACCACACBBCACCAACCBC"
+
+
+def test_the_launch_does_what_the_dry_run_showed(world, staff_user):
+    campaign, people = world["campaign"], world["people"]
+    people[0].mark_do_not_contact("asked")
+    other = CampaignFactory(owner=staff_user, status="running")
+    Enrollment.objects.create(campaign=other, contact=people[2], state="active")
+    planned = services.plan_launch(campaign, now=NOW)
+    shown = {
+        r.contact.pk: (r.sender, r.variant, r.skip_reason, r.message if r.sender else "")
+        for r in planned.recipients
+    }
+
+    launched = services.campaign_launch(campaign=campaign, now=NOW)
+
+    enrollments = Enrollment.objects.filter(campaign=campaign).select_related("sender")
+    assert len(enrollments) == len(shown) == len(launched.recipients) == 6
+    for enrollment in enrollments:
+        sender, variant, reason, message = shown[enrollment.contact_id]
+        assert (enrollment.sender, enrollment.skip_reason) == (sender, reason)
+        if reason:
+            assert (enrollment.state, enrollment.last_step, enrollment.variants) == (
+                "skipped",
+                0,
+                {},
+            )
+            assert not enrollment.messages.exists()
+        else:
+            assert (enrollment.state, enrollment.last_step, enrollment.created_at) == (
+                "active",
+                1,
+                NOW,
+            )
+            assert enrollment.variants == {"1": variant.pk}
+            link = enrollment.messages.select_related("message").get()
+            assert (link.variant, link.step.order) == (variant, 1)
+            assert link.message.body == message
+            assert link.message.account_id == sender.pk
+            assert link.message.contact_id == enrollment.contact_id
+
+
+def test_skip_reasons_take_precedence_in_order(world, staff_user):
+    campaign, tag = world["campaign"], world["tag"]
+    running = CampaignFactory(owner=staff_user, status="running")
+
+    def person(name, *, dnc=False, reachable=True, busy=False, recent=False, connected=True):
+        contact = ContactFactory(first_name=name, tags=[tag])
+        if not reachable:
+            contact.profile_url, contact.member_urn = None, ""
+            contact.save()
+        if dnc:
+            contact.mark_do_not_contact("asked")
+        if busy:
+            Enrollment.objects.create(campaign=running, contact=contact, state="active")
+        if recent:
+            MessageFactory(contact=contact, account=world["alice"], status="queued")
+        if connected:
+            ConnectionFactory(contact=contact, network=world["alice"].network)
+        return contact
+
+    everything = dict(dnc=True, reachable=False, busy=True, recent=True, connected=False)
+    expected = {
+        person("All of it", **everything): "do-not-contact",
+        person("No way", **{**everything, "dnc": False}): "no way to message",
+        person("Busy", busy=True, recent=True, connected=False): (
+            "already in another running campaign"
+        ),
+        person("Recent", recent=True, connected=False): "messaged in the last 30 days",
+        person("Stranger", connected=False): "no sender is connected to this contact",
+        person("Fine"): "",
+    }
+    reasons = {
+        r.contact_id: r.skip_reason for r in services.plan_launch(campaign, now=NOW).recipients
+    }
+    assert {contact.first_name: reasons[contact.pk] for contact in expected} == {
+        contact.first_name: reason for contact, reason in expected.items()
+    }
+
+
+def test_what_counts_as_busy_or_recently_messaged(world, staff_user):
+    campaign, people = world["campaign"], world["people"]
+    for status, person in zip(["draft", "completed", "paused"], people[:3], strict=True):
+        other = CampaignFactory(owner=staff_user, status=status)
+        Enrollment.objects.create(campaign=other, contact=person, state="active")
+    running = CampaignFactory(owner=staff_user, status="running")
+    Enrollment.objects.create(campaign=running, contact=people[3], state="replied")
+    alice = world["alice"]
+    old = NOW - datetime.timedelta(days=31)
+    MessageFactory(contact=people[4], account=alice, status="sent", sent_at=old)
+    MessageFactory(contact=people[4], account=alice, status="failed")
+    MessageFactory(contact=people[5], account=alice, status="released", released_at=old)
+
+    reasons = [r.skip_reason for r in services.plan_launch(campaign, now=NOW).recipients]
+
+    assert reasons == [
+        "",  # enrolled in a draft
+        "",  # enrolled in a completed campaign
+        "already in another running campaign",  # a paused one
+        "",  # replied in a running one
+        "",  # sent 31 days ago, and a failed message
+        "messaged in the last 30 days",  # a released message, however old
+    ]
+
+
+@pytest.mark.parametrize(
+    ("member_urn", "profile_url"),
+    [
+        ("", None),
+        ("", ""),
+        ("urn:li:person:x", None),
+        (" ", None),
+        ("", "https://www.linkedin.com/in/someone"),
+    ],
+)
+def test_no_way_to_message_is_the_contacts_own_rule(world, member_urn, profile_url):
+    contact = ContactFactory(member_urn=member_urn, profile_url=profile_url, tags=[world["tag"]])
+    ConnectionFactory(contact=contact, network=world["alice"].network)
+    plan = services.plan_launch(world["campaign"], now=NOW)
+    reason = next(r.skip_reason for r in plan.recipients if r.contact_id == contact.pk)
+    assert (reason == "no way to message") is (not contact.can_be_messaged)
+    assert reason in ("", "no way to message")
+
+
+def test_round_robin_gives_each_contact_the_least_used_eligible_sender(staff_user):
+    tag = TagFactory(name="Round")
+    shared = Network.objects.default_for(staff_user)
+    first = LinkedInAccountFactory(owner=staff_user, network=shared, display_name="First")
+    second = LinkedInAccountFactory(display_name="Second")  # its own network
+    third = LinkedInAccountFactory(network=shared, display_name="Third")
+    gone = LinkedInAccountFactory(network=shared, display_name="Gone", status="disconnected")
+    networks = [[shared], [shared], [shared, second.network], [second.network], [shared]]
+    networks += [[shared, second.network], [shared]]
+    for index, held in enumerate(networks):
+        contact = ContactFactory(first_name=f"C{index}", tags=[tag])
+        for network in held:
+            ConnectionFactory(contact=contact, network=network)
+    audience = AudienceFactory(owner=staff_user, query=f"tags={tag.pk}")
+    campaign = CampaignFactory(
+        owner=staff_user, audience=audience, senders=[first, second, third, gone]
+    )
+    add_step(campaign, 1, {"A": "Hi {{ first_name }}"})
+
+    plan = services.plan_launch(campaign, now=NOW)
+
+    # Each goes to the eligible sender with the fewest so far; a tie to the lowest id.
+    assert [r.sender.display_name for r in plan.recipients] == [
+        "First",  # First 0, Third 0
+        "Third",  # First 1, Third 0
+        "Second",  # First 1, Second 0, Third 1
+        "Second",  # only Second
+        "First",  # First 1, Third 1
+        "Third",  # First 2, Second 2, Third 1
+        "First",  # First 2, Third 2
+    ]
+    assert {s.display_name: n for s, n in plan.per_sender.items()} == {
+        "First": 3,
+        "Third": 2,
+        "Second": 2,
+    }
+    assert list(plan.per_sender) == [first, third, second]  # in order of first use
+
+
+def test_senders_in_more_networks_than_one_mask_holds(staff_user):
+    tag = TagFactory(name="Many networks")
+    senders = [LinkedInAccountFactory(display_name=f"Sender {n:02d}") for n in range(62)]
+    last_only = ContactFactory(first_name="Last", tags=[tag])
+    ConnectionFactory(contact=last_only, network=senders[-1].network)
+    both_ends = ContactFactory(first_name="Ends", tags=[tag])
+    ConnectionFactory(contact=both_ends, network=senders[0].network)
+    ConnectionFactory(contact=both_ends, network=senders[61].network)
+    middle = ContactFactory(first_name="Middle", tags=[tag])
+    ConnectionFactory(contact=middle, network=senders[60].network)
+    audience = AudienceFactory(owner=staff_user, query=f"tags={tag.pk}")
+    campaign = CampaignFactory(owner=staff_user, audience=audience, senders=senders)
+    add_step(campaign, 1, {"A": "Hi {{ first_name }}"})
+
+    plan = services.plan_launch(campaign, now=NOW)
+
+    assert [r.sender for r in plan.recipients] == [senders[61], senders[0], senders[60]]
+
+
+def test_missing_values_are_counted_as_the_linter_counts_them(staff_user):
+    tag = TagFactory(name="Gaps")
+    alice = LinkedInAccountFactory(owner=staff_user, display_name="Alice Archer")
+    blank = LinkedInAccountFactory(display_name=" ")
+    names = [("Ann", "Lee", "Acme"), ("", "", ""), ("  ", "Lee", "Acme"), ("\u00a0\t", "", "")]
+    names += [("Bo", " ", "Initech"), ("Cy", "Diaz", "\u2003"), ("Di", "", "Acme")]
+    for index, (first, last, company) in enumerate(names * 3):
+        contact = ContactFactory(first_name=first, last_name=last, company=company, tags=[tag])
+        dated = None if index % 4 == 0 else datetime.date(2021, 3, index + 1)
+        ConnectionFactory(contact=contact, network=alice.network, connected_on=dated)
+        if index % 3 == 0:
+            ConnectionFactory(contact=contact, network=blank.network, connected_on=dated)
+    audience = AudienceFactory(owner=staff_user, query=f"tags={tag.pk}")
+    campaign = CampaignFactory(owner=staff_user, audience=audience, senders=[alice, blank])
+    bodies = {
+        "A": "Hi {{ first_name }} at {{ company }}, {{ position|default:'you' }}",
+        "B": "Dear {{ full_name }}, connected on {{ connected_on }}. {{ sender_name }}",
+        "C": "{{ last_name }}{{ industry|default:'' }} {{ sender_first_name }}",
+    }
+    add_step(campaign, 1, bodies, weights={"A": 2, "B": 2, "C": 1})
+
+    plan = services.plan_launch(campaign, now=NOW)
+
+    # What the linter says over every recipient's real context.
+    plan.load(plan.recipients)
+    contexts = {label: [] for label in bodies}
+    for row in plan.enrolled:
+        contexts[row.variant.label].append(row.context)
+    expected = []
+    for label, body in bodies.items():
+        result = personalize.lint_for_recipients(body, contexts[label])
+        expected += [f"Step 1 variant {label}: {line}" for line in result.missing_summary()]
+    assert len(expected) >= 6  # every kind of gap is there to count
+    assert plan.warnings == expected
+
+
+def test_a_message_shows_when_the_contact_connected_with_its_sender(world):
+    campaign, people = world["campaign"], world["people"]
+    campaign.steps.get(order=1).variants.update(body="Connected on {{ connected_on }}")
+    for person in people:
+        person.connections.filter(network=world["alice"].network).update(
+            connected_on=datetime.date(2020, 1, 2)
+        )
+        person.connections.filter(network=world["bob"].network).update(
+            connected_on=datetime.date(2023, 4, 5)
+        )
+    plan = services.plan_launch(campaign, now=NOW)
+    messages = {r.sender.display_name: r.message for r in plan.recipients}
+    assert messages == {
+        "Alice Archer": "Connected on 02 Jan 2020",
+        "Bob Baker": "Connected on 05 Apr 2023",
+    }
+
+
+def test_a_recipient_whose_message_cannot_be_rendered_is_skipped_at_launch(world):
+    campaign, people = world["campaign"], world["people"]
+    campaign.steps.get(order=1).variants.update(body="{% if company %}Hi {{ company }}{% endif %}")
+    people[1].company = ""
+    people[1].save()
+
+    plan = services.campaign_launch(campaign=campaign, now=NOW)
+
+    reason = "cannot be rendered: The message is empty for this recipient."
+    assert [r.skip_reason for r in plan.recipients] == ["", reason, "", "", "", ""]
+    skipped = Enrollment.objects.get(campaign=campaign, contact=people[1])
+    variant = next(r.variant for r in plan.recipients if r.contact_id == people[1].pk)
+    assert (skipped.state, skipped.skip_reason, skipped.last_step) == ("skipped", reason, 0)
+    assert skipped.variants == {"1": variant.pk}
+    assert Message.objects.filter(stream=campaign.stream).count() == 5
+    assert not Message.objects.filter(contact=people[1]).exists()
+
+
+def test_planning_and_launching_leave_the_garbage_collector_as_they_found_it(world, staff_user):
+    services.plan_launch(world["campaign"], now=NOW)
+    assert gc.isenabled()
+    services.campaign_launch(campaign=world["campaign"], now=NOW)
+    assert gc.isenabled()
+    with pytest.raises(services.CampaignError):
+        services.campaign_launch(campaign=world["campaign"], now=NOW)
+    assert gc.isenabled()
+
+    draft = CampaignFactory(
+        owner=staff_user, audience=world["campaign"].audience, senders=[world["alice"]]
+    )
+    add_step(draft, 1, {"A": "Hi {{ first_name }}"})
+    gc.disable()  # as a process that manages its own collections would
+    try:
+        services.plan_launch(draft, now=NOW)
+        assert not gc.isenabled()
+        services.campaign_launch(campaign=draft, now=NOW)
+        assert not gc.isenabled()
+        draft.refresh_from_db()
+        assert draft.launched_at == NOW
+    finally:
+        gc.enable()

@@ -9,19 +9,25 @@ both senders, step 1 with variants A and B ({{ first_name }}, {{ company|default
 
 Cases:
 - dry run, page 1 and a middle page: GET /campaigns/<id>/dry-run/ through the test client
-  (middleware, session, the whole plan, the template with its 50 rendered messages), median of
-  BENCH_REPEAT requests (default 7) after 2 warm-ups, with the query count. The middle page's
-  URL is page 1's "Next" link with another page number, so it keeps whatever the pager carries.
+  (middleware, session, the whole plan made afresh for every request since nothing is cached,
+  the template with its 50 rendered messages), median of BENCH_REPEAT requests (default 7)
+  after 2 warm-ups, with the query count. The middle page's URL is page 1's "Next" link with
+  another page number, so it keeps whatever the pager carries.
 - launch: campaign_launch() for all 30,000, median of BENCH_LAUNCH_REPEAT runs (default 3), the
   database put back between runs (enrollments, campaign messages and messages deleted, the
   campaign back to draft); every run must enroll 30,000 and queue 30,000 messages.
 
 Budget on SQLite: each dry-run page at most 300 ms median, the launch at most 5 s median.
-Every case also reports where its time goes: plan_launch() (and the database's share of it),
-rendering messages (personalize.render), the database outside the plan, and the rest (the view
-and page template, or building the INSERTs). A case over budget gets its queries grouped by
-statement (BENCH_VERBOSE=1: every case); BENCH_PROFILE=1 adds a cProfile of one more run of
-each case over budget (slow: cProfile multiplies the launch's time by about four).
+Every case also reports where its time goes (Phases): plan_launch() (classifying the audience),
+loading recipients (LaunchPlan.load: the contacts and connection dates of the page, or of
+everyone at launch), rendering messages (personalize.render), and at launch _enroll() (the
+enrollments' INSERT) and _queue_step() (the messages and campaign links), each with the
+database time of its queries; the rest is the view and page template, or the launch's own steps
+(template contexts, the COMMIT). The database time is the time spent in execute(): on SQLite
+the rows after the first are fetched outside it, so a query returning 30,000 rows counts
+mostly as Python. A case over budget gets its queries grouped by statement (BENCH_VERBOSE=1:
+every case); BENCH_PROFILE=1 adds a cProfile of one more run of each case over budget (slow:
+cProfile multiplies the launch's time by about four).
 A page that takes more than ten times its budget is timed REPEAT_WHEN_SLOW (3) times instead of
 BENCH_REPEAT, to keep the whole benchmark within a few minutes.
 
@@ -98,62 +104,82 @@ class QueryLog:
 
 
 class Phases:
-    """Where one run's time goes: time inside plan_launch() and inside personalize.render()
-    (both wrapped for the run: two perf_counter calls each), and the database time in and
-    outside the plan (from the QueryLog)."""
+    """Where one run's time goes: the time inside each of a few functions, wrapped for the run
+    (two perf_counter calls per call), and the database time inside each (from the QueryLog;
+    a query counts for the innermost function running it, or for "the rest").
+
+    The functions: plan_launch() (classifying the audience: skip reasons, senders, variants),
+    LaunchPlan.load() (fetching the contacts and connection dates of the rows shown or
+    launched), personalize.render(), and for the launch _enroll() (inserting the enrollments)
+    and _queue_step() (inserting the messages and their campaign links)."""
+
+    SECTIONS = (
+        ("plan_launch", "campaigns.services", None, "plan_launch"),
+        ("loading recipients", "campaigns.services", "LaunchPlan", "load"),
+        ("rendering", "messaging.personalize", None, "render"),
+        ("enrolling", "campaigns.services", None, "_enroll"),
+        ("_queue_step", "campaigns.services", None, "_queue_step"),
+    )
 
     def __init__(self):
-        self.plan_ms = self.render_ms = self.plan_db_ms = self.other_db_ms = 0.0
-        self.renders = 0
-        self.in_plan = False
+        self.ms = defaultdict(float)
+        self.db_ms = defaultdict(float)
+        self.calls = defaultdict(int)
+        self.running = []
+        self.outermost_ms = 0.0
+        self.originals = []
 
     def add_query(self, ms: float) -> None:
-        if self.in_plan:
-            self.plan_db_ms += ms
-        else:
-            self.other_db_ms += ms
+        self.db_ms[self.running[-1] if self.running else None] += ms
 
     def __enter__(self):
-        from campaigns import services
-        from messaging import personalize
+        import importlib
 
-        self.originals = (services.plan_launch, personalize.render)
-        plan_launch, render = self.originals
-
-        def timed_plan(*args, **kwargs):
-            started = time.perf_counter()
-            self.in_plan = True
-            try:
-                return plan_launch(*args, **kwargs)
-            finally:
-                self.in_plan = False
-                self.plan_ms += (time.perf_counter() - started) * 1000
-
-        def timed_render(*args, **kwargs):
-            started = time.perf_counter()
-            try:
-                return render(*args, **kwargs)
-            finally:
-                self.renders += 1
-                self.render_ms += (time.perf_counter() - started) * 1000
-
-        services.plan_launch = timed_plan
-        personalize.render = timed_render
+        for name, module, owner, attribute in self.SECTIONS:
+            target = importlib.import_module(module)
+            if owner:
+                target = getattr(target, owner)
+            original = getattr(target, attribute, None)
+            if original is None:
+                continue
+            self.originals.append((target, attribute, original))
+            setattr(target, attribute, self.timed(name, original))
         return self
 
-    def __exit__(self, *exc):
-        from campaigns import services
-        from messaging import personalize
+    def timed(self, name, function):
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            outermost = not self.running
+            self.running.append(name)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.running.pop()
+                ms = (time.perf_counter() - started) * 1000
+                self.calls[name] += 1
+                self.ms[name] += ms
+                if outermost:
+                    self.outermost_ms += ms
 
-        services.plan_launch, personalize.render = self.originals
+        return timed
+
+    def __exit__(self, *exc):
+        for target, attribute, original in reversed(self.originals):
+            setattr(target, attribute, original)
 
     def describe(self, total_ms: float) -> str:
-        rest = total_ms - self.plan_ms - self.render_ms - self.other_db_ms
-        return (
-            f"plan_launch {self.plan_ms:.0f} ms (database {self.plan_db_ms:.0f}) · "
-            f"rendering {self.renders:,} messages {self.render_ms:.0f} ms · "
-            f"database outside the plan {self.other_db_ms:.0f} ms · rest {rest:.0f} ms"
-        )
+        parts = []
+        for name, *_ in self.SECTIONS:
+            if not self.calls[name]:
+                continue
+            label = name
+            if name == "rendering":
+                label = f"rendering {self.calls[name]:,} messages"
+            db = f" (database {self.db_ms[name]:.0f})" if self.db_ms[name] >= 0.5 else ""
+            parts.append(f"{label} {self.ms[name]:.0f} ms{db}")
+        rest = total_ms - self.outermost_ms
+        parts.append(f"rest {rest:.0f} ms (database {self.db_ms[None]:.0f})")
+        return " · ".join(parts)
 
 
 _IN_LIST = re.compile(r"IN \((?:%s, )*%s\)")
