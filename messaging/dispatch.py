@@ -4,23 +4,29 @@ sends outside any transaction, and records the result.
 At most once: a message is claimed by a conditional UPDATE (queued → sending) inside a
 transaction that holds the account's row lock (SQLite: an IMMEDIATE transaction), so two
 workers can neither claim the same message nor together exceed an account's daily cap. The
-API call happens after that transaction commits; what LinkedIn answered decides the next state.
-A message whose outcome is unknown becomes `uncertain` and is never resent automatically.
+API call happens after that transaction commits; what LinkedIn answered decides the next state,
+recorded for an account's batch together (Outcomes). A message whose outcome is unknown becomes
+`uncertain` and is never resent automatically.
+
+A tick runs the same statements for every account; they are written in SQL (dispatch_sql.py)
+because building them through the ORM took longer than running them.
 """
 
 import datetime
 import logging
 import random
 import secrets
+import time
 import zoneinfo
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, F, Min, OuterRef, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
+from messaging import dispatch_sql as sql
 from messaging import services
 from messaging.linkedin import (
     AmbiguousError,
@@ -82,15 +88,12 @@ def in_send_window(account: LinkedInAccount, now: datetime.datetime) -> bool:
 
 def usage_today(account: LinkedInAccount, now: datetime.datetime) -> dict[str, int]:
     """Today's used slots of the account's cap, per stream (one query serves the cap and the
-    fair share)."""
+    fair share). Message.objects.counting_against_cap() in SQL: the dispatcher asks this for
+    every account on every tick, and building the ORM query costs more than running it."""
     start, end = local_day_bounds(account, now)
-    return dict(
-        Message.objects.filter(account=account)
-        .counting_against_cap(start, end)
-        .values_list("stream")
-        .annotate(n=Count("pk"))
-        .values_list("stream", "n")
-    )
+    statement = sql.USAGE_BY_STREAM.format(statuses=sql.placeholders(Message.CAP_STATUSES))
+    params = [account.pk, *Message.CAP_STATUSES, sql.db_datetime(start), sql.db_datetime(end)]
+    return dict(sql.fetch(statement, params))
 
 
 def next_utc_midnight(now: datetime.datetime) -> datetime.datetime:
@@ -142,6 +145,29 @@ def cancel_do_not_contact(messages, *, now: datetime.datetime) -> int:
     return count
 
 
+@dataclass(slots=True)
+class Claimed:
+    """What sending one claimed message needs (cheaper than loading Message and Contact rows)."""
+
+    pk: int
+    recipient_urn: str
+    body: str
+    idempotency_key: str
+    attempts: int  # this attempt included
+    claim_token: str
+
+    @classmethod
+    def from_message(cls, message: Message) -> "Claimed":
+        return cls(
+            message.pk,
+            message.contact.member_urn,
+            message.body,
+            str(message.idempotency_key),
+            message.attempts,
+            message.claim_token,
+        )
+
+
 def dispatch_account(
     account_id: int, *, now: datetime.datetime, client: LinkedInClient
 ) -> TickResult:
@@ -151,27 +177,35 @@ def dispatch_account(
     result.claimed += released + len(to_send)
     if capped:
         result.capped_accounts.append(account_id)
-    for index, message in enumerate(to_send):
-        outcome = send_claimed(message, account=account, client=client, now=now, touch=False)
-        setattr(result, outcome, getattr(result, outcome) + 1)
-        held = account.hold_until is not None and account.hold_until > now
-        if held or account.status != LinkedInAccount.Status.ACTIVE:
-            # The account just hit LinkedIn's limit or lost its token: put the rest back.
-            rest = to_send[index + 1 :]
-            result.retried += requeue(
-                rest, now=now, next_attempt_at=account.hold_until or now, note="account held"
+    outcomes = Outcomes(now)
+    try:
+        for index, message in enumerate(to_send):
+            outcome = send_claimed(
+                message, account=account, client=client, now=now, outcomes=outcomes
             )
-            break
+            setattr(result, outcome, getattr(result, outcome) + 1)
+            held = account.hold_until is not None and account.hold_until > now
+            if held or account.status != LinkedInAccount.Status.ACTIVE:
+                # The account just hit LinkedIn's limit or lost its token: put the rest back.
+                rest = to_send[index + 1 :]
+                result.retried += requeue(
+                    rest, now=now, next_attempt_at=account.hold_until or now, note="account held"
+                )
+                break
+            if outcomes.overdue():
+                outcomes.flush()
+    finally:
+        outcomes.flush()
     if result.sent:  # once per account and tick, not once per message
-        LinkedInAccount.objects.filter(pk=account.pk).update(last_sent_at=now)
+        sql.execute(sql.SET_LAST_SENT_AT, [sql.db_datetime(now), account.pk])
     return result
 
 
 def claim(account_id: int, *, now: datetime.datetime, result: TickResult | None = None):
     """Claim, under the account's row lock, what the account may send now.
 
-    Returns (account, messages to send through the API, number released to the Outbox,
-    whether the daily cap is reached).
+    Returns (account, messages to send through the API as Claimed, number released to the
+    Outbox, whether the daily cap is reached).
     """
     token = secrets.token_hex(8)
     with transaction.atomic():
@@ -179,87 +213,110 @@ def claim(account_id: int, *, now: datetime.datetime, result: TickResult | None 
         allowed, left, usage = _allowance(account, now)
         if allowed <= 0:
             return account, [], 0, left == 0
-        # Fair share: number each stream's due messages (one-offs, each campaign) by age and
-        # take the first of every stream, then the second of every stream, and so on.
-        turn = Window(
-            RowNumber(), partition_by=[F("stream")], order_by=[F("next_attempt_at"), F("pk")]
-        )
-        due = Message.objects.due(now).filter(account=account)
-        if allowed > 1:
-            due = due.annotate(turn=turn).order_by("turn", "next_attempt_at", "pk")
-        else:
-            # One message per tick (staggered): the turn goes to the stream that has had the
-            # fewest of today's slots, so a big campaign queued first cannot starve the rest.
-            due = due.filter(stream=_neediest_stream(due, usage)).order_by("next_attempt_at", "pk")
-        rows = list(
-            due.values_list("pk", "contact__member_urn", "contact__do_not_contact")[:allowed]
-        )
-        doomed = [pk for pk, _, dnc in rows if dnc]
+        chosen = _fair_share(account.pk, now, allowed, usage)
+        if not chosen:
+            return account, [], 0, False
+        rows = sql.fetch(sql.CANDIDATES.format(ids=sql.placeholders(chosen)), chosen)
+        doomed = [row[0] for row in rows if row[1]]
         if doomed:  # do-not-contact is checked right before claiming: never sent, cancelled now
             cancelled = cancel_do_not_contact(Message.objects.filter(pk__in=doomed), now=now)
             if result is not None:
                 result.cancelled += cancelled
-        candidates = [(pk, urn) for pk, urn, dnc in rows if not dnc]
+        candidates = [row for row in rows if not row[1]]
         if not candidates:
             return account, [], 0, False
         automatic = account.mode == LinkedInAccount.Mode.AUTOMATIC and account.has_messaging_scope
         # Automatic sending needs the member URN; without it the message waits in the Outbox
         # for a person, like in assisted mode.
-        api_ids = [pk for pk, urn in candidates if automatic and urn]
-        outbox_ids = [pk for pk, urn in candidates if not (automatic and urn)]
+        api_rows = [row for row in candidates if automatic and row[2]]
+        api_ids = [row[0] for row in api_rows]
+        outbox_ids = [row[0] for row in candidates if not (automatic and row[2])]
         # The conditional UPDATE is the claim: a message cancelled a moment ago stays cancelled.
-        mine = Message.objects.filter(account=account, status=Status.QUEUED)
+        at = sql.db_datetime(now)
         sending = released = 0
         if api_ids:
-            sending = mine.filter(pk__in=api_ids).update(
-                status=Status.SENDING,
-                claimed_at=now,
-                claim_token=token,
-                attempts=F("attempts") + 1,
-                channel=Message.Channel.API,
+            sending = sql.execute(
+                sql.CLAIM_FOR_SENDING.format(ids=sql.placeholders(api_ids)),
+                [Status.SENDING, at, token, Message.Channel.API, account.pk, Status.QUEUED]
+                + api_ids,
             )
         if outbox_ids:
-            released = mine.filter(pk__in=outbox_ids).update(
-                status=Status.RELEASED, claimed_at=now, released_at=now, claim_token=token
+            released = sql.execute(
+                sql.CLAIM_FOR_OUTBOX.format(ids=sql.placeholders(outbox_ids)),
+                [Status.RELEASED, at, at, token, account.pk, Status.QUEUED] + outbox_ids,
             )
         if sending == len(api_ids) and released == len(outbox_ids):
             # Every candidate was claimed: the events need no look-up.
-            MessageEvent.objects.bulk_create(
-                [MessageEvent(message_id=pk, status=Status.SENDING, at=now) for pk in api_ids]
-                + [MessageEvent(message_id=pk, status=Status.RELEASED, at=now) for pk in outbox_ids]
+            sql.execute_many(
+                sql.INSERT_EVENT,
+                [(pk, Status.SENDING, "", None, at) for pk in api_ids]
+                + [(pk, Status.RELEASED, "", None, at) for pk in outbox_ids],
             )
         elif sending + released:
             _record_claims(account.pk, token, now)
+        if sending < len(api_ids):  # some were no longer queued: send only what was claimed
+            claimed = set(
+                Message.objects.filter(
+                    pk__in=api_ids, claim_token=token, status=Status.SENDING
+                ).values_list("pk", flat=True)
+            )
+            api_rows = [row for row in api_rows if row[0] in claimed]
         if (sending + released) and (account.min_interval_seconds or account.jitter_seconds):
             _set_next_slot(account, now)
         capped = left - sending - released <= 0
-    to_send = (
-        list(
-            Message.objects.filter(
-                pk__in=api_ids, claim_token=token, status=Status.SENDING
-            ).select_related("contact")
-        )
-        if sending
-        else []
-    )
+    to_send = [
+        # The claim counted this attempt (attempts + 1).
+        Claimed(pk, urn, body, _uuid_text(key), attempts + 1, token)
+        for pk, _, urn, body, key, attempts in api_rows
+    ]
     return account, to_send, released, capped
 
 
-def _neediest_stream(due, usage: dict[str, int]) -> str:
-    """The stream with the fewest of today's slots (then the oldest due message)."""
-    oldest = dict(
-        due.order_by()
-        .values_list("stream")
-        .annotate(first=Min("next_attempt_at"))
-        .values_list("stream", "first")
-    )
-    if not oldest:
-        return ""
-    return min(oldest, key=lambda stream: (usage.get(stream, 0), oldest[stream], stream))
+def _uuid_text(value) -> str:
+    """A UUID column's value as text with hyphens (as str(uuid.UUID) writes it): SQLite keeps
+    32 hex digits, PostgreSQL gives a UUID."""
+    if isinstance(value, str) and len(value) == 32:
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+    return str(value)
+
+
+def _fair_share(account_id: int, now: datetime.datetime, allowed: int, usage: dict) -> list[int]:
+    """The due messages to claim, as ids. Fair share: an account's streams of work (one-off
+    messages, each campaign) are served round-robin, each oldest first: the first of every
+    stream, then the second of every stream, and so on — ties by age, then id. Claiming one
+    (staggered), the turn goes to the stream that has had the fewest of today's slots (then
+    the one waiting longest, then by name), so a big campaign queued first cannot starve the
+    rest.
+
+    Only each stream's first `allowed` due messages can be chosen, and those are all that is
+    read: one statement lists the streams, one reads their heads through the index.
+    """
+    streams = [row[0] for row in sql.fetch(sql.QUEUED_STREAMS, [account_id, False])]
+    if not streams:
+        return []
+    per_stream = 1 if allowed == 1 else allowed
+    at = sql.db_datetime(now)
+    branches = " UNION ALL ".join(sql.STREAM_HEAD.format(n=n) for n in range(len(streams)))
+    params = []
+    for stream in streams:
+        params += [account_id, False, stream, at, per_stream]
+    tiebreak = "stream" if allowed == 1 else "id"
+    heads = sql.fetch(sql.STREAM_HEADS.format(branches=branches, tiebreak=tiebreak), params)
+    if allowed == 1:
+        # Heads are one per stream, oldest first (ties by stream name).
+        ranked = sorted(enumerate(heads), key=lambda item: (usage.get(item[1][1], 0), item[0]))
+        return [ranked[0][1][0]] if ranked else []
+    turns = Counter()
+    order = []
+    for position, (pk, stream) in enumerate(heads):
+        turns[stream] += 1
+        order.append((turns[stream], position, pk))
+    order.sort()
+    return [pk for _, _, pk in order[:allowed]]
 
 
 def _record_claims(account_id: int, token: str, now: datetime.datetime) -> None:
-    """One event per message just claimed (found through the account's index, not a scan)."""
+    """One event per message just claimed (when some of the candidates were no longer queued)."""
     claimed = Message.objects.filter(account_id=account_id, claim_token=token)
     MessageEvent.objects.bulk_create(
         MessageEvent(message_id=pk, status=status, at=now)
@@ -289,35 +346,84 @@ def _allowance(account: LinkedInAccount, now: datetime.datetime):
 def _set_next_slot(account: LinkedInAccount, now: datetime.datetime) -> None:
     jitter = random.randint(0, account.jitter_seconds) if account.jitter_seconds else 0  # noqa: S311
     account.next_send_at = now + datetime.timedelta(seconds=account.min_interval_seconds + jitter)
-    account.save(update_fields=["next_send_at"])
+    sql.execute(sql.SET_NEXT_SEND_AT, [sql.db_datetime(account.next_send_at), account.pk])
 
 
-# --- sending one claimed message -------------------------------------------------------------
+# --- sending claimed messages ------------------------------------------------------------------
+
+
+class Outcomes:
+    """What LinkedIn answered for claimed messages, written together by flush(): one UPDATE
+    statement per kind of outcome and one INSERT of their events, in one transaction.
+
+    Deferring the write keeps every message at most once: until it is written, a message sent
+    is still `sending`; a worker that dies first leaves it so, the reaper makes it `uncertain`,
+    and nothing resends it. What a crash costs is precision (a person decides about messages
+    that LinkedIn had in fact accepted), so the dispatcher writes at least every
+    MESSAGE_OUTCOME_FLUSH_SECONDS, and when the account's batch ends or fails.
+    """
+
+    def __init__(self, now: datetime.datetime):
+        self.at = sql.db_datetime(now)
+        self.sent: list[tuple] = []
+        self.unsent: list[tuple] = []
+        self.events: list[tuple] = []
+        self.started: float | None = None
+        self.flush_seconds = settings.MESSAGE_OUTCOME_FLUSH_SECONDS
+
+    def add(
+        self, message: Claimed, status: str, *, error: str = "", external_id: str = "", actor=None
+    ) -> None:
+        error = error[:500]
+        unsettled = (Status.SENDING, Status.UNCERTAIN, message.claim_token)
+        if status == Status.SENT:
+            self.sent.append((status, error, self.at, external_id, message.pk, *unsettled))
+        else:
+            self.unsent.append((status, error, message.pk, *unsettled))
+        self.events.append((message.pk, status, error, getattr(actor, "pk", None), self.at))
+        if self.started is None:
+            self.started = time.monotonic()
+
+    def overdue(self) -> bool:
+        return self.started is not None and time.monotonic() - self.started >= self.flush_seconds
+
+    def flush(self) -> None:
+        if not self.events:
+            return
+        with transaction.atomic():
+            if self.sent:
+                sql.execute_many(sql.RECORD_SENT, self.sent)
+            if self.unsent:
+                sql.execute_many(sql.RECORD_UNSENT, self.unsent)
+            sql.execute_many(sql.INSERT_EVENT, self.events)
+        self.sent, self.unsent, self.events, self.started = [], [], [], None
 
 
 def send_claimed(
-    message: Message,
+    message: Claimed,
     *,
     account: LinkedInAccount,
     client: LinkedInClient,
     now: datetime.datetime,
+    outcomes: Outcomes,
     actor=None,
     refreshed: bool = False,
-    touch: bool = True,
 ) -> str:
-    """Send a claimed (`sending`) message and record the outcome; returns which counter of
-    TickResult it adds to: sent, retried, uncertain or failed."""
+    """Send a claimed (`sending`) message; returns which counter of TickResult it adds to:
+    sent, retried, uncertain or failed. Sent, uncertain and failed are recorded in `outcomes`
+    (written by its flush()); a retry is written at once."""
     try:
         sent = client.send_message(
             account.access_token,
-            recipient_urn=message.contact.member_urn,
+            recipient_urn=message.recipient_urn,
             body=message.body,
-            idempotency_key=str(message.idempotency_key),
+            idempotency_key=message.idempotency_key,
         )
     except RetryableError as exc:
         return _retry_later(message, account, exc, now)
     except AmbiguousError as exc:
-        _finish(message, Status.UNCERTAIN, now, error=f"Outcome unknown: {exc}. Decide by hand.")
+        error = f"Outcome unknown: {exc}. Decide by hand."
+        outcomes.add(message, Status.UNCERTAIN, error=error)
         return "uncertain"
     except AuthError:
         if (
@@ -326,7 +432,13 @@ def send_claimed(
             and services.account_refresh(account=account, client=client, now=now)
         ):
             return send_claimed(
-                message, account=account, client=client, now=now, actor=actor, refreshed=True
+                message,
+                account=account,
+                client=client,
+                now=now,
+                outcomes=outcomes,
+                actor=actor,
+                refreshed=True,
             )
         if account.status != LinkedInAccount.Status.NEEDS_RECONNECT:
             services.account_mark_needs_reconnect(
@@ -335,18 +447,16 @@ def send_claimed(
         requeue([message], now=now, next_attempt_at=now, note="account needs reconnecting")
         return "retried"
     except PermanentError as exc:
-        _finish(message, Status.FAILED, now, error=str(exc))
+        outcomes.add(message, Status.FAILED, error=str(exc))
         return "failed"
     except LinkedInError as exc:  # a new subclass nobody classified: be safe, a person decides
-        _finish(message, Status.UNCERTAIN, now, error=str(exc))
+        outcomes.add(message, Status.UNCERTAIN, error=str(exc))
         return "uncertain"
-    _finish(message, Status.SENT, now, external_id=sent.external_id, actor=actor)
-    if touch:
-        LinkedInAccount.objects.filter(pk=account.pk).update(last_sent_at=now)
+    outcomes.add(message, Status.SENT, external_id=sent.external_id, actor=actor)
     return "sent"
 
 
-def _retry_later(message: Message, account: LinkedInAccount, exc: RetryableError, now) -> str:
+def _retry_later(message: Claimed, account: LinkedInAccount, exc: RetryableError, now) -> str:
     if exc.status == 429:
         # LinkedIn's limit for this member is used up: hold the account until LinkedIn's day
         # ends (or as long as it asked), without counting the attempt.
@@ -360,9 +470,8 @@ def _retry_later(message: Message, account: LinkedInAccount, exc: RetryableError
         requeue([message], now=now, next_attempt_at=hold, note="LinkedIn rate limit (429)")
         return "retried"
     if message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
-        _finish(
-            message, Status.FAILED, now, error=f"Gave up after {message.attempts} attempts: {exc}"
-        )
+        error = f"Gave up after {message.attempts} attempts: {exc}"
+        _finish(message, Status.FAILED, now, error=error)
         return "failed"
     delay = min(
         settings.MESSAGE_RETRY_BASE_SECONDS * 2 ** (message.attempts - 1),
@@ -380,7 +489,7 @@ def _retry_later(message: Message, account: LinkedInAccount, exc: RetryableError
     )
     if updated:
         MessageEvent.objects.create(
-            message=message, status=Status.QUEUED, note=f"retry: {exc}"[:500], at=now
+            message_id=message.pk, status=Status.QUEUED, note=f"retry: {exc}"[:500], at=now
         )
     return "retried"
 
@@ -403,22 +512,11 @@ def requeue(messages, *, now, next_attempt_at, note: str) -> int:
     return count
 
 
-def _finish(
-    message: Message, status: str, now, *, error: str = "", external_id: str = "", actor=None
-) -> None:
-    fields = {"status": status, "last_error": error[:500]}
-    if status == Status.SENT:
-        fields.update(sent_at=now, external_id=external_id)
-    # Recorded whether or not the reaper has meanwhile called it uncertain: the answer from
-    # LinkedIn is better knowledge than the reaper's guess.
-    Message.objects.filter(
-        pk=message.pk,
-        status__in=[Status.SENDING, Status.UNCERTAIN],
-        claim_token=message.claim_token,
-    ).update(**fields)
-    MessageEvent.objects.create(
-        message=message, status=status, note=error[:500], actor=actor, at=now
-    )
+def _finish(message: Claimed, status: str, now, *, error: str = "") -> None:
+    """Record one outcome at once."""
+    outcomes = Outcomes(now)
+    outcomes.add(message, status, error=error)
+    outcomes.flush()
 
 
 class CapReached(Exception):
@@ -454,9 +552,21 @@ def outbox_send(*, message: Message, actor, client: LinkedInClient | None = None
     if not claimed:
         raise ValueError("This message is no longer in the Outbox.")
     message = Message.objects.select_related("contact").get(pk=message.pk)
-    return send_claimed(
-        message, account=account, client=client or client_from_settings(), now=now, actor=actor
-    )
+    outcomes = Outcomes(now)
+    try:
+        outcome = send_claimed(
+            Claimed.from_message(message),
+            account=account,
+            client=client or client_from_settings(),
+            now=now,
+            outcomes=outcomes,
+            actor=actor,
+        )
+    finally:
+        outcomes.flush()
+    if outcome == "sent":
+        LinkedInAccount.objects.filter(pk=account.pk).update(last_sent_at=now)
+    return outcome
 
 
 # --- the reaper --------------------------------------------------------------------------------
