@@ -18,6 +18,7 @@ from campaigns.models import Audience, Campaign, CampaignMessage, Enrollment, Re
 from contacts.filters import ContactFilter
 from contacts.models import Connection, Contact, Stage
 from messaging import personalize
+from messaging.bulk import messages_insert
 from messaging.models import LinkedInAccount, Message, MessageEvent
 
 CHUNK = 5000
@@ -248,25 +249,24 @@ def campaign_launch(*, campaign: Campaign, now=None) -> LaunchPlan:
 
 def _queue_step(campaign, step, rows, *, at, now) -> int:
     """rows: (enrollment, variant, rendered text)."""
-    messages = Message.objects.bulk_create(
+    messages = messages_insert(
         [
-            Message(
-                contact_id=enrollment.contact_id,
-                account_id=enrollment.sender_id,
-                body=text,
-                stream=campaign.stream,
-                held=campaign.status == Campaign.Status.PAUSED,
-                channel=Message.Channel.API
+            {
+                "contact_id": enrollment.contact_id,
+                "account_id": enrollment.sender_id,
+                "body": text,
+                "channel": Message.Channel.API
                 if enrollment.contact.member_urn
                 else Message.Channel.MANUAL,
-                scheduled_for=at,
-                next_attempt_at=at,
-                created_by_id=campaign.owner_id,
-                created_at=now,
-            )
+            }
             for enrollment, _, text in rows
         ],
-        batch_size=WRITE_BATCH,
+        stream=campaign.stream,
+        held=campaign.status == Campaign.Status.PAUSED,
+        scheduled_for=at,
+        next_attempt_at=at,
+        created_by_id=campaign.owner_id,
+        created_at=now,
     )
     CampaignMessage.objects.bulk_create(
         [
