@@ -139,7 +139,7 @@ def dispatch_account(
     result.claimed += released + len(to_send)
     if capped:
         result.capped_accounts.append(account_id)
-    outcomes = Outcomes(now)
+    outcomes = Outcomes(account, now)
     try:
         for index, message in enumerate(to_send):
             outcome = send_claimed(
@@ -158,8 +158,6 @@ def dispatch_account(
                 outcomes.flush()
     finally:
         outcomes.flush()
-    if result.sent:  # once per account and tick, not once per message
-        sql.execute(sql.SET_LAST_SENT_AT, [sql.db_datetime(now), account.pk])
     return result
 
 
@@ -336,7 +334,7 @@ def outbox_send(*, message: Message, actor, client: LinkedInClient | None = None
     if not claimed:
         raise ValueError("This message is no longer in the Outbox.")
     message = Message.objects.select_related("contact").get(pk=message.pk)
-    outcomes = Outcomes(now)
+    outcomes = Outcomes(account, now)
     try:
         outcome = send_claimed(
             Claimed.from_message(message),
@@ -348,8 +346,6 @@ def outbox_send(*, message: Message, actor, client: LinkedInClient | None = None
         )
     finally:
         outcomes.flush()
-    if outcome == "sent":
-        LinkedInAccount.objects.filter(pk=account.pk).update(last_sent_at=now)
     return outcome
 
 

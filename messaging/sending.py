@@ -67,8 +67,9 @@ def next_utc_midnight(now: datetime.datetime) -> datetime.datetime:
 
 
 class Outcomes:
-    """What LinkedIn answered for claimed messages, written together by flush(): one UPDATE
-    statement per kind of outcome and one INSERT of their events, in one transaction.
+    """What LinkedIn answered for an account's claimed messages, written together by flush():
+    one UPDATE statement per kind of outcome, one INSERT of their events and, when some were
+    sent, the account's last_sent_at, in one transaction.
 
     Deferring the write keeps every message at most once: until it is written, a message sent
     is still `sending`; a worker that dies first leaves it so, the reaper makes it `uncertain`,
@@ -77,7 +78,8 @@ class Outcomes:
     MESSAGE_OUTCOME_FLUSH_SECONDS, and when the account's batch ends or fails.
     """
 
-    def __init__(self, now: datetime.datetime):
+    def __init__(self, account: LinkedInAccount, now: datetime.datetime):
+        self.account_id = account.pk
         self.at = sql.db_datetime(now)
         self.sent: list[tuple] = []
         self.unsent: list[tuple] = []
@@ -107,6 +109,7 @@ class Outcomes:
         with transaction.atomic():
             if self.sent:
                 sql.execute_many(sql.RECORD_SENT, self.sent)
+                sql.execute(sql.SET_LAST_SENT_AT, [self.at, self.account_id])
             if self.unsent:
                 sql.execute_many(sql.RECORD_UNSENT, self.unsent)
             sql.execute_many(sql.INSERT_EVENT, self.events)
@@ -134,7 +137,7 @@ def send_claimed(
             idempotency_key=message.idempotency_key,
         )
     except RetryableError as exc:
-        return _retry_later(message, account, exc, now)
+        return _retry_later(message, account, exc, now, outcomes)
     except AmbiguousError as exc:
         error = f"Outcome unknown: {exc}. Decide by hand."
         outcomes.add(message, Status.UNCERTAIN, error=error)
@@ -170,7 +173,9 @@ def send_claimed(
     return "sent"
 
 
-def _retry_later(message: Claimed, account: LinkedInAccount, exc: RetryableError, now) -> str:
+def _retry_later(
+    message: Claimed, account: LinkedInAccount, exc: RetryableError, now, outcomes: Outcomes
+) -> str:
     if exc.status == 429:
         # LinkedIn's limit for this member is used up: hold the account until LinkedIn's day
         # ends (or as long as it asked), without counting the attempt.
@@ -185,7 +190,7 @@ def _retry_later(message: Claimed, account: LinkedInAccount, exc: RetryableError
         return "retried"
     if message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
         error = f"Gave up after {message.attempts} attempts: {exc}"
-        _finish(message, Status.FAILED, now, error=error)
+        outcomes.add(message, Status.FAILED, error=error)
         return "failed"
     delay = min(
         settings.MESSAGE_RETRY_BASE_SECONDS * 2 ** (message.attempts - 1),
@@ -224,10 +229,3 @@ def requeue(messages, *, now, next_attempt_at, note: str) -> int:
         MessageEvent(message_id=pk, status=Status.QUEUED, note=note, at=now) for pk in ids
     )
     return count
-
-
-def _finish(message: Claimed, status: str, now, *, error: str = "") -> None:
-    """Record one outcome at once."""
-    outcomes = Outcomes(now)
-    outcomes.add(message, status, error=error)
-    outcomes.flush()

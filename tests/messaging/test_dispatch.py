@@ -321,6 +321,8 @@ def test_permanent_errors_fail_the_message(sandbox_settings, sandbox_client):
     tick(sandbox_client)
     message.refresh_from_db()
     assert message.status == "failed" and message.last_error
+    account.refresh_from_db()
+    assert account.last_sent_at is None
 
 
 # --- the reaper ---------------------------------------------------------------------------------
@@ -441,6 +443,8 @@ def test_a_batch_records_each_outcome_with_its_history(sandbox_settings, sandbox
     assert bad.status == "failed" and bad.last_error and bad.sent_at is None
     events = [(e.status, e.note) for e in bad.events.all()]
     assert events == [("sending", ""), ("failed", bad.last_error)]
+    account.refresh_from_db()
+    assert account.last_sent_at == WEDNESDAY  # the account page's "Last sent"
 
 
 @pytest.mark.parametrize(

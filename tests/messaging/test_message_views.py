@@ -247,6 +247,9 @@ def test_send_via_linkedin_from_the_outbox(sandbox_settings, staff_client, staff
     message.refresh_from_db()
     assert message.status == "sent" and message.channel == "api"
     assert [m["body"] for m in sandbox_settings.sent_messages()] == ["Via the API"]
+    assert [(e.status, e.actor) for e in message.events.all()] == [("sent", staff_user)]
+    account.refresh_from_db()
+    assert account.last_sent_at == message.sent_at
 
 
 def test_outbox_send_respects_the_cap(sandbox_settings, staff_client, staff_user):
