@@ -243,7 +243,8 @@ def _fair_share(account_id: int, now: datetime.datetime, allowed: int, usage: di
     Only each stream's first `allowed` due messages can be chosen, and those are all that is
     read: one statement lists the streams, one reads their heads through the index.
     """
-    streams = [row[0] for row in sql.fetch(sql.QUEUED_STREAMS, [account_id, False])]
+    queued = [Status.QUEUED, False]  # not held
+    streams = [row[0] for row in sql.fetch(sql.QUEUED_STREAMS, [account_id, *queued])]
     if not streams:
         return []
     per_stream = 1 if allowed == 1 else allowed
@@ -251,7 +252,7 @@ def _fair_share(account_id: int, now: datetime.datetime, allowed: int, usage: di
     branches = " UNION ALL ".join(sql.STREAM_HEAD.format(n=n) for n in range(len(streams)))
     params = []
     for stream in streams:
-        params += [account_id, False, stream, at, per_stream]
+        params += [account_id, *queued, stream, at, per_stream]
     tiebreak = "stream" if allowed == 1 else "id"
     heads = sql.fetch(sql.STREAM_HEADS.format(branches=branches, tiebreak=tiebreak), params)
     if allowed == 1:

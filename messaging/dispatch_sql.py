@@ -18,14 +18,10 @@ USAGE_BY_STREAM = """
     GROUP BY stream
 """
 
-# The streams that have queued messages (held ones aside).
-#
-# message_due_idx holds queued messages only. With the status written out ('queued', not a
-# parameter) SQLite sees when planning that the index holds every row asked for and reads the
-# index alone; with a parameter it reads each message's row too, to check its status.
+# The streams that have queued messages (held ones aside), from message_due_idx alone.
 QUEUED_STREAMS = """
     SELECT DISTINCT stream FROM messaging_message
-    WHERE account_id = %s AND status = 'queued' AND held = %s
+    WHERE account_id = %s AND status = %s AND held = %s
 """
 
 # One branch per stream: the stream's first `limit` due messages, oldest first (the index
@@ -33,7 +29,7 @@ QUEUED_STREAMS = """
 STREAM_HEAD = """
     SELECT * FROM (
         SELECT id, stream, next_attempt_at FROM messaging_message
-        WHERE account_id = %s AND status = 'queued' AND held = %s AND stream = %s
+        WHERE account_id = %s AND status = %s AND held = %s AND stream = %s
             AND next_attempt_at <= %s
         ORDER BY next_attempt_at, id
         LIMIT %s

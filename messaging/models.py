@@ -275,8 +275,10 @@ class Message(models.Model):
         indexes = [
             # The dispatcher (messaging/dispatch_sql.py): an account's queued messages per
             # stream, oldest first; whether an account has due messages at all; queue lengths.
+            # `status` is the same in every entry, yet listed: so that SQLite reads a query on
+            # (account, status) from the index alone, whether the status is a parameter or not.
             models.Index(
-                fields=["account", "held", "stream", "next_attempt_at"],
+                fields=["account", "status", "held", "stream", "next_attempt_at"],
                 name="message_due_idx",
                 condition=models.Q(status="queued"),
             ),
