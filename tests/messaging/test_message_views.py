@@ -45,6 +45,15 @@ def test_compose_previews_then_queues_the_rendered_text(staff_client, account, c
     assert (message.status, message.account, message.contact) == ("queued", account, contact)
 
 
+def test_a_queued_message_shows_when_the_sender_and_contact_connected(
+    staff_client, account, contact
+):
+    body = "Hi {{ first_name }}, we connected on {{ connected_on }}."
+    url = f"/contacts/{contact.pk}/message/"
+    staff_client.post(url, {"body": body, "account": account.pk, "action": "queue"})
+    assert Message.objects.get().body == "Hi Zoë, we connected on 01 Mar 2024."
+
+
 def test_compose_from_a_template_and_scheduled(staff_client, account, contact):
     template = MessageTemplate.objects.create(name="Intro", body="Hello {{ first_name }}")
     when = "2030-01-02T10:30"
