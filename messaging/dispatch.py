@@ -247,18 +247,19 @@ def _fair_share(account_id: int, now: datetime.datetime, allowed: int, usage: di
     streams = [row[0] for row in sql.fetch(sql.QUEUED_STREAMS, [account_id, *queued])]
     if not streams:
         return []
-    per_stream = 1 if allowed == 1 else allowed
     at = sql.db_datetime(now)
     branches = " UNION ALL ".join(sql.STREAM_HEAD.format(n=n) for n in range(len(streams)))
     params = []
     for stream in streams:
-        params += [account_id, *queued, stream, at, per_stream]
+        params += [account_id, *queued, stream, at, allowed]
     tiebreak = "stream" if allowed == 1 else "id"
     heads = sql.fetch(sql.STREAM_HEADS.format(branches=branches, tiebreak=tiebreak), params)
     if allowed == 1:
-        # Heads are one per stream, oldest first (ties by stream name).
-        ranked = sorted(enumerate(heads), key=lambda item: (usage.get(item[1][1], 0), item[0]))
-        return [ranked[0][1][0]] if ranked else []
+        # One head per stream, oldest first (equally old: by stream name).
+        if not heads:
+            return []
+        _, (pk, _) = min(enumerate(heads), key=lambda h: (usage.get(h[1][1], 0), h[0]))
+        return [pk]
     turns = Counter()
     order = []
     for position, (pk, stream) in enumerate(heads):
