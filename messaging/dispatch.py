@@ -207,10 +207,9 @@ def claim(account_id: int, *, now: datetime.datetime, result: TickResult | None 
             )
         if sending == len(api_ids) and released == len(outbox_ids):
             # Every candidate was claimed: the events need no look-up.
-            sql.execute_many(
-                sql.INSERT_EVENT,
+            sql.insert_events(
                 [(pk, Status.SENDING, "", None, at) for pk in api_ids]
-                + [(pk, Status.RELEASED, "", None, at) for pk in outbox_ids],
+                + [(pk, Status.RELEASED, "", None, at) for pk in outbox_ids]
             )
         elif sending + released:
             _record_claims(account.pk, token, now)

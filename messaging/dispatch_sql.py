@@ -63,22 +63,29 @@ CLAIM_FOR_OUTBOX = """
     WHERE account_id = %s AND status = %s AND id IN ({ids})
 """
 
-# What LinkedIn answered, one parameter row per message. Recorded whether or not the reaper has
-# meanwhile called the message uncertain: LinkedIn's answer is better knowledge than the
-# reaper's guess.
+# What LinkedIn answered. Recorded whether or not the reaper has meanwhile called the message
+# uncertain: LinkedIn's answer is better knowledge than the reaper's guess.
+#
+# Sent messages of one claim in one statement (see record_sent()), each with its own id at
+# LinkedIn.
 RECORD_SENT = """
-    UPDATE messaging_message SET status = %s, last_error = %s, sent_at = %s, external_id = %s
-    WHERE id = %s AND status IN (%s, %s) AND claim_token = %s
+    UPDATE messaging_message
+    SET status = %s, last_error = '', sent_at = %s, external_id = CASE id {external_ids} END
+    WHERE id IN ({ids}) AND status IN (%s, %s) AND claim_token = %s
 """
+# Failed and uncertain ones, each with its own error: one parameter row per message (few).
 RECORD_UNSENT = """
     UPDATE messaging_message SET status = %s, last_error = %s
     WHERE id = %s AND status IN (%s, %s) AND claim_token = %s
 """
 
-INSERT_EVENT = """
-    INSERT INTO messaging_messageevent (message_id, status, note, actor_id, at)
-    VALUES (%s, %s, %s, %s, %s)
+# Events, many in one statement (see insert_events()).
+INSERT_EVENTS = """
+    INSERT INTO messaging_messageevent (message_id, status, note, actor_id, at) VALUES {rows}
 """
+# Rows per statement, within the 999 parameters that older SQLite builds allow.
+EVENTS_PER_STATEMENT = 190  # 5 parameters each
+SENT_PER_STATEMENT = 300  # 3 parameters each
 
 SET_NEXT_SEND_AT = "UPDATE messaging_linkedinaccount SET next_send_at = %s WHERE id = %s"
 SET_LAST_SENT_AT = "UPDATE messaging_linkedinaccount SET last_sent_at = %s WHERE id = %s"
@@ -109,3 +116,27 @@ def fetch(statement: str, params: Sequence = ()) -> list[tuple]:
 def execute_many(statement: str, rows: Iterable[Sequence]) -> None:
     with connection.cursor() as cursor:
         cursor.executemany(statement, rows)
+
+
+def insert_events(rows: Sequence[tuple]) -> None:
+    """Insert (message_id, status, note, actor_id, at) rows: a statement per
+    EVENTS_PER_STATEMENT rows, not one per row (on PostgreSQL each is a round trip)."""
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), EVENTS_PER_STATEMENT):
+            chunk = rows[start : start + EVENTS_PER_STATEMENT]
+            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(INSERT_EVENTS.format(rows=values), [v for row in chunk for v in row])
+
+
+def record_sent(sent: Sequence[tuple[int, str]], *, status, at, unsettled, token: str) -> None:
+    """Mark these (id, external id) messages of one claim sent, SENT_PER_STATEMENT a statement."""
+    with connection.cursor() as cursor:
+        for start in range(0, len(sent), SENT_PER_STATEMENT):
+            chunk = sent[start : start + SENT_PER_STATEMENT]
+            statement = RECORD_SENT.format(
+                external_ids=" ".join(["WHEN %s THEN %s"] * len(chunk)),
+                ids=placeholders(chunk),
+            )
+            params = [status, at, *(v for pair in chunk for v in pair)]
+            params += [pk for pk, _ in chunk] + [*unsettled, token]
+            cursor.execute(statement, params)

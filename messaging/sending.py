@@ -68,8 +68,8 @@ def next_utc_midnight(now: datetime.datetime) -> datetime.datetime:
 
 class Outcomes:
     """What LinkedIn answered for an account's claimed messages, written together by flush():
-    one UPDATE statement per kind of outcome, one INSERT of their events and, when some were
-    sent, the account's last_sent_at, in one transaction.
+    one UPDATE for the sent ones, one per failed or uncertain one, one INSERT of the events
+    and, when some were sent, the account's last_sent_at, in one transaction.
 
     Deferring the write keeps every message at most once: until it is written, a message sent
     is still `sending`; a worker that dies first leaves it so, the reaper makes it `uncertain`,
@@ -81,7 +81,7 @@ class Outcomes:
     def __init__(self, account: LinkedInAccount, now: datetime.datetime):
         self.account_id = account.pk
         self.at = sql.db_datetime(now)
-        self.sent: list[tuple] = []
+        self.sent: dict[str, list[tuple]] = {}  # by claim token: (id, external id)
         self.unsent: list[tuple] = []
         self.events: list[tuple] = []
         self.started: float | None = None
@@ -91,10 +91,10 @@ class Outcomes:
         self, message: Claimed, status: str, *, error: str = "", external_id: str = "", actor=None
     ) -> None:
         error = error[:500]
-        unsettled = (Status.SENDING, Status.UNCERTAIN, message.claim_token)
         if status == Status.SENT:
-            self.sent.append((status, error, self.at, external_id, message.pk, *unsettled))
+            self.sent.setdefault(message.claim_token, []).append((message.pk, external_id))
         else:
+            unsettled = (Status.SENDING, Status.UNCERTAIN, message.claim_token)
             self.unsent.append((status, error, message.pk, *unsettled))
         self.events.append((message.pk, status, error, getattr(actor, "pk", None), self.at))
         if self.started is None:
@@ -107,13 +107,17 @@ class Outcomes:
         if not self.events:
             return
         with transaction.atomic():
+            for token, sent in self.sent.items():
+                unsettled = (Status.SENDING, Status.UNCERTAIN)
+                sql.record_sent(
+                    sent, status=Status.SENT, at=self.at, unsettled=unsettled, token=token
+                )
             if self.sent:
-                sql.execute_many(sql.RECORD_SENT, self.sent)
                 sql.execute(sql.SET_LAST_SENT_AT, [self.at, self.account_id])
             if self.unsent:
                 sql.execute_many(sql.RECORD_UNSENT, self.unsent)
-            sql.execute_many(sql.INSERT_EVENT, self.events)
-        self.sent, self.unsent, self.events, self.started = [], [], [], None
+            sql.insert_events(self.events)
+        self.sent, self.unsent, self.events, self.started = {}, [], [], None
 
 
 def send_claimed(
