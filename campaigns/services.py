@@ -18,6 +18,7 @@ from campaigns.planning import LaunchPlan, assign_variant
 from contacts.filters import ContactFilter
 from contacts.models import Contact, Stage
 from messaging import personalize
+from messaging.bulk import messages_insert
 from messaging.models import LinkedInAccount, Message, MessageEvent
 from messaging.services import messages_cancel_open
 
@@ -214,25 +215,24 @@ def _enroll(campaign: Campaign, plan: LaunchPlan, *, now) -> dict[int, Enrollmen
 
 def _queue_step(campaign, step, rows, *, at, now) -> int:
     """rows: (enrollment, variant, rendered text)."""
-    messages = Message.objects.bulk_create(
+    messages = messages_insert(
         [
-            Message(
-                contact_id=enrollment.contact_id,
-                account_id=enrollment.sender_id,
-                body=text,
-                stream=campaign.stream,
-                held=campaign.status == Campaign.Status.PAUSED,
-                channel=Message.Channel.API
+            {
+                "contact_id": enrollment.contact_id,
+                "account_id": enrollment.sender_id,
+                "body": text,
+                "channel": Message.Channel.API
                 if enrollment.contact.member_urn
                 else Message.Channel.MANUAL,
-                scheduled_for=at,
-                next_attempt_at=at,
-                created_by_id=campaign.owner_id,
-                created_at=now,
-            )
+            }
             for enrollment, _, text in rows
         ],
-        batch_size=WRITE_BATCH,
+        stream=campaign.stream,
+        held=campaign.status == Campaign.Status.PAUSED,
+        scheduled_for=at,
+        next_attempt_at=at,
+        created_by_id=campaign.owner_id,
+        created_at=now,
     )
     CampaignMessage.objects.bulk_create(
         [

@@ -263,6 +263,9 @@ MESSAGE_RETRY_MAX_SECONDS = 3600
 MESSAGE_SENDING_TIMEOUT_SECONDS = env_int(
     "MESSAGE_SENDING_TIMEOUT_SECONDS", 300, minimum=Q_CLUSTER["timeout"] + 30
 )
+# The dispatcher records what LinkedIn answered in batches, at least this often: a worker that
+# dies loses at most this many seconds of answers (those messages become `uncertain`).
+MESSAGE_OUTCOME_FLUSH_SECONDS = env_int("MESSAGE_OUTCOME_FLUSH_SECONDS", 5, minimum=0)
 
 # Campaigns (DESIGN §7): skip contacts messaged by anyone within this many days.
 CAMPAIGN_COOL_OFF_DAYS = env_int("CAMPAIGN_COOL_OFF_DAYS", 30, minimum=0)

@@ -4,8 +4,12 @@ sends outside any transaction, and records the result.
 At most once: a message is claimed by a conditional UPDATE (queued → sending) inside a
 transaction that holds the account's row lock (SQLite: an IMMEDIATE transaction), so two
 workers can neither claim the same message nor together exceed an account's daily cap. The
-API call happens after that transaction commits; what LinkedIn answered decides the next state.
-A message whose outcome is unknown becomes `uncertain` and is never resent automatically.
+API call happens after that transaction commits; what LinkedIn answered decides the next state,
+recorded for an account's batch together (sending.py). A message whose outcome is unknown becomes
+`uncertain` and is never resent automatically.
+
+A tick runs the same statements for every account; they are written in SQL (dispatch_sql.py)
+because building them through the ORM took longer than running them.
 """
 
 import datetime
@@ -13,25 +17,18 @@ import logging
 import random
 import secrets
 import zoneinfo
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, F, Min, OuterRef, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from messaging import services
-from messaging.linkedin import (
-    AmbiguousError,
-    AuthError,
-    LinkedInClient,
-    LinkedInError,
-    PermanentError,
-    RetryableError,
-    client_from_settings,
-)
+from messaging import dispatch_sql as sql
+from messaging.linkedin import LinkedInClient, client_from_settings
 from messaging.models import LinkedInAccount, Message, MessageEvent
+from messaging.sending import Claimed, Outcomes, requeue, send_claimed, uuid_text
 
 logger = logging.getLogger(__name__)
 Status = Message.Status
@@ -82,21 +79,12 @@ def in_send_window(account: LinkedInAccount, now: datetime.datetime) -> bool:
 
 def usage_today(account: LinkedInAccount, now: datetime.datetime) -> dict[str, int]:
     """Today's used slots of the account's cap, per stream (one query serves the cap and the
-    fair share)."""
+    fair share). Message.objects.counting_against_cap() in SQL: the dispatcher asks this for
+    every account on every tick, and building the ORM query costs more than running it."""
     start, end = local_day_bounds(account, now)
-    return dict(
-        Message.objects.filter(account=account)
-        .counting_against_cap(start, end)
-        .values_list("stream")
-        .annotate(n=Count("pk"))
-        .values_list("stream", "n")
-    )
-
-
-def next_utc_midnight(now: datetime.datetime) -> datetime.datetime:
-    # LinkedIn's own daily limits reset at midnight UTC.
-    tomorrow = now.astimezone(datetime.UTC).date() + datetime.timedelta(days=1)
-    return datetime.datetime.combine(tomorrow, datetime.time(0), tzinfo=datetime.UTC)
+    statement = sql.USAGE_BY_STREAM.format(statuses=sql.placeholders(Message.CAP_STATUSES))
+    params = [account.pk, *Message.CAP_STATUSES, sql.db_datetime(start), sql.db_datetime(end)]
+    return dict(sql.fetch(statement, params))
 
 
 # --- the tick ----------------------------------------------------------------------------------
@@ -151,27 +139,33 @@ def dispatch_account(
     result.claimed += released + len(to_send)
     if capped:
         result.capped_accounts.append(account_id)
-    for index, message in enumerate(to_send):
-        outcome = send_claimed(message, account=account, client=client, now=now, touch=False)
-        setattr(result, outcome, getattr(result, outcome) + 1)
-        held = account.hold_until is not None and account.hold_until > now
-        if held or account.status != LinkedInAccount.Status.ACTIVE:
-            # The account just hit LinkedIn's limit or lost its token: put the rest back.
-            rest = to_send[index + 1 :]
-            result.retried += requeue(
-                rest, now=now, next_attempt_at=account.hold_until or now, note="account held"
+    outcomes = Outcomes(account, now)
+    try:
+        for index, message in enumerate(to_send):
+            outcome = send_claimed(
+                message, account=account, client=client, now=now, outcomes=outcomes
             )
-            break
-    if result.sent:  # once per account and tick, not once per message
-        LinkedInAccount.objects.filter(pk=account.pk).update(last_sent_at=now)
+            setattr(result, outcome, getattr(result, outcome) + 1)
+            held = account.hold_until is not None and account.hold_until > now
+            if held or account.status != LinkedInAccount.Status.ACTIVE:
+                # The account just hit LinkedIn's limit or lost its token: put the rest back.
+                rest = to_send[index + 1 :]
+                result.retried += requeue(
+                    rest, now=now, next_attempt_at=account.hold_until or now, note="account held"
+                )
+                break
+            if outcomes.overdue():
+                outcomes.flush()
+    finally:
+        outcomes.flush()
     return result
 
 
 def claim(account_id: int, *, now: datetime.datetime, result: TickResult | None = None):
     """Claim, under the account's row lock, what the account may send now.
 
-    Returns (account, messages to send through the API, number released to the Outbox,
-    whether the daily cap is reached).
+    Returns (account, messages to send through the API as Claimed, number released to the
+    Outbox, whether the daily cap is reached).
     """
     token = secrets.token_hex(8)
     with transaction.atomic():
@@ -179,87 +173,103 @@ def claim(account_id: int, *, now: datetime.datetime, result: TickResult | None 
         allowed, left, usage = _allowance(account, now)
         if allowed <= 0:
             return account, [], 0, left == 0
-        # Fair share: number each stream's due messages (one-offs, each campaign) by age and
-        # take the first of every stream, then the second of every stream, and so on.
-        turn = Window(
-            RowNumber(), partition_by=[F("stream")], order_by=[F("next_attempt_at"), F("pk")]
-        )
-        due = Message.objects.due(now).filter(account=account)
-        if allowed > 1:
-            due = due.annotate(turn=turn).order_by("turn", "next_attempt_at", "pk")
-        else:
-            # One message per tick (staggered): the turn goes to the stream that has had the
-            # fewest of today's slots, so a big campaign queued first cannot starve the rest.
-            due = due.filter(stream=_neediest_stream(due, usage)).order_by("next_attempt_at", "pk")
-        rows = list(
-            due.values_list("pk", "contact__member_urn", "contact__do_not_contact")[:allowed]
-        )
-        doomed = [pk for pk, _, dnc in rows if dnc]
+        chosen = _fair_share(account.pk, now, allowed, usage)
+        if not chosen:
+            return account, [], 0, False
+        rows = sql.fetch(sql.CANDIDATES.format(ids=sql.placeholders(chosen)), chosen)
+        doomed = [row[0] for row in rows if row[1]]
         if doomed:  # do-not-contact is checked right before claiming: never sent, cancelled now
             cancelled = cancel_do_not_contact(Message.objects.filter(pk__in=doomed), now=now)
             if result is not None:
                 result.cancelled += cancelled
-        candidates = [(pk, urn) for pk, urn, dnc in rows if not dnc]
+        candidates = [row for row in rows if not row[1]]
         if not candidates:
             return account, [], 0, False
         automatic = account.mode == LinkedInAccount.Mode.AUTOMATIC and account.has_messaging_scope
         # Automatic sending needs the member URN; without it the message waits in the Outbox
         # for a person, like in assisted mode.
-        api_ids = [pk for pk, urn in candidates if automatic and urn]
-        outbox_ids = [pk for pk, urn in candidates if not (automatic and urn)]
+        api_rows = [row for row in candidates if automatic and row[2]]
+        api_ids = [row[0] for row in api_rows]
+        outbox_ids = [row[0] for row in candidates if not (automatic and row[2])]
         # The conditional UPDATE is the claim: a message cancelled a moment ago stays cancelled.
-        mine = Message.objects.filter(account=account, status=Status.QUEUED)
+        at = sql.db_datetime(now)
         sending = released = 0
         if api_ids:
-            sending = mine.filter(pk__in=api_ids).update(
-                status=Status.SENDING,
-                claimed_at=now,
-                claim_token=token,
-                attempts=F("attempts") + 1,
-                channel=Message.Channel.API,
+            sending = sql.execute(
+                sql.CLAIM_FOR_SENDING.format(ids=sql.placeholders(api_ids)),
+                [Status.SENDING, at, token, Message.Channel.API, account.pk, Status.QUEUED]
+                + api_ids,
             )
         if outbox_ids:
-            released = mine.filter(pk__in=outbox_ids).update(
-                status=Status.RELEASED, claimed_at=now, released_at=now, claim_token=token
+            released = sql.execute(
+                sql.CLAIM_FOR_OUTBOX.format(ids=sql.placeholders(outbox_ids)),
+                [Status.RELEASED, at, at, token, account.pk, Status.QUEUED] + outbox_ids,
             )
         if sending == len(api_ids) and released == len(outbox_ids):
             # Every candidate was claimed: the events need no look-up.
-            MessageEvent.objects.bulk_create(
-                [MessageEvent(message_id=pk, status=Status.SENDING, at=now) for pk in api_ids]
-                + [MessageEvent(message_id=pk, status=Status.RELEASED, at=now) for pk in outbox_ids]
+            sql.insert_events(
+                [(pk, Status.SENDING, "", None, at) for pk in api_ids]
+                + [(pk, Status.RELEASED, "", None, at) for pk in outbox_ids]
             )
         elif sending + released:
             _record_claims(account.pk, token, now)
+        if sending < len(api_ids):  # some were no longer queued: send only what was claimed
+            claimed = set(
+                Message.objects.filter(
+                    pk__in=api_ids, claim_token=token, status=Status.SENDING
+                ).values_list("pk", flat=True)
+            )
+            api_rows = [row for row in api_rows if row[0] in claimed]
         if (sending + released) and (account.min_interval_seconds or account.jitter_seconds):
             _set_next_slot(account, now)
         capped = left - sending - released <= 0
-    to_send = (
-        list(
-            Message.objects.filter(
-                pk__in=api_ids, claim_token=token, status=Status.SENDING
-            ).select_related("contact")
-        )
-        if sending
-        else []
-    )
+    to_send = [
+        # The claim counted this attempt (attempts + 1).
+        Claimed(pk, urn, body, uuid_text(key), attempts + 1, token)
+        for pk, _, urn, body, key, attempts in api_rows
+    ]
     return account, to_send, released, capped
 
 
-def _neediest_stream(due, usage: dict[str, int]) -> str:
-    """The stream with the fewest of today's slots (then the oldest due message)."""
-    oldest = dict(
-        due.order_by()
-        .values_list("stream")
-        .annotate(first=Min("next_attempt_at"))
-        .values_list("stream", "first")
-    )
-    if not oldest:
-        return ""
-    return min(oldest, key=lambda stream: (usage.get(stream, 0), oldest[stream], stream))
+def _fair_share(account_id: int, now: datetime.datetime, allowed: int, usage: dict) -> list[int]:
+    """The due messages to claim, as ids. Fair share: an account's streams of work (one-off
+    messages, each campaign) are served round-robin, each oldest first: the first of every
+    stream, then the second of every stream, and so on — ties by age, then id. Claiming one
+    (staggered), the turn goes to the stream that has had the fewest of today's slots (then
+    the one waiting longest, then by name), so a big campaign queued first cannot starve the
+    rest.
+
+    Only each stream's first `allowed` due messages can be chosen, and those are all that is
+    read: one statement lists the streams, one reads their heads through the index.
+    """
+    queued = [Status.QUEUED, False]  # not held
+    streams = [row[0] for row in sql.fetch(sql.QUEUED_STREAMS, [account_id, *queued])]
+    if not streams:
+        return []
+    at = sql.db_datetime(now)
+    branches = " UNION ALL ".join(sql.STREAM_HEAD.format(n=n) for n in range(len(streams)))
+    params = []
+    for stream in streams:
+        params += [account_id, *queued, stream, at, allowed]
+    tiebreak = "stream" if allowed == 1 else "id"
+    heads = sql.fetch(sql.STREAM_HEADS.format(branches=branches, tiebreak=tiebreak), params)
+    if allowed == 1:
+        # One head per stream, oldest first (equally old: by stream name).
+        if not heads:
+            return []
+        _, (pk, _) = min(enumerate(heads), key=lambda h: (usage.get(h[1][1], 0), h[0]))
+        return [pk]
+    turns = Counter()
+    order = []
+    for position, (pk, stream) in enumerate(heads):
+        turns[stream] += 1
+        order.append((turns[stream], position, pk))
+    order.sort()
+    return [pk for _, _, pk in order[:allowed]]
 
 
 def _record_claims(account_id: int, token: str, now: datetime.datetime) -> None:
-    """One event per message just claimed (found through the account's index, not a scan)."""
+    """One event per message just claimed (when some of the candidates were no longer queued)."""
     claimed = Message.objects.filter(account_id=account_id, claim_token=token)
     MessageEvent.objects.bulk_create(
         MessageEvent(message_id=pk, status=status, at=now)
@@ -289,136 +299,7 @@ def _allowance(account: LinkedInAccount, now: datetime.datetime):
 def _set_next_slot(account: LinkedInAccount, now: datetime.datetime) -> None:
     jitter = random.randint(0, account.jitter_seconds) if account.jitter_seconds else 0  # noqa: S311
     account.next_send_at = now + datetime.timedelta(seconds=account.min_interval_seconds + jitter)
-    account.save(update_fields=["next_send_at"])
-
-
-# --- sending one claimed message -------------------------------------------------------------
-
-
-def send_claimed(
-    message: Message,
-    *,
-    account: LinkedInAccount,
-    client: LinkedInClient,
-    now: datetime.datetime,
-    actor=None,
-    refreshed: bool = False,
-    touch: bool = True,
-) -> str:
-    """Send a claimed (`sending`) message and record the outcome; returns which counter of
-    TickResult it adds to: sent, retried, uncertain or failed."""
-    try:
-        sent = client.send_message(
-            account.access_token,
-            recipient_urn=message.contact.member_urn,
-            body=message.body,
-            idempotency_key=str(message.idempotency_key),
-        )
-    except RetryableError as exc:
-        return _retry_later(message, account, exc, now)
-    except AmbiguousError as exc:
-        _finish(message, Status.UNCERTAIN, now, error=f"Outcome unknown: {exc}. Decide by hand.")
-        return "uncertain"
-    except AuthError:
-        if (
-            not refreshed
-            and account.refresh_token
-            and services.account_refresh(account=account, client=client, now=now)
-        ):
-            return send_claimed(
-                message, account=account, client=client, now=now, actor=actor, refreshed=True
-            )
-        if account.status != LinkedInAccount.Status.NEEDS_RECONNECT:
-            services.account_mark_needs_reconnect(
-                account=account, reason="LinkedIn refused the token (401); reconnect the account."
-            )
-        requeue([message], now=now, next_attempt_at=now, note="account needs reconnecting")
-        return "retried"
-    except PermanentError as exc:
-        _finish(message, Status.FAILED, now, error=str(exc))
-        return "failed"
-    except LinkedInError as exc:  # a new subclass nobody classified: be safe, a person decides
-        _finish(message, Status.UNCERTAIN, now, error=str(exc))
-        return "uncertain"
-    _finish(message, Status.SENT, now, external_id=sent.external_id, actor=actor)
-    if touch:
-        LinkedInAccount.objects.filter(pk=account.pk).update(last_sent_at=now)
-    return "sent"
-
-
-def _retry_later(message: Message, account: LinkedInAccount, exc: RetryableError, now) -> str:
-    if exc.status == 429:
-        # LinkedIn's limit for this member is used up: hold the account until LinkedIn's day
-        # ends (or as long as it asked), without counting the attempt.
-        hold = (
-            now + datetime.timedelta(seconds=exc.retry_after)
-            if exc.retry_after
-            else (next_utc_midnight(now))
-        )
-        LinkedInAccount.objects.filter(pk=account.pk).update(hold_until=hold)
-        account.hold_until = hold
-        requeue([message], now=now, next_attempt_at=hold, note="LinkedIn rate limit (429)")
-        return "retried"
-    if message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
-        _finish(
-            message, Status.FAILED, now, error=f"Gave up after {message.attempts} attempts: {exc}"
-        )
-        return "failed"
-    delay = min(
-        settings.MESSAGE_RETRY_BASE_SECONDS * 2 ** (message.attempts - 1),
-        settings.MESSAGE_RETRY_MAX_SECONDS,
-    )
-    if exc.retry_after:
-        delay = max(delay, exc.retry_after)
-    delay += random.uniform(0, delay / 4)  # noqa: S311 — jitter spreads retries out
-    updated = Message.objects.filter(pk=message.pk, status=Status.SENDING).update(
-        status=Status.QUEUED,
-        next_attempt_at=now + datetime.timedelta(seconds=delay),
-        last_error=str(exc)[:500],
-        claimed_at=None,
-        claim_token="",
-    )
-    if updated:
-        MessageEvent.objects.create(
-            message=message, status=Status.QUEUED, note=f"retry: {exc}"[:500], at=now
-        )
-    return "retried"
-
-
-def requeue(messages, *, now, next_attempt_at, note: str) -> int:
-    """Put claimed messages back in the queue without counting the attempt (nothing was sent)."""
-    ids = [m.pk for m in messages]
-    if not ids:
-        return 0
-    count = Message.objects.filter(pk__in=ids, status=Status.SENDING).update(
-        status=Status.QUEUED,
-        next_attempt_at=next_attempt_at,
-        claimed_at=None,
-        claim_token="",
-        attempts=F("attempts") - 1,
-    )
-    MessageEvent.objects.bulk_create(
-        MessageEvent(message_id=pk, status=Status.QUEUED, note=note, at=now) for pk in ids
-    )
-    return count
-
-
-def _finish(
-    message: Message, status: str, now, *, error: str = "", external_id: str = "", actor=None
-) -> None:
-    fields = {"status": status, "last_error": error[:500]}
-    if status == Status.SENT:
-        fields.update(sent_at=now, external_id=external_id)
-    # Recorded whether or not the reaper has meanwhile called it uncertain: the answer from
-    # LinkedIn is better knowledge than the reaper's guess.
-    Message.objects.filter(
-        pk=message.pk,
-        status__in=[Status.SENDING, Status.UNCERTAIN],
-        claim_token=message.claim_token,
-    ).update(**fields)
-    MessageEvent.objects.create(
-        message=message, status=status, note=error[:500], actor=actor, at=now
-    )
+    sql.execute(sql.SET_NEXT_SEND_AT, [sql.db_datetime(account.next_send_at), account.pk])
 
 
 class CapReached(Exception):
@@ -454,9 +335,19 @@ def outbox_send(*, message: Message, actor, client: LinkedInClient | None = None
     if not claimed:
         raise ValueError("This message is no longer in the Outbox.")
     message = Message.objects.select_related("contact").get(pk=message.pk)
-    return send_claimed(
-        message, account=account, client=client or client_from_settings(), now=now, actor=actor
-    )
+    outcomes = Outcomes(account, now)
+    try:
+        outcome = send_claimed(
+            Claimed.from_message(message),
+            account=account,
+            client=client or client_from_settings(),
+            now=now,
+            outcomes=outcomes,
+            actor=actor,
+        )
+    finally:
+        outcomes.flush()
+    return outcome
 
 
 # --- the reaper --------------------------------------------------------------------------------

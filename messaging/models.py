@@ -269,18 +269,48 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # Partial indexes where a status decides membership: a message enters and leaves them
+        # once, instead of moving inside an index at every status change; the dispatcher
+        # changes thousands of statuses a tick, and every index it touches costs it time.
         indexes = [
-            # The dispatcher: an account's due queued messages, oldest slot first.
-            models.Index(fields=["account", "status", "next_attempt_at"], name="message_due_idx"),
+            # The dispatcher (messaging/dispatch_sql.py): an account's queued messages per
+            # stream, oldest first; whether an account has due messages at all; queue lengths.
+            # `status` is the same in every entry, yet listed: so that SQLite reads a query on
+            # (account, status) from the index alone, whether the status is a parameter or not.
+            models.Index(
+                fields=["account", "status", "held", "stream", "next_attempt_at"],
+                name="message_due_idx",
+                condition=models.Q(status="queued"),
+            ),
             # The daily cap: an account's messages claimed today.
-            models.Index(fields=["account", "claimed_at"], name="message_cap_idx"),
+            models.Index(
+                fields=["account", "claimed_at"],
+                name="message_cap_idx",
+                condition=models.Q(claimed_at__isnull=False),
+            ),
             # The reaper: messages stuck in `sending` since before the timeout.
-            models.Index(fields=["status", "claimed_at"], name="message_reaper_idx"),
-            # "Already has a queued message from this sender" and a contact's history.
-            models.Index(fields=["contact", "account", "status"], name="message_contact_idx"),
+            models.Index(
+                fields=["claimed_at"],
+                name="message_reaper_idx",
+                condition=models.Q(status="sending"),
+            ),
+            # The Outbox: the accounts' released messages, in the order they were released.
+            models.Index(
+                fields=["account", "released_at"],
+                name="message_outbox_idx",
+                condition=models.Q(status="released"),
+            ),
+            # "Already has an open message from this sender" and a contact's history.
+            models.Index(fields=["contact", "account"], name="message_contact_idx"),
+            # The dashboard: the team's messages by the day they took a slot, and their status
+            # (messages per day, reply rates). Partial: messages never claimed are not in it.
+            models.Index(
+                fields=["claimed_at", "status"],
+                name="message_claimed_day_idx",
+                condition=models.Q(claimed_at__isnull=False),
+            ),
             # The dashboard's reply rate: messages that got a reply, by status and claim time.
-            # Partial (replied ones only), so it stays small; the sent ones are counted from
-            # message_reaper_idx. Without it, counting replies reads every sent message's row.
+            # Partial (replied ones only), so it stays small.
             # (The condition holds no literal: SQLite cannot match `status = ?` to one.)
             models.Index(
                 fields=["status", "claimed_at"],

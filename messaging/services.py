@@ -10,15 +10,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from contacts.models import Connection, Network
-from messaging import personalize
+from messaging import bulk, personalize
 from messaging.linkedin import AuthError, LinkedInClient, LinkedInError, client_from_settings
 from messaging.models import LinkedInAccount, Message, MessageEvent
 
 logger = logging.getLogger(__name__)
 REFRESH_TOKEN_LIFETIME = 365 * 24 * 3600
-# SQLite allows ~32k variables a statement: look-ups and writes go in chunks.
+# SQLite allows ~32k variables a statement: look-ups go in chunks.
 CHUNK = 5000
-WRITE_BATCH = 1000
 
 
 class AccountOwnedElsewhere(Exception):
@@ -247,14 +246,15 @@ def messages_queue(
                 account=account, contact_id__in=chunk, status__in=Message.OPEN_STATUSES
             ).values_list("contact_id", flat=True)
         )
-        connected_on.update(
-            Connection.objects.filter(
-                network_id=account.network_id, contact_id__in=chunk
-            ).values_list("contact_id", "connected_on")
-        )
+        if "connected_on" in lint_result.variables:  # else no message shows the date
+            connected_on.update(
+                Connection.objects.filter(
+                    network_id=account.network_id, contact_id__in=chunk
+                ).values_list("contact_id", "connected_on")
+            )
     result = QueueResult()
     due = scheduled_for or now
-    messages = []
+    rows = []
     for contact in contacts:
         reason = skip_reason(contact, open_for_sender=open_for_sender)
         if reason:
@@ -263,22 +263,24 @@ def messages_queue(
         context = personalize.context_for(
             contact, sender_name=account.display_name, connected_on=connected_on.get(contact.pk)
         )
-        messages.append(
-            Message(
-                contact_id=contact.pk,
-                account_id=account.pk,
-                body=personalize.render(body, context),
-                status=Message.Status.QUEUED,
-                channel=Message.Channel.API if contact.member_urn else Message.Channel.MANUAL,
-                scheduled_for=due,
-                next_attempt_at=due,
-                created_by_id=getattr(created_by, "pk", None),
-                created_at=now,
-            )
+        rows.append(
+            {
+                "contact_id": contact.pk,
+                "body": personalize.render(body, context),
+                "channel": Message.Channel.API if contact.member_urn else Message.Channel.MANUAL,
+            }
         )
         open_for_sender.add(contact.pk)  # the same person twice in one selection: once
     with transaction.atomic():
-        result.queued = Message.objects.bulk_create(messages, batch_size=WRITE_BATCH)
+        result.queued = bulk.messages_insert(
+            rows,
+            account_id=account.pk,
+            status=Message.Status.QUEUED,
+            scheduled_for=due,
+            next_attempt_at=due,
+            created_by_id=getattr(created_by, "pk", None),
+            created_at=now,
+        )
     return result
 
 

@@ -153,3 +153,54 @@ def test_random_kills_lose_nothing_and_send_nothing_twice(linkedin_sandbox, tmp_
         .values_list("idempotency_key", flat=True)
     }
     assert not (not_received & set(received)), "a message LinkedIn has is marked failed/cancelled"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("flush_seconds", ["60", "0"])
+def test_a_worker_killed_before_writing_its_batchs_answers_sends_nothing_twice(
+    linkedin_sandbox, tmp_path, settings, flush_seconds
+):
+    # An account's batch is sent first and its answers recorded together (at the latest every
+    # MESSAGE_OUTCOME_FLUSH_SECONDS): a worker that dies in between leaves messages LinkedIn
+    # accepted `sending`, and those become uncertain, never sent again.
+    account = automatic_account(linkedin_sandbox)
+    past = timezone.now() - datetime.timedelta(minutes=1)
+    messages = MessageFactory.create_batch(3, account=account, next_attempt_at=past)
+    # Two quick answers, then LinkedIn takes the third request and answers slowly.
+    linkedin_sandbox.add_faults([{"delay": 0.01}, {"delay": 0.01}, {"delay": 3.0}])
+    env = {**worker_env(linkedin_sandbox, tmp_path), "MESSAGE_OUTCOME_FLUSH_SECONDS": flush_seconds}
+    worker = start_worker(1, env)
+    wait_for(
+        lambda: len(linkedin_sandbox.sent_messages()) == 3, timeout=60, what="the third request"
+    )
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait()
+    answered = {m["idempotency_key"] for m in linkedin_sandbox.sent_messages()[:2]}
+    by_key = {str(m.idempotency_key): m for m in messages}
+    for message in messages:
+        message.refresh_from_db()
+    recorded = {key: by_key[key].status for key in answered}
+    if flush_seconds == "0":  # written after each answer: only the message in flight is open
+        assert set(recorded.values()) == {"sent"}
+    else:  # the batch's answers were never written
+        assert set(recorded.values()) == {"sending"}
+    assert Counter(m.status for m in messages)["sending"] == (1 if flush_seconds == "0" else 3)
+
+    later = timezone.now() + datetime.timedelta(
+        seconds=settings.MESSAGE_SENDING_TIMEOUT_SECONDS + 1
+    )
+    reap_stuck_sends(now=later)
+    worker = start_worker(3, env)
+    worker.communicate(timeout=120)
+    received = Counter(m["idempotency_key"] for m in linkedin_sandbox.sent_messages())
+    assert sorted(received.values()) == [1, 1, 1]  # none twice
+    for message in messages:
+        message.refresh_from_db()
+        expected = (
+            "sent"
+            if flush_seconds == "0" and str(message.idempotency_key) in answered
+            else "uncertain"
+        )
+        assert message.status == expected
+        statuses = list(message.events.order_by("pk").values_list("status", flat=True))
+        assert statuses == ["sending", expected]

@@ -4,6 +4,8 @@ import datetime
 
 import pytest
 import time_machine
+from django.db.models import Count, F, Min, Window
+from django.db.models.functions import RowNumber
 
 from messaging.dispatch import dispatch_tick, reap_stuck_sends
 from messaging.models import Message
@@ -319,6 +321,8 @@ def test_permanent_errors_fail_the_message(sandbox_settings, sandbox_client):
     tick(sandbox_client)
     message.refresh_from_db()
     assert message.status == "failed" and message.last_error
+    account.refresh_from_db()
+    assert account.last_sent_at is None
 
 
 # --- the reaper ---------------------------------------------------------------------------------
@@ -398,3 +402,181 @@ def test_staggered_sends_share_the_cap_between_streams_too(sandbox_settings, san
     assert len(sent) == 6
     assert len(sent & {m.pk for m in one_off}) == 3
     assert len(sent & {m.pk for m in big}) == 3
+
+
+# --- outcomes are recorded per batch ----------------------------------------------------------
+
+
+class Watching:
+    """The sandbox client, noting what the database shows each time a message goes out."""
+
+    def __init__(self, client, before_send=None):
+        self.client = client
+        self.before_send = before_send
+        self.seen = []
+
+    def send_message(self, *args, **kwargs):
+        self.seen.append(sorted(Message.objects.values_list("status", flat=True)))
+        if self.before_send:
+            self.before_send()
+        return self.client.send_message(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+
+def test_a_batch_records_each_outcome_with_its_history(sandbox_settings, sandbox_client):
+    account = automatic_account(sandbox_settings)
+    good = queue(account, 2)
+    bad = queue(account, 1, contact=ContactFactory(member_urn="urn:li:person:unknown-2"))[0]
+    result = tick(sandbox_client)
+    assert (result.claimed, result.sent, result.failed) == (3, 2, 1)
+    received = {m["idempotency_key"]: m["id"] for m in sandbox_settings.sent_messages()}
+    for message in good:
+        message.refresh_from_db()
+        assert (message.status, message.sent_at, message.last_error) == ("sent", WEDNESDAY, "")
+        assert message.external_id == received[str(message.idempotency_key)]
+        assert message.claim_token and message.attempts == 1
+        events = [(e.status, e.note, e.at) for e in message.events.all()]
+        assert events == [("sending", "", WEDNESDAY), ("sent", "", WEDNESDAY)]
+    bad.refresh_from_db()
+    assert bad.status == "failed" and bad.last_error and bad.sent_at is None
+    events = [(e.status, e.note) for e in bad.events.all()]
+    assert events == [("sending", ""), ("failed", bad.last_error)]
+    account.refresh_from_db()
+    assert account.last_sent_at == WEDNESDAY  # the account page's "Last sent"
+
+
+@pytest.mark.parametrize(
+    ("flush_seconds", "first_while_second_goes"), [(0, "sent"), (60, "sending")]
+)
+def test_outcomes_are_written_at_least_every_flush_interval(
+    sandbox_settings, sandbox_client, settings, flush_seconds, first_while_second_goes
+):
+    settings.MESSAGE_OUTCOME_FLUSH_SECONDS = flush_seconds
+    account = automatic_account(sandbox_settings)
+    queue(account, 2)
+    client = Watching(sandbox_client)
+    assert dispatch_tick(now=WEDNESDAY, client=client).sent == 2
+    # While the second message goes out, the first one's answer is recorded already (the
+    # interval has passed) or not yet (it is still `sending`, as after a crash).
+    assert client.seen == [["sending", "sending"], sorted([first_while_second_goes, "sending"])]
+    assert statuses() == ["sent", "sent"]
+
+
+def test_linkedins_answer_overrides_the_reapers_guess(sandbox_settings, sandbox_client, settings):
+    account = automatic_account(sandbox_settings)
+    message = queue(account, 1)[0]
+    later = WEDNESDAY + datetime.timedelta(seconds=settings.MESSAGE_SENDING_TIMEOUT_SECONDS + 1)
+    # The send takes so long that the reaper calls it uncertain meanwhile; then LinkedIn
+    # answers that it was sent.
+    client = Watching(sandbox_client, before_send=lambda: reap_stuck_sends(now=later))
+    assert dispatch_tick(now=WEDNESDAY, client=client).sent == 1
+    message.refresh_from_db()
+    assert message.status == "sent"
+    recorded = message.events.order_by("pk").values_list("status", flat=True)
+    assert list(recorded) == ["sending", "uncertain", "sent"]
+
+
+def test_a_batch_stopped_by_an_error_records_the_answers_it_had(sandbox_settings, sandbox_client):
+    account = automatic_account(sandbox_settings)
+    queue(account, 3)
+
+    class Broken(Exception):
+        pass
+
+    calls = []
+
+    def fail_on_third():
+        calls.append(1)
+        if len(calls) == 3:
+            raise Broken  # not a LinkedIn answer: the tick stops
+
+    with pytest.raises(Broken):
+        dispatch_tick(now=WEDNESDAY, client=Watching(sandbox_client, before_send=fail_on_third))
+    # The two answers LinkedIn gave are recorded; the third message never went out and stays
+    # `sending` for the reaper.
+    assert statuses() == ["sending", "sent", "sent"]
+    assert len(sandbox_settings.sent_messages()) == 2
+
+
+# --- the fair share, against the window query it replaced ----------------------------------------
+
+
+def _window_choice(account, now, allowed):
+    """The claim as the dispatcher used to choose it: every due message numbered within its
+    stream by age, then the first of every stream, the second of every stream, and so on."""
+    turn = Window(RowNumber(), partition_by=[F("stream")], order_by=[F("next_attempt_at"), F("pk")])
+    due = Message.objects.due(now).filter(account=account).annotate(turn=turn)
+    return list(
+        due.order_by("turn", "next_attempt_at", "pk").values_list("pk", flat=True)[:allowed]
+    )
+
+
+def _neediest_choice(account, now, usage):
+    """One message as the dispatcher used to choose it: the stream with the fewest of today's
+    slots, then the oldest due message, then the stream's name; its oldest message."""
+    due = Message.objects.due(now).filter(account=account)
+    per_stream = due.order_by().values_list("stream").annotate(first=Min("next_attempt_at"))
+    oldest = dict(per_stream.values_list("stream", "first"))
+    stream = min(oldest, key=lambda s: (usage.get(s, 0), oldest[s], s))
+    first = due.filter(stream=stream).order_by("next_attempt_at", "pk")
+    return list(first.values_list("pk", flat=True)[:1])
+
+
+def _random_queue(account, rng, now):
+    streams = ["", "campaign:1", "campaign:2", "campaign:10"]
+    # Few distinct ages, so that ties between streams and within a stream are common.
+    ages = [now - datetime.timedelta(minutes=m) for m in (5, 30, 30, 90)]
+    for _ in range(rng.randint(20, 60)):
+        fields = {"stream": rng.choice(streams), "next_attempt_at": rng.choice(ages)}
+        kind = rng.random()
+        if kind < 0.1:
+            fields["held"] = True
+        elif kind < 0.15:
+            fields["next_attempt_at"] = now + datetime.timedelta(hours=1)  # not due yet
+        elif kind < 0.3:  # sent earlier today: uses a slot of the cap and of its stream's share
+            fields.update(status="sent", claimed_at=now - datetime.timedelta(hours=1))
+        MessageFactory(account=account, **fields)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_burst_claims_what_the_window_query_chose(sandbox_settings, sandbox_client, seed):
+    import random
+
+    rng = random.Random(seed)
+    account = automatic_account(sandbox_settings, mode="assisted", daily_limit=rng.randint(8, 30))
+    _random_queue(account, rng, WEDNESDAY)
+    used = Message.objects.filter(status="sent").count()
+    expected = _window_choice(account, WEDNESDAY, account.daily_limit - used)
+    assert tick(sandbox_client).released == len(expected)
+    released = Message.objects.filter(status="released").values_list("pk", flat=True)
+    assert sorted(released) == sorted(expected)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_staggered_tick_claims_what_the_neediest_stream_rule_chose(
+    sandbox_settings, sandbox_client, seed
+):
+    import random
+
+    rng = random.Random(100 + seed)
+    account = automatic_account(
+        sandbox_settings, mode="assisted", daily_limit=100, min_interval_seconds=60
+    )
+    _random_queue(account, rng, WEDNESDAY)
+    sent = Message.objects.filter(status="sent").values_list("stream").annotate(n=Count("pk"))
+    usage = dict(sent.values_list("stream", "n"))
+    expected = _neediest_choice(account, WEDNESDAY, usage)
+    assert tick(sandbox_client).released == 1
+    assert list(Message.objects.filter(status="released").values_list("pk", flat=True)) == expected
+
+
+def test_a_staggered_tie_between_streams_goes_by_stream_name(sandbox_settings, sandbox_client):
+    account = automatic_account(sandbox_settings, mode="assisted", min_interval_seconds=60)
+    early = WEDNESDAY - datetime.timedelta(hours=1)
+    # Equally old, equally served today: the name decides, not which was queued first.
+    MessageFactory(account=account, stream="campaign:2", next_attempt_at=early)
+    first = MessageFactory(account=account, stream="campaign:1", next_attempt_at=early)
+    assert tick(sandbox_client).released == 1
+    assert list(Message.objects.filter(status="released")) == [first]

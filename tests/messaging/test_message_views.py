@@ -45,6 +45,15 @@ def test_compose_previews_then_queues_the_rendered_text(staff_client, account, c
     assert (message.status, message.account, message.contact) == ("queued", account, contact)
 
 
+def test_a_queued_message_shows_when_the_sender_and_contact_connected(
+    staff_client, account, contact
+):
+    body = "Hi {{ first_name }}, we connected on {{ connected_on }}."
+    url = f"/contacts/{contact.pk}/message/"
+    staff_client.post(url, {"body": body, "account": account.pk, "action": "queue"})
+    assert Message.objects.get().body == "Hi Zoë, we connected on 01 Mar 2024."
+
+
 def test_compose_from_a_template_and_scheduled(staff_client, account, contact):
     template = MessageTemplate.objects.create(name="Intro", body="Hello {{ first_name }}")
     when = "2030-01-02T10:30"
@@ -247,6 +256,9 @@ def test_send_via_linkedin_from_the_outbox(sandbox_settings, staff_client, staff
     message.refresh_from_db()
     assert message.status == "sent" and message.channel == "api"
     assert [m["body"] for m in sandbox_settings.sent_messages()] == ["Via the API"]
+    assert [(e.status, e.actor) for e in message.events.all()] == [("sent", staff_user)]
+    account.refresh_from_db()
+    assert account.last_sent_at == message.sent_at
 
 
 def test_outbox_send_respects_the_cap(sandbox_settings, staff_client, staff_user):

@@ -100,7 +100,9 @@ class QueryLog:
         try:
             return execute(sql, params, many, context)
         finally:
-            self.queries.append((sql, params, (time.perf_counter() - started) * 1000))
+            ms = (time.perf_counter() - started) * 1000
+            # executemany: the parameters are a list of rows, which EXPLAIN cannot take.
+            self.queries.append((sql, None if many else params, ms))
 
 
 _IN_LIST = re.compile(r"IN \((?:%s, )*%s\)")
@@ -140,6 +142,8 @@ def explain(sql: str, params) -> str:
 
     if not sql.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE")):
         return "    (not a SELECT/UPDATE/DELETE)"
+    if params is None:
+        return "    (run with executemany: not explained)"
     prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
     with connection.cursor() as cursor:
         cursor.execute(prefix + sql, params)
