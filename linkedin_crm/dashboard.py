@@ -299,22 +299,27 @@ def sending_panel(user, now: datetime.datetime) -> dict:
     by_zone: dict[tuple, list[int]] = {}
     for pk, row in rows.items():
         by_zone.setdefault(local_day_bounds(row.account, now), []).append(pk)
+    # (what went to LinkedIn today; the Outbox's waiting messages, which hold slots too, are
+    # added below) ...
     parts = [
         Message.objects.filter(account__in=pks)
-        .counting_against_cap(start, end)
+        .sent_between(start, end)
         .order_by()
         .values("account")
         .annotate(kind=Value("used_today"), n=Count("*"))
         .values_list("account", "kind", "n")
         for (start, end), pks in by_zone.items()
     ]
-    # ... what waits, by status ...
+    # ... what waits, one status per part: each reads its own partial index (SQLite matches a
+    # partial index's `status = 'queued'` to `status = ?`, not to `status IN (…)`) ...
     waiting = {Status.QUEUED: "queued", Status.RELEASED: "outbox", Status.UNCERTAIN: "uncertain"}
-    parts.append(
-        Message.objects.filter(account__in=list(rows), status__in=list(waiting))
+    parts.extend(
+        Message.objects.filter(account__in=list(rows), status=status)
         .order_by()
-        .values_list("account", "status")
-        .annotate(n=Count("*"))
+        .values("account")
+        .annotate(kind=Value(status), n=Count("*"))
+        .values_list("account", "kind", "n")
+        for status in waiting
     )
     # ... and the queued ones a paused campaign holds back (from their own small index).
     parts.append(
@@ -326,6 +331,8 @@ def sending_panel(user, now: datetime.datetime) -> dict:
     )
     for pk, kind, n in _union_rows(parts):
         setattr(rows[pk], waiting.get(kind, kind), n)
+    for row in rows.values():
+        row.used_today += row.outbox  # see Message.objects.counting_against_cap()
     for row in rows.values():
         row.window_open = in_send_window(row.account, now)
         _outlook(row, now)

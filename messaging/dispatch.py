@@ -82,8 +82,15 @@ def usage_today(account: LinkedInAccount, now: datetime.datetime) -> dict[str, i
     fair share). Message.objects.counting_against_cap() in SQL: the dispatcher asks this for
     every account on every tick, and building the ORM query costs more than running it."""
     start, end = local_day_bounds(account, now)
-    statement = sql.USAGE_BY_STREAM.format(statuses=sql.placeholders(Message.CAP_STATUSES))
-    params = [account.pk, *Message.CAP_STATUSES, sql.db_datetime(start), sql.db_datetime(end)]
+    statement = sql.USAGE_BY_STREAM.format(statuses=sql.placeholders(Message.SENT_STATUSES))
+    params = [
+        account.pk,
+        *Message.SENT_STATUSES,
+        sql.db_datetime(start),
+        sql.db_datetime(end),
+        account.pk,
+        Message.Status.RELEASED,
+    ]
     return dict(sql.fetch(statement, params))
 
 
@@ -314,12 +321,9 @@ def outbox_send(*, message: Message, actor, client: LinkedInClient | None = None
     with transaction.atomic():
         account = LinkedInAccount.objects.select_for_update().get(pk=message.account_id)
         start, end = local_day_bounds(account, now)
-        used = (
-            Message.objects.filter(account=account)
-            .counting_against_cap(start, end)
-            .exclude(pk=message.pk)
-            .count()
-        )
+        # What LinkedIn gets today is what the cap limits; the other Outbox messages are
+        # waiting for the member, like this one.
+        used = Message.objects.filter(account=account).sent_between(start, end).count()
         if used >= account.daily_limit:
             raise CapReached(
                 f"{account} has used today’s {account.daily_limit} messages; try again tomorrow."

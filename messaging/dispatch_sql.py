@@ -11,10 +11,15 @@ from collections.abc import Iterable, Sequence
 
 from django.db import connection
 
-# Message.objects.filter(account=…).counting_against_cap(start, end), counted per stream.
+# Message.objects.filter(account=…).counting_against_cap(start, end), counted per stream: two
+# ranges, of message_cap_idx (claimed in the day) and message_outbox_idx (waiting in the Outbox).
 USAGE_BY_STREAM = """
-    SELECT stream, COUNT(*) FROM messaging_message
-    WHERE account_id = %s AND status IN ({statuses}) AND claimed_at >= %s AND claimed_at < %s
+    SELECT stream, COUNT(*) FROM (
+        SELECT stream FROM messaging_message
+        WHERE account_id = %s AND status IN ({statuses}) AND claimed_at >= %s AND claimed_at < %s
+        UNION ALL
+        SELECT stream FROM messaging_message WHERE account_id = %s AND status = %s
+    ) used
     GROUP BY stream
 """
 

@@ -224,12 +224,7 @@ def outbox(request):
         if not items:
             continue
         start, end = dispatch.local_day_bounds(account, now)
-        used = (
-            Message.objects.filter(account=account)
-            .counting_against_cap(start, end)
-            .exclude(status=Message.Status.RELEASED)
-            .count()
-        )
+        used = Message.objects.filter(account=account).sent_between(start, end).count()
         groups.append({"account": account, "items": items, "sent_today": used})
     return render(request, "messaging/outbox.html", {"groups": groups})
 

@@ -208,10 +208,20 @@ class MessageQuerySet(models.QuerySet):
         return self.filter(status=Message.Status.QUEUED, next_attempt_at__lte=now, held=False)
 
     def counting_against_cap(self, start: datetime.datetime, end: datetime.datetime):
-        """Messages that used a slot of the daily cap between start and end: claimed then and
-        released to the Outbox, being sent, sent, or possibly sent (uncertain)."""
+        """The slots of the day [start, end) that are taken: messages claimed in it and being
+        sent, sent or possibly sent (uncertain), and every message waiting in the Outbox,
+        whatever day it was released. A waiting message holds a slot until it is sent, and then
+        takes one of the day it is sent: so yesterday's unsent Outbox leaves room for no more
+        today, and its messages can still be sent today."""
         return self.filter(
-            status__in=Message.CAP_STATUSES, claimed_at__gte=start, claimed_at__lt=end
+            models.Q(status__in=Message.SENT_STATUSES, claimed_at__gte=start, claimed_at__lt=end)
+            | models.Q(status=Message.Status.RELEASED)
+        )
+
+    def sent_between(self, start: datetime.datetime, end: datetime.datetime):
+        """Messages that went (or may have gone) to LinkedIn in [start, end), by claim time."""
+        return self.filter(
+            status__in=Message.SENT_STATUSES, claimed_at__gte=start, claimed_at__lt=end
         )
 
 
@@ -232,7 +242,8 @@ class Message(models.Model):
         API = "api", "LinkedIn API"
         MANUAL = "manual", "By hand on LinkedIn"
 
-    CAP_STATUSES = [Status.RELEASED, Status.SENDING, Status.SENT, Status.UNCERTAIN]
+    # Went, or may have gone, to LinkedIn: each used a slot of its day's cap.
+    SENT_STATUSES = [Status.SENDING, Status.SENT, Status.UNCERTAIN]
     OPEN_STATUSES = [Status.DRAFT, Status.QUEUED, Status.RELEASED]
 
     contact = models.ForeignKey(
@@ -302,6 +313,13 @@ class Message(models.Model):
             ),
             # "Already has an open message from this sender" and a contact's history.
             models.Index(fields=["contact", "account"], name="message_contact_idx"),
+            # Uncertain messages wait for a person: the dashboard counts them per account, the
+            # message list filters them. Few, and they rarely change.
+            models.Index(
+                fields=["account", "status"],
+                name="message_uncertain_idx",
+                condition=models.Q(status="uncertain"),
+            ),
             # The dashboard: the team's messages by the day they took a slot, and their status
             # (messages per day, reply rates). Partial: messages never claimed are not in it.
             models.Index(

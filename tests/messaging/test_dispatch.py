@@ -7,6 +7,7 @@ import time_machine
 from django.db.models import Count, F, Min, Window
 from django.db.models.functions import RowNumber
 
+from messaging import dispatch
 from messaging.dispatch import dispatch_tick, reap_stuck_sends
 from messaging.models import Message
 from tests.contacts.factories import ContactFactory
@@ -108,6 +109,33 @@ def test_released_outbox_messages_count_against_the_cap(sandbox_settings, sandbo
     for minute in range(5):
         tick(sandbox_client, now=WEDNESDAY + datetime.timedelta(minutes=minute))
     assert statuses().count("released") == 3
+
+
+def test_yesterdays_unsent_outbox_holds_todays_slots_and_can_still_be_sent(
+    sandbox_settings, sandbox_client
+):
+    """A member who works the Outbox the next morning: yesterday's three waiting messages leave
+    no room for more today, each can be sent today (taking a slot of today), and the day after
+    the queue goes on — the cap is neither exceeded nor halved."""
+    account = automatic_account(sandbox_settings, mode="assisted", daily_limit=3)
+    messages = queue(account, 9, contact__member_urn="urn:li:person:x")
+    tick(sandbox_client)
+    assert statuses().count("released") == 3
+    thursday = WEDNESDAY + datetime.timedelta(days=1)
+    assert tick(sandbox_client, now=thursday).released == 0  # yesterday's three still wait
+    for message in Message.objects.filter(status="released"):
+        assert (
+            dispatch.outbox_send(message=message, actor=None, client=sandbox_client, now=thursday)
+            == "sent"
+        )
+    assert len(sandbox_settings.sent_messages()) == 3
+    assert tick(sandbox_client, now=thursday + datetime.timedelta(minutes=1)).released == 0
+    with pytest.raises(dispatch.CapReached):  # a fourth today is over the cap
+        extra = Message.objects.filter(pk=messages[-1].pk)
+        extra.update(status="released", released_at=thursday, claimed_at=thursday)
+        dispatch.outbox_send(message=extra.get(), actor=None, client=sandbox_client, now=thursday)
+    friday = thursday + datetime.timedelta(days=1)
+    assert tick(sandbox_client, now=friday).released == 2  # 3 a day, one waiting already
 
 
 def test_the_day_is_the_accounts_calendar_day(sandbox_settings, sandbox_client):
