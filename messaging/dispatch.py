@@ -26,6 +26,7 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from messaging import dispatch_sql as sql
+from messaging import services
 from messaging.linkedin import LinkedInClient, client_from_settings
 from messaging.models import LinkedInAccount, Message, MessageEvent
 from messaging.sending import Claimed, Outcomes, requeue, send_claimed, uuid_text
@@ -107,6 +108,7 @@ def dispatch_tick(
     with due messages claim what it may send now, and send or release it."""
     now = now or timezone.now()
     result = TickResult()
+    result.cancelled += services.outbox_drop_do_not_contact()
     due = Message.objects.due(now)
     if account_id is not None:
         due = due.filter(account_id=account_id)
@@ -318,6 +320,8 @@ def outbox_send(*, message: Message, actor, client: LinkedInClient | None = None
     member's own action on an editable draft). The cap is checked again under the account lock.
     Returns the outcome (sent, retried, uncertain, failed)."""
     now = now or timezone.now()
+    if services.outbox_drop_do_not_contact(Message.objects.filter(pk=message.pk)):
+        raise ValueError(f"{message.contact} is marked do-not-contact: the message was cancelled.")
     with transaction.atomic():
         account = LinkedInAccount.objects.select_for_update().get(pk=message.account_id)
         start, end = local_day_bounds(account, now)

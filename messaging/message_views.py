@@ -213,6 +213,13 @@ def bulk_compose(request):
 def outbox(request):
     now = timezone.now()
     accounts = list(LinkedInAccount.objects.manageable_by(request.user))
+    dropped = services.outbox_drop_do_not_contact(Message.objects.filter(account__in=accounts))
+    if dropped:
+        messages.warning(
+            request,
+            f"{dropped} message(s) to contacts marked do-not-contact since were taken out of "
+            "the Outbox.",
+        )
     released = (
         Message.objects.filter(account__in=accounts, status=Message.Status.RELEASED)
         .select_related("contact", "account")

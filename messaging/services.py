@@ -306,6 +306,19 @@ def messages_cancel_open(messages, *, note: str, actor=None) -> int:
     return len(ids)
 
 
+DO_NOT_CONTACT_NOTE = "The contact is marked do-not-contact."
+
+
+def outbox_drop_do_not_contact(messages=None) -> int:
+    """Take out of the Outbox every message whose contact was marked do-not-contact after it
+    was released: nobody may send it any more (the queue checks the same at claim time)."""
+    messages = Message.objects.all() if messages is None else messages
+    return messages_cancel_open(
+        messages.filter(status=Message.Status.RELEASED, contact__do_not_contact=True),
+        note=DO_NOT_CONTACT_NOTE,
+    )
+
+
 def message_cancel(*, message: Message, actor, reason: str = "cancelled by a person") -> bool:
     return _transition(message, Message.OPEN_STATUSES, Message.Status.CANCELLED, actor, reason)
 

@@ -374,3 +374,44 @@ def test_bulk_queues_without_confirmation_when_everyone_has_the_values(
     assert "Every recipient has every value the message uses." in preview
     assert staff_client.post("/contacts/message/", data).status_code == 302
     assert Message.objects.count() == 1
+
+
+def test_the_outbox_never_offers_a_message_to_someone_now_do_not_contact(
+    sandbox_settings, staff_client, staff_user
+):
+    """Marked do-not-contact after the message reached the Outbox: the Outbox takes it out and
+    says so, Send refuses it even from a page opened before, and the tick sweeps the rest."""
+    token = sandbox_settings.issue_token("sbx-maya-okafor")
+    account = LinkedInAccountFactory(
+        owner=staff_user, access_token=token, scopes=["openid", "w_member_social"]
+    )
+    shown = MessageFactory(account=account, status="released", body="Hello Ann")
+    stale = MessageFactory(account=account, status="released", body="Hello Ben")
+    swept = MessageFactory(account=account, status="released", body="Hello Cat")
+    keep = MessageFactory(account=account, status="released", body="Hello Dan")
+
+    stale.contact.mark_do_not_contact("asked on the phone")
+    response = staff_client.post(f"/outbox/{stale.pk}/send/", follow=True)
+    assert "is marked do-not-contact: the message was cancelled." in response.content.decode()
+    assert sandbox_settings.sent_messages() == []
+
+    shown.contact.mark_do_not_contact("replied: please stop")
+    page = staff_client.get("/outbox/").content.decode()
+    assert "1 message(s) to contacts marked do-not-contact since were taken out" in page
+    assert "Hello Ann" not in page and "Hello Dan" in page
+
+    swept.contact.mark_do_not_contact("unsubscribed")
+    from messaging.dispatch import dispatch_tick
+
+    assert dispatch_tick(client=None).cancelled == 1
+    for message in (shown, stale, swept, keep):
+        message.refresh_from_db()
+    assert [m.status for m in (shown, stale, swept, keep)] == [
+        "cancelled",
+        "cancelled",
+        "cancelled",
+        "released",
+    ]
+    assert list(shown.events.values_list("status", "note")) == [
+        ("cancelled", "The contact is marked do-not-contact.")
+    ]
