@@ -33,7 +33,7 @@ from campaigns.stats import Interval, wilson_interval
 from contacts.models import Connection, Contact, ImportBatch, Network, Stage
 from linkedin_crm import charts
 from messaging.dispatch import in_send_window, local_day_bounds
-from messaging.forecast import days_label, forecast
+from messaging.forecast import days_label, forecast_account
 from messaging.models import LinkedInAccount, Message
 
 # LinkedIn opened in May 2003: no connection is older.
@@ -264,15 +264,9 @@ def _outlook(row: AccountRow, now: datetime.datetime) -> None:
     _, end_of_today = local_day_bounds(account, now)
     waiting = row.queued - row.held
     try:
-        outlook = forecast(
+        outlook = forecast_account(
+            account,
             count=max(waiting, 1),
-            daily_limit=account.daily_limit,
-            timezone=account.timezone,
-            window_days=account.window_days,
-            window_start=account.window_start,
-            window_end=account.window_end,
-            min_interval_seconds=account.min_interval_seconds,
-            jitter_seconds=account.jitter_seconds,
             now=earliest,
             already_today=row.used_today if earliest < end_of_today else 0,
         )

@@ -256,3 +256,19 @@ def forecast(
     result.last_at = queue.last_at
     result.days = queue.days
     return result
+
+
+def forecast_account(account, *, count: int, now: datetime.datetime, **kwargs) -> Forecast:
+    """forecast() with an account's sending settings (a LinkedInAccount)."""
+    return forecast(
+        count=count,
+        daily_limit=account.daily_limit,
+        timezone=account.timezone,
+        window_days=account.window_days,
+        window_start=account.window_start,
+        window_end=account.window_end,
+        min_interval_seconds=account.min_interval_seconds,
+        jitter_seconds=account.jitter_seconds,
+        now=now,
+        **kwargs,
+    )

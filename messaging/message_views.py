@@ -14,7 +14,7 @@ from contacts.models import Connection, Contact
 from linkedin_crm.auth import staff_required
 from messaging import dispatch, personalize, services
 from messaging.filters import MessageFilter
-from messaging.forecast import forecast
+from messaging.forecast import forecast_account
 from messaging.forms import ComposeForm, MessageTemplateForm, OutboxEditForm
 from messaging.linkedin import LinkedInError
 from messaging.models import LinkedInAccount, Message, MessageTemplate
@@ -33,15 +33,9 @@ def forecast_for(account: LinkedInAccount, count: int, now) -> str:
     ahead = Message.objects.filter(account=account, status=Message.Status.QUEUED).count()
     start, end = dispatch.local_day_bounds(account, now)
     used = Message.objects.filter(account=account).counting_against_cap(start, end).count()
-    result = forecast(
+    result = forecast_account(
+        account,
         count=count,
-        daily_limit=account.daily_limit,
-        timezone=account.timezone,
-        window_days=account.window_days,
-        window_start=account.window_start,
-        window_end=account.window_end,
-        min_interval_seconds=account.min_interval_seconds,
-        jitter_seconds=account.jitter_seconds,
         now=now,
         already_today=used,
         queued_before=ahead,

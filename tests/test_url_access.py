@@ -175,3 +175,17 @@ def test_staff_sign_in_with_username_or_email(client, db):
     response = client.post("/accounts/logout/")
     response = client.post("/accounts/login/", {"login": "dora", "password": "wrong"})
     assert response.status_code == 200 and b"not correct" in response.content
+
+
+def test_an_htmx_refresh_after_the_session_ended_sends_the_page_to_sign_in(client):
+    """The dashboard's panel polls every 30 s: once signed out, the whole page goes to the
+    sign-in form (and back to the dashboard after), instead of the form landing in the panel."""
+    response = client.get(
+        "/dashboard/sending/",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://testserver/?tab=sending",
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/accounts/login/?next=/%3Ftab%3Dsending"
+    plain = client.get("/dashboard/sending/")
+    assert plain.status_code == 302 and plain["Location"].startswith("/accounts/login/")
