@@ -1,5 +1,6 @@
 import django_filters
 from django import forms
+from django.db.models import Q
 
 from contacts.models import Contact, Network, Stage, Tag
 
@@ -29,6 +30,11 @@ class NumberInFilter(django_filters.BaseInFilter, django_filters.NumberFilter):
 def yes_no_select():
     """A yes/no filter whose empty choice reads "Any" rather than django-filter's "Unknown"."""
     return forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
+
+
+# What may stand before a word inside a position: "VP Sales", "VP/CTO", "Co-Founder",
+# "Head of Growth (EMEA)", "Sales, DACH".
+POSITION_WORD_SEPARATORS = (" ", "/", "-", "(", ",", "&")
 
 
 class ContactFilter(django_filters.FilterSet):
@@ -80,7 +86,17 @@ class ContactFilter(django_filters.FilterSet):
         return queryset.filter(company=value.strip())
 
     def filter_position(self, queryset, name, value):
-        return queryset.search(value)
+        # Each word must start a word of the position: "cto" finds "CTO" and "VP/CTO", not
+        # "Director"; "dir" finds "Director". The folded search column narrows first.
+        # istartswith/icontains are Unicode-aware on PostgreSQL; SQLite's LIKE folds ASCII
+        # letters only, so there "GESCHÄFTSFÜHRER" needs its umlauts typed in the same case.
+        queryset = queryset.search(value)
+        for word in value.split():
+            starts = Q(position__istartswith=word)
+            for separator in POSITION_WORD_SEPARATORS:
+                starts |= Q(position__icontains=separator + word)
+            queryset = queryset.filter(starts)
+        return queryset
 
     def filter_tags(self, queryset, name, value):
         return queryset.with_tag_ids([tag.pk for tag in value]) if value else queryset

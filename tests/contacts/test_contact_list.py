@@ -51,11 +51,18 @@ def test_it_searches_company_position_and_email(staff_client):
 
 
 def test_it_filters_by_company_position_stage_and_dnc(staff_client):
-    ContactFactory(first_name="A", last_name="X", company="Acme", position="CTO")
-    ContactFactory(first_name="B", last_name="X", company="Globex", stage=Stage.REPLIED)
-    ContactFactory(first_name="C", last_name="X", company="Acme", do_not_contact=True)
+    ContactFactory(first_name="A", last_name="X", company="Acme", position="VP/CTO")
+    ContactFactory(
+        first_name="B", last_name="X", company="Globex", position="Director", stage=Stage.REPLIED
+    )
+    ContactFactory(
+        first_name="C", last_name="X", company="Acme", position="Sales", do_not_contact=True
+    )
+    ContactFactory(first_name="D", last_name="Cto", company="Actona", position="Designer")
     assert sorted(names(staff_client.get("/contacts/", {"company": "Acme"}))) == ["A X", "C X"]
+    # A word of the position starts so: not "Director", not a name or company.
     assert names(staff_client.get("/contacts/", {"position": "cto"})) == ["A X"]
+    assert names(staff_client.get("/contacts/", {"position": "dir"})) == ["B X"]
     assert names(staff_client.get("/contacts/", {"stage": "replied"})) == ["B X"]
     assert names(staff_client.get("/contacts/", {"do_not_contact": "true"})) == ["C X"]
 
