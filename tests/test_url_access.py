@@ -63,6 +63,7 @@ def objects(db, staff_user):
             "linkedin-accounts/": {"pk": account.pk},
             "outbox/": {"pk": message.pk},
             "campaigns/variants/": {"pk": step.variants.get().pk},
+            "campaigns/steps/": {"pk": step.pk},
             "campaigns/": {"pk": campaign.pk},
             "messages/templates/": {"pk": template.pk},
             "messages/": {"pk": message.pk},
