@@ -124,21 +124,6 @@ def dispatch_tick(
     return result
 
 
-def cancel_do_not_contact(messages, *, now: datetime.datetime) -> int:
-    """Do-not-contact is checked again right before claiming: such messages never go out."""
-    doomed = list(messages.filter(contact__do_not_contact=True).values_list("pk", flat=True))
-    if not doomed:
-        return 0
-    count = Message.objects.filter(pk__in=doomed, status=Status.QUEUED).update(
-        status=Status.CANCELLED, last_error="The contact is marked do-not-contact."
-    )
-    MessageEvent.objects.bulk_create(
-        MessageEvent(message_id=pk, status=Status.CANCELLED, note="do-not-contact", at=now)
-        for pk in doomed
-    )
-    return count
-
-
 def dispatch_account(
     account_id: int, *, now: datetime.datetime, client: LinkedInClient
 ) -> TickResult:
@@ -188,7 +173,11 @@ def claim(account_id: int, *, now: datetime.datetime, result: TickResult | None 
         rows = sql.fetch(sql.CANDIDATES.format(ids=sql.placeholders(chosen)), chosen)
         doomed = [row[0] for row in rows if row[1]]
         if doomed:  # do-not-contact is checked right before claiming: never sent, cancelled now
-            cancelled = cancel_do_not_contact(Message.objects.filter(pk__in=doomed), now=now)
+            cancelled = services.messages_cancel_open(
+                Message.objects.filter(pk__in=doomed),
+                note=services.DO_NOT_CONTACT_NOTE,
+                at=now,
+            )
             if result is not None:
                 result.cancelled += cancelled
         candidates = [row for row in rows if not row[1]]

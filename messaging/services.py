@@ -284,10 +284,12 @@ def messages_queue(
     return result
 
 
-def messages_cancel_open(messages, *, note: str, actor=None) -> int:
+def messages_cancel_open(messages, *, note: str, actor=None, at=None) -> int:
     """Cancel each of `messages` that has not gone out yet (queued, or waiting in an Outbox),
-    with an event in its history; returns how many. The rows are locked first, so a worker
-    claiming one of them at the same moment either gets it before or not at all."""
+    with an event in its history (at `at`, default now); returns how many. The rows are locked
+    first, so a worker claiming one of them at the same moment either gets it before or not at
+    all."""
+    at = at or timezone.now()
     with transaction.atomic():
         ids = list(
             messages.filter(status__in=Message.OPEN_STATUSES)
@@ -300,7 +302,9 @@ def messages_cancel_open(messages, *, note: str, actor=None) -> int:
             status=Message.Status.CANCELLED, last_error=note[:500]
         )
         MessageEvent.objects.bulk_create(
-            MessageEvent(message_id=pk, status=Message.Status.CANCELLED, note=note, actor=actor)
+            MessageEvent(
+                message_id=pk, status=Message.Status.CANCELLED, note=note, actor=actor, at=at
+            )
             for pk in ids
         )
     return len(ids)
