@@ -53,6 +53,9 @@ class SandboxStateLog:
             except ValueError as exc:
                 if number == len(lines):  # a write torn by a crash: the rest is sound
                     logger.warning("sandbox: skipped a torn last line in %s", self.path)
+                    # Cut it off, or the next append would continue that line and damage it.
+                    # (json.dumps writes ASCII: characters are bytes.)
+                    os.truncate(self.path, len(text) - len(line))
                     continue
                 raise StateFileError(
                     f"The sandbox state {self.path} is damaged at line {number} ({exc}). "

@@ -104,6 +104,9 @@ def test_a_line_torn_by_a_crash_is_skipped(state_file, sandbox_signing_key):
         file.write('{"kind": "token", "val')  # the write a kill -9 interrupted
     with restart(state_file, sandbox_signing_key) as second:
         assert send(second, token).status_code == 201
+        later = second.issue_token(MAYA)  # appended after the cut-off line, on a line of its own
+    with restart(state_file, sandbox_signing_key) as third:
+        assert send(third, token).status_code == 201 and send(third, later).status_code == 201
 
 
 def test_a_damaged_file_is_refused_with_the_line_and_what_to_do(state_file, sandbox_signing_key):
