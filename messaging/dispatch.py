@@ -104,11 +104,17 @@ def dispatch_tick(
     account_id: int | None = None,
     client: LinkedInClient | None = None,
 ) -> TickResult:
-    """One pass of the queue: cancel do-not-contact messages, then for every active account
-    with due messages claim what it may send now, and send or release it."""
+    """One pass of the queue: take Outbox messages to contacts now do-not-contact out, then for
+    every active account with due messages claim what it may send now (cancelling queued ones
+    whose contact is now do-not-contact), and send or release it."""
     now = now or timezone.now()
     result = TickResult()
-    result.cancelled += services.outbox_drop_do_not_contact()
+    outbox = (
+        Message.objects.all()
+        if account_id is None
+        else Message.objects.filter(account_id=account_id)
+    )
+    result.cancelled += services.outbox_drop_do_not_contact(outbox)
     due = Message.objects.due(now)
     if account_id is not None:
         due = due.filter(account_id=account_id)
@@ -195,13 +201,13 @@ def claim(account_id: int, *, now: datetime.datetime, result: TickResult | None 
         if api_ids:
             sending = sql.execute(
                 sql.CLAIM_FOR_SENDING.format(ids=sql.placeholders(api_ids)),
-                [Status.SENDING, at, token, Message.Channel.API, account.pk, Status.QUEUED]
+                [Status.SENDING, at, token, Message.Channel.API, account.pk, Status.QUEUED, False]
                 + api_ids,
             )
         if outbox_ids:
             released = sql.execute(
                 sql.CLAIM_FOR_OUTBOX.format(ids=sql.placeholders(outbox_ids)),
-                [Status.RELEASED, at, at, token, account.pk, Status.QUEUED] + outbox_ids,
+                [Status.RELEASED, at, at, token, account.pk, Status.QUEUED, False] + outbox_ids,
             )
         if sending == len(api_ids) and released == len(outbox_ids):
             # Every candidate was claimed: the events need no look-up.
@@ -322,7 +328,10 @@ def outbox_send(*, message: Message, actor, client: LinkedInClient | None = None
                 f"{account} has used today’s {account.daily_limit} messages; try again tomorrow."
             )
         token = secrets.token_hex(8)
-        claimed = Message.objects.filter(pk=message.pk, status=Message.Status.RELEASED).update(
+        # Do-not-contact again in the claim itself: a contact marked since the check above.
+        claimed = Message.objects.filter(
+            pk=message.pk, status=Message.Status.RELEASED, contact__do_not_contact=False
+        ).update(
             status=Message.Status.SENDING,
             claimed_at=now,
             claim_token=token,
@@ -330,6 +339,10 @@ def outbox_send(*, message: Message, actor, client: LinkedInClient | None = None
             channel=Message.Channel.API,
         )
     if not claimed:
+        if services.outbox_drop_do_not_contact(Message.objects.filter(pk=message.pk)):
+            raise ValueError(
+                f"{message.contact} is marked do-not-contact: the message was cancelled."
+            )
         raise ValueError("This message is no longer in the Outbox.")
     message = Message.objects.select_related("contact").get(pk=message.pk)
     outcomes = Outcomes(account, now)

@@ -56,16 +56,17 @@ CANDIDATES = """
     ORDER BY m.created_at DESC, m.id DESC
 """
 
-# The claims: conditional UPDATEs (only messages still queued change).
+# The claims: conditional UPDATEs (only messages still queued, and not held by a campaign
+# paused since they were chosen, change).
 CLAIM_FOR_SENDING = """
     UPDATE messaging_message
     SET status = %s, claimed_at = %s, claim_token = %s, attempts = attempts + 1, channel = %s
-    WHERE account_id = %s AND status = %s AND id IN ({ids})
+    WHERE account_id = %s AND status = %s AND held = %s AND id IN ({ids})
 """
 CLAIM_FOR_OUTBOX = """
     UPDATE messaging_message
     SET status = %s, claimed_at = %s, released_at = %s, claim_token = %s
-    WHERE account_id = %s AND status = %s AND id IN ({ids})
+    WHERE account_id = %s AND status = %s AND held = %s AND id IN ({ids})
 """
 
 # What LinkedIn answered. Recorded whether or not the reaper has meanwhile called the message

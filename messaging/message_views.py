@@ -30,7 +30,10 @@ def _message(request, pk) -> Message:
 
 
 def forecast_for(account: LinkedInAccount, count: int, now) -> str:
-    ahead = Message.objects.filter(account=account, status=Message.Status.QUEUED).count()
+    # Held messages (a paused campaign's) are not ahead: they wait for the campaign.
+    ahead = Message.objects.filter(
+        account=account, status=Message.Status.QUEUED, held=False
+    ).count()
     start, end = dispatch.local_day_bounds(account, now)
     used = Message.objects.filter(account=account).counting_against_cap(start, end).count()
     result = forecast_account(
@@ -211,8 +214,8 @@ def outbox(request):
     if dropped:
         messages.warning(
             request,
-            f"{dropped} message(s) to contacts marked do-not-contact since were taken out of "
-            "the Outbox.",
+            f"Took {dropped} message(s) out of the Outbox: their contacts have been marked "
+            "do-not-contact since.",
         )
     released = (
         Message.objects.filter(account__in=accounts, status=Message.Status.RELEASED)

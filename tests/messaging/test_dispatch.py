@@ -608,3 +608,18 @@ def test_a_staggered_tie_between_streams_goes_by_stream_name(sandbox_settings, s
     first = MessageFactory(account=account, stream="campaign:1", next_attempt_at=early)
     assert tick(sandbox_client).released == 1
     assert list(Message.objects.filter(status="released")) == [first]
+
+
+def test_a_tick_for_one_account_leaves_other_accounts_outboxes_alone(
+    sandbox_settings, sandbox_client
+):
+    mine = automatic_account(sandbox_settings, mode="assisted")
+    theirs = LinkedInAccountFactory()
+    for account in (mine, theirs):
+        message = MessageFactory(account=account, status="released")
+        message.contact.mark_do_not_contact("asked to stop")
+    assert tick(sandbox_client, account_id=mine.pk).cancelled == 1
+    assert dict(Message.objects.values_list("account_id", "status")) == {
+        mine.pk: "cancelled",
+        theirs.pk: "released",
+    }

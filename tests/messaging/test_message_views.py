@@ -397,7 +397,7 @@ def test_the_outbox_never_offers_a_message_to_someone_now_do_not_contact(
 
     shown.contact.mark_do_not_contact("replied: please stop")
     page = staff_client.get("/outbox/").content.decode()
-    assert "1 message(s) to contacts marked do-not-contact since were taken out" in page
+    assert "Took 1 message(s) out of the Outbox: their contacts have been marked" in page
     assert "Hello Ann" not in page and "Hello Dan" in page
 
     swept.contact.mark_do_not_contact("unsubscribed")
