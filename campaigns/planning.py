@@ -371,7 +371,11 @@ def _audience_rows(audience, *, campaign: Campaign, networks, dated: bool, colum
     busy = Enrollment.objects.filter(
         contact=OuterRef("pk"),
         state=Enrollment.State.ACTIVE,
-        campaign__status__in=[Campaign.Status.RUNNING, Campaign.Status.PAUSED],
+        campaign__status__in=[
+            Campaign.Status.SCHEDULED,
+            Campaign.Status.RUNNING,
+            Campaign.Status.PAUSED,
+        ],
     ).exclude(campaign=campaign)
     recent = Message.objects.filter(contact=OuterRef("pk")).filter(
         Q(status=Message.Status.SENT, sent_at__gte=cutoff) | Q(status__in=Message.OPEN_STATUSES)

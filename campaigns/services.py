@@ -53,8 +53,11 @@ def plan_launch(campaign: Campaign, *, now=None) -> LaunchPlan:
     senders = list(campaign.senders.exclude(status=LinkedInAccount.Status.DISCONNECTED))
     if not steps or not steps[0].variants.all():
         plan.errors.append("Add a first step with at least one variant.")
-    if any(not step.variants.all() for step in steps):
+    elif any(not step.variants.all() for step in steps):
         plan.errors.append("Every step needs at least one variant.")
+    if [step.order for step in steps] != list(range(1, len(steps) + 1)):
+        # Only the admin can leave a gap; the launch and the follow-ups count 1, 2, 3, …
+        plan.errors.append("Number the steps 1, 2, 3, … without gaps.")
     if not senders:
         plan.errors.append("Choose at least one sender account.")
     try:

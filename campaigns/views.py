@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -119,7 +119,7 @@ def step_add(request, pk):
         if form.is_valid():
             step = form.save(commit=False)
             step.campaign = campaign
-            step.order = campaign.steps.count() + 1
+            step.order = (campaign.steps.aggregate(last=Max("order"))["last"] or 0) + 1
             if step.order == 1:
                 step.delay_days = 0
             step.save()

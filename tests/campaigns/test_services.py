@@ -563,3 +563,22 @@ def test_planning_and_launching_leave_the_garbage_collector_as_they_found_it(wor
         assert draft.launched_at == NOW
     finally:
         gc.enable()
+
+
+def test_a_contact_in_a_scheduled_campaign_is_already_busy(world, staff_user):
+    later = CampaignFactory(owner=staff_user, status="scheduled")
+    Enrollment.objects.create(campaign=later, contact=world["people"][0], state="active")
+    plan = services.plan_launch(world["campaign"], now=NOW)
+    reasons = {r.contact.pk: r.skip_reason for r in plan.recipients}
+    assert reasons[world["people"][0].pk] == "already in another running campaign"
+
+
+def test_steps_with_a_gap_cannot_launch(world, client, staff_user):
+    campaign = world["campaign"]
+    campaign.steps.get(order=1).delete()  # only step 2 is left: the admin can do this
+    with pytest.raises(services.CampaignError, match="without gaps"):
+        services.campaign_launch(campaign=campaign, now=NOW)
+    assert not Enrollment.objects.exists() and not Message.objects.exists()
+    client.force_login(staff_user)
+    client.post(f"/campaigns/{campaign.pk}/steps/", {"delay_days": "2"})  # after the last one
+    assert list(campaign.steps.values_list("order", flat=True)) == [2, 3]
