@@ -132,7 +132,9 @@ def main() -> None:
         env = {
             key: value
             for key, value in os.environ.items()
-            if key not in {"DATABASE_URL", "REDIS_URL", "LINKEDIN_CLIENT_ID"}
+            # Nothing from the shell may point the throwaway run at real data or another app.
+            if key not in {"DATABASE_URL", "REDIS_URL", "DATA_DIR"}
+            and not key.startswith("LINKEDIN_")
         }
         env.update(
             DJANGO_SETTINGS_MODULE="linkedin_crm.settings",

@@ -1,4 +1,4 @@
-"""What happens in the first-run demo and when (linkedin_crm/demo.py plays it).
+"""What happens in the first-run demo and when (linkedin_crm/demo/play.py plays it).
 
 A three-person recruiting team over six weeks: Sofía imports an old export, Maya and Lukas
 import fresh ones and connect their LinkedIn accounts (Maya reviews every message in her

@@ -1,7 +1,7 @@
 """`manage.py seed_demo`: invented data to look at.
 
 seed_demo --contacts N [--owner USERNAME]   contacts written straight into a network (fast)
-seed_demo --full                            the first-run demo (linkedin_crm/demo.py)
+seed_demo --full                            the first-run demo (linkedin_crm/demo/)
 seed_demo --hint                            how to load the demo, if there are no contacts
 """
 
