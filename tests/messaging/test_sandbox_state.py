@@ -145,3 +145,23 @@ def test_the_command_reports_a_damaged_file(settings, state_file):
     state_file.write_text("garbage\n\n")
     with pytest.raises(CommandError, match="damaged at line 1"):
         call_command("linkedin_sandbox", "--port", "0", "--state", str(state_file))
+
+
+def test_the_command_listens_where_the_app_looks_for_it(settings, monkeypatch):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings.DEBUG = True
+    settings.LINKEDIN_SANDBOX_URL = f"http://127.0.0.1:{port}"
+    served: list[LinkedInSandbox] = []
+
+    def fake_serve_forever(self: LinkedInSandbox) -> None:
+        served.append(self)
+        self.stop()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(LinkedInSandbox, "serve_forever", fake_serve_forever)
+    call_command("linkedin_sandbox", "--state", "")
+    assert served[0].base_url == f"http://127.0.0.1:{port}"

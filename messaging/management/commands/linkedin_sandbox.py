@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -18,8 +19,19 @@ class Command(BaseCommand):
     help = "Serve a local LinkedIn look-alike (OAuth, userinfo, Messages API) until Ctrl-C."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--addr", default="127.0.0.1", help="address to bind (127.0.0.1)")
-        parser.add_argument("--port", type=int, default=8765, help="port to bind (8765)")
+        # By default where the app looks for it (LINKEDIN_SANDBOX_URL), so the two cannot part.
+        url = urlsplit(settings.LINKEDIN_SANDBOX_URL)
+        parser.add_argument(
+            "--addr",
+            default=url.hostname or "127.0.0.1",
+            help="address to bind (default: LINKEDIN_SANDBOX_URL's host)",
+        )
+        parser.add_argument(
+            "--port",
+            type=int,
+            default=url.port or 8765,
+            help="port to bind (default: LINKEDIN_SANDBOX_URL's port, 8765)",
+        )
         parser.add_argument(
             "--partner",
             action="store_true",
