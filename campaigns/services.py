@@ -14,9 +14,9 @@ from django.utils import timezone
 from campaigns import planning, stats
 from campaigns.messages_csv import direction
 from campaigns.models import Audience, Campaign, CampaignMessage, Enrollment, Reply, Step, Variant
-from campaigns.planning import LaunchPlan, assign_variant
+from campaigns.planning import LaunchPlan, variant_picker
 from contacts.filters import ContactFilter
-from contacts.models import Contact, Stage
+from contacts.models import Connection, Contact, Stage
 from messaging import personalize
 from messaging.bulk import messages_insert
 from messaging.models import LinkedInAccount, Message, MessageEvent
@@ -258,38 +258,56 @@ def campaigns_advance(*, now=None) -> dict:
     for campaign in Campaign.objects.filter(status=Campaign.Status.RUNNING):
         steps = list(campaign.steps.prefetch_related("variants"))
         for previous, step in zip(steps, steps[1:], strict=False):
+            variants = list(step.variants.all())
+            if not variants:  # only the admin can empty a launched step: nothing to send
+                continue
+            pick = variant_picker(variants, campaign_id=campaign.pk, step=step.order)
             cutoff = now - datetime.timedelta(days=step.delay_days)
-            ready = Enrollment.objects.filter(
-                campaign=campaign,
-                state=Enrollment.State.ACTIVE,
-                last_step=previous.order,
-                messages__step=previous,
-                messages__message__status=Message.Status.SENT,
-                messages__message__sent_at__lte=cutoff,
-            ).select_related("contact", "sender")
-            rows = []
+            ready = list(
+                Enrollment.objects.filter(
+                    campaign=campaign,
+                    state=Enrollment.State.ACTIVE,
+                    last_step=previous.order,
+                    messages__step=previous,
+                    messages__message__status=Message.Status.SENT,
+                    messages__message__sent_at__lte=cutoff,
+                ).select_related("contact", "sender")
+            )
+            connected_on = _connection_dates(ready)
+            rows, do_not_contact, unrenderable = [], [], []
             for enrollment in ready:
                 if enrollment.contact.do_not_contact:
-                    Enrollment.objects.filter(pk=enrollment.pk).update(
-                        state=Enrollment.State.STOPPED
-                    )
+                    do_not_contact.append(enrollment.pk)
                     continue
-                variant = assign_variant(
-                    list(step.variants.all()),
-                    campaign_id=campaign.pk,
-                    contact_id=enrollment.contact_id,
-                    step=step.order,
-                )
+                variant = pick(enrollment.contact_id)
                 context = personalize.context_for(
-                    enrollment.contact, sender_name=enrollment.sender.display_name
+                    enrollment.contact,
+                    sender_name=enrollment.sender.display_name,
+                    connected_on=connected_on.get(
+                        (enrollment.contact_id, enrollment.sender.network_id)
+                    ),
                 )
                 try:
                     text = personalize.render(variant.body, context)
                 except personalize.TemplateError:
+                    unrenderable.append(enrollment.pk)
                     continue
                 rows.append((enrollment, variant, text))
+            # Stopped rather than left active, or the campaign could never complete.
+            Enrollment.objects.filter(pk__in=do_not_contact).update(
+                state=Enrollment.State.STOPPED, skip_reason="do-not-contact"
+            )
+            Enrollment.objects.filter(pk__in=unrenderable).update(
+                state=Enrollment.State.STOPPED,
+                skip_reason=f"step {step.order} cannot be rendered for this contact",
+            )
             if rows:
                 with transaction.atomic():
+                    # Paused or cancelled since this tick read it: queue nothing now (a resume
+                    # finds these enrollments still waiting for the step).
+                    current = Campaign.objects.select_for_update().get(pk=campaign.pk)
+                    if current.status != Campaign.Status.RUNNING:
+                        break
                     queued += _queue_step(campaign, step, rows, at=now, now=now)
                     for enrollment, variant, _ in rows:
                         enrollment.variants[str(step.order)] = variant.pk
@@ -298,8 +316,24 @@ def campaigns_advance(*, now=None) -> dict:
                     Enrollment.objects.bulk_update(
                         [row[0] for row in rows], ["variants", "last_step", "last_step_at"]
                     )
-        _complete_if_done(campaign, steps)
+        else:
+            _complete_if_done(campaign, steps)
     return {"queued": queued}
+
+
+def _connection_dates(enrollments: list[Enrollment]) -> dict:
+    """{(contact id, network id): connected_on} for the enrollments' senders' networks."""
+    dates = {}
+    for start in range(0, len(enrollments), CHUNK):
+        chunk = enrollments[start : start + CHUNK]
+        dates.update(
+            ((contact_id, network_id), connected_on)
+            for contact_id, network_id, connected_on in Connection.objects.filter(
+                contact_id__in=[e.contact_id for e in chunk],
+                network_id__in={e.sender.network_id for e in chunk},
+            ).values_list("contact_id", "network_id", "connected_on")
+        )
+    return dates
 
 
 def _complete_if_done(campaign: Campaign, steps: list[Step]) -> None:

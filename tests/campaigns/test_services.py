@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from campaigns import services
+from campaigns import planning, services
 from campaigns.models import Campaign, Enrollment, Reply, Variant
 from contacts.models import Network, Stage
 from messaging import personalize
@@ -70,7 +70,7 @@ def test_variants_are_assigned_deterministically_by_weight(world):
     for variant in variants:
         variant.weight = 3 if variant.label == "A" else 1
     counts = Counter(
-        services.assign_variant(variants, campaign_id=campaign.pk, contact_id=pk, step=1).label
+        planning.assign_variant(variants, campaign_id=campaign.pk, contact_id=pk, step=1).label
         for pk in range(4000)
     )
     assert 0.70 < counts["A"] / 4000 < 0.80
@@ -281,7 +281,7 @@ def test_variant_assignment_is_pinned():
 
     def labels(variants, step):
         return "".join(
-            services.assign_variant(variants, campaign_id=7, contact_id=pk, step=step).label
+            planning.assign_variant(variants, campaign_id=7, contact_id=pk, step=step).label
             for pk in range(1, 21)
         )
 
@@ -582,3 +582,36 @@ def test_steps_with_a_gap_cannot_launch(world, client, staff_user):
     client.force_login(staff_user)
     client.post(f"/campaigns/{campaign.pk}/steps/", {"delay_days": "2"})  # after the last one
     assert list(campaign.steps.values_list("order", flat=True)) == [2, 3]
+
+
+def test_follow_ups_know_the_connection_date_and_stop_when_they_cannot_be_rendered(world):
+    campaign = world["campaign"]
+    campaign.steps.get(order=2).variants.update(body="We connected on {{ connected_on }}.")
+    services.campaign_launch(campaign=campaign, now=NOW)
+    Message.objects.filter(stream=campaign.stream).update(status="sent", sent_at=NOW)
+    later = NOW + datetime.timedelta(days=3)
+    assert services.campaigns_advance(now=later)["queued"] == 6
+    follow_ups = Message.objects.filter(campaign_link__step__order=2)
+    expected = personalize.format_date(datetime.date(2022, 6, 2))
+    assert set(follow_ups.values_list("body", flat=True)) == {f"We connected on {expected}."}
+
+
+def test_a_follow_up_that_renders_empty_stops_its_enrollment(world):
+    campaign = world["campaign"]
+    campaign.steps.get(order=2).variants.update(body="{% if company == 'Nope' %}Hi{% endif %}")
+    services.campaign_launch(campaign=campaign, now=NOW)
+    Message.objects.filter(stream=campaign.stream).update(status="sent", sent_at=NOW)
+    assert services.campaigns_advance(now=NOW + datetime.timedelta(days=3))["queued"] == 0
+    assert set(Enrollment.objects.values_list("state", "skip_reason")) == {
+        ("stopped", "step 2 cannot be rendered for this contact")
+    }
+    campaign.refresh_from_db()
+    assert campaign.status == "completed"
+
+
+def test_a_launched_step_emptied_in_the_admin_does_not_stop_the_tick(world):
+    campaign = world["campaign"]
+    services.campaign_launch(campaign=campaign, now=NOW)
+    Message.objects.filter(stream=campaign.stream).update(status="sent", sent_at=NOW)
+    campaign.steps.get(order=2).variants.all().delete()
+    assert services.campaigns_advance(now=NOW + datetime.timedelta(days=3)) == {"queued": 0}
