@@ -368,18 +368,22 @@ def reap_stuck_sends(*, now: datetime.datetime | None = None) -> int:
     or may not have reached LinkedIn, so it becomes `uncertain` — never resent automatically."""
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(seconds=settings.MESSAGE_SENDING_TIMEOUT_SECONDS)
-    stuck = list(
-        Message.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff).values_list(
-            "pk", flat=True
+    # Locked while read, so an answer recorded meanwhile either comes first (and the message is
+    # no longer stuck) or after: no "reaper" event for a message it did not change.
+    with transaction.atomic():
+        stuck = list(
+            Message.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff)
+            .select_for_update()
+            .values_list("pk", flat=True)
         )
-    )
-    if not stuck:
-        return 0
-    count = Message.objects.filter(pk__in=stuck, status=Status.SENDING).update(
-        status=Status.UNCERTAIN,
-        last_error="The worker stopped while sending; it may or may not have reached LinkedIn.",
-    )
-    MessageEvent.objects.bulk_create(
-        MessageEvent(message_id=pk, status=Status.UNCERTAIN, note="reaper", at=now) for pk in stuck
-    )
-    return count
+        if not stuck:
+            return 0
+        Message.objects.filter(pk__in=stuck).update(
+            status=Status.UNCERTAIN,
+            last_error="The worker stopped while sending; it may or may not have reached LinkedIn.",
+        )
+        MessageEvent.objects.bulk_create(
+            MessageEvent(message_id=pk, status=Status.UNCERTAIN, note="reaper", at=now)
+            for pk in stuck
+        )
+    return len(stuck)

@@ -219,17 +219,22 @@ def _retry_later(
 
 def requeue(messages, *, now, next_attempt_at, note: str) -> int:
     """Put claimed messages back in the queue without counting the attempt (nothing was sent)."""
-    ids = [m.pk for m in messages]
-    if not ids:
+    if not messages:
         return 0
-    count = Message.objects.filter(pk__in=ids, status=Status.SENDING).update(
-        status=Status.QUEUED,
-        next_attempt_at=next_attempt_at,
-        claimed_at=None,
-        claim_token="",
-        attempts=F("attempts") - 1,
-    )
-    MessageEvent.objects.bulk_create(
-        MessageEvent(message_id=pk, status=Status.QUEUED, note=note, at=now) for pk in ids
-    )
-    return count
+    with transaction.atomic():  # events only for the messages this really put back
+        ids = list(
+            Message.objects.filter(pk__in=[m.pk for m in messages], status=Status.SENDING)
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
+        Message.objects.filter(pk__in=ids).update(
+            status=Status.QUEUED,
+            next_attempt_at=next_attempt_at,
+            claimed_at=None,
+            claim_token="",
+            attempts=F("attempts") - 1,
+        )
+        MessageEvent.objects.bulk_create(
+            MessageEvent(message_id=pk, status=Status.QUEUED, note=note, at=now) for pk in ids
+        )
+    return len(ids)

@@ -9,7 +9,7 @@ from django.db.models.functions import RowNumber
 
 from messaging import dispatch
 from messaging.dispatch import dispatch_tick, reap_stuck_sends
-from messaging.models import Message
+from messaging.models import Message, MessageEvent
 from tests.contacts.factories import ContactFactory
 from tests.messaging.factories import LinkedInAccountFactory, MessageFactory
 
@@ -623,3 +623,20 @@ def test_a_tick_for_one_account_leaves_other_accounts_outboxes_alone(
         mine.pk: "cancelled",
         theirs.pk: "released",
     }
+
+
+def test_putting_back_writes_history_only_for_messages_it_changed(sandbox_settings):
+    from messaging.sending import requeue
+
+    account = automatic_account(sandbox_settings)
+    sending, settled = queue(account, 2)
+    Message.objects.filter(pk=sending.pk).update(status="sending", claimed_at=WEDNESDAY, attempts=1)
+    Message.objects.filter(pk=settled.pk).update(status="sent", claimed_at=WEDNESDAY, attempts=1)
+    assert requeue([sending, settled], now=WEDNESDAY, next_attempt_at=WEDNESDAY, note="back") == 1
+    assert list(MessageEvent.objects.values_list("message_id", "status")) == [
+        (sending.pk, "queued")
+    ]
+    Message.objects.filter(pk=sending.pk).update(status="sending", claimed_at=WEDNESDAY)
+    later = WEDNESDAY + datetime.timedelta(days=1)
+    assert reap_stuck_sends(now=later) == 1
+    assert MessageEvent.objects.filter(note="reaper").get().message_id == sending.pk
