@@ -11,8 +11,19 @@ MAX_ADMIN_SELECTION = 2000
 
 
 class StepInline(admin.TabularInline):
+    """A launched campaign's steps are what its enrollments follow: they stay as they are."""
+
     model = Step
     extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return (obj is None or obj.is_editable) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return (obj is None or obj.is_editable) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return (obj is None or obj.is_editable) and super().has_delete_permission(request, obj)
 
 
 def _apply(modeladmin, request, queryset, service, verb):
@@ -48,11 +59,32 @@ class CampaignAdmin(admin.ModelAdmin):
     actions = [pause_campaigns, resume_campaigns]
     readonly_fields = ["launched_at", "audience_count_at_launch"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # The status moves only through launch, pause, resume and cancel (their side effects
+        # on the queue); after launch, audience, senders and start are fixed as on the page.
+        fixed = ["status"]
+        if obj is not None and not obj.is_editable:
+            fixed += ["audience", "senders", "starts_at"]
+        return [*self.readonly_fields, *fixed]
+
 
 @admin.register(Variant)
 class VariantAdmin(admin.ModelAdmin):
     list_display = ["step", "label", "weight"]
     list_select_related = ["step__campaign"]
+
+    def has_change_permission(self, request, obj=None):
+        editable = obj is None or obj.step.campaign.is_editable
+        return editable and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        editable = obj is None or obj.step.campaign.is_editable
+        return editable and super().has_delete_permission(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "step":  # new variants only for drafts' steps
+            kwargs["queryset"] = Step.objects.filter(campaign__status=Campaign.Status.DRAFT)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Audience)

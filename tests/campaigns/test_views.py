@@ -517,3 +517,22 @@ def test_rows_left_out_are_reported(staff_client, conversation, capsys, tmp_path
     )
     page = response.content.decode()
     assert "2 rows left out" in page and f"Line {line}:" in page
+
+
+def test_the_admin_keeps_a_launched_campaign_as_launched(client, campaign):
+    from campaigns import services
+    from tests.contacts.factories import UserFactory
+
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    variant = Variant.objects.filter(step__campaign=campaign).first()
+    assert client.get(f"/admin/campaigns/variant/{variant.pk}/change/").status_code == 200
+    services.campaign_launch(campaign=campaign)
+    page = client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/")
+    form = page.context["adminform"].form
+    assert {"status", "audience", "senders", "starts_at"}.isdisjoint(form.fields)
+    assert not page.context["inline_admin_formsets"][0].has_change_permission
+    response = client.post(f"/admin/campaigns/variant/{variant.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 403
+    assert Variant.objects.filter(pk=variant.pk).exists()
+    add = client.get("/admin/campaigns/variant/add/").context["adminform"].form
+    assert not add.fields["step"].queryset.filter(campaign=campaign).exists()
