@@ -21,6 +21,22 @@ class Audience(models.Model):
         return self.name
 
 
+class CampaignQuerySet(models.QuerySet):
+    def editable_by(self, user):
+        """The campaigns a staff member may see and act on (edit, launch, pause, resume, cancel,
+        delete): their own, those whose every sender they may manage, or all with the
+        campaigns.manage_all_campaigns permission."""
+        if user.has_perm("campaigns.manage_all_campaigns"):
+            return self
+        from messaging.models import LinkedInAccount
+
+        foreign_senders = Campaign.senders.through.objects.exclude(
+            linkedinaccount__in=LinkedInAccount.objects.manageable_by(user)
+        ).values("campaign_id")
+        all_senders_manageable = models.Q(senders__isnull=False) & ~models.Q(pk__in=foreign_senders)
+        return self.filter(models.Q(owner=user) | all_senders_manageable).distinct()
+
+
 class Campaign(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -37,11 +53,26 @@ class Campaign(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     starts_at = models.DateTimeField(default=timezone_now)
     launched_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Who launched it: its messages are sent on that person's authority, and follow-ups keep
+    # the senders that person was allowed to use at launch.
+    launched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
     audience_count_at_launch = models.PositiveIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone_now, editable=False)
 
+    objects = CampaignQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [
+            ("manage_all_campaigns", "Can edit, launch and stop every member's campaigns")
+        ]
 
     def __str__(self):
         return self.name

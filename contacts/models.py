@@ -67,6 +67,13 @@ class NetworkQuerySet(models.QuerySet):
             network = self.create(owner=user, is_default=True, name=f"{name}'s network")
         return network
 
+    def importable_by(self, user):
+        """The networks a staff member may import into and undo imports of: their own, or all
+        with the contacts.import_any_network permission."""
+        if user.has_perm("contacts.import_any_network"):
+            return self
+        return self.filter(owner=user)
+
 
 class Network(models.Model):
     """One LinkedIn member's network, as the team sees it through that member's exports."""
@@ -82,6 +89,9 @@ class Network(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [
+            ("import_any_network", "Can import into and undo imports of any member's network")
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["owner"], condition=Q(is_default=True), name="one_default_network_per_user"
@@ -187,7 +197,11 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        permissions = [("export_contact", "Can export contacts")]
+        permissions = [
+            ("export_contact", "Can export contacts"),
+            ("merge_contact", "Can merge contacts"),
+            ("erase_contact", "Can erase a person and export everything stored about them"),
+        ]
         indexes = [
             # The contact list's default order (newest first) and its last pages.
             models.Index(fields=["-created_at", "-id"], name="contact_created_idx"),

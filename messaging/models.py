@@ -203,6 +203,10 @@ class MessageTemplate(models.Model):
 
 
 class MessageQuerySet(models.QuerySet):
+    def manageable_by(self, user):
+        """The messages a staff member may see and act on: those of the accounts they manage."""
+        return self.filter(account__in=LinkedInAccount.objects.manageable_by(user))
+
     def due(self, now: datetime.datetime):
         """Queued messages whose time has come (first attempt or retry), unless held."""
         return self.filter(status=Message.Status.QUEUED, next_attempt_at__lte=now, held=False)

@@ -1,0 +1,45 @@
+"""Writing the audit log (linkedin_crm.models.AuditEvent): one function every interface calls."""
+
+from django.db import models
+
+from linkedin_crm.models import AuditEvent
+
+Action = AuditEvent.Action
+Via = AuditEvent.Via
+
+# The log is kept for ever and cannot be edited, so it must not hold personal data that an
+# erasure request would have to remove: contacts are named by their id only.
+_NAMED_BY_ID_ONLY = {"contact"}
+
+
+def record(
+    action: str,
+    *,
+    actor=None,
+    obj: models.Model | None = None,
+    via: str = Via.PAGE,
+    counts: dict | None = None,
+    detail: dict | None = None,
+    at=None,
+) -> AuditEvent:
+    """Append one event. Call it inside the transaction of the act it records, so that an act
+    rolled back leaves no event and an event never describes an act that did not happen."""
+    event = AuditEvent(
+        action=action,
+        actor=actor if actor is not None and actor.pk else None,
+        actor_name=actor.get_username() if actor is not None and actor.pk else "",
+        via=via,
+        counts=counts or {},
+        detail=detail or {},
+    )
+    if at is not None:
+        event.at = at
+    if obj is not None:
+        event.object_type = obj._meta.model_name
+        event.object_id = str(obj.pk)
+        if event.object_type in _NAMED_BY_ID_ONLY:
+            event.object_repr = f"{obj._meta.verbose_name} #{obj.pk}"
+        else:
+            event.object_repr = str(obj)[:200]
+    event.save()
+    return event
