@@ -145,6 +145,9 @@ class ContactAdmin(ImportExportMixin, admin.ModelAdmin):
             super().add_data_read_fail_error_to_form(form, e)
 
     def get_import_resource_kwargs(self, request, **kwargs):
+        # The import page is also built on GET, which must not create the user's network.
+        if request.method != "POST":
+            return {"network": Network.objects.own_default(request.user)}
         return {"network": Network.objects.default_for(request.user)}
 
     def get_export_resource_kwargs(self, request, **kwargs):

@@ -153,9 +153,19 @@ class ImportUploadForm(forms.Form):
         "updating changed ones.",
     )
 
-    def __init__(self, *args, max_bytes: int, **kwargs):
+    def __init__(self, *args, max_bytes: int, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.max_bytes = max_bytes
+        network = self.fields["network"]
+        network.queryset = Network.objects.importable_by(user).select_related("owner")
+        own = Network.objects.own_default(user)
+        if own is None:
+            # Looking at the page must not create the network: choosing nothing means "mine",
+            # and the import creates it.
+            network.required = False
+            network.empty_label = "My own network (created by this import)"
+        else:
+            self.initial.setdefault("network", own.pk)
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

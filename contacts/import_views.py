@@ -23,16 +23,17 @@ def import_list(request):
         request.POST if posted else None,
         request.FILES if posted else None,
         max_bytes=settings.IMPORT_MAX_BYTES,
-        initial={"network": Network.objects.default_for(request.user)},
+        user=request.user,
     )
     if posted and form.is_valid():
         upload = form.cleaned_data["file"]
+        network = form.cleaned_data["network"] or Network.objects.default_for(request.user)
         try:
             batch = services.import_preview(
                 data=upload.read(),
                 file_name=upload.name,
                 user=request.user,
-                network=form.cleaned_data["network"],
+                network=network,
                 tags=[Tag.get_or_create_named(name) for name in form.cleaned_data["tags"]],
                 keep_existing=form.cleaned_data["keep_existing"],
             )
@@ -55,6 +56,8 @@ def import_detail(request, pk):
         "batch": batch,
         "same_file": batch.same_file_batches().defer("plan")[:5],
         "errors": batch.errors[:500],
+        # Confirm, cancel and undo are offered only to those who may act on this network.
+        "can_import": _may_import(request.user, batch),
     }
     if batch.status == ImportBatch.Status.PENDING and batch.plan:
         plan = ImportPlan.from_json(batch.plan)
@@ -67,6 +70,10 @@ def import_detail(request, pk):
     if batch.status == ImportBatch.Status.UNDONE and batch.undo_report.get("kept"):
         ctx["kept"] = Contact.objects.filter(pk__in=batch.undo_report["kept"][:200])
     return render(request, "contacts/imports/detail.html", ctx)
+
+
+def _may_import(user, batch: ImportBatch) -> bool:
+    return Network.objects.importable_by(user).filter(pk=batch.network_id).exists()
 
 
 def _with_contacts(entries: list[dict]) -> list[dict]:
@@ -89,7 +96,7 @@ def import_progress(request, pk):
 def import_confirm(request, pk):
     batch = get_object_or_404(ImportBatch, pk=pk)
     try:
-        batch = services.import_confirm(batch=batch)
+        batch = services.import_confirm(batch=batch, actor=request.user)
     except services.StalePreview:
         messages.error(
             request,
@@ -112,6 +119,7 @@ def import_confirm(request, pk):
 @require_POST
 def import_cancel(request, pk):
     batch = get_object_or_404(ImportBatch, pk=pk, status=ImportBatch.Status.PENDING)
+    services.require_importable(request.user, batch.network)
     batch.delete()
     messages.success(request, "Import cancelled; nothing was changed.")
     return redirect("imports:list")
@@ -120,9 +128,10 @@ def import_cancel(request, pk):
 @staff_required
 def import_undo(request, pk):
     batch = get_object_or_404(ImportBatch.objects.defer("plan"), pk=pk)
+    services.require_importable(request.user, batch.network)
     if request.method == "POST":
         try:
-            report = services.import_batch_undo(batch=batch)
+            report = services.import_batch_undo(batch=batch, actor=request.user)
         except ValueError as exc:
             messages.error(request, str(exc))
         else:

@@ -60,7 +60,8 @@ class Tag(models.Model):
 
 class NetworkQuerySet(models.QuerySet):
     def default_for(self, user) -> "Network":
-        """The user's own network, created on first use: every staff member has one."""
+        """The user's own network, created on first use: every staff member has one. It writes,
+        so only acts that need the network call it, never a page being looked at."""
         network = self.filter(owner=user, is_default=True).first()
         if network is None:
             name = user.get_full_name() or user.get_username()
@@ -73,6 +74,10 @@ class NetworkQuerySet(models.QuerySet):
         if user.has_perm("contacts.import_any_network"):
             return self
         return self.filter(owner=user)
+
+    def own_default(self, user) -> "Network | None":
+        """The user's own network if it exists yet; unlike default_for, never creates it."""
+        return self.filter(owner=user, is_default=True).first()
 
 
 class Network(models.Model):

@@ -39,6 +39,7 @@ from contacts.models import (
     ImportChange,
     Network,
 )
+from linkedin_crm import audit
 
 # The fields an export row can set on a contact, in LinkedIn's column order.
 IMPORT_FIELDS = ["first_name", "last_name", "profile_url", "email", "company", "position"]
@@ -405,6 +406,20 @@ class ContactResource(resources.ModelResource):
                 )
                 self.batch.save()
             run_plan(self.batch, plan, progress=self.progress)
+            # Only the admin's import comes this way (the wizard and the command plan in a dry
+            # run and apply the plan themselves), into the admin user's own network.
+            audit.record(
+                audit.Action.IMPORT,
+                actor=self.batch.uploaded_by,
+                obj=self.batch,
+                via=audit.Via.ADMIN,
+                counts={
+                    "created": self.batch.created,
+                    "updated": self.batch.updated,
+                    "unchanged": self.batch.unchanged,
+                },
+                detail={"network": self.batch.network_id},
+            )
 
     # --- export ------------------------------------------------------------------------
 

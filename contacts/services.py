@@ -5,6 +5,7 @@ import hashlib
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, QuerySet, UniqueConstraint
 from django.utils import timezone
@@ -32,10 +33,53 @@ from contacts.resources import (
     parsed_to_dataset,
     run_plan,
 )
+from linkedin_crm import audit, roles
 
 # SQLite allows ~32k variables a statement; chunks keep bulk writes well inside that on every
 # database while staying few enough to be fast.
 CHUNK = 2000
+
+
+# What a refused act says, by the permission it needs.
+_NEEDS = {
+    roles.EXPORT_CONTACTS: "Exporting contacts needs the “Can export contacts” permission",
+    roles.MERGE_CONTACTS: "Merging contacts needs the “Can merge contacts” permission",
+    roles.DELETE_CONTACTS: "Deleting contacts needs the “Can delete contact” permission",
+    roles.ERASE_CONTACTS: (
+        "Erasing a person or exporting everything stored about them needs the “Can erase a "
+        "person and export everything stored about them” permission"
+    ),
+}
+
+
+def require_permission(user, permission: str) -> None:
+    """Raise PermissionDenied unless `user` is an active staff member holding `permission`.
+    Services call it before they act, so a page, an admin action and a command obey the same
+    rule."""
+    if not _is_active_staff(user) or not user.has_perm(permission):
+        raise PermissionDenied(f"{_NEEDS[permission]} (Managers and Admins have it).")
+
+
+def require_importable(user, network: Network) -> None:
+    """Raise PermissionDenied unless `user` may import into (and undo imports of) `network`,
+    which may be a member's own network not saved yet."""
+    if _is_active_staff(user):
+        if network.pk is None:
+            allowed = network.owner_id == user.pk or user.has_perm(roles.IMPORT_ANY_NETWORK)
+        else:
+            allowed = Network.objects.importable_by(user).filter(pk=network.pk).exists()
+        if allowed:
+            return
+    name = network.name or f"{network.owner}'s network"
+    raise PermissionDenied(
+        f"You may import into your own network only; importing into “{name}” or undoing "
+        "its imports needs the “Can import into and undo imports of any member's network” "
+        "permission (Managers and Admins have it)."
+    )
+
+
+def _is_active_staff(user) -> bool:
+    return user is not None and bool(getattr(user, "pk", None)) and user.is_active and user.is_staff
 
 
 def _ids(contacts: QuerySet) -> list[int]:
@@ -123,8 +167,10 @@ def import_preview(
     """Parse and plan an upload without changing any contact; returns the pending batch, its
     plan stored for the confirm step.
 
-    Raises RejectedFile (nothing is written) when the file cannot be imported.
+    Raises RejectedFile (nothing is written) when the file cannot be imported, and
+    PermissionDenied when `user` may not import into `network`.
     """
+    require_importable(user, network)
     batch, _ = _plan_batch(
         data=data,
         file_name=file_name,
@@ -160,8 +206,10 @@ def _plan_batch(*, data, file_name, user, network, tags, keep_existing, store_pl
     return batch, resource.plan
 
 
-def import_confirm(*, batch: ImportBatch) -> ImportBatch:
-    """Apply a previewed batch: now when small, in a django-q2 task when large."""
+def import_confirm(*, batch: ImportBatch, actor, via: str = audit.Via.PAGE) -> ImportBatch:
+    """Apply a previewed batch: now when small, in a django-q2 task when large. `actor` must
+    be allowed to import into the batch's network."""
+    require_importable(actor, batch.network)
     with transaction.atomic():
         claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.PENDING)
         # Conditional update: two clicks on "Confirm" must not import the file twice.
@@ -180,6 +228,9 @@ def import_confirm(*, batch: ImportBatch) -> ImportBatch:
         batch.finished_at = timezone.now()
         batch.save(update_fields=["status", "failure", "plan", "finished_at"])
         raise
+    # Recorded once the import is sure to go ahead, with the counts the actor confirmed: a
+    # large import is applied later by the worker, which answers to this confirmation.
+    _record_import(batch, actor=actor, via=via)
     if batch.rows > settings.IMPORT_ASYNC_ROWS:
         transaction.on_commit(lambda: async_task("contacts.tasks.run_import", batch.pk))
         return batch
@@ -202,9 +253,11 @@ def import_file(
     network: Network,
     tags: Iterable[Tag] = (),
     keep_existing: bool = False,
+    via: str = audit.Via.COMMAND,
 ) -> ImportBatch:
     """Plan and apply at once, in this process (the command's path): the plan stays in
     memory instead of making a round trip through the database as JSON."""
+    require_importable(user, network)
     batch, plan = _plan_batch(
         data=data,
         file_name=file_name,
@@ -214,7 +267,24 @@ def import_file(
         keep_existing=keep_existing,
         store_plan=False,
     )
-    return run_plan(batch, plan)
+    batch = run_plan(batch, plan)
+    _record_import(batch, actor=user, via=via)
+    return batch
+
+
+def _record_import(batch: ImportBatch, *, actor, via: str) -> None:
+    audit.record(
+        audit.Action.IMPORT,
+        actor=actor,
+        obj=batch,
+        via=via,
+        counts={
+            "created": batch.created,
+            "updated": batch.updated,
+            "unchanged": batch.unchanged,
+        },
+        detail={"network": batch.network_id},
+    )
 
 
 def _check_fresh(batch: ImportBatch) -> None:
@@ -231,13 +301,15 @@ def _check_fresh(batch: ImportBatch) -> None:
             raise StalePreview
 
 
-def import_batch_undo(*, batch: ImportBatch) -> dict:
+def import_batch_undo(*, batch: ImportBatch, actor, via: str = audit.Via.PAGE) -> dict:
     """Undo an import exactly: delete the contacts it created, restore the ones it updated.
 
     Contacts created by the batch that have gained notes (or anything else that points at
     them: messages, enrollments) since are kept and listed. A field changed again after the
-    import keeps its newer value and is listed too.
+    import keeps its newer value and is listed too. `actor` must be allowed to import into the
+    batch's network.
     """
+    require_importable(actor, batch.network)
     if batch.status not in (ImportBatch.Status.DONE, ImportBatch.Status.FAILED):
         raise ValueError(f"A batch that is “{batch.get_status_display()}” cannot be undone.")
     report = {"deleted": 0, "kept": [], "restored": 0, "conflicts": []}
@@ -276,6 +348,19 @@ def import_batch_undo(*, batch: ImportBatch) -> dict:
         batch.status = ImportBatch.Status.UNDONE
         batch.undo_report = report
         batch.save(update_fields=["status", "undo_report"])
+        audit.record(
+            audit.Action.IMPORT_UNDO,
+            actor=actor,
+            obj=batch,
+            via=via,
+            counts={
+                "deleted": report["deleted"],
+                "restored": report["restored"],
+                "kept": len(report["kept"]),
+                "conflicts": len(report["conflicts"]),
+            },
+            detail={"network": batch.network_id},
+        )
     return report
 
 

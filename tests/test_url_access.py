@@ -8,7 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from messaging.models import MessageTemplate
 from tests.campaigns.factories import CampaignFactory, add_step
-from tests.contacts.factories import ImportBatchFactory, NoteFactory
+from tests.contacts.factories import ImportBatchFactory, NetworkFactory, NoteFactory
 from tests.messaging.factories import LinkedInAccountFactory, MessageFactory
 
 # Pages that are deliberately not staff-only, and why.
@@ -49,7 +49,8 @@ def _our_patterns():
 @pytest.fixture
 def objects(db, staff_user):
     note = NoteFactory()
-    batch = ImportBatchFactory()
+    # The staff member's own import: undoing another member's needs the Manager role.
+    batch = ImportBatchFactory(network=NetworkFactory(owner=staff_user))
     account = LinkedInAccountFactory(owner=staff_user)
     message = MessageFactory(account=account, status="released")
     template = MessageTemplate.objects.create(name="Hello", body="Hi {{ first_name }}")

@@ -2,6 +2,7 @@ import datetime
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 from contacts.models import Connection, Contact, ImportBatch, Network, Note, Tag
 
@@ -76,3 +77,10 @@ class ImportBatchFactory(factory.django.DjangoModelFactory):
     network = factory.SubFactory(NetworkFactory)
     uploaded_by = factory.LazyAttribute(lambda b: b.network.owner)
     status = ImportBatch.Status.DONE
+
+
+def with_role(user, role: str):
+    """The user, re-fetched (Django caches permissions on the object), holding `role`
+    ("Admin", "Manager" or "Member")."""
+    Group.objects.get(name=role).user_set.add(user)
+    return get_user_model().objects.get(pk=user.pk)

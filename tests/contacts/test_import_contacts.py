@@ -115,10 +115,10 @@ def test_a_rejected_file_exits_non_zero_with_the_reason_on_stderr(tmp_path):
 def test_undo_import_command(owner, capsys):
     call_command("import_contacts", str(FIXTURES / "current.csv"))
     batch = ImportBatch.objects.get()
-    call_command("undo_import", str(batch.pk))
+    call_command("undo_import", str(batch.pk), "--as", "ann")
     assert "6 deleted" in capsys.readouterr().out
     assert not Contact.objects.exists()
     with pytest.raises(CommandError, match="cannot be undone"):
-        call_command("undo_import", str(batch.pk))
+        call_command("undo_import", str(batch.pk), "--as", "ann")
     with pytest.raises(CommandError, match="No import batch 999"):
-        call_command("undo_import", "999")
+        call_command("undo_import", "999", "--as", "ann")

@@ -221,7 +221,7 @@ def test_tags_are_applied_and_undo_removes_only_the_links_it_added(user, network
     conf = Tag.objects.create(name="Conference")
     batch = run(fixture("current.csv"), user, network, tags=[vip, conf])
     assert conf.contacts.count() == 6 and vip.contacts.count() == 6
-    services.import_batch_undo(batch=batch)
+    services.import_batch_undo(batch=batch, actor=batch.uploaded_by)
     assert list(Contact.objects.all()) == [known]
     assert list(known.tags.all()) == [vip]
 
@@ -235,7 +235,7 @@ def test_undo_is_exact(user, network):
     bob = UserFactory(username="bob", is_staff=True)
     batch = run(extra, bob, Network.objects.default_for(bob))
     assert (batch.created, batch.updated, batch.unchanged) == (1, 1, 5)
-    report = services.import_batch_undo(batch=batch)
+    report = services.import_batch_undo(batch=batch, actor=batch.uploaded_by)
     assert report == {"deleted": 1, "kept": [], "restored": 1, "conflicts": []}
     assert snapshot() == before
     assert Connection.objects.count() == before_connections
@@ -248,7 +248,7 @@ def test_undo_keeps_created_contacts_that_have_notes_since(user, network):
     batch = run(fixture("current.csv"), user, network)
     noted = Contact.objects.get(first_name="Desmond")
     NoteFactory(contact=noted, body="Call back in May")
-    report = services.import_batch_undo(batch=batch)
+    report = services.import_batch_undo(batch=batch, actor=batch.uploaded_by)
     assert report["kept"] == [noted.pk] and report["deleted"] == 5
     assert list(Contact.objects.all()) == [noted]
     assert Note.objects.count() == 1
@@ -260,7 +260,7 @@ def test_undo_keeps_a_value_edited_after_the_import(user, network):
     fitz = Contact.objects.get(first_name="Fitzgerald")
     fitz.position = "Master"
     fitz.save()
-    report = services.import_batch_undo(batch=batch)
+    report = services.import_batch_undo(batch=batch, actor=batch.uploaded_by)
     assert report["conflicts"] == [{"contact": fitz.pk, "field": "position"}]
     fitz.refresh_from_db()
     assert fitz.position == "Master"
@@ -268,9 +268,9 @@ def test_undo_keeps_a_value_edited_after_the_import(user, network):
 
 def test_undo_refuses_twice(user, network):
     batch = run(fixture("current.csv"), user, network)
-    services.import_batch_undo(batch=batch)
+    services.import_batch_undo(batch=batch, actor=batch.uploaded_by)
     with pytest.raises(ValueError, match="cannot be undone"):
-        services.import_batch_undo(batch=batch)
+        services.import_batch_undo(batch=batch, actor=batch.uploaded_by)
 
 
 def test_the_preview_changes_nothing_and_confirm_applies_its_plan(user, network):
@@ -288,7 +288,7 @@ def test_the_preview_changes_nothing_and_confirm_applies_its_plan(user, network)
     assert snapshot() == before
     assert (batch.status, batch.created, batch.updated) == ("pending", 5, 1)
     assert batch.plan["updates"][0]["changes"] == {"position": ["Old", "Apprentice"]}
-    services.import_confirm(batch=batch)
+    services.import_confirm(batch=batch, actor=user)
     batch.refresh_from_db()
     assert batch.status == "done" and batch.plan is None
     assert Contact.objects.count() == 6
@@ -302,7 +302,7 @@ def test_confirm_is_refused_when_contacts_changed_since_the_preview(user, networ
     contact.position = "Edited meanwhile"
     contact.save()
     with pytest.raises(services.StalePreview):
-        services.import_confirm(batch=batch)
+        services.import_confirm(batch=batch, actor=user)
     assert Contact.objects.count() == 1
     batch.refresh_from_db()
     assert batch.status == "failed" and "Upload the file again" in batch.failure
@@ -312,9 +312,9 @@ def test_confirm_twice_imports_once(user, network):
     batch = services.import_preview(
         data=fixture("current.csv"), file_name="c.csv", user=user, network=network
     )
-    services.import_confirm(batch=batch)
+    services.import_confirm(batch=batch, actor=user)
     with pytest.raises(ValueError, match="confirmed already"):
-        services.import_confirm(batch=batch)
+        services.import_confirm(batch=batch, actor=user)
     assert Contact.objects.count() == 6
 
 
@@ -326,7 +326,7 @@ def test_large_imports_are_queued_for_the_worker(
         data=fixture("current.csv"), file_name="c.csv", user=user, network=network
     )
     with django_capture_on_commit_callbacks() as callbacks:
-        services.import_confirm(batch=batch)
+        services.import_confirm(batch=batch, actor=user)
     batch.refresh_from_db()
     assert batch.status == "queued" and not Contact.objects.exists()
     assert len(callbacks) == 1

@@ -28,7 +28,7 @@ def test_a_large_import_runs_in_the_worker(qcluster, settings):
         user=user,
         network=Network.objects.default_for(user),
     )
-    batch = services.import_confirm(batch=batch)
+    batch = services.import_confirm(batch=batch, actor=user)
     assert batch.status == ImportBatch.Status.QUEUED
     assert not Contact.objects.exists()  # nothing happened in this process
 

@@ -361,7 +361,7 @@ def run_wizard(data: bytes, name: str, user_id: int, network_id: int, expect: di
     with Clock() as clock:
         with Clock() as preview:
             batch = services.import_preview(data=data, file_name=name, user=user, network=network)
-        batch = services.import_confirm(batch=batch)
+        batch = services.import_confirm(batch=batch, actor=user)
     _check(batch, expect)
     return {
         "seconds": clock.wall,

@@ -2,11 +2,14 @@ import json
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 from contacts import services
 from contacts.linkedin_csv import RejectedFile
+from contacts.management.acting_user import acting_user, add_as_argument
 from contacts.models import Network, Tag
+from linkedin_crm import audit
 
 
 class Command(BaseCommand):
@@ -27,12 +30,17 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Report what would happen; change nothing."
         )
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
+        add_as_argument(parser, default="the network's owner")
 
-    def handle(self, *args, path, network, owner, tag, keep_existing, dry_run, json, **options):
+    def handle(
+        self, *args, path, network, owner, tag, keep_existing, dry_run, json, as_user, **options
+    ):
         file = Path(path)
         if not file.is_file():
             raise CommandError(f"No such file: {path}")
-        target = self._network(network, owner)
+        actor = acting_user(as_user) if as_user else None
+        target = self._network(network, owner, actor)
+        actor = actor or target.owner
         tags = [name.strip() for name in tag if name.strip()]
         if any(len(name) > 60 for name in tags):
             raise CommandError("A tag has at most 60 characters.")
@@ -40,7 +48,7 @@ class Command(BaseCommand):
         kwargs = {
             "data": data,
             "file_name": file.name,
-            "user": target.owner,
+            "user": actor,
             "network": target,
             "keep_existing": keep_existing,
         }
@@ -51,21 +59,28 @@ class Command(BaseCommand):
                 batch.delete()  # a dry run leaves no trace
             else:
                 batch = services.import_file(
-                    **kwargs, tags=[Tag.get_or_create_named(name) for name in tags]
+                    **kwargs,
+                    tags=[Tag.get_or_create_named(name) for name in tags],
+                    via=audit.Via.COMMAND,
                 )
                 summary = _summary(batch, dry_run=False)
         except RejectedFile as exc:
             raise CommandError(f"{file.name}: {exc}") from None
+        except PermissionDenied as exc:
+            raise CommandError(f"{actor}: {exc}") from None
         if json:
             self.stdout.write(_json_dumps(summary))
         else:
             self._report(summary, file.name)
 
-    def _network(self, name: str | None, username: str | None) -> Network:
+    def _network(self, name: str | None, username: str | None, actor) -> Network:
+        """The network to import into, refused here (before tags or a network are created) when
+        the acting user may not import into it."""
         if name:
             found = Network.objects.filter(name=name).select_related("owner").first()
             if found is None:
                 raise CommandError(f"No network called {name!r}.")
+            self._check(actor, found)
             return found
         users = get_user_model().objects.filter(is_staff=True, is_active=True)
         user = (
@@ -77,7 +92,17 @@ class Command(BaseCommand):
             raise CommandError(
                 f"No active staff user {username!r}." if username else "Create a staff user first."
             )
+        # Another member's network not created yet would be theirs as well: the same rule.
+        self._check(actor, Network.objects.own_default(user) or Network(owner=user))
         return Network.objects.default_for(user)
+
+    def _check(self, actor, network: Network) -> None:
+        if actor is None or actor == network.owner:
+            return
+        try:
+            services.require_importable(actor, network)
+        except PermissionDenied as exc:
+            raise CommandError(f"{actor}: {exc}") from None
 
     def _report(self, summary: dict, file_name: str) -> None:
         verb = "Would import" if summary["batch"] is None else f"Batch {summary['batch']}:"

@@ -1,7 +1,10 @@
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 from contacts import services
+from contacts.management.acting_user import acting_user, add_as_argument
 from contacts.models import ImportBatch
+from linkedin_crm import audit
 
 
 class Command(BaseCommand):
@@ -9,13 +12,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("batch_id", type=int)
+        add_as_argument(parser)
 
-    def handle(self, *args, batch_id: int, **options):
-        batch = ImportBatch.objects.filter(pk=batch_id).first()
+    def handle(self, *args, batch_id: int, as_user: str | None, **options):
+        actor = acting_user(as_user)
+        batch = ImportBatch.objects.filter(pk=batch_id).select_related("network").first()
         if batch is None:
             raise CommandError(f"No import batch {batch_id}.")
         try:
-            report = services.import_batch_undo(batch=batch)
+            report = services.import_batch_undo(batch=batch, actor=actor, via=audit.Via.COMMAND)
+        except PermissionDenied as exc:
+            raise CommandError(f"{actor}: {exc}") from None
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(
