@@ -20,6 +20,7 @@ from contacts.models import (
     Tag,
 )
 from contacts.resources import ContactResource, LinkedInConnectionsCSV
+from linkedin_crm import audit
 
 
 class NoteInline(admin.TabularInline):
@@ -155,8 +156,18 @@ class ContactAdmin(ImportExportMixin, admin.ModelAdmin):
 
     def get_data_for_export(self, request, queryset, **kwargs):
         dataset = super().get_data_for_export(request, queryset, **kwargs)
-        ExportLog.objects.create(exported_by=request.user, via="admin", row_count=len(dataset))
+        services.contacts_export_record(user=request.user, via=audit.Via.ADMIN, count=len(dataset))
         return dataset
+
+    # The admin's delete page and "delete selected" go through the service: the same
+    # permission, and an entry in the audit log.
+    def delete_model(self, request, obj):
+        services.contacts_delete(
+            contacts=Contact.objects.filter(pk=obj.pk), actor=request.user, via=audit.Via.ADMIN
+        )
+
+    def delete_queryset(self, request, queryset):
+        services.contacts_delete(contacts=queryset, actor=request.user, via=audit.Via.ADMIN)
 
     def get_search_results(self, request, queryset, search_term):
         # The admin's icontains folds ASCII only on SQLite; the folded search column does not.

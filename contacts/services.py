@@ -17,7 +17,6 @@ from contacts.models import (
     Connection,
     Contact,
     ContactAlias,
-    ExportLog,
     ImportBatch,
     ImportChange,
     MergeLog,
@@ -35,6 +34,8 @@ from contacts.resources import (
 )
 from linkedin_crm import audit, roles
 
+# How many ids of deleted contacts an audit event lists.
+AUDITED_IDS = 1000
 # SQLite allows ~32k variables a statement; chunks keep bulk writes well inside that on every
 # database while staying few enough to be fast.
 CHUNK = 2000
@@ -129,10 +130,25 @@ def contacts_mark_do_not_contact(*, contacts: QuerySet, reason: str, now=None) -
     )
 
 
-def contacts_delete(*, contacts: QuerySet) -> int:
-    """Delete the contacts with their connections, notes and tag links; returns the count."""
+def contacts_delete(*, contacts: QuerySet, actor, via: str = audit.Via.PAGE) -> int:
+    """Delete the contacts with their connections, notes and tag links; returns the count.
+    Needs contacts.delete_contact."""
+    require_permission(actor, roles.DELETE_CONTACTS)
     ids = _ids(contacts)
+    if not ids:
+        return 0
     with transaction.atomic():
+        # One contact is named in the log (by id); many are counted, with their ids up to a
+        # limit that keeps the row small.
+        only = Contact(pk=ids[0]) if len(ids) == 1 else None
+        audit.record(
+            audit.Action.CONTACTS_DELETE,
+            actor=actor,
+            obj=only,
+            via=via,
+            counts={"contacts": len(ids)},
+            detail={} if only else {"ids": ids[:AUDITED_IDS]},
+        )
         for start in range(0, len(ids), CHUNK):
             Contact.objects.filter(pk__in=ids[start : start + CHUNK]).delete()
     return len(ids)
@@ -389,14 +405,18 @@ def _contacts_with_activity(contacts: QuerySet) -> set[int]:
 # --- duplicates and merging ----------------------------------------------------------------
 
 
-def contacts_merge(*, survivor: Contact, merged: Contact, values: dict, user) -> MergeLog:
-    """Merge `merged` into `survivor`, moving everything that points at it.
+def contacts_merge(
+    *, survivor: Contact, merged: Contact, values: dict, user, via: str = audit.Via.PAGE
+) -> MergeLog:
+    """Merge `merged` into `survivor`, moving everything that points at it. Needs
+    contacts.merge_contact.
 
     Relations are found generically (Contact._meta.related_objects), so rows of later apps —
     messages, enrollments — move too. Where a unique constraint would be broken (the same
     network twice), the survivor's row is kept. The merged contact's profile URL and e-mail
     become aliases so later imports resolve them to the survivor.
     """
+    require_permission(user, roles.MERGE_CONTACTS)
     if survivor.pk == merged.pk:
         raise ValueError("A contact cannot be merged into itself.")
     unknown = set(values) - set(MERGEABLE_FIELDS)
@@ -425,7 +445,7 @@ def contacts_merge(*, survivor: Contact, merged: Contact, values: dict, user) ->
                 ContactAlias.objects.update_or_create(
                     kind=kind, value=value, defaults={"contact": survivor}
                 )
-        return MergeLog.objects.create(
+        log = MergeLog.objects.create(
             survivor=survivor,
             merged_contact_id=merged_pk,
             merged_snapshot=snapshot,
@@ -433,6 +453,16 @@ def contacts_merge(*, survivor: Contact, merged: Contact, values: dict, user) ->
             moved=moved,
             merged_by=user if getattr(user, "pk", None) else None,
         )
+        # Field names only: the log is kept for ever and must hold no one's personal data.
+        audit.record(
+            audit.Action.MERGE,
+            actor=user,
+            obj=survivor,
+            via=via,
+            counts=moved,
+            detail={"merged_contact": merged_pk, "fields": sorted(values)},
+        )
+        return log
 
 
 def _move_relations(source: Contact, target: Contact) -> dict:
@@ -531,10 +561,12 @@ def contacts_export(
     network: Network | None = None,
 ) -> int:
     """Write contacts as CSV to `out` (LinkedIn's header first, then ours) and log the export.
+    Needs contacts.export_contact.
 
     Returns the number of contacts written. Streams in chunks, so 100,000 contacts do not sit
     in memory at once.
     """
+    require_permission(user, roles.EXPORT_CONTACTS)
     resource = ContactResource(export_network=network)
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(resource.get_export_headers())
@@ -542,10 +574,16 @@ def contacts_export(
     for contact in resource.filter_export(contacts).iterator(chunk_size=2000):
         writer.writerow(resource.export_resource(contact))
         count += 1
-    ExportLog.objects.create(
-        exported_by=user if getattr(user, "pk", None) else None,
-        via=via,
-        filter=filter_params or {},
-        row_count=count,
-    )
+    detail = {"filter": filter_params or {}}
+    if network is not None:
+        detail["network"] = network.pk
+    contacts_export_record(user=user, via=via, count=count, detail=detail)
     return count
+
+
+def contacts_export_record(*, user, via: str, count: int, detail: dict | None = None) -> None:
+    """Log an export made elsewhere (the admin's export button writes the file itself)."""
+    require_permission(user, roles.EXPORT_CONTACTS)
+    audit.record(
+        audit.Action.EXPORT, actor=user, via=via, counts={"contacts": count}, detail=detail
+    )

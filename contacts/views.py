@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpResponse, QueryDict
@@ -20,6 +19,7 @@ from contacts.forms import (
     StageForm,
 )
 from contacts.models import Contact, Note, Stage, Tag
+from linkedin_crm import roles
 from linkedin_crm.auth import staff_required
 
 DEFAULT_PAGE_SIZE = 50
@@ -95,6 +95,13 @@ def contact_bulk(request):
         contacts = Contact.objects.filter(pk__in=data["selected"])
 
     action = data["action"]
+    if action == "delete" and not request.user.has_perm(roles.DELETE_CONTACTS):
+        messages.error(
+            request,
+            "Deleting contacts needs the “Can delete contact” permission (Managers and Admins "
+            "have it); nothing was deleted.",
+        )
+        return redirect(back)
     if action == "delete" and not data["confirmed"]:
         ctx = {
             "count": contacts.count(),
@@ -122,7 +129,7 @@ def contact_bulk(request):
         count = services.contacts_mark_do_not_contact(contacts=contacts, reason=data["reason"])
         messages.success(request, f"Marked {count} contact(s) do-not-contact.")
     elif action == "delete":
-        count = services.contacts_delete(contacts=contacts)
+        count = services.contacts_delete(contacts=contacts, actor=request.user)
         messages.success(request, f"Deleted {count} contact(s).")
     return redirect(back)
 
@@ -166,12 +173,13 @@ def contact_edit(request, pk):
 
 @staff_required
 def contact_delete(request, pk):
+    services.require_permission(request.user, roles.DELETE_CONTACTS)
     contact = get_object_or_404(
         Contact.objects.annotate(note_count=Count("notes", distinct=True)), pk=pk
     )
     if request.method == "POST":
         name = str(contact)
-        services.contacts_delete(contacts=Contact.objects.filter(pk=contact.pk))
+        services.contacts_delete(contacts=Contact.objects.filter(pk=contact.pk), actor=request.user)
         messages.success(request, f"Deleted {name}.")
         return redirect("contacts:list")
     return render(request, "contacts/confirm_delete.html", {"contact": contact})
@@ -245,6 +253,7 @@ def contact_duplicates(request):
 
 @staff_required
 def contact_merge(request):
+    services.require_permission(request.user, roles.MERGE_CONTACTS)
     form = MergeForm(request.POST if request.method == "POST" else request.GET)
     if len(form.contacts) != 2:
         messages.error(request, "Choose two different contacts to merge.")
@@ -262,8 +271,7 @@ def contact_merge(request):
 
 @staff_required
 def contact_export(request):
-    if not request.user.has_perm("contacts.export_contact"):
-        raise PermissionDenied("Exporting contacts needs the “Can export contacts” permission.")
+    services.require_permission(request.user, roles.EXPORT_CONTACTS)
     filterset = ContactFilter(request.GET or None, queryset=Contact.objects.all())
     if filterset.is_bound and not filterset.is_valid():
         messages.error(request, "The filter is not valid, so nothing was exported.")

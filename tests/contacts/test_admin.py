@@ -111,7 +111,7 @@ def test_the_admin_refuses_a_binary_file_with_the_readers_reason(admin_client):
 
 
 def test_the_admin_export_needs_the_permission_and_is_logged(admin_client, client):
-    from contacts.models import ExportLog
+    from linkedin_crm.models import AuditEvent
 
     ContactFactory(first_name="Exported")
     form = admin_client.get("/admin/contacts/contact/export/").context["form"]
@@ -121,7 +121,7 @@ def test_the_admin_export_needs_the_permission_and_is_logged(admin_client, clien
     )
     assert response.status_code == 200
     assert b"Exported" in response.content
-    assert ExportLog.objects.get().via == "admin"
+    assert AuditEvent.objects.get(action="export").via == "admin"
     client.force_login(UserFactory(username="plainstaff", is_staff=True))
     assert client.get("/admin/contacts/contact/export/").status_code == 403
 

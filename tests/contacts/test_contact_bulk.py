@@ -1,9 +1,15 @@
 import pytest
 
 from contacts.models import Contact, Stage, Tag
-from tests.contacts.factories import ContactFactory, NoteFactory, TagFactory
+from tests.contacts.factories import ContactFactory, NoteFactory, TagFactory, with_role
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_user(staff_user):
+    """Deleting needs the Manager role (test_contact_permissions.py has the Member's refusals)."""
+    return with_role(staff_user, "Manager")
 
 
 @pytest.fixture

@@ -92,12 +92,12 @@ def test_it_requires_a_reason_for_do_not_contact(staff_client, contact):
     assert not contact.do_not_contact
 
 
-def test_it_asks_before_deleting_a_contact(staff_client, contact):
+def test_it_asks_before_deleting_a_contact(manager_client, contact):
     NoteFactory(contact=contact)
-    response = staff_client.get(f"/contacts/{contact.pk}/delete/")
+    response = manager_client.get(f"/contacts/{contact.pk}/delete/")
     assert "cannot be undone" in response.content.decode()
     assert Contact.objects.filter(pk=contact.pk).exists()
-    response = staff_client.post(f"/contacts/{contact.pk}/delete/")
+    response = manager_client.post(f"/contacts/{contact.pk}/delete/")
     assert response.status_code == 302
     assert not Contact.objects.filter(pk=contact.pk).exists()
     assert not Note.objects.exists()

@@ -8,7 +8,8 @@ from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
 
 from contacts import services
-from contacts.models import Contact, ExportLog, Network
+from contacts.models import Contact, Network
+from linkedin_crm.models import AuditEvent
 from tests.contacts.factories import (
     ConnectionFactory,
     ContactFactory,
@@ -48,7 +49,7 @@ def test_the_page_needs_the_export_permission(staff_client):
     response = staff_client.get("/contacts/export/")
     assert response.status_code == 403
     assert "Can export contacts" in response.content.decode()
-    assert not ExportLog.objects.exists()
+    assert not AuditEvent.objects.exists()
 
 
 def test_it_exports_the_linkedin_header_then_ours_respecting_the_filter(exporter):
@@ -76,19 +77,20 @@ def test_it_exports_the_linkedin_header_then_ours_respecting_the_filter(exporter
         "05 Jan 2026",
     ]
     assert table[1][7:10] == ["VIP", "lead", ""] and table[1][10] == "1"
-    log = ExportLog.objects.get()
-    assert (log.exported_by, log.via, log.row_count, log.filter) == (
+    event = AuditEvent.objects.get()
+    assert (event.actor, event.via, event.counts["contacts"], event.detail["filter"]) == (
         exporter.user,
         "page",
         1,
         {"company": "Acme"},
     )
+    assert event.action == "export"
 
 
 def test_an_invalid_filter_exports_nothing(exporter):
     response = exporter.get("/contacts/export/", {"stage": "wizard"})
     assert response.status_code == 302
-    assert not ExportLog.objects.exists()
+    assert not AuditEvent.objects.exists()
 
 
 def test_formulas_are_escaped_and_round_trip(exporter, staff_user):
@@ -117,28 +119,32 @@ def test_an_export_of_unchanged_contacts_reimports_as_unchanged(exporter, staff_
     assert (batch.created, batch.updated, batch.unchanged, batch.invalid) == (0, 0, 5, 0)
 
 
-def test_connected_on_is_the_networks_date_or_the_earliest(capsys):
+def test_connected_on_is_the_networks_date_or_the_earliest(capsys, manager):
     contact = ContactFactory()
     mine = NetworkFactory(name="Mine")
     ConnectionFactory(contact=contact, network=mine, connected_on=datetime.date(2024, 3, 1))
     ConnectionFactory(contact=contact, connected_on=datetime.date(2019, 11, 20))
-    call_command("export_contacts")
+    call_command("export_contacts", "--as", "mia")
     assert rows(capsys.readouterr().out)[1][6] == "20 Nov 2019"
-    call_command("export_contacts", "--network", "Mine")
+    call_command("export_contacts", "--network", "Mine", "--as", "mia")
     assert rows(capsys.readouterr().out)[1][6] == "01 Mar 2024"
 
 
-def test_the_command_filters_writes_a_file_and_logs(tmp_path, capsys):
+def test_the_command_filters_writes_a_file_and_logs(tmp_path, capsys, manager):
     vip = TagFactory(name="VIP")
     ContactFactory(first_name="Tagged", tags=[vip], company="Acme", stage="replied")
     ContactFactory(first_name="Other", company="Acme")
     out = tmp_path / "out.csv"
-    call_command("export_contacts", "--output", str(out), "--tag", "vip", "--stage", "replied")
+    call_command(
+        "export_contacts", "--output", str(out), "--tag", "vip", "--stage", "replied", "--as", "mia"
+    )
     table = rows(out.read_text(encoding="utf-8"))
     assert [row[0] for row in table[1:]] == ["Tagged"]
-    call_command("export_contacts", "--company", "Acme")
+    call_command("export_contacts", "--company", "Acme", "--as", "mia")
     assert len(rows(capsys.readouterr().out)) == 3
-    assert [log.via for log in ExportLog.objects.all()] == ["command", "command"]
+    events = AuditEvent.objects.filter(action="export")
+    assert [event.via for event in events] == ["command", "command"]
+    assert {event.actor for event in events} == {manager}
 
 
 @pytest.mark.parametrize(
@@ -150,19 +156,36 @@ def test_the_command_filters_writes_a_file_and_logs(tmp_path, capsys):
         (["--output", "/nonexistent-dir/x.csv"], "No such folder"),
     ],
 )
-def test_the_command_reports_bad_input(args, message):
+def test_the_command_reports_bad_input(args, message, manager):
     with pytest.raises(CommandError, match=message):
-        call_command("export_contacts", *args)
-    assert not ExportLog.objects.exists()
+        call_command("export_contacts", *args, "--as", "mia")
+    assert not AuditEvent.objects.exists()
 
 
-def test_the_round_trip_of_a_real_fixture(staff_user, capsys):
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "Say who is doing this with --as USERNAME"),
+        (["--as", "nobody"], "No active staff user 'nobody'"),
+        (["--as", "alice"], "alice: Exporting contacts needs the “Can export contacts”"),
+    ],
+)
+def test_the_command_needs_a_permitted_acting_user(args, message, staff_user, tmp_path, capsys):
+    ContactFactory()
+    out = tmp_path / "out.csv"
+    with pytest.raises(CommandError, match=message):
+        call_command("export_contacts", "--output", str(out), *args)
+    assert not out.exists() and capsys.readouterr().out == ""
+    assert not AuditEvent.objects.exists()
+
+
+def test_the_round_trip_of_a_real_fixture(staff_user, capsys, manager):
     network = Network.objects.default_for(staff_user)
     data = (
         Path(__file__).resolve().parents[1] / "fixtures/linkedin/unicode_names.csv"
     ).read_bytes()
     services.import_file(data=data, file_name="u.csv", user=staff_user, network=network)
-    call_command("export_contacts")
+    call_command("export_contacts", "--as", "mia")
     exported = capsys.readouterr().out.encode()
     batch = services.import_file(data=exported, file_name="e.csv", user=staff_user, network=network)
     assert batch.created == 0 and batch.updated == 0 and batch.unchanged == Contact.objects.count()

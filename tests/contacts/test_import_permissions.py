@@ -13,7 +13,7 @@ from django.test import Client
 from contacts import services
 from contacts.models import Contact, ImportBatch, Network, Tag
 from linkedin_crm.models import AuditEvent
-from tests.contacts.factories import UserFactory, with_role
+from tests.contacts.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "linkedin"
@@ -29,11 +29,6 @@ def signed_in(user) -> Client:
 @pytest.fixture
 def bobs_network(other_staff_user):
     return Network.objects.default_for(other_staff_user)
-
-
-@pytest.fixture
-def manager(db):
-    return with_role(UserFactory(username="mia", is_staff=True), "Manager")
 
 
 @pytest.fixture

@@ -10,9 +10,18 @@ from tests.contacts.factories import (
     NetworkFactory,
     NoteFactory,
     TagFactory,
+    with_role,
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_user(staff_user):
+    """Merging needs the Manager role (test_contact_permissions.py has the Member's refusals)."""
+    return with_role(staff_user, "Manager")
+
+
 HEADER = "First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
 
 

@@ -1,9 +1,12 @@
 from pathlib import Path
 
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 from contacts import services
+from contacts.management.acting_user import acting_user, add_as_argument
 from contacts.models import Contact, Network, Stage, Tag
+from linkedin_crm import audit, roles
 
 
 class Command(BaseCommand):
@@ -15,8 +18,15 @@ class Command(BaseCommand):
         parser.add_argument("--company", help="Only contacts at this company (exact).")
         parser.add_argument("--stage", help=f"Only contacts in this stage: {', '.join(Stage)}.")
         parser.add_argument("--network", help="Network whose connection date fills Connected On.")
+        add_as_argument(parser)
 
-    def handle(self, *args, output, tag, company, stage, network, **options):
+    def handle(self, *args, output, tag, company, stage, network, as_user, **options):
+        self.actor = acting_user(as_user)
+        try:
+            services.require_permission(self.actor, roles.EXPORT_CONTACTS)
+        except PermissionDenied as exc:
+            # Refused before a file is opened: a refused export leaves no empty file behind.
+            raise CommandError(f"{self.actor}: {exc}") from None
         contacts = Contact.objects.all()
         filters = {}
         if tag:
@@ -54,8 +64,8 @@ class Command(BaseCommand):
         return services.contacts_export(
             contacts=contacts,
             out=out,
-            user=None,
-            via="command",
+            user=self.actor,
+            via=audit.Via.COMMAND,
             filter_params=filters,
             network=network,
         )
