@@ -11,7 +11,6 @@ from contacts.linkedin_csv import RejectedFile
 from contacts.models import (
     Connection,
     Contact,
-    ExportLog,
     ImportBatch,
     MergeLog,
     Network,
@@ -215,18 +214,6 @@ class ImportBatchAdmin(admin.ModelAdmin):
     ]
 
     def has_add_permission(self, request):
-        return False
-
-
-@admin.register(ExportLog)
-class ExportLogAdmin(admin.ModelAdmin):
-    list_display = ["exported_at", "exported_by", "via", "row_count"]
-    list_select_related = ["exported_by"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
         return False
 
 

@@ -469,21 +469,3 @@ class MergeLog(models.Model):
 
     def __str__(self):
         return f"contact {self.merged_contact_id} merged into {self.survivor_id}"
-
-
-class ExportLog(models.Model):
-    """Personal data leaving the system is logged (DESIGN §10)."""
-
-    exported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    via = models.CharField(max_length=20)  # page, command, admin
-    filter = models.JSONField(default=dict)
-    row_count = models.PositiveIntegerField()
-    exported_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-exported_at"]
-
-    def __str__(self):
-        return f"{self.row_count} contacts exported by {self.exported_by} ({self.via})"
