@@ -32,6 +32,7 @@ PERMISSION_PAGES = {
     "contacts/export/": "export_contact",
     "contacts/merge/": "merge_contact",
     "contacts/<int:pk>/delete/": "delete_contact",
+    "audit/": "view_auditevent",
 }
 
 
