@@ -107,10 +107,11 @@ def import_confirm(request, pk):
         messages.error(request, str(exc))
     else:
         if batch.status == ImportBatch.Status.DONE:
+            suppressed = f", {batch.suppressed} suppressed" if batch.suppressed else ""
             messages.success(
                 request,
                 f"Imported: {batch.created} new, {batch.updated} updated, "
-                f"{batch.unchanged} unchanged.",
+                f"{batch.unchanged} unchanged{suppressed}.",
             )
     return redirect("imports:detail", pk=pk)
 

@@ -1,3 +1,7 @@
+import hashlib
+import hmac
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -367,6 +371,8 @@ class ImportBatch(models.Model):
     skipped_empty = models.PositiveIntegerField(default=0)
     invalid = models.PositiveIntegerField(default=0)
     duplicates_in_file = models.PositiveIntegerField(default=0)
+    # Rows of people who were erased (Suppression): left out so that they do not come back.
+    suppressed = models.PositiveIntegerField(default=0)
     # Progress of a background import, for the batch page's progress bar.
     rows_done = models.PositiveIntegerField(default=0)
     # [{"line": n, "message": "..."}]: invalid rows and values dropped from valid rows.
@@ -469,3 +475,74 @@ class MergeLog(models.Model):
 
     def __str__(self):
         return f"contact {self.merged_contact_id} merged into {self.survivor_id}"
+
+
+class SuppressionQuerySet(models.QuerySet):
+    def matching(self, kind: str, values: Iterable[str]) -> set[str]:
+        """The values among `values` that identify an erased person (one query per 2,000)."""
+        by_digest: dict[str, str] = {}
+        if not self.filter(kind=kind).exists():
+            # The usual case: nobody was erased, and a 30,000-row import hashes nothing.
+            return set()
+        keys = Suppression.keys()
+        for value in values:
+            if value:
+                for digest in Suppression.digests(kind, value, keys=keys):
+                    by_digest[digest] = value
+        digests = sorted(by_digest)
+        found: set[str] = set()
+        for start in range(0, len(digests), 2000):
+            chunk = digests[start : start + 2000]
+            found.update(self.filter(kind=kind, digest__in=chunk).values_list("digest", flat=True))
+        return {by_digest[digest] for digest in found}
+
+
+class Suppression(models.Model):
+    """What is kept of a person who was erased: a keyed hash (HMAC-SHA256) of each of their
+    identifiers (canonical profile URL, lower-cased e-mail), so that imports can leave them
+    out without the system holding anything that names them.
+
+    The key is derived from SECRET_KEY. A rotated key keeps working while the old one is in
+    SECRET_KEY_FALLBACKS; once it is dropped from there, the suppressions made under it no
+    longer match.
+    """
+
+    class Kind(models.TextChoices):
+        URL = "url", "Profile URL"
+        EMAIL = "email", "E-mail"
+
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = SuppressionQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "digest"], name="one_suppression_per_digest")
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.digest[:12]}…"
+
+    @staticmethod
+    def keys() -> list[bytes]:
+        """The HMAC keys: the current SECRET_KEY's first, then its fallbacks'."""
+        secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+        return [
+            hashlib.sha256(f"contacts.Suppression:{secret}".encode()).digest() for secret in secrets
+        ]
+
+    @classmethod
+    def digests(cls, kind: str, value: str, *, keys: list[bytes] | None = None) -> list[str]:
+        """The value's digest under each key, the current key's first."""
+        if kind == cls.Kind.URL:
+            normalized = canonical_profile_url(value) or value.strip()
+        else:
+            normalized = value.strip().lower()
+        message = f"{kind}:{normalized}".encode()
+        return [hmac.new(key, message, hashlib.sha256).hexdigest() for key in keys or cls.keys()]
+
+    @classmethod
+    def add(cls, kind: str, value: str) -> None:
+        cls.objects.get_or_create(kind=kind, digest=cls.digests(kind, value)[0])

@@ -38,6 +38,7 @@ from contacts.models import (
     ImportBatch,
     ImportChange,
     Network,
+    Suppression,
 )
 from linkedin_crm import audit
 
@@ -58,6 +59,25 @@ CHUNK = 5000
 WRITE_BATCH = 1000
 # A spreadsheet treats a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def drop_suppressed_rows(dataset: tablib.Dataset) -> int:
+    """Remove the rows whose profile URL or e-mail belongs to an erased person (Suppression);
+    returns how many."""
+    url = dataset.headers.index(LINKEDIN_HEADER["profile_url"])
+    email = dataset.headers.index(LINKEDIN_HEADER["email"])
+    urls = Suppression.objects.matching(Suppression.Kind.URL, {row[url] for row in dataset})
+    emails = Suppression.objects.matching(Suppression.Kind.EMAIL, {row[email] for row in dataset})
+    if not urls and not emails:
+        return 0
+    doomed = [
+        index
+        for index, row in enumerate(dataset)
+        if (row[url] and row[url] in urls) or (row[email] and row[email] in emails)
+    ]
+    for index in reversed(doomed):
+        del dataset[index]
+    return len(doomed)
 
 
 def parsed_to_dataset(parsed: ParsedExport) -> tablib.Dataset:
@@ -100,6 +120,8 @@ class ImportPlan:
     # [{"line", "candidates": [ids]}] — new contacts that might be someone already known.
     possible_duplicates: list[dict] = field(default_factory=list)
     duplicates_in_file: int = 0
+    # Rows of erased people, left out of the plan.
+    suppressed: int = 0
 
     def to_json(self) -> dict:
         # The lists hold plain dicts already: no deep copy (dataclasses.asdict) needed.
@@ -302,6 +324,8 @@ class ContactResource(resources.ModelResource):
         if self.network is None:
             raise ValueError("ContactResource needs the network the export belongs to.")
         self.plan = ImportPlan(network_id=self.network.pk, keep_existing=self.keep_existing)
+        # Erased people stay erased: their rows leave the table before anything is matched.
+        self.plan.suppressed = drop_suppressed_rows(dataset)
 
     def before_import_row(self, row, **kwargs):
         self.row_candidates = []
@@ -417,6 +441,7 @@ class ContactResource(resources.ModelResource):
                     "created": self.batch.created,
                     "updated": self.batch.updated,
                     "unchanged": self.batch.unchanged,
+                    "suppressed": self.batch.suppressed,
                 },
                 detail={"network": self.batch.network_id},
             )
@@ -517,6 +542,7 @@ def batch_from_plan(
         skipped_empty=parsed.skipped_empty if parsed else 0,
         invalid=(parsed.invalid if parsed else 0) + len(plan.invalid),
         duplicates_in_file=(parsed.duplicates_in_file if parsed else 0) + plan.duplicates_in_file,
+        suppressed=plan.suppressed,
         errors=sorted(problems + plan.invalid, key=lambda e: e["line"]),
         plan=plan.to_json(),
     )

@@ -298,6 +298,7 @@ def _record_import(batch: ImportBatch, *, actor, via: str) -> None:
             "created": batch.created,
             "updated": batch.updated,
             "unchanged": batch.unchanged,
+            "suppressed": batch.suppressed,
         },
         detail={"network": batch.network_id},
     )

@@ -32,7 +32,8 @@ def test_it_imports_and_prints_one_json_object(owner, capsys):
     batch = ImportBatch.objects.get()
     assert result["batch"] == batch.pk
     assert set(result) == {
-        "batch", "rows", "created", "updated", "unchanged", "skipped_empty", "invalid", "errors"
+        "batch", "rows", "created", "updated", "unchanged", "skipped_empty", "invalid",
+        "suppressed", "errors",
     }  # fmt: skip
     assert result["created"] == Contact.objects.count() > 0
     assert result["errors"] and {"line", "message"} == set(result["errors"][0])

@@ -124,7 +124,7 @@ def test_a_manager_confirms_another_members_import_and_it_is_audited(manager, bo
     assert Contact.objects.count() == 6
     event = AuditEvent.objects.get()
     assert (event.action, event.actor, event.via) == ("import", manager, "page")
-    assert event.counts == {"created": 6, "updated": 0, "unchanged": 0}
+    assert event.counts == {"created": 6, "updated": 0, "unchanged": 0, "suppressed": 0}
     assert (event.object_type, event.object_id) == ("importbatch", str(bobs_pending_batch.pk))
     assert event.detail == {"network": bobs_pending_batch.network_id}
 
@@ -163,7 +163,7 @@ def test_the_import_command_is_audited_under_the_networks_owner(other_staff_user
     call_command("import_contacts", str(FIXTURES / "current.csv"), "--owner", "bob")
     event = AuditEvent.objects.get()
     assert (event.action, event.actor, event.via) == ("import", other_staff_user, "command")
-    assert event.counts == {"created": 6, "updated": 0, "unchanged": 0}
+    assert event.counts == {"created": 6, "updated": 0, "unchanged": 0, "suppressed": 0}
 
 
 def test_the_import_command_refuses_a_member_acting_for_another_network(
@@ -220,4 +220,4 @@ def test_the_admin_import_page_creates_no_network_and_its_import_is_audited(clie
     client.post("/admin/contacts/contact/process_import/", {**form.initial, "resource": "0"})
     event = AuditEvent.objects.get()
     assert (event.action, event.actor, event.via) == ("import", root, "admin")
-    assert event.counts == {"created": 6, "updated": 0, "unchanged": 0}
+    assert event.counts == {"created": 6, "updated": 0, "unchanged": 0, "suppressed": 0}

@@ -7,7 +7,16 @@ import pytest
 
 from contacts import services
 from contacts.linkedin_csv import RejectedFile
-from contacts.models import Connection, Contact, ImportBatch, ImportChange, Network, Note, Tag
+from contacts.models import (
+    Connection,
+    Contact,
+    ImportBatch,
+    ImportChange,
+    Network,
+    Note,
+    Suppression,
+    Tag,
+)
 from tests.contacts.factories import ContactFactory, NoteFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -354,3 +363,24 @@ def test_dropped_and_shortened_values_are_listed_with_line_and_reason(user, netw
     assert "urn:li:member:123" in messages[3]
     assert Contact.objects.get(first_name="Ok").email == ""
     assert len(Contact.objects.get(last_name="Lee").first_name) == 200
+
+
+def test_rows_of_erased_people_are_left_out_and_counted(user, network):
+    Suppression.add("url", "https://uk.linkedin.com/in/Fitz-Orme/")  # any spelling of the URL
+    Suppression.add("email", "Someone@Example.org")
+    data = fixture("current.csv") + b"\nSome,One,,someone@example.org,,,05 Jan 2026"
+    batch = run(data, user, network)
+    assert (batch.created, batch.suppressed) == (5, 2)
+    assert not Contact.objects.filter(profile_url__endswith="fitz-orme").exists()
+    assert not Contact.objects.filter(email="someone@example.org").exists()
+    assert Suppression.objects.count() == 2  # nothing but the hashes holds them
+    assert not Suppression.objects.filter(digest__icontains="fitz").exists()
+
+
+def test_suppressions_survive_a_rotated_secret_key(user, network, settings):
+    Suppression.add("url", "https://www.linkedin.com/in/fitz-orme")
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+    assert run(fixture("current.csv"), user, network).suppressed == 1
+    settings.SECRET_KEY_FALLBACKS = []
+    assert run(fixture("current.csv"), user, network).suppressed == 0

@@ -109,7 +109,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{verb} {file_name}: {summary['rows']} rows — {summary['created']} new, "
             f"{summary['updated']} updated, {summary['unchanged']} unchanged, "
-            f"{summary['skipped_empty']} skipped empty, {summary['invalid']} invalid."
+            f"{summary['skipped_empty']} skipped empty, {summary['invalid']} invalid, "
+            f"{summary['suppressed']} suppressed (erased people)."
         )
         for error in summary["errors"]:
             self.stdout.write(f"  line {error['line']}: {error['message']}")
@@ -124,6 +125,7 @@ def _summary(batch, *, dry_run: bool) -> dict:
         "unchanged": batch.unchanged,
         "skipped_empty": batch.skipped_empty,
         "invalid": batch.invalid,
+        "suppressed": batch.suppressed,
         "errors": batch.errors,
     }
 
