@@ -1,6 +1,9 @@
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -8,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from contacts import services
+from contacts import personal_data, services
 from contacts.filters import ContactFilter
 from contacts.forms import (
     BulkActionForm,
@@ -287,3 +290,42 @@ def contact_export(request):
         filter_params=_filter_params(request.GET).dict(),
     )
     return response
+
+
+@staff_required
+def contact_export_person(request, pk):
+    """Everything stored about one person, as JSON: what they are owed when they ask."""
+    services.require_permission(request.user, roles.ERASE_CONTACTS)
+    contact = get_object_or_404(Contact, pk=pk)
+    if request.method == "POST":
+        data = personal_data.person_export(contact=contact, actor=request.user)
+        response = HttpResponse(
+            json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
+            content_type="application/json; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="contact-{contact.pk}.json"'
+        return response
+    ctx = {"contact": contact, "counts": personal_data.person_data_counts(contact)}
+    return render(request, "contacts/export_person_confirm.html", ctx)
+
+
+@staff_required
+def contact_erase(request, pk):
+    services.require_permission(request.user, roles.ERASE_CONTACTS)
+    contact = get_object_or_404(Contact, pk=pk)
+    if request.method == "POST":
+        try:
+            counts = personal_data.person_erase(contact=contact, actor=request.user)
+        except personal_data.ErasureBlocked as exc:
+            messages.error(request, f"Nothing was erased. {exc}")
+            return redirect(contact)
+        # The message names the contact by id only: it outlives the person in the session.
+        deleted = ", ".join(f"{count} {kind}" for kind, count in counts.items() if count)
+        messages.success(
+            request,
+            f"Contact #{pk} was erased ({deleted or 'nothing else was stored'}). Imports will "
+            "leave them out from now on.",
+        )
+        return redirect("contacts:list")
+    ctx = {"contact": contact, "counts": personal_data.person_data_counts(contact)}
+    return render(request, "contacts/erase_confirm.html", ctx)

@@ -32,6 +32,8 @@ PERMISSION_PAGES = {
     "contacts/export/": "export_contact",
     "contacts/merge/": "merge_contact",
     "contacts/<int:pk>/delete/": "delete_contact",
+    "contacts/<int:pk>/export-data/": "erase_contact",
+    "contacts/<int:pk>/erase/": "erase_contact",
     "audit/": "view_auditevent",
 }
 
