@@ -16,7 +16,7 @@ from campaigns.messages_csv import direction
 from campaigns.models import Audience, Campaign, CampaignMessage, Enrollment, Reply, Step, Variant
 from campaigns.planning import LaunchPlan, variant_picker
 from contacts.filters import ContactFilter
-from contacts.models import Connection, Contact, Stage
+from contacts.models import Connection, Contact, Stage, Suppression
 from messaging import personalize
 from messaging.bulk import messages_insert
 from messaging.models import LinkedInAccount, Message, MessageEvent
@@ -551,6 +551,8 @@ class MessagesImportResult:
     already_known: int = 0
     unmatched: int = 0
     opted_out: int = 0
+    # Messages to or from people who were erased: left out, so that nothing of theirs returns.
+    suppressed: int = 0
     # Rows the reader left out (drafts, unreadable dates, …): how many, and the first reasons.
     skipped_rows: int = 0
     problems: list[tuple[int, str]] = field(default_factory=list)
@@ -571,6 +573,9 @@ def messages_import(*, parsed, actor, now=None) -> MessagesImportResult:
     for message in parsed.messages:
         urls.update(filter(None, [message.sender_url, *message.recipient_urls]))
     urls.discard(owner)
+    # Erased people stay erased, even when someone has added them again by hand.
+    suppressed = Suppression.objects.matching(Suppression.Kind.URL, urls)
+    urls -= suppressed
     contacts = {}
     for start in range(0, len(urls), CHUNK):
         chunk = sorted(urls)[start : start + CHUNK]
@@ -580,6 +585,9 @@ def messages_import(*, parsed, actor, now=None) -> MessagesImportResult:
     result.conversations = len({m.conversation_id for m in parsed.messages})
     for message in sorted(parsed.messages, key=lambda m: m.sent_at):
         if direction(message, owner) == "inbound":
+            if message.sender_url in suppressed:
+                result.suppressed += 1
+                continue
             contact = contacts.get(message.sender_url)
             if contact is None:
                 result.unmatched += 1
@@ -605,6 +613,9 @@ def messages_import(*, parsed, actor, now=None) -> MessagesImportResult:
                 result.opted_out += int(reply.opted_out)
         else:
             for url in message.recipient_urls:
+                if url in suppressed:
+                    result.suppressed += 1
+                    continue
                 contact = contacts.get(url)
                 if contact is None:
                     continue

@@ -1,8 +1,10 @@
 """A person's rights: everything stored about them as JSON, and erasure that leaves only a keyed
 hash of their identifiers, so that no later import brings them back."""
 
+import datetime
 import io
 import json
+from pathlib import Path
 
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -10,6 +12,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
+from campaigns import services as campaign_services
+from campaigns.messages_csv import parse_messages
 from campaigns.models import CampaignMessage, Enrollment, Reply
 from contacts import personal_data, services
 from contacts.models import (
@@ -238,6 +242,25 @@ def test_it_waits_for_an_import_being_applied(manager_client, person):
     assert "Nothing was erased. An import is being applied right now" in (response.content.decode())
     assert Contact.objects.filter(pk=person.pk).exists() and Message.objects.exists()
     assert not Suppression.objects.exists() and not AuditEvent.objects.exists()
+
+
+def test_messages_csv_leaves_an_erased_person_out(staff_user, manager):
+    # The export is Alice Archer's; Zoë's reply to our message is in it.
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "linkedin_messages"
+    account = LinkedInAccountFactory(owner=staff_user, display_name="Alice Archer")
+    url = "https://www.linkedin.com/in/zoe-mueller"
+    zoe = ContactFactory(first_name="Zoë", profile_url=url)
+    personal_data.person_erase(contact=zoe, actor=manager)
+    # Someone adds her again by hand, and writes to her.
+    again = ContactFactory(first_name="Zoë", profile_url=url)
+    sent = datetime.datetime(2025, 11, 18, 16, 5, tzinfo=datetime.UTC)
+    MessageFactory(account=account, contact=again, status="sent", sent_at=sent)
+    parsed = parse_messages((fixtures / "current.csv").read_bytes())
+    result = campaign_services.messages_import(parsed=parsed, actor=staff_user)
+    assert result.suppressed == 2  # her reply and our message to her
+    assert not Reply.objects.filter(contact=again).exists()
+    again.refresh_from_db()
+    assert not again.do_not_contact  # her opt-out was not read either
 
 
 # --- the person's data -----------------------------------------------------------------------
