@@ -104,6 +104,13 @@ def test_it_filters(admin_client, events, query, expected):
     assert list(response.context["page"].object_list) == [events[name] for name in expected]
 
 
+def test_it_does_not_link_to_a_contact_it_records_as_gone(admin_client, admin_user):
+    contact = ContactFactory()
+    audit.record(audit.Action.ERASE, actor=admin_user, obj=contact)
+    page = admin_client.get("/audit/").content.decode()
+    assert f"contact #{contact.pk}" in page and f'href="/contacts/{contact.pk}/"' not in page
+
+
 def test_it_filters_by_object(admin_client, events):
     query = {"object_type": "contact", "object_id": events["merge"].object_id}
     response = admin_client.get("/audit/", query)
