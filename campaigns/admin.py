@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.utils import timezone
 
@@ -30,10 +31,10 @@ def _apply(modeladmin, request, queryset, service, verb):
     done = 0
     for campaign in queryset:
         try:
-            service(campaign=campaign)
+            service(campaign=campaign, actor=request.user, via="admin")
             done += 1
-        except services.CampaignError:
-            pass  # not in a state that allows it; counted out below
+        except (services.CampaignError, PermissionDenied):
+            pass  # not in a state that allows it, or not theirs; counted out below
     modeladmin.message_user(
         request, f"{verb} {done} of {len(queryset)} campaign(s).", messages.SUCCESS
     )

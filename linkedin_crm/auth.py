@@ -1,10 +1,16 @@
-"""Access rules: every page but sign-in requires a signed-in staff user (DESIGN §10)."""
+"""Access rules: every page but sign-in requires a signed-in staff user; who may do what
+within the team is in linkedin_crm.roles."""
 
 from functools import wraps
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.auth_backends import AuthenticationBackend
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db.models import Aggregate, CharField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Concat
 from django_htmx.http import HttpResponseClientRedirect
 
 
@@ -32,3 +38,47 @@ class StaffAccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request):
         return False
+
+
+class _PermissionKeys(Aggregate):
+    """Every "app_label.codename" of a subquery's rows in one comma-separated string."""
+
+    function = "GROUP_CONCAT"
+    template = "%(function)s(%(distinct)s%(expressions)s)"
+    allow_distinct = True
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return super().as_sql(
+            compiler,
+            connection,
+            function="STRING_AGG",
+            template="%(function)s(%(distinct)s%(expressions)s, ',')",
+            **extra,
+        )
+
+
+class TeamAuthenticationBackend(AuthenticationBackend):
+    """allauth's sign-in by username or e-mail, loading a signed-in user's permissions with
+    the user row itself. Every page asks about roles (the navigation, the rules), and Django's
+    own backend would spend two more queries a request on it."""
+
+    def get_user(self, user_id):
+        User = get_user_model()
+        keys = (
+            Permission.objects.filter(Q(user=OuterRef("pk")) | Q(group__user=OuterRef("pk")))
+            .annotate(key=Concat("content_type__app_label", Value("."), "codename"))
+            .order_by()
+            .annotate(group_by=Value(1))
+            .values("group_by")
+            .annotate(keys=_PermissionKeys("key", distinct=True))
+            .values("keys")
+        )
+        user = User._default_manager.annotate(permission_keys=Subquery(keys)).filter(pk=user_id)
+        user = user.first()
+        if user is None or not self.user_can_authenticate(user):
+            return None
+        if user.is_active:
+            # What ModelBackend.get_all_permissions() would otherwise query and cache.
+            user._perm_cache = set(filter(None, (user.permission_keys or "").split(",")))
+        return user

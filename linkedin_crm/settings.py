@@ -145,8 +145,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 AUTHENTICATION_BACKENDS = [
+    # allauth's username-or-e-mail sign-in, loading permissions with the user (one query).
+    "linkedin_crm.auth.TeamAuthenticationBackend",
+    # Kept so that sessions signed in before it still resolve.
     "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 
 # django-allauth: staff sign in with username or e-mail and a password. There is no public

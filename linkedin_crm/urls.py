@@ -6,6 +6,8 @@ from linkedin_crm import views
 urlpatterns = [
     path("", views.dashboard, name="home"),
     path("dashboard/sending/", views.dashboard_sending, name="dashboard_sending"),
+    path("team/", views.team, name="team"),
+    path("team/<int:pk>/role/", views.team_role, name="team_role"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("contacts/", include("contacts.urls")),

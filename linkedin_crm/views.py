@@ -1,9 +1,15 @@
-"""The staff dashboard (issue #7): the page, and its sending panel alone for htmx to refresh."""
+"""The staff dashboard (the page, and its sending panel alone for htmx to refresh) and the
+team page."""
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import permission_required
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from linkedin_crm import dashboard as numbers
+from linkedin_crm import roles
 from linkedin_crm.auth import staff_required
 
 
@@ -37,3 +43,48 @@ def dashboard_sending(request):
         "out_of_band": True,
     }
     return render(request, "linkedin_crm/_sending_panel.html", ctx)
+
+
+# --- the team ------------------------------------------------------------------------------
+
+
+def _team_members():
+    User = get_user_model()
+    return User.objects.filter(is_staff=True).prefetch_related("groups").order_by("username")
+
+
+@staff_required
+@permission_required(roles.MANAGE_TEAM, raise_exception=True)
+def team(request):
+    """Who is on the team and with which role; Admins change roles here."""
+    members = [(member, roles.role_of(member)) for member in _team_members()]
+    ctx = {
+        "members": members,
+        "roles": [(role, ROLE_HELP[role]) for role in roles.ROLES],
+    }
+    return render(request, "linkedin_crm/team.html", ctx)
+
+
+ROLE_HELP = {
+    roles.ADMIN: "Everything, including roles and the audit log.",
+    roles.MANAGER: "Every member's accounts, Outbox and campaigns; imports into any network; "
+    "export, merge, delete and erase contacts.",
+    roles.MEMBER: "Their own LinkedIn accounts, Outbox, messages and campaigns; imports into "
+    "their own network.",
+}
+
+
+@staff_required
+@permission_required(roles.MANAGE_TEAM, raise_exception=True)
+@require_POST
+def team_role(request, pk):
+    member = get_object_or_404(_team_members(), pk=pk)
+    role = request.POST.get("role", "")
+    try:
+        changed = roles.role_assign(user=member, role=role, actor=request.user)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        if changed:
+            messages.success(request, f"{member.get_username()} is now {role}.")
+    return redirect("team")

@@ -28,7 +28,11 @@ REDIRECTS = {
 }
 
 # Staff pages that need a permission on top of being staff.
-PERMISSION_PAGES = {"contacts/export/": "export_contact"}
+PERMISSION_PAGES = {
+    "contacts/export/": "export_contact",
+    "team/": "manage_team",
+    "team/<int:pk>/role/": "manage_team",
+}
 
 
 def _walk(patterns, prefix=""):
@@ -67,8 +71,10 @@ def objects(db, staff_user):
             "campaigns/": {"pk": campaign.pk},
             "messages/templates/": {"pk": template.pk},
             "messages/": {"pk": message.pk},
+            "team/": {"pk": staff_user.pk},
         },
         "contact": note.contact,
+        "account": account,
     }
 
 
@@ -121,7 +127,8 @@ def test_it_serves_permission_pages_to_staff_with_the_permission(staff_user, cli
     client.force_login(staff_user)
     for route, _ in _our_patterns():
         if route in PERMISSION_PAGES:
-            assert client.get(_url(route, objects)).status_code == 200, route
+            # Pages 200; POST-only actions 405.
+            assert client.get(_url(route, objects)).status_code in (200, 405), route
 
 
 def test_it_lets_anyone_see_the_login_page(client, db):
@@ -190,3 +197,42 @@ def test_an_htmx_refresh_after_the_session_ended_sends_the_page_to_sign_in(clien
     assert response["HX-Redirect"] == "/accounts/login/?next=/%3Ftab%3Dsending"
     plain = client.get("/dashboard/sending/")
     assert plain.status_code == 302 and plain["Location"].startswith("/accounts/login/")
+
+
+_WRITES = ("insert", "update", "delete", "replace", "create", "drop", "alter")
+
+
+def _writes_during(fn):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        fn()
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].lstrip().split(" ", 1)[0].lower() in _WRITES
+    ]
+
+
+@pytest.mark.parametrize("role", ["Member", "Manager", "Admin"])
+@pytest.mark.parametrize("newcomer", [False, True], ids=["owner", "newcomer"])
+def test_it_never_writes_on_a_get(client, staff_user, objects, role, newcomer):
+    """Every URL pattern, with real ids, read with GET (and as htmx, which some views answer
+    differently) by each role, by the owner of the objects and by a newcomer who has nothing
+    yet (no network, no account): not one INSERT, UPDATE or DELETE reaches the database."""
+    from django.contrib.auth.models import Group
+
+    from tests.contacts.factories import ContactFactory, UserFactory
+
+    # Work a GET might be tempted to do: an Outbox message to someone now do-not-contact.
+    account = objects["account"]
+    MessageFactory(account=account, status="released", contact=ContactFactory(do_not_contact=True))
+    user = UserFactory(username="newcomer", is_staff=True) if newcomer else staff_user
+    user.groups.add(Group.objects.get(name=role))
+    client.force_login(user)
+    for route, _ in _our_patterns():
+        url = _url(route, objects)
+        for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+            writes = _writes_during(lambda url=url, headers=headers: client.get(url, **headers))
+            assert writes == [], (route, headers, writes)

@@ -462,7 +462,7 @@ class Demo:
                 if not variant_form.is_valid():
                     raise DemoError(f"Variant {label}: {variant_form.errors.as_text()}")
                 variant_form.save()
-        campaign_services.campaign_launch(campaign=campaign, now=self.now)
+        campaign_services.campaign_launch(campaign=campaign, actor=campaign.owner, now=self.now)
         self.campaigns[key] = campaign
         self.reply_rates[campaign.pk] = spec["reply_rates"]
 

@@ -397,13 +397,15 @@ def test_the_outbox_never_offers_a_message_to_someone_now_do_not_contact(
 
     shown.contact.mark_do_not_contact("replied: please stop")
     page = staff_client.get("/outbox/").content.decode()
-    assert "Took 1 message(s) out of the Outbox: their contacts have been marked" in page
+    assert "1 message(s) are hidden from the Outbox: their contacts have been marked" in page
     assert "Hello Ann" not in page and "Hello Dan" in page
+    shown.refresh_from_db()
+    assert shown.status == "released"  # the page only read
 
     swept.contact.mark_do_not_contact("unsubscribed")
     from messaging.dispatch import dispatch_tick
 
-    assert dispatch_tick(client=None).cancelled == 1
+    assert dispatch_tick(client=None).cancelled == 2
     for message in (shown, stale, swept, keep):
         message.refresh_from_db()
     assert [m.status for m in (shown, stale, swept, keep)] == [
