@@ -1,10 +1,10 @@
 """Personalised message templates (DESIGN §6, "Personalisation").
 
 Templates use Django template syntax, rendered by a locked-down engine: no loaders, no
-`{% load %}`, autoescape off, the default filters (minus a few, see _WITHHELD_FILTERS) and
-only the `{% if %}` tag with its `{% elif %}`/`{% else %}`/`{% endif %}` clauses. Variables
-are the flat names in VARIABLES; they have no attributes, so a template can reach nothing
-but the strings in its context.
+`{% load %}`, autoescape off, the default filters in _ALLOWED_FILTERS (_WITHHELD_FILTERS says
+why not the others) and only the `{% if %}` tag with its `{% elif %}`/`{% else %}`/`{% endif %}`
+clauses. Variables are the flat names in VARIABLES; they have no attributes, so a template can
+reach nothing but the strings in its context.
 
 Comments: `{# … #}` is allowed (it renders as nothing); the `{% comment %}` block tag is
 rejected like every other tag, because Django skips its contents unparsed and the linter
@@ -61,12 +61,109 @@ LABELS: dict[str, str] = {
 
 ALLOWED_TAGS = frozenset({"if", "elif", "else", "endif"})
 
-# Default filters the engine does not offer:
-# - center, ljust, rjust, stringformat and floatformat take a width or precision, so a
-#   short template ("|center:999999999") could make the worker allocate gigabytes before the
-#   length check on the rendered text ever runs; padding means nothing in a chat message.
-# - random would make the preview differ from the message actually sent.
-_WITHHELD_FILTERS = frozenset({"center", "ljust", "rjust", "stringformat", "floatformat", "random"})
+# The default filters the engine offers. Every one returns at most a small multiple of what it
+# is given, so no single use can make much more text than its value and argument hold:
+# - add: two numbers (at most 4,300 digits each, Python's limit for int()) or the two texts one
+#   after the other; default, default_if_none, yesno and pluralize: the value or a part of the
+#   argument.
+# - capfirst, lower, upper, title: one character may become up to three ("ß" → "SS").
+# - cut, first, last, slice, striptags, truncatechars, truncatewords, wordwrap: at most the value
+#   (truncatewords adds " …", wordwrap turns spaces into line breaks); huge counts allocate
+#   nothing.
+# - slugify: at most a few characters per character ("⒇" → "20"); phone2numeric: one per one;
+#   safe: the value itself (autoescape is off anyway).
+# - divisibleby, filesizeformat, get_digit, length, wordcount: a number or a short text.
+# A Django upgrade that adds a filter leaves it out of the engine until it is put in this set or
+# in _WITHHELD_FILTERS (a test fails meanwhile).
+_ALLOWED_FILTERS = frozenset(
+    {
+        "add",
+        "capfirst",
+        "cut",
+        "default",
+        "default_if_none",
+        "divisibleby",
+        "filesizeformat",
+        "first",
+        "get_digit",
+        "last",
+        "length",
+        "lower",
+        "phone2numeric",
+        "pluralize",
+        "safe",
+        "slice",
+        "slugify",
+        "striptags",
+        "title",
+        "truncatechars",
+        "truncatewords",
+        "upper",
+        "wordcount",
+        "wordwrap",
+        "yesno",
+    }
+)
+
+# The default filters the engine does not offer, with the reason the linter gives. Why each one:
+# - join repeats its argument between the items of a list, and on text between every character:
+#   each |join:"xx" triples the length, and a 168-character message with a chain of them took a
+#   worker from 84 to 595 MB (17 of them: 3.4 GB).
+# - make_list, safeseq and escapeseq turn text into a list of characters, dictsort and
+#   dictsortreversed sort one (and reach attributes of its items, which variables never have),
+#   unordered_list writes an HTML item per character (12 times the text): messages have text
+#   only, and a list is what join and the output would multiply.
+# - center, ljust, rjust, stringformat and floatformat take a width or precision, so a short
+#   template ("|center:999999999") allocates gigabytes in one call.
+# - addslashes (up to 2 times per use), escape and force_escape (6: ' becomes &#x27;), escapejs
+#   (6: \u0027), iriencode and urlencode (12: an emoji becomes %F0%9F%98%80), linebreaks,
+#   linebreaksbr, linenumbers, urlize, urlizetrunc and json_script write HTML, JavaScript, URLs
+#   or line numbers: text a LinkedIn message would show as typed, and several times longer
+#   than its input, chain after chain.
+# - truncatechars_html and truncatewords_html parse HTML and close every tag they cut, which
+#   adds text; truncatechars and truncatewords do the job for plain text.
+# - date and time format dates, and the variables are text ({{ connected_on }} is written out
+#   already); each letter of their format becomes up to 31 characters ("r").
+# - timesince and timeuntil depend on the moment of rendering, and random on chance: the
+#   preview would not be the message sent.
+# - pprint is a debugging aid (Python's repr of the value).
+_WITHHELD_FILTERS: dict[str, str] = {
+    "addslashes": "it puts backslashes before quotes, which LinkedIn would show",
+    "center": "it pads the text to a width, and a large width would make a huge message",
+    "date": "the variables are text, not dates; {{ connected_on }} is already written out",
+    "dictsort": "it sorts lists, and messages have only text",
+    "dictsortreversed": "it sorts lists, and messages have only text",
+    "escape": "it writes HTML codes such as &amp;, which LinkedIn would show as typed",
+    "escapejs": "it escapes text for JavaScript, which LinkedIn would show as typed",
+    "escapeseq": "it works on lists, and messages have only text",
+    "floatformat": "a large number of decimal places would make a huge message",
+    "force_escape": "it writes HTML codes such as &amp;, which LinkedIn would show as typed",
+    "iriencode": "it encodes text for a web address, which can make it many times longer",
+    "join": "on text it repeats its argument between every letter, so each use multiplies "
+    "the length of the message",
+    "json_script": "it writes an HTML script element, which LinkedIn would show as typed",
+    "linebreaks": "it writes HTML paragraphs; a message keeps its own line breaks",
+    "linebreaksbr": "it writes HTML line breaks; a message keeps its own line breaks",
+    "linenumbers": "it numbers every line, which can make the text several times longer",
+    "ljust": "it pads the text to a width, and a large width would make a huge message",
+    "make_list": "it splits text into a list of letters, and messages have only text",
+    "pprint": "it shows how Python sees a value, for debugging",
+    "random": "the preview would differ from the message sent",
+    "rjust": "it pads the text to a width, and a large width would make a huge message",
+    "safeseq": "it works on lists, and messages have only text",
+    "stringformat": "a width in its format would make a huge message",
+    "time": "the variables are text, not times",
+    "timesince": "the variables are text, not dates, and the preview would differ from the "
+    "message sent",
+    "timeuntil": "the variables are text, not dates, and the preview would differ from the "
+    "message sent",
+    "truncatechars_html": "it is for HTML; use truncatechars",
+    "truncatewords_html": "it is for HTML; use truncatewords",
+    "unordered_list": "it writes an HTML list, one item per letter of text",
+    "urlencode": "it encodes text for a web address, which can make it many times longer",
+    "urlize": "it writes HTML links, which LinkedIn would show as typed",
+    "urlizetrunc": "it writes HTML links, which LinkedIn would show as typed",
+}
 
 # Words an {% if %} condition may contain besides expressions.
 _IF_OPERATORS = frozenset({"and", "or", "not", "in", "is", "==", "!=", "<", ">", "<=", ">="})
@@ -88,7 +185,7 @@ def _build_filters() -> Library:
     library.filters = {
         name: function
         for name, function in defaultfilters.register.filters.items()
-        if name not in _WITHHELD_FILTERS
+        if name in _ALLOWED_FILTERS
     }
     return library
 
@@ -350,7 +447,7 @@ def _explain_expression(message: str, line: int, filters: dict) -> str:
     if match := _INVALID_FILTER_RE.match(message):
         name = match.group(1)
         if name in _WITHHELD_FILTERS:
-            return f"The filter |{name} is not available in messages."
+            return f"The filter “{name}” is not available in messages: {_WITHHELD_FILTERS[name]}."
         suggestion = difflib.get_close_matches(name, list(filters), n=1, cutoff=0.6)
         if suggestion:
             return f"Unknown filter |{name} — did you mean |{suggestion[0]}?"
