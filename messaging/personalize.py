@@ -18,8 +18,10 @@ import datetime
 import difflib
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sized
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from django.template import (
     Context,
@@ -27,11 +29,12 @@ from django.template import (
     Library,
     Template,
     TemplateSyntaxError,
+    VariableDoesNotExist,
     defaultfilters,
     defaulttags,
 )
-from django.template.base import Lexer, Parser, Token, TokenType, Variable, filter_re
-from django.template.defaulttags import TemplateIfParser
+from django.template.base import Lexer, NodeList, Parser, Token, TokenType, Variable, filter_re
+from django.template.defaulttags import IfNode, TemplateIfParser
 
 VARIABLES: tuple[str, ...] = (
     "first_name",
@@ -45,6 +48,10 @@ VARIABLES: tuple[str, ...] = (
     "sender_name",
 )
 MAX_BODY = 8000
+# The most text rendering may produce before the message is refused. The rendered text is
+# stripped before its length is checked against MAX_BODY, so it may be longer by blank space at
+# either end; twice the limit leaves room for that and still stops a runaway message early.
+_MAX_RENDERED = 2 * MAX_BODY
 
 # How missing_summary() names each variable.
 LABELS: dict[str, str] = {
@@ -180,10 +187,41 @@ _INVALID_FILTER_RE = re.compile(r"Invalid filter: '(\w+)'")
 _FILTER_ARGUMENTS_RE = re.compile(r"(\w+) requires (\d+) arguments, (\d+) provided")
 
 
+# The refusal raised while rendering, kept here as well: Django evaluates an {% if %} comparison
+# ("==", "in", "not" …) as False when an operand raises, and a refused filter there must refuse
+# the message, not quietly choose another branch.
+_refusal: ContextVar[str | None] = ContextVar("personalize_refusal", default=None)
+
+
+def _refuse(message: str) -> NoReturn:
+    _refusal.set(message)
+    raise TemplateError(message)
+
+
+def _bounded(name: str, function: Callable) -> Callable:
+    """The filter, refusing a result longer than a whole message may be. Each allowed filter
+    makes at most a few times what it is given; this keeps a chain of them from compounding
+    ("|upper|lower|upper…", "|add:position|add:position…")."""
+
+    # wraps() keeps the flags Django reads (is_safe, needs_autoescape) and, via __wrapped__,
+    # the signature it checks the number of arguments against.
+    @functools.wraps(function)
+    def bounded(value: object, *args: object, **kwargs: object) -> object:
+        result = function(value, *args, **kwargs)
+        if isinstance(result, Sized) and len(result) > MAX_BODY:
+            _refuse(
+                f"The filter “{name}” makes a text of {len(result):,} characters for this "
+                f"recipient; a message has at most {MAX_BODY:,}."
+            )
+        return result
+
+    return bounded
+
+
 def _build_filters() -> Library:
     library = Library()
     library.filters = {
-        name: function
+        name: _bounded(name, function)
         for name, function in defaultfilters.register.filters.items()
         if name in _ALLOWED_FILTERS
     }
@@ -490,11 +528,71 @@ def _analyse_cached(body: str) -> _Analysis:
     return _Linter(body).run()
 
 
+class _Output:
+    """The rendered pieces, refusing the message as soon as they pass _MAX_RENDERED."""
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+        self.length = 0
+
+    def write(self, text: str) -> None:
+        self.length += len(text)
+        if self.length > _MAX_RENDERED:
+            _refuse(
+                f"The message for this recipient is longer than the limit of {MAX_BODY:,} "
+                "characters."
+            )
+        self.pieces.append(text)
+
+
+def _chosen_branch(node: IfNode, context: Context) -> NodeList | None:
+    """The clause of an {% if %} that IfNode.render() would render, or None."""
+    for condition, nodelist in node.conditions_nodelists:
+        if condition is None:  # {% else %}
+            return nodelist
+        try:
+            match = condition.eval(context)
+        except VariableDoesNotExist:
+            match = None
+        if (refusal := _refusal.get()) is not None:
+            raise TemplateError(refusal)
+        if match:
+            return nodelist
+    return None
+
+
+def _render_nodes(nodelist: NodeList, context: Context, output: _Output) -> None:
+    for node in nodelist:
+        if isinstance(node, IfNode):
+            branch = _chosen_branch(node, context)
+            if branch is not None:
+                _render_nodes(branch, context, output)
+        else:
+            # Text from the body, or one variable after its (bounded) filters.
+            output.write(node.render_annotated(context))
+
+
+class _BoundedTemplate(Template):
+    """A template that stops rendering, refusing the message, once its text passes
+    _MAX_RENDERED. Django's own NodeList.render() makes every piece before joining them, so a
+    template of many short tags that each make a lot of text would be held whole in memory."""
+
+    def _render(self, context: Context) -> str:
+        # Template.render() binds the context to the template and then calls _render().
+        token = _refusal.set(None)
+        try:
+            output = _Output()
+            _render_nodes(self.nodelist, context, output)
+            return "".join(output.pieces)
+        finally:
+            _refusal.reset(token)
+
+
 @functools.lru_cache(maxsize=256)
 def compiled(body: str) -> Template:
     """The body compiled by the locked engine, once per distinct body: a campaign renders
     one template for thousands of recipients."""
-    return Template(body, engine=ENGINE)
+    return _BoundedTemplate(body, engine=ENGINE)
 
 
 def lint(body: str) -> LintResult:
@@ -565,7 +663,8 @@ def context_for(
 def render(body: str, context: dict) -> str:
     """The message one recipient gets; the preview calls this too, so what a person sees is
     what is sent. Raises TemplateError when the template does not lint, when a filter fails
-    on this recipient's values, or when the result is empty or too long."""
+    on this recipient's values, or when the result is empty or too long; a result that grows
+    too long is refused while it is rendered, before it is held in memory whole."""
     analysis = _analyse(body)
     if analysis.errors:
         raise TemplateError(" ".join(analysis.errors), list(analysis.errors))
@@ -573,10 +672,14 @@ def render(body: str, context: dict) -> str:
     values.update(context)
     try:
         text = compiled(body).render(Context(values, autoescape=False))
+    except TemplateError:
+        raise  # a bound was reached; the message already says which
     except Exception as error:
         # A filter may raise on a particular value (|divisibleby:2 on a name); the person
-        # previewing needs a message, not a server error.
-        raise TemplateError(f"The message could not be rendered: {error}") from error
+        # previewing needs a message, not a server error. Some say nothing (|striptags on
+        # text of nested "<" raises a bare SuspiciousOperation).
+        detail = f": {error}" if str(error) else "."
+        raise TemplateError(f"The message could not be rendered{detail}") from error
     text = text.strip()
     if not text:
         raise TemplateError("The message is empty for this recipient.")

@@ -1,6 +1,8 @@
 """Message templates cannot make a worker run out of memory: the filters that multiply text are
 withheld, and the others are bounded. No database needed."""
 
+import tracemalloc
+
 import pytest
 from django.template import defaultfilters
 
@@ -85,3 +87,172 @@ def test_it_refuses_filters_that_multiply_text_or_build_lists(body):
 
     assert not result.ok
     assert all("is not available in messages: " in error for error in result.errors)
+
+
+# --- rendering within bounds -------------------------------------------------------------------
+
+# Generous: the body from the finding took 500 MB; these stay well under 1 MB.
+MEMORY_BOUND = 5 * 1024 * 1024
+
+# 300 characters that case changes, slugify and escapes would all lengthen.
+LONG = {
+    "first_name": "Anna",
+    "last_name": "Berg",
+    "full_name": "Anna Berg",
+    "company": "ß<a>ΐ⒇ 'x' " * 18,
+    "position": ("ßΐ⒇<a> P,1 " * 28)[:300],
+    "industry": "é" * 200,
+}
+# One variable grown by |add to 7,800 characters, just under the limit of a message.
+GROWN = "{{ position" + "|add:position" * 25
+
+
+def peak_memory(function) -> int:
+    """The most memory (in bytes) Python held at once while function ran."""
+    tracemalloc.start()
+    try:
+        function()
+    except TemplateError:
+        pass
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+def render_or_refusal(body: str, context: dict) -> str:
+    try:
+        return render(body, context)
+    except TemplateError as error:
+        return str(error)
+
+
+def test_it_refuses_a_filter_result_longer_than_a_message():
+    body = "{{ position" + "|add:position" * 40 + " }}"
+    assert lint(body).ok
+
+    with pytest.raises(TemplateError) as caught:
+        render(body, LONG)
+
+    assert caught.value.errors == [
+        "The filter “add” makes a text of 8,100 characters for this recipient; a message has "
+        "at most 8,000."
+    ]
+
+
+def test_it_refuses_a_long_literal_made_longer():
+    body = '{{ position|add:"' + "x" * 7900 + '" }}'
+    assert lint(body).ok
+
+    with pytest.raises(TemplateError, match="The filter “add” makes a text of 8,200 characters"):
+        render(body, LONG)
+
+
+def test_it_stops_rendering_as_soon_as_the_message_passes_the_limit():
+    # 150 tags of 1,200 characters each: 180,000 characters if rendered whole.
+    body = "{{ position|add:position|add:position|add:position }}" * 150
+    assert len(body) < personalize.MAX_BODY
+    assert lint(body).ok
+
+    with pytest.raises(TemplateError) as caught:
+        render(body, LONG)
+    peak = peak_memory(lambda: render(body, LONG))
+
+    assert caught.value.errors == [
+        "The message for this recipient is longer than the limit of 8,000 characters."
+    ]
+    assert peak < 100_000  # well under the 180,000 characters of the whole text
+
+
+def test_it_counts_the_text_inside_if_blocks_towards_the_limit():
+    body = "{% if position %}" * 5 + "{{ position|add:position }}" * 60 + "{% endif %}" * 5
+
+    with pytest.raises(TemplateError, match="longer than the limit of 8,000 characters"):
+        render(body, LONG)
+
+
+def test_it_refuses_a_refused_filter_inside_an_if_comparison():
+    # Django would evaluate the comparison as False and render the {% else %}.
+    grown = "position" + "|add:position" * 40
+    for condition in (f'{grown} == "x"', f"not {grown}", f'"x" in {grown}', grown):
+        body = f"{{% if {condition} %}}yes{{% else %}}no{{% endif %}}"
+        assert lint(body).ok
+
+        with pytest.raises(TemplateError, match="The filter “add” makes a text of 8,100"):
+            render(body, LONG)
+
+
+def test_it_still_renders_a_message_just_under_the_limit():
+    body = GROWN + " }}"
+
+    assert len(render(body, LONG)) == 7_800
+
+
+def test_it_explains_a_filter_failure_that_has_no_message():
+    # strip_tags() raises a bare SuspiciousOperation on text nested this deep.
+    body = '{{ "' + "<a" * 3000 + '"|striptags }}'
+
+    with pytest.raises(TemplateError) as caught:
+        render(body, LONG)
+
+    assert caught.value.errors == ["The message could not be rendered."]
+
+
+ADVERSARIAL_TEMPLATES = {
+    "chained add": "{{ position" + "|add:position" * 40 + " }}",
+    "many tags": "{{ position|add:position|add:position|add:position }}" * 150,
+    "case changes": "{{ company" + "|upper|lower" * 600 + " }}",
+    "long default": '{{ last_name|cut:"Berg"|default:"' + "x" * 7900 + '" }}',
+    "huge counts": (
+        "{{ first_name|truncatechars:99999999999999999999999999 }}"
+        "{{ first_name|truncatewords:99999999999999999999 }}"
+        '{{ first_name|slice:"99999999999999999:-99999999999999" }}'
+        "{{ position|wordwrap:999999999 }}{{ position|wordwrap:1 }}"
+    ),
+    "if comparison": "{% if position" + "|add:position" * 40 + ' == "x" %}a{% else %}b{% endif %}',
+    "nested if": "{% if position %}" * 10 + "{{ position|add:position }}" * 60 + "{% endif %}" * 10,
+    "big numbers": '{{ "' + "9" * 4000 + '"|add:"' + "9" * 3000 + '" }}',
+    "widened letters": '{{ "' + "ΐ" * 2700 + '"|upper }}',
+    "slugify": '{{ "' + "⒇" * 7000 + '"|slugify }}',
+    "yesno": '{{ first_name|yesno:"' + "y" * 3000 + "," + "n" * 3000 + '" }}',
+    "filesizeformat": '{{ "' + "9" * 4000 + '"|filesizeformat }}',
+}
+
+
+@pytest.mark.parametrize("name", sorted(ADVERSARIAL_TEMPLATES))
+def test_it_renders_adversarial_templates_in_bounded_memory(name):
+    body = ADVERSARIAL_TEMPLATES[name]
+    assert lint(body).ok  # each passes the linter: only the rendering bounds stop it
+    render_or_refusal(body, LONG)  # compiled and cached outside the measurement
+
+    peak = peak_memory(lambda: render(body, LONG))
+
+    assert peak < MEMORY_BOUND
+
+
+# Arguments that would make an unbounded filter allocate: huge and negative counts, a step of
+# zero, a long literal, a variable.
+ADVERSARIAL_ARGUMENTS = (
+    '"99999999999999999999"',
+    '"-99999999999999999999"',
+    '"0"',
+    '"1:2:0"',
+    '"' + "ab," * 1000 + '"',
+    "position",
+)
+
+
+@pytest.mark.parametrize("name", sorted(personalize._ALLOWED_FILTERS))
+def test_it_keeps_every_allowed_filter_within_bounds(name):
+    # Twenty uses in a row on 7,800 characters, with each kind of argument it accepts.
+    uses = [f"|{name}", *(f"|{name}:{argument}" for argument in ADVERSARIAL_ARGUMENTS)]
+    bodies = [GROWN + use * 20 + " }}" for use in uses]
+    usable = [body for body in bodies if lint(body).ok]
+    assert usable
+
+    for body in usable:
+        outcome = render_or_refusal(body, LONG)
+        peak = peak_memory(lambda body=body: render(body, LONG))
+
+        assert len(outcome) <= personalize.MAX_BODY
+        assert peak < MEMORY_BOUND
