@@ -207,7 +207,6 @@ ADVERSARIAL_TEMPLATES = {
         "{{ first_name|truncatechars:99999999999999999999999999 }}"
         "{{ first_name|truncatewords:99999999999999999999 }}"
         '{{ first_name|slice:"99999999999999999:-99999999999999" }}'
-        "{{ position|wordwrap:999999999 }}{{ position|wordwrap:1 }}"
     ),
     "if comparison": "{% if position" + "|add:position" * 40 + ' == "x" %}a{% else %}b{% endif %}',
     "nested if": "{% if position %}" * 10 + "{{ position|add:position }}" * 60 + "{% endif %}" * 10,
