@@ -176,6 +176,18 @@ _WITHHELD_FILTERS: dict[str, str] = {
 
 # Words an {% if %} condition may contain besides expressions.
 _IF_OPERATORS = frozenset({"and", "or", "not", "in", "is", "==", "!=", "<", ">", "<=", ">="})
+
+# Limits on the shape of a message, far above what a person writes, that keep the work for each
+# recipient small. Django parses and renders nested {% if %} blocks by recursion, three frames a
+# level: 250 levels fit in a message and end the render at Python's recursion limit.
+_MAX_IF_DEPTH = 10
+# Django's condition parser takes each "not" by recursion too: a thousand of them fit in a
+# message and raised RecursionError in the linter itself, a server error.
+_MAX_NOTS = 10
+# Every filter use is bounded (see _bounded) but may take a fraction of a millisecond on long
+# text: a thousand of them chained took 0.2 s of CPU for each recipient, for a message that is
+# 20 µs with a realistic handful.
+_MAX_FILTERS = 100
 # Context builtins (Context always provides them); harmless in comparisons.
 _CONSTANTS = frozenset({"True", "False", "None"})
 
@@ -313,6 +325,8 @@ class _Linter:
         self.variables: list[str] = []
         self.without_default: list[str] = []
         self.rejected_tags: set[str] = set()
+        self.depth = 0  # of {% if %} blocks around the current token
+        self.filter_uses = 0
         # A parser that knows only the engine's filters and tags: compile_filter() on it
         # checks filter names and argument counts exactly as the engine will.
         self.parser = Parser([], libraries={}, builtins=ENGINE.template_builtins)
@@ -332,6 +346,10 @@ class _Linter:
             elif token.token_type == TokenType.BLOCK:
                 self.check_block_tag(token)
             # TokenType.COMMENT ({# … #}) renders as nothing.
+        if self.filter_uses > _MAX_FILTERS:
+            self.error(
+                f"The message uses {self.filter_uses:,} filters; the limit is {_MAX_FILTERS}."
+            )
         if not self.errors:
             # Token by token everything is fine; the compiler finds what only shows across
             # tokens: an {% if %} never closed, an {% endif %} with no {% if %}.
@@ -384,6 +402,15 @@ class _Linter:
         if tag not in ALLOWED_TAGS:
             self.reject_tag(tag)
             return
+        if tag == "if":
+            self.depth += 1
+            if self.depth == _MAX_IF_DEPTH + 1:
+                self.error(
+                    f"Line {token.lineno}: more than {_MAX_IF_DEPTH} {{% if %}} blocks inside "
+                    "one another; simplify the conditions."
+                )
+        elif tag == "endif":
+            self.depth = max(self.depth - 1, 0)
         if tag in ("if", "elif"):
             self.check_condition(bits[1:], token.lineno, tag)
 
@@ -403,6 +430,13 @@ class _Linter:
             )
 
     def check_condition(self, bits: list[str], line: int, tag: str) -> None:
+        nots = bits.count("not")
+        if nots > _MAX_NOTS:
+            self.error(
+                f"Line {line}: the {{% {tag} %}} condition uses “not” {nots:,} times; "
+                f"the limit is {_MAX_NOTS}."
+            )
+            return
         fine = True
         for bit in bits:
             if bit not in _IF_OPERATORS and bit not in _CONSTANTS:
@@ -428,6 +462,7 @@ class _Linter:
                 filter_names.append(match["filter_name"])
                 if match["var_arg"]:
                     arguments.append((match["filter_name"], match["var_arg"]))
+        self.filter_uses += len(filter_names)
         names = [main, *(name for _, name in arguments)]
         problems = [
             problem

@@ -149,8 +149,8 @@ def test_it_refuses_a_long_literal_made_longer():
 
 
 def test_it_stops_rendering_as_soon_as_the_message_passes_the_limit():
-    # 150 tags of 1,200 characters each: 180,000 characters if rendered whole.
-    body = "{{ position|add:position|add:position|add:position }}" * 150
+    # 570 tags of 300 characters each: 171,000 characters if rendered whole.
+    body = "{{ position }}" * 570
     assert len(body) < personalize.MAX_BODY
     assert lint(body).ok
 
@@ -161,7 +161,7 @@ def test_it_stops_rendering_as_soon_as_the_message_passes_the_limit():
     assert caught.value.errors == [
         "The message for this recipient is longer than the limit of 8,000 characters."
     ]
-    assert peak < 100_000  # well under the 180,000 characters of the whole text
+    assert peak < 100_000  # well under the 171,000 characters of the whole text
 
 
 def test_it_counts_the_text_inside_if_blocks_towards_the_limit():
@@ -200,8 +200,9 @@ def test_it_explains_a_filter_failure_that_has_no_message():
 
 ADVERSARIAL_TEMPLATES = {
     "chained add": "{{ position" + "|add:position" * 40 + " }}",
-    "many tags": "{{ position|add:position|add:position|add:position }}" * 150,
-    "case changes": "{{ company" + "|upper|lower" * 600 + " }}",
+    "many tags": "{{ position }}" * 570,
+    "many filtered tags": "{{ position|add:position|add:position|add:position }}" * 33,
+    "case changes": "{{ company" + "|upper|lower" * 50 + " }}",
     "long default": '{{ last_name|cut:"Berg"|default:"' + "x" * 7900 + '" }}',
     "huge counts": (
         "{{ first_name|truncatechars:99999999999999999999999999 }}"
@@ -255,3 +256,58 @@ def test_it_keeps_every_allowed_filter_within_bounds(name):
 
         assert len(outcome) <= personalize.MAX_BODY
         assert peak < MEMORY_BOUND
+
+
+# --- the shape of a message --------------------------------------------------------------------
+
+
+def test_it_allows_ten_if_blocks_inside_one_another():
+    body = "{% if company %}" * 10 + "{{ company }}" + "{% endif %}" * 10
+
+    assert lint(body).ok
+    assert render(body, ANNA) == "Acme"
+
+
+def test_it_refuses_more_than_ten_if_blocks_inside_one_another():
+    body = "{% if company %}\n" * 11 + "{{ company }}" + "{% endif %}" * 11
+
+    assert lint(body).errors == [
+        "Line 11: more than 10 {% if %} blocks inside one another; simplify the conditions."
+    ]
+
+
+def test_it_refuses_if_blocks_nested_deeper_than_python_can_render():
+    # 470 levels fit in 8,000 characters; Django's recursive render gave up at about 250.
+    body = "{%if 1%}" * 470 + "x" + "{%endif%}" * 470
+    assert len(body) <= personalize.MAX_BODY
+
+    assert lint(body).errors == [
+        "Line 1: more than 10 {% if %} blocks inside one another; simplify the conditions."
+    ]
+    with pytest.raises(TemplateError, match="more than 10 {% if %} blocks"):
+        render(body, ANNA)
+
+
+def test_it_counts_depth_again_after_an_endif():
+    body = ("{% if company %}" * 10 + "x" + "{% endif %}" * 10) * 3
+
+    assert lint(body).ok
+
+
+def test_it_refuses_a_condition_with_more_than_ten_nots():
+    assert lint("{% if " + "not " * 10 + "company %}x{% endif %}").ok
+
+    # A thousand made Django's condition parser raise RecursionError: a server error.
+    body = "{% if " + "not " * 1000 + "company %}x{% endif %}"
+
+    assert lint(body).errors == [
+        "Line 1: the {% if %} condition uses “not” 1,000 times; the limit is 10."
+    ]
+
+
+def test_it_refuses_more_than_a_hundred_filters():
+    assert lint("{{ company" + "|upper" * 100 + " }}").ok
+
+    body = "{{ company" + "|upper" * 60 + " }}{% if company" + "|lower" * 41 + " %}x{% endif %}"
+
+    assert lint(body).errors == ["The message uses 101 filters; the limit is 100."]
