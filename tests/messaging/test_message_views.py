@@ -89,6 +89,8 @@ def test_compose_warns_when_the_sender_is_not_connected(staff_client, staff_user
         ({"body": "Hi {{ frist_name }}"}, "frist_name"),
         ({"body": "{% load static %}Hi"}, "load"),
         ({"body": "{% for x in y %}{% endfor %}"}, "not allowed"),
+        # A security finding: a 168-character body that took a worker to 595 MB.
+        ({"body": "Hi {{ first_name" + '|join:"xx"' * 15 + "}}"}, "“join” is not available"),
         ({"body": ""}, "Write a message or pick a template."),
         ({"body": "x" * 8001}, "8000"),
         ({"body": "Hi", "scheduled_for": "2001-01-01T10:00"}, "That time has passed."),
@@ -329,6 +331,11 @@ def test_template_crud_with_linting(staff_client):
         "/messages/templates/new/", {"name": "Bad", "body": "Hi {{ frist_name }}"}
     )
     assert "frist_name" in response.content.decode() and not MessageTemplate.objects.exists()
+    response = staff_client.post(
+        "/messages/templates/new/", {"name": "Big", "body": "{{ company" + '|join:"xx"' * 17 + "}}"}
+    )
+    assert "“join” is not available" in response.content.decode()
+    assert not MessageTemplate.objects.exists()
     staff_client.post("/messages/templates/new/", {"name": "Intro", "body": "Hi {{ first_name }}"})
     template = MessageTemplate.objects.get()
     staff_client.post(
