@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django_q import models as q_models
 
 from linkedin_crm import roles
@@ -37,7 +38,7 @@ for _model in (q_models.Schedule, q_models.Success, q_models.Failure, q_models.O
         admin.site.register(_model, type(_original.__name__, (SuperuserOnly, _original), {}))
 
 
-class TeamUserForm(forms.ModelForm):
+class TeamUserForm(UserChangeForm):
     role = forms.ChoiceField(
         choices=[(role, role) for role in roles.ROLES],
         help_text="What this person may do; see the team page.",
