@@ -52,7 +52,9 @@ def campaign_list(request):
 
 @staff_required
 def campaign_detail(request, pk):
-    campaign = get_object_or_404(_campaigns(request).select_related("audience"), pk=pk)
+    campaign = get_object_or_404(
+        _campaigns(request).select_related("audience", "launched_by"), pk=pk
+    )
     states = dict(
         Enrollment.objects.filter(campaign=campaign).values_list("state").annotate(n=Count("pk"))
     )
