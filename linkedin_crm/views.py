@@ -24,7 +24,7 @@ def dashboard(request):
         "sending": numbers.sending_panel(request.user, now),
         "sends_per_day": numbers.sends_per_day(now),
         "reply_rates": numbers.reply_rates(now),
-        "campaigns": numbers.running_campaigns(),
+        "campaigns": numbers.running_campaigns(request.user),
         "worker": numbers.worker_status(now),
         "imports": numbers.recent_imports(),
         "stale_minutes": int(numbers.HEARTBEAT_STALE.total_seconds() // 60),
