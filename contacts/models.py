@@ -348,8 +348,15 @@ class ImportBatch(models.Model):
     skipped_empty = models.PositiveIntegerField(default=0)
     invalid = models.PositiveIntegerField(default=0)
     duplicates_in_file = models.PositiveIntegerField(default=0)
-    # Progress of a background import, for the batch page's progress bar.
+    # Progress of a background import, for the batch page's progress bar. Written in the
+    # transaction of each chunk, so it counts exactly the rows whose writes are committed.
     rows_done = models.PositiveIntegerField(default=0)
+    # The batch's last sign of life: when it was queued, claimed by a process, or committed a
+    # chunk. A batch queued or running without one for IMPORT_STALL_SECONDS has lost its worker.
+    progress_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The process applying the batch ("host:pid:start", contacts.liveness). Only that process
+    # may commit chunks; on its own host a vanished process is noticed without the timeout.
+    worker = models.CharField(max_length=200, blank=True, editable=False)
     # [{"line": n, "message": "..."}]: invalid rows and values dropped from valid rows.
     errors = models.JSONField(default=list, blank=True)
     # [{"line": n, "contact": id, "candidates": [ids]}]: rows the identity rules could not decide.

@@ -165,7 +165,7 @@ def import_confirm(*, batch: ImportBatch) -> ImportBatch:
     with transaction.atomic():
         claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.PENDING)
         # Conditional update: two clicks on "Confirm" must not import the file twice.
-        if not claimed.update(status=ImportBatch.Status.QUEUED):
+        if not claimed.update(status=ImportBatch.Status.QUEUED, progress_at=timezone.now()):
             raise ValueError("This import was confirmed already.")
     batch.refresh_from_db()
     try:
