@@ -203,6 +203,10 @@ CONTACTS_PAGE_SIZES = [25, 50, 100, 200]
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 20, minimum=1) * 1024 * 1024
 # Imports with more rows than this run in the background worker with a progress bar.
 IMPORT_ASYNC_ROWS = env_int("IMPORT_ASYNC_ROWS", 2000, minimum=0)
+# A confirmed import that shows no progress for this long has lost its worker (killed, out of
+# memory, timed out): it is marked failed and what it imported can be undone. A live import
+# commits a chunk of 1,000 rows every second or so; the minimum leaves room for a slow database.
+IMPORT_STALL_SECONDS = env_int("IMPORT_STALL_SECONDS", 300, minimum=60)
 
 # The queue's broker is the database unless REDIS_URL is set (DESIGN §6).
 REDIS_URL = env_str("REDIS_URL")

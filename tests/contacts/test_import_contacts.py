@@ -1,5 +1,6 @@
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from contacts import services
 from contacts.models import Connection, Contact, ImportBatch, Network, Tag
 from tests.contacts.factories import ContactFactory, UserFactory
 
@@ -122,3 +124,29 @@ def test_undo_import_command(owner, capsys):
         call_command("undo_import", str(batch.pk))
     with pytest.raises(CommandError, match="No import batch 999"):
         call_command("undo_import", "999")
+
+
+def test_undo_import_command_undoes_an_import_whose_worker_died(owner, capsys):
+    call_command("import_contacts", str(FIXTURES / "current.csv"))
+    batch = ImportBatch.objects.get()
+    # Its six contacts committed, then its worker died (a pid reused since) before "done".
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status="running", worker=f"{socket.gethostname()}:{os.getpid()}:1", finished_at=None
+    )
+    call_command("undo_import", str(batch.pk))
+    assert "6 deleted" in capsys.readouterr().out
+    batch.refresh_from_db()
+    assert batch.status == "undone" and "its process is gone" in batch.failure
+    assert not Contact.objects.exists()
+
+
+def test_undo_import_command_refuses_a_pending_batch(owner):
+    batch = services.import_preview(
+        data=(FIXTURES / "current.csv").read_bytes(),
+        file_name="c.csv",
+        user=owner,
+        network=Network.objects.default_for(owner),
+    )
+    with pytest.raises(CommandError, match="it was never confirmed, so nothing was imported"):
+        call_command("undo_import", str(batch.pk))
+    assert ImportBatch.objects.get().status == "pending" and not Contact.objects.exists()
