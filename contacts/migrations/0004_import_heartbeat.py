@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contacts", "0002_dashboard_indexes"),
+        ("contacts", "0003_roles"),
     ]
 
     operations = [
