@@ -52,10 +52,23 @@ def env_list(name: str, default: str = "") -> list[str]:
 # Development only: production refuses to start with it (below).
 DEFAULT_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: a production process started with a forgotten DEBUG must refuse to run
+# on the public development key (from which development also derives the token encryption
+# key), not quietly use it. `make run`, `make demo`, the Procfile and the tests turn it on.
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", DEFAULT_SECRET_KEY)
+if not SECRET_KEY.strip():
+    # Django would accept the empty key until the first signature, and development would
+    # derive its token encryption key from it.
+    raise ImproperlyConfigured(
+        "SECRET_KEY is set but empty: unset it for the development key (DEBUG=1 only), or set "
+        "a long random string."
+    )
 if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set when DEBUG is off. DEBUG is off unless the environment says "
+        "DEBUG=1; for development, set it (make run and make demo do)."
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -184,7 +197,19 @@ STORAGES = {
     },
 }
 
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+CONSOLE_EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_BACKEND = env_str("EMAIL_BACKEND")
+if not EMAIL_BACKEND:
+    if not DEBUG:
+        # The console backend writes password-reset links into the log, where whoever reads
+        # the log could take over any account; production has to choose a backend.
+        raise ImproperlyConfigured(
+            "EMAIL_BACKEND must be set when DEBUG is off: the default prints e-mails, "
+            "password-reset links included, to the console log. Set "
+            "django.core.mail.backends.smtp.EmailBackend (sends through localhost:25), or "
+            f"{CONSOLE_EMAIL_BACKEND} explicitly to keep printing them."
+        )
+    EMAIL_BACKEND = CONSOLE_EMAIL_BACKEND
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "linkedin-crm@localhost")
 
 if not DEBUG:

@@ -94,6 +94,7 @@ def test_a_rejected_file_exits_non_zero_with_the_reason_on_stderr(tmp_path):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "linkedin_crm.settings",
+        "DEBUG": "1",
         "DATA_DIR": str(tmp_path),
     }
 
