@@ -11,6 +11,11 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Aggregate, CharField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Concat
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django_htmx.http import HttpResponseClientRedirect
 
 
@@ -82,3 +87,22 @@ class TeamAuthenticationBackend(AuthenticationBackend):
             # What ModelBackend.get_all_permissions() would otherwise query and cache.
             user._perm_cache = set(filter(None, (user.permission_keys or "").split(",")))
         return user
+
+
+@never_cache
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """Stands in for the Django admin's own sign-in form, which checks passwords outside
+    django-allauth and so outside its rate limits on failed attempts: the admin's visitors
+    sign in on /accounts/login/ like everyone else and come back. Whatever the method, this
+    view authenticates nobody."""
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("admin:index")
+    if not request.user.is_authenticated:
+        return redirect_to_login(next_url)
+    if request.user.is_active and request.user.is_staff:
+        return redirect(next_url)
+    # Signed in but not staff: the sign-in page would send them straight back here.
+    raise PermissionDenied("The admin is for staff members.")

@@ -16,7 +16,8 @@ PUBLIC_PREFIXES = (
     # django-allauth: sign-in, sign-out, password reset and the pages where any signed-in user
     # manages only their own login (password, e-mail). Public signup is closed by the adapter.
     "accounts/",
-    # The Django admin applies its own staff check and login page (tested separately).
+    # The Django admin applies its own staff check; its sign-in is allauth's (tested in
+    # tests/linkedin_crm/test_admin_login.py).
     "admin/",
 )
 
