@@ -176,6 +176,12 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/accounts/login/"
 SOCIALACCOUNT_STORE_TOKENS = False
+# allauth limits failed sign-ins per username and per client address (its defaults: 5 per
+# username in 5 minutes, 10 a minute per address). Behind a proxy every request comes from the
+# proxy's address, so one person's failures would lock everyone out: with N trusted proxies in
+# front that each append to X-Forwarded-For, the client is the N-th address from its end.
+# 0 (no proxy) ignores the header, which clients could otherwise fill with any address.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -248,6 +254,32 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+
+# allauth counts sign-in attempts in the default cache, which must be one every web process
+# shares: with a cache per process each gunicorn worker counted alone, and the limits grew with
+# the number of workers. The database by default (its table comes with `migrate`, see
+# linkedin_crm/migrations), Redis when there is one.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "django_cache",
+            # Past this many entries the cache drops some at random: a flood of invented
+            # usernames must not push a real one's failed attempts out (the default is 300).
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+# django-q2's cluster saves its heartbeat to the cache twice a second; in the database that
+# would be a write every half second for nothing (the dashboard reads the Task table instead).
+CACHES["django_q"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+Q_CLUSTER["cache"] = "django_q"
 
 # --- LinkedIn (DESIGN §2, §8) ------------------------------------------------------------------
 # LINKEDIN_SANDBOX=1 points sign-in and the API client at the local sandbox

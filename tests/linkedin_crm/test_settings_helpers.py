@@ -50,6 +50,8 @@ OURS = (
     "LINKEDIN_SANDBOX",
     "EMAIL_BACKEND",
     "ALLOWED_HOSTS",
+    "REDIS_URL",
+    "TRUSTED_PROXY_COUNT",
 )
 
 
@@ -167,3 +169,14 @@ def test_the_reaper_never_runs_ahead_of_a_running_send(tmp_path):
     assert result.returncode != 0
     assert "MESSAGE_SENDING_TIMEOUT_SECONDS must be at least 150, got 60" in result.stderr
     assert _check({**development, "MESSAGE_SENDING_TIMEOUT_SECONDS": "150"}).returncode == 0
+
+
+def test_it_counts_sign_in_attempts_in_a_cache_every_process_shares(tmp_path):
+    development = {"DEBUG": "1", "DATA_DIR": str(tmp_path)}
+    backend = "CACHES['default']['BACKEND']"
+    assert _setting(backend, development) == "django.core.cache.backends.db.DatabaseCache"
+    with_redis = {**development, "REDIS_URL": "redis://127.0.0.1:6379/0"}
+    assert _setting(backend, with_redis) == "django.core.cache.backends.redis.RedisCache"
+    assert _setting("ALLAUTH_TRUSTED_PROXY_COUNT", development) == "0"
+    trusted = {**development, "TRUSTED_PROXY_COUNT": "1"}
+    assert _setting("ALLAUTH_TRUSTED_PROXY_COUNT", trusted) == "1"
