@@ -356,6 +356,11 @@ def linkedin_provider_settings(*, client_id: str, secret: str, server_url: str, 
                         "scope": scopes,
                         # LinkedIn wants the client secret in the POST body.
                         "token_auth_method": "client_secret_post",
+                        # PKCE (S256): a code intercepted on its way back is useless without
+                        # the verifier this session keeps. allauth's generic OpenID Connect
+                        # provider sends no nonce; the code flow's ID token comes straight
+                        # from the token endpoint, and PKCE binds the code to the session.
+                        "oauth_pkce_enabled": True,
                     },
                 }
             ]

@@ -115,6 +115,26 @@ def test_a_bad_state_is_refused_with_a_clear_message(sandbox_settings):
     assert not LinkedInAccount.objects.exists()
 
 
+def test_it_asks_linkedin_with_a_pkce_challenge(sandbox_settings):
+    client = signed_in()
+    first, second = (parse_qs(urlsplit(start(client)).query) for _ in range(2))
+    assert first["code_challenge_method"] == ["S256"]
+    assert len(first["code_challenge"][0]) == 43  # base64url of a SHA-256 digest
+    assert first["code_challenge"] != second["code_challenge"]
+
+
+def test_a_code_issued_to_another_flow_is_refused(sandbox_settings):
+    # A code injected into this session's flow (an attacker's own, or one intercepted) was
+    # issued for another PKCE challenge: the token exchange with this flow's verifier fails.
+    client = signed_in()
+    other = parse_qs(urlsplit(consent(start(client))).query)
+    mine = parse_qs(urlsplit(start(client)).query)
+    callback = f"/accounts/oidc/linkedin/login/callback/?code={other['code'][0]}"
+    response = client.get(f"{callback}&state={mine['state'][0]}", follow=True)
+    assert "the token exchange failed" in response.content.decode()
+    assert not LinkedInAccount.objects.exists()
+
+
 def test_an_error_from_the_token_endpoint_lands_on_a_clear_page(sandbox_settings):
     client = signed_in()
     callback = consent(start(client))
