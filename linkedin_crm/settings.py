@@ -219,9 +219,14 @@ if not EMAIL_BACKEND:
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "linkedin-crm@localhost")
 
 if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    # The TLS proxy in front (README, "Going to production") sets X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # A request that reached the app over plain HTTP goes to HTTPS, unless HTTP is allowed.
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SESSION_COOKIE_SECURE)
+    # Browsers that saw the header refuse plain HTTP to this host for that long, even once its
+    # certificate breaks: the operator's decision, so 0 (none) unless set.
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
 
 # django-import-export in the admin: exporting needs contacts.export_contact (personal data
 # leaves the system), importing needs contacts.add_contact.

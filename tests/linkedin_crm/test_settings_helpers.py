@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from linkedin_crm.settings import env_bool, env_int, env_list
+from tests.test_docs import settings_variables
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,17 +43,9 @@ def test_env_list_splits_and_trims(monkeypatch):
     assert env_list("HOSTS") == ["a.example", "b.example"]
 
 
-# Read from the shell (and tests/settings.py sets DEBUG): a subprocess gets only what a test gives.
-OURS = (
-    "DEBUG",
-    "SECRET_KEY",
-    "FIELD_ENCRYPTION_KEYS",
-    "LINKEDIN_SANDBOX",
-    "EMAIL_BACKEND",
-    "ALLOWED_HOSTS",
-    "REDIS_URL",
-    "TRUSTED_PROXY_COUNT",
-)
+# Every variable the settings read: a subprocess gets only what its test gives it, nothing from
+# the shell (nor the DEBUG=1 that tests/settings.py sets).
+OURS = set(settings_variables())
 
 
 def _run(args: list[str], env: dict) -> subprocess.CompletedProcess:
@@ -180,3 +173,10 @@ def test_it_counts_sign_in_attempts_in_a_cache_every_process_shares(tmp_path):
     assert _setting("ALLAUTH_TRUSTED_PROXY_COUNT", development) == "0"
     trusted = {**development, "TRUSTED_PROXY_COUNT": "1"}
     assert _setting("ALLAUTH_TRUSTED_PROXY_COUNT", trusted) == "1"
+
+
+def test_it_sends_plain_http_to_https_in_production_unless_http_is_allowed(tmp_path):
+    production = {**PRODUCTION, "DATA_DIR": str(tmp_path)}
+    assert _setting("SECURE_SSL_REDIRECT", production) == "True"
+    assert _setting("SECURE_SSL_REDIRECT", {**production, "SECURE_COOKIES": "0"}) == "False"
+    assert _setting("SECURE_HSTS_SECONDS", production) == "0"
