@@ -268,9 +268,13 @@ def import_batch_undo(*, batch: ImportBatch) -> dict:
                 contact.save(update_fields=restored)
                 report["restored"] += 1
             if change.added_tag_ids:
-                through.objects.filter(
+                removed, _ = through.objects.filter(
                     contact_id=contact.pk, tag_id__in=change.added_tag_ids
                 ).delete()
+                if removed and not restored:
+                    # Losing a tag is a change an open edit form must notice (updated_at is
+                    # its version).
+                    _touch([contact.pk])
         Connection.objects.filter(batch=batch).delete()
         batch.changes.all().delete()
         batch.status = ImportBatch.Status.UNDONE
