@@ -1,10 +1,12 @@
 """Writes on contacts shared by the pages, the admin and commands."""
 
 import csv
+import datetime
 import hashlib
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
 from django.db.models import Count, QuerySet, UniqueConstraint
 from django.utils import timezone
@@ -40,6 +42,49 @@ CHUNK = 2000
 
 def _ids(contacts: QuerySet) -> list[int]:
     return list(contacts.order_by().values_list("pk", flat=True))
+
+
+class ContactChanged(Exception):
+    """The contact changed, or was deleted, after the edit form was loaded."""
+
+
+def contact_update(
+    *,
+    contact: Contact,
+    fields: Iterable[str],
+    tags: Iterable[Tag],
+    version: datetime.datetime,
+    user=None,
+    change_message: list | str = "",
+) -> Contact:
+    """Save an edit made on a form loaded when the contact's updated_at was `version`: the
+    given fields of `contact` (already validated) and its tags.
+
+    Raises ContactChanged, having written nothing, when anything changed the contact since.
+    The edit is recorded in the admin's history (LogEntry) under `user`, so that a later
+    conflict can say who made it.
+    """
+    contact.refresh_derived_fields()
+    # Never the version this edit replaces, even with a coarse or frozen clock: a form loaded
+    # before this edit must see it as a change.
+    now = max(timezone.now(), version + datetime.timedelta(microseconds=1))
+    values = {name: getattr(contact, name) for name in [*fields, "search_text", "name_key"]}
+    with transaction.atomic():
+        # Check and write in one statement: of two forms loaded at the same version, the
+        # second to save matches no row (on PostgreSQL it waits for the first's row lock and
+        # then sees the new updated_at), so it cannot revert the first.
+        saved = Contact.objects.filter(pk=contact.pk, updated_at=version).update(
+            **values, updated_at=now
+        )
+        if not saved:
+            raise ContactChanged
+        contact.tags.set(list(tags))
+        if getattr(user, "pk", None):
+            LogEntry.objects.log_actions(
+                user.pk, [contact], CHANGE, change_message, single_object=True
+            )
+    contact.updated_at = now
+    return contact
 
 
 def contacts_add_tag(*, contacts: QuerySet, tag: Tag) -> int:
