@@ -20,6 +20,7 @@ from contacts.models import (
     Tag,
 )
 from contacts.resources import ContactResource, LinkedInConnectionsCSV
+from linkedin_crm import search
 
 
 class NoteInline(admin.TabularInline):
@@ -46,6 +47,21 @@ class StageActionForm(forms.Form):
 
 class ReasonActionForm(forms.Form):
     reason = forms.CharField(max_length=500)
+
+
+class CappedSearchAdmin(admin.ModelAdmin):
+    """The admin's search box with the same limits (the admin adds a condition per word and
+    searched field)."""
+
+    def get_search_results(self, request, queryset, search_term):
+        return super().get_search_results(request, queryset, self.capped_term(request, search_term))
+
+    def capped_term(self, request, search_term: str) -> str:
+        terms = search.capped(search_term)
+        # An autocomplete answers in JSON: a message would show up on some later page.
+        if terms.notice and not request.path.endswith("/autocomplete/"):
+            self.message_user(request, terms.notice, messages.WARNING)
+        return terms.text
 
 
 def _ask(modeladmin, request, queryset, form_class, title, action):
@@ -109,7 +125,7 @@ def mark_do_not_contact(modeladmin, request, queryset):
 
 
 @admin.register(Contact)
-class ContactAdmin(ImportExportMixin, admin.ModelAdmin):
+class ContactAdmin(ImportExportMixin, CappedSearchAdmin):
     # Import reads LinkedIn's exports with the same reader and resource as the wizard; every
     # admin import becomes an ImportBatch that can be undone.
     resource_classes = [ContactResource]
@@ -157,13 +173,14 @@ class ContactAdmin(ImportExportMixin, admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         # The admin's icontains folds ASCII only on SQLite; the folded search column does not.
+        search_term = self.capped_term(request, search_term)
         if not search_term:
             return queryset, False
         return queryset.search(search_term), False
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(CappedSearchAdmin):
     list_display = ["name", "contact_count"]
     search_fields = ["name"]
 
@@ -176,14 +193,14 @@ class TagAdmin(admin.ModelAdmin):
 
 
 @admin.register(Network)
-class NetworkAdmin(admin.ModelAdmin):
+class NetworkAdmin(CappedSearchAdmin):
     list_display = ["name", "owner", "is_default", "created_at"]
     list_select_related = ["owner"]
     search_fields = ["name", "owner__username"]
 
 
 @admin.register(Note)
-class NoteAdmin(admin.ModelAdmin):
+class NoteAdmin(CappedSearchAdmin):
     list_display = ["contact", "author", "created_at"]
     list_select_related = ["contact", "author"]
     search_fields = ["body"]
