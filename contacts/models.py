@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from contacts import liveness
 from contacts.identity import canonical_profile_url, fold, name_key
+from linkedin_crm import search
 
 
 class Stage(models.TextChoices):
@@ -110,10 +111,11 @@ class ContactQuerySet(models.QuerySet):
         """Unicode case-insensitive search over name, company, position and e-mail.
 
         Every word must appear; matching runs on the folded `search_text` column so that
-        "müller" finds "MÜLLER" on SQLite as on PostgreSQL.
+        "müller" finds "MÜLLER" on SQLite as on PostgreSQL. Only the words search.capped
+        keeps are used (the page says so).
         """
         qs = self
-        for word in fold(text).split():
+        for word in fold(search.capped(text).text).split()[: search.MAX_WORDS]:
             qs = qs.filter(search_text__contains=word)
         return qs
 

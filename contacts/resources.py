@@ -701,6 +701,10 @@ def _update_contacts(
         through.objects.bulk_create(links)
         for link in links:
             added_tags.setdefault(link.contact_id, []).append(link.tag_id)
+        # updated_at is the version an open edit form was loaded at (and what a later preview
+        # checks): contacts that only gained a tag changed too.
+        tagged_only = set(added_tags) - {entry["contact"] for entry in changed}
+        Contact.objects.filter(pk__in=tagged_only).update(updated_at=timezone.now())
 
     changes = {entry["contact"]: entry.get("changes") or {} for entry in entries}
     ImportChange.objects.bulk_create(

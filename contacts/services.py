@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
 from django.db.models import Count, QuerySet, UniqueConstraint
 from django.template.defaultfilters import pluralize
@@ -50,6 +51,49 @@ CHUNK = 2000
 
 def _ids(contacts: QuerySet) -> list[int]:
     return list(contacts.order_by().values_list("pk", flat=True))
+
+
+class ContactChanged(Exception):
+    """The contact changed, or was deleted, after the edit form was loaded."""
+
+
+def contact_update(
+    *,
+    contact: Contact,
+    fields: Iterable[str],
+    tags: Iterable[Tag],
+    version: datetime.datetime,
+    user=None,
+    change_message: list | str = "",
+) -> Contact:
+    """Save an edit made on a form loaded when the contact's updated_at was `version`: the
+    given fields of `contact` (already validated) and its tags.
+
+    Raises ContactChanged, having written nothing, when anything changed the contact since.
+    The edit is recorded in the admin's history (LogEntry) under `user`, so that a later
+    conflict can say who made it.
+    """
+    contact.refresh_derived_fields()
+    # Never the version this edit replaces, even with a coarse or frozen clock: a form loaded
+    # before this edit must see it as a change.
+    now = max(timezone.now(), version + datetime.timedelta(microseconds=1))
+    values = {name: getattr(contact, name) for name in [*fields, "search_text", "name_key"]}
+    with transaction.atomic():
+        # Check and write in one statement: of two forms loaded at the same version, the
+        # second to save matches no row (on PostgreSQL it waits for the first's row lock and
+        # then sees the new updated_at), so it cannot revert the first.
+        saved = Contact.objects.filter(pk=contact.pk, updated_at=version).update(
+            **values, updated_at=now
+        )
+        if not saved:
+            raise ContactChanged
+        contact.tags.set(list(tags))
+        if getattr(user, "pk", None):
+            LogEntry.objects.log_actions(
+                user.pk, [contact], CHANGE, change_message, single_object=True
+            )
+    contact.updated_at = now
+    return contact
 
 
 def contacts_add_tag(*, contacts: QuerySet, tag: Tag) -> int:
@@ -323,9 +367,13 @@ def import_batch_undo(*, batch: ImportBatch, now: datetime.datetime | None = Non
                 contact.save(update_fields=restored)
                 report["restored"] += 1
             if change.added_tag_ids:
-                through.objects.filter(
+                removed, _ = through.objects.filter(
                     contact_id=contact.pk, tag_id__in=change.added_tag_ids
                 ).delete()
+                if removed and not restored:
+                    # Losing a tag is a change an open edit form must notice (updated_at is
+                    # its version).
+                    _touch([contact.pk])
         Connection.objects.filter(batch=batch).delete()
         batch.changes.all().delete()
         batch.status = ImportBatch.Status.UNDONE

@@ -8,9 +8,11 @@ import base64
 import hashlib
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from cryptography.fernet import Fernet
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -90,6 +92,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.openid_connect",
     "django_filters",
     "django_htmx",
+    "csp",
     "django_q",
     "import_export",
     "linkedin_crm",
@@ -100,6 +103,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -411,6 +415,29 @@ for _key in FIELD_ENCRYPTION_KEYS:
             "FIELD_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe "
             "base64-encoded bytes)."
         ) from None
+
+
+def content_security_policy(*, linkedin_oauth_base_url: str) -> dict:
+    """django-csp's policy: scripts and styles only from our static files, no inline <script>,
+    style="…" or on…= handlers (tests/test_csp.py checks every page). LinkedIn's sign-in origin
+    is a form-action too: "Connect" posts to us and is redirected there, and browsers hold that
+    redirect to form-action."""
+    oauth = urlsplit(linkedin_oauth_base_url)
+    return {
+        "DIRECTIVES": {
+            "default-src": [SELF],
+            "script-src": [SELF],
+            "style-src": [SELF],
+            "img-src": [SELF, "data:"],
+            "form-action": [SELF, f"{oauth.scheme}://{oauth.netloc}"],
+            "frame-ancestors": [NONE],
+            "base-uri": [SELF],
+            "object-src": [NONE],
+        }
+    }
+
+
+CONTENT_SECURITY_POLICY = content_security_policy(linkedin_oauth_base_url=LINKEDIN_OAUTH_BASE_URL)
 
 LOGGING = {
     "version": 1,

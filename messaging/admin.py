@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from contacts.admin import ContactAdmin
+from contacts.admin import CappedSearchAdmin, ContactAdmin
 from messaging import services
 from messaging.models import LinkedInAccount, Message, MessageTemplate
 
@@ -13,7 +13,7 @@ MAX_ADMIN_SELECTION = 2000
 
 
 @admin.register(LinkedInAccount)
-class LinkedInAccountAdmin(admin.ModelAdmin):
+class LinkedInAccountAdmin(CappedSearchAdmin):
     # Token fields are not editable and never shown: only their expiry is.
     list_display = [
         "display_name",
@@ -101,7 +101,7 @@ ContactAdmin.actions = [*ContactAdmin.actions, message_contacts]
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(CappedSearchAdmin):
     list_display = ["contact", "account", "status", "channel", "next_attempt_at", "sent_at"]
     list_filter = ["status", "channel"]
     list_select_related = ["contact", "account"]
@@ -128,6 +128,6 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(MessageTemplate)
-class MessageTemplateAdmin(admin.ModelAdmin):
+class MessageTemplateAdmin(CappedSearchAdmin):
     list_display = ["name", "updated_at"]
     search_fields = ["name", "body"]

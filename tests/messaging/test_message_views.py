@@ -424,3 +424,14 @@ def test_the_outbox_never_offers_a_message_to_someone_now_do_not_contact(
     assert list(shown.events.values_list("status", "note")) == [
         ("cancelled", "The contact is marked do-not-contact.")
     ]
+
+
+def test_message_list_caps_a_long_contact_search_and_says_so(staff_client, account):
+    ann = ContactFactory(first_name="Ann", last_name="Lee")
+    MessageFactory(account=account, contact=ann, body="To Ann")
+    MessageFactory(account=account, body="To someone else")
+    response = staff_client.get("/messages/", {"contact": "ann " * 10 + "zzz " * 1490})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "To Ann" in page and "To someone else" not in page
+    assert "Contact: searched for the first 10 words only." in page
