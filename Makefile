@@ -9,6 +9,10 @@ PIP := $(VENV)/bin/pip
 
 .PHONY: run demo test bench lint format migrate-check clean screenshots
 
+# run and demo are development (runserver, the sandbox, the development keys), which the
+# settings refuse unless DEBUG is on: it is off by default, so that production fails closed.
+run demo: export DEBUG = 1
+
 $(VENV)/bin/activate:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)."; exit 1; }
 	$(PYTHON) -m venv $(VENV)

@@ -1,10 +1,12 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.utils import timezone
 
 from campaigns import services
 from campaigns.models import Audience, Campaign, Enrollment, Reply, Step, Variant
 from contacts.admin import ContactAdmin
+from messaging.models import LinkedInAccount
 
 # An audience made from an admin selection lists the ids in its filter; keep it bounded.
 MAX_ADMIN_SELECTION = 2000
@@ -30,10 +32,10 @@ def _apply(modeladmin, request, queryset, service, verb):
     done = 0
     for campaign in queryset:
         try:
-            service(campaign=campaign)
+            service(campaign=campaign, actor=request.user, via="admin")
             done += 1
-        except services.CampaignError:
-            pass  # not in a state that allows it; counted out below
+        except (services.CampaignError, PermissionDenied):
+            pass  # not in a state that allows it, or not theirs; counted out below
     modeladmin.message_user(
         request, f"{verb} {done} of {len(queryset)} campaign(s).", messages.SUCCESS
     )
@@ -57,7 +59,20 @@ class CampaignAdmin(admin.ModelAdmin):
     filter_horizontal = ["senders"]
     inlines = [StepInline]
     actions = [pause_campaigns, resume_campaigns]
-    readonly_fields = ["launched_at", "audience_count_at_launch"]
+    readonly_fields = ["owner", "launched_at", "launched_by", "audience_count_at_launch"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).editable_by(request.user)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "senders":  # only accounts this person may send from
+            kwargs["queryset"] = LinkedInAccount.objects.manageable_by(request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.owner = request.user
+        super().save_model(request, obj, form, change)
 
     def get_readonly_fields(self, request, obj=None):
         # The status moves only through launch, pause, resume and cancel (their side effects

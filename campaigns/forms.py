@@ -27,12 +27,11 @@ class CampaignForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        senders = LinkedInAccount.objects.manageable_by(user).exclude(
+        # Only accounts the person may send from: a campaign can never be made to send as
+        # someone else, whoever created it.
+        self.fields["senders"].queryset = LinkedInAccount.objects.manageable_by(user).exclude(
             status=LinkedInAccount.Status.DISCONNECTED
         )
-        if self.instance.pk:  # keep senders another member connected, so saving keeps them
-            senders = senders | self.instance.senders.all()
-        self.fields["senders"].queryset = senders.distinct()
         if self.instance.pk and not self.instance.is_editable:
             for name in self.FIXED_AFTER_LAUNCH:
                 self.fields[name].disabled = True

@@ -30,11 +30,16 @@ class CampaignQuerySet(models.QuerySet):
             return self
         from messaging.models import LinkedInAccount
 
-        foreign_senders = Campaign.senders.through.objects.exclude(
+        # Subqueries rather than joins, so that counts annotated on the result stay true.
+        links = Campaign.senders.through.objects
+        with_senders = links.values("campaign_id")
+        with_foreign_senders = links.exclude(
             linkedinaccount__in=LinkedInAccount.objects.manageable_by(user)
         ).values("campaign_id")
-        all_senders_manageable = models.Q(senders__isnull=False) & ~models.Q(pk__in=foreign_senders)
-        return self.filter(models.Q(owner=user) | all_senders_manageable).distinct()
+        return self.filter(
+            models.Q(owner=user)
+            | (models.Q(pk__in=with_senders) & ~models.Q(pk__in=with_foreign_senders))
+        )
 
 
 class Campaign(models.Model):

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.http import QueryDict
@@ -17,6 +18,7 @@ from campaigns.models import Audience, Campaign, CampaignMessage, Enrollment, Re
 from campaigns.planning import LaunchPlan, variant_picker
 from contacts.filters import ContactFilter
 from contacts.models import Connection, Contact, Stage, Suppression
+from linkedin_crm import audit
 from messaging import personalize
 from messaging.bulk import messages_insert
 from messaging.models import LinkedInAccount, Message, MessageEvent
@@ -28,6 +30,18 @@ WRITE_BATCH = 1000
 
 class CampaignError(ValueError):
     """A campaign cannot do what was asked; the message says why."""
+
+
+def check_editable_by(campaign: Campaign, actor) -> None:
+    """The rule for every act on a campaign: its owner, someone who may manage all its senders,
+    or a Manager (Campaign.objects.editable_by)."""
+    if not Campaign.objects.editable_by(actor).filter(pk=campaign.pk).exists():
+        raise PermissionDenied(f"“{campaign}” is another member's campaign.")
+
+
+def senders_not_manageable_by(campaign: Campaign, actor) -> list[LinkedInAccount]:
+    """Senders of the campaign the actor may not send from (launch refuses them)."""
+    return list(campaign.senders.exclude(pk__in=LinkedInAccount.objects.manageable_by(actor)))
 
 
 # --- audiences -----------------------------------------------------------------------------
@@ -96,13 +110,27 @@ def plan_launch(campaign: Campaign, *, now=None) -> LaunchPlan:
 # --- launching and running ------------------------------------------------------------------
 
 
-def campaign_launch(*, campaign: Campaign, now=None) -> LaunchPlan:
-    """Snapshot the audience into enrollments and queue step 1 (at the start time)."""
+def campaign_launch(
+    *, campaign: Campaign, actor, via: str = audit.Via.PAGE, now=None
+) -> LaunchPlan:
+    """Snapshot the audience into enrollments and queue step 1 (at the start time).
+
+    The messages are the actor's: every sender must be an account the actor may manage, and
+    follow-ups keep the senders authorised here (Campaign.launched_by)."""
     now = now or timezone.now()
+    check_editable_by(campaign, actor)
     with transaction.atomic(), planning.garbage_collection_paused():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if locked.status != Campaign.Status.DRAFT:
             raise CampaignError("Only a draft campaign can be launched.")
+        foreign = senders_not_manageable_by(locked, actor)
+        if foreign:
+            names = ", ".join(str(account) for account in foreign)
+            raise CampaignError(
+                f"You may not send from {names}: remove them from the senders, or ask their "
+                "owner or a Manager to launch."
+            )
+        locked.launched_by = actor
         plan = plan_launch(locked, now=now)
         if plan.errors:
             raise CampaignError(" ".join(plan.errors))
@@ -122,7 +150,20 @@ def campaign_launch(*, campaign: Campaign, now=None) -> LaunchPlan:
         locked.status = Campaign.Status.RUNNING if start <= now else Campaign.Status.SCHEDULED
         locked.launched_at = now
         locked.audience_count_at_launch = len(plan.recipients)
-        locked.save(update_fields=["status", "launched_at", "audience_count_at_launch"])
+        locked.save(
+            update_fields=["status", "launched_at", "launched_by", "audience_count_at_launch"]
+        )
+        audit.record(
+            audit.Action.CAMPAIGN_LAUNCH,
+            actor=actor,
+            obj=locked,
+            via=via,
+            counts={
+                "enrolled": len(plan.enrolled),
+                "skipped": len(plan.recipients) - len(plan.enrolled),
+            },
+            at=now,
+        )
     campaign.refresh_from_db()
     return plan
 
@@ -234,7 +275,8 @@ def _queue_step(campaign, step, rows, *, at, now) -> int:
         held=campaign.status == Campaign.Status.PAUSED,
         scheduled_for=at,
         next_attempt_at=at,
-        created_by_id=campaign.owner_id,
+        # The person who launched it sent it (on their authority over the senders).
+        created_by_id=campaign.launched_by_id or campaign.owner_id,
         created_at=now,
     )
     CampaignMessage.objects.bulk_create(
@@ -356,37 +398,53 @@ def _complete_if_done(campaign: Campaign, steps: list[Step]) -> None:
         campaign.save(update_fields=["status"])
 
 
-def campaign_pause(*, campaign: Campaign) -> None:
+def campaign_pause(*, campaign: Campaign, actor, via: str = audit.Via.PAGE) -> None:
     """Stop at once: queued messages stay queued but are held from the dispatcher."""
-    if campaign.status not in (Campaign.Status.RUNNING, Campaign.Status.SCHEDULED):
-        raise CampaignError("Only a running or scheduled campaign can be paused.")
+    check_editable_by(campaign, actor)
     with transaction.atomic():
-        Message.objects.filter(stream=campaign.stream, status=Message.Status.QUEUED).update(
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.status not in (Campaign.Status.RUNNING, Campaign.Status.SCHEDULED):
+            raise CampaignError("Only a running or scheduled campaign can be paused.")
+        held = Message.objects.filter(stream=campaign.stream, status=Message.Status.QUEUED).update(
             held=True
         )
         campaign.status = Campaign.Status.PAUSED
         campaign.save(update_fields=["status"])
-
-
-def campaign_resume(*, campaign: Campaign, now=None) -> None:
-    now = now or timezone.now()
-    if campaign.status != Campaign.Status.PAUSED:
-        raise CampaignError("Only a paused campaign can be resumed.")
-    with transaction.atomic():
-        Message.objects.filter(stream=campaign.stream, status=Message.Status.QUEUED).update(
-            held=False
+        audit.record(
+            audit.Action.CAMPAIGN_PAUSE, actor=actor, obj=campaign, via=via, counts={"held": held}
         )
+
+
+def campaign_resume(*, campaign: Campaign, actor, via: str = audit.Via.PAGE, now=None) -> None:
+    now = now or timezone.now()
+    check_editable_by(campaign, actor)
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.status != Campaign.Status.PAUSED:
+            raise CampaignError("Only a paused campaign can be resumed.")
+        released = Message.objects.filter(
+            stream=campaign.stream, status=Message.Status.QUEUED
+        ).update(held=False)
         campaign.status = (
             Campaign.Status.RUNNING if campaign.starts_at <= now else Campaign.Status.SCHEDULED
         )
         campaign.save(update_fields=["status"])
+        audit.record(
+            audit.Action.CAMPAIGN_RESUME,
+            actor=actor,
+            obj=campaign,
+            via=via,
+            counts={"released": released},
+        )
 
 
-def campaign_cancel(*, campaign: Campaign, actor=None) -> int:
+def campaign_cancel(*, campaign: Campaign, actor, via: str = audit.Via.PAGE) -> int:
     """Cancel every unsent message of the campaign; returns how many."""
-    if campaign.status in (Campaign.Status.COMPLETED, Campaign.Status.CANCELLED):
-        raise CampaignError("This campaign is over already.")
+    check_editable_by(campaign, actor)
     with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.status in (Campaign.Status.COMPLETED, Campaign.Status.CANCELLED):
+            raise CampaignError("This campaign is over already.")
         cancelled = messages_cancel_open(
             Message.objects.filter(stream=campaign.stream),
             note="The campaign was cancelled.",
@@ -397,7 +455,25 @@ def campaign_cancel(*, campaign: Campaign, actor=None) -> int:
         )
         campaign.status = Campaign.Status.CANCELLED
         campaign.save(update_fields=["status"])
+        audit.record(
+            audit.Action.CAMPAIGN_CANCEL,
+            actor=actor,
+            obj=campaign,
+            via=via,
+            counts={"cancelled": cancelled},
+        )
     return cancelled
+
+
+def campaign_delete(*, campaign: Campaign, actor, via: str = audit.Via.PAGE) -> None:
+    """Only a draft can be deleted (nothing was sent); a launched campaign is cancelled."""
+    check_editable_by(campaign, actor)
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if not campaign.is_editable:
+            raise CampaignError("Only a draft can be deleted; cancel a launched campaign instead.")
+        audit.record(audit.Action.CAMPAIGN_DELETE, actor=actor, obj=campaign, via=via)
+        campaign.delete()
 
 
 # --- replies ----------------------------------------------------------------------------------

@@ -26,6 +26,11 @@ from messaging.models import LinkedInAccount, Message
 DRY_RUN_PAGE = 50
 
 
+def _campaigns(request):
+    """The campaigns the signed-in member may see and act on: the one rule for every view."""
+    return Campaign.objects.editable_by(request.user)
+
+
 @staff_required
 def campaign_list(request):
     posted = request.method == "POST"
@@ -37,15 +42,19 @@ def campaign_list(request):
         form.save_m2m()
         messages.success(request, "Campaign created. Add its steps and variants.")
         return redirect(campaign)
-    campaigns = Campaign.objects.select_related("audience", "owner").annotate(
-        enrolled=Count("enrollments")
+    campaigns = (
+        _campaigns(request)
+        .select_related("audience", "owner")
+        .annotate(enrolled=Count("enrollments"))
     )
     return render(request, "campaigns/list.html", {"campaigns": campaigns, "form": form})
 
 
 @staff_required
 def campaign_detail(request, pk):
-    campaign = get_object_or_404(Campaign.objects.select_related("audience"), pk=pk)
+    campaign = get_object_or_404(
+        _campaigns(request).select_related("audience", "launched_by"), pk=pk
+    )
     states = dict(
         Enrollment.objects.filter(campaign=campaign).values_list("state").annotate(n=Count("pk"))
     )
@@ -76,7 +85,7 @@ def campaign_detail(request, pk):
 
 @staff_required
 def campaign_edit(request, pk):
-    campaign = get_object_or_404(Campaign, pk=pk)
+    campaign = get_object_or_404(_campaigns(request), pk=pk)
     posted = request.method == "POST"
     form = CampaignForm(request.POST if posted else None, instance=campaign, user=request.user)
     if posted and form.is_valid():
@@ -89,11 +98,12 @@ def campaign_edit(request, pk):
 @staff_required
 @require_POST
 def campaign_delete(request, pk):
-    campaign = get_object_or_404(Campaign, pk=pk)
-    if not campaign.is_editable:
-        messages.error(request, "Only a draft can be deleted; cancel a launched campaign instead.")
+    campaign = get_object_or_404(_campaigns(request), pk=pk)
+    try:
+        services.campaign_delete(campaign=campaign, actor=request.user)
+    except services.CampaignError as exc:
+        messages.error(request, str(exc))
         return redirect(campaign)
-    campaign.delete()
     messages.success(request, f"Deleted the draft “{campaign}”.")
     return redirect("campaigns:list")
 
@@ -113,7 +123,7 @@ def _editable(request, campaign) -> bool:
 @staff_required
 @require_POST
 def step_add(request, pk):
-    campaign = get_object_or_404(Campaign, pk=pk)
+    campaign = get_object_or_404(_campaigns(request), pk=pk)
     if _editable(request, campaign):
         form = StepForm(request.POST)
         if form.is_valid():
@@ -132,7 +142,7 @@ def step_add(request, pk):
 @staff_required
 @require_POST
 def variant_add(request, pk):
-    campaign = get_object_or_404(Campaign, pk=pk)
+    campaign = get_object_or_404(_campaigns(request), pk=pk)
     if _editable(request, campaign):
         form = VariantForm(request.POST, campaign=campaign)
         if form.is_valid():
@@ -147,7 +157,9 @@ def variant_add(request, pk):
 
 @staff_required
 def step_edit(request, pk):
-    step = get_object_or_404(Step.objects.select_related("campaign"), pk=pk)
+    step = get_object_or_404(
+        Step.objects.select_related("campaign").filter(campaign__in=_campaigns(request)), pk=pk
+    )
     campaign = step.campaign
     if not _editable(request, campaign):
         return redirect(campaign)
@@ -166,7 +178,9 @@ def step_edit(request, pk):
 @staff_required
 @require_POST
 def step_delete(request, pk):
-    step = get_object_or_404(Step.objects.select_related("campaign"), pk=pk)
+    step = get_object_or_404(
+        Step.objects.select_related("campaign").filter(campaign__in=_campaigns(request)), pk=pk
+    )
     campaign = step.campaign
     if _editable(request, campaign):
         with transaction.atomic():
@@ -183,7 +197,12 @@ def step_delete(request, pk):
 
 @staff_required
 def variant_edit(request, pk):
-    variant = get_object_or_404(Variant.objects.select_related("step__campaign"), pk=pk)
+    variant = get_object_or_404(
+        Variant.objects.select_related("step__campaign").filter(
+            step__campaign__in=_campaigns(request)
+        ),
+        pk=pk,
+    )
     campaign = variant.step.campaign
     if not _editable(request, campaign):
         return redirect(campaign)
@@ -200,7 +219,12 @@ def variant_edit(request, pk):
 @staff_required
 @require_POST
 def variant_delete(request, pk):
-    variant = get_object_or_404(Variant.objects.select_related("step__campaign"), pk=pk)
+    variant = get_object_or_404(
+        Variant.objects.select_related("step__campaign").filter(
+            step__campaign__in=_campaigns(request)
+        ),
+        pk=pk,
+    )
     campaign = variant.step.campaign
     if _editable(request, campaign):
         variant.delete()
@@ -210,7 +234,7 @@ def variant_delete(request, pk):
 
 @staff_required
 def dry_run(request, pk):
-    campaign = get_object_or_404(Campaign, pk=pk)
+    campaign = get_object_or_404(_campaigns(request), pk=pk)
     now = timezone.now()
     plan = services.plan_launch(campaign, now=now)
     page = Paginator(plan.recipients, DRY_RUN_PAGE).get_page(request.GET.get("page"))
@@ -235,9 +259,9 @@ def dry_run(request, pk):
 @staff_required
 @require_POST
 def launch(request, pk):
-    campaign = get_object_or_404(Campaign, pk=pk)
+    campaign = get_object_or_404(_campaigns(request), pk=pk)
     try:
-        plan = services.campaign_launch(campaign=campaign)
+        plan = services.campaign_launch(campaign=campaign, actor=request.user)
     except services.CampaignError as exc:
         messages.error(request, str(exc))
     else:
@@ -252,14 +276,14 @@ def launch(request, pk):
 @staff_required
 @require_POST
 def change_state(request, pk, action):
-    campaign = get_object_or_404(Campaign, pk=pk)
+    campaign = get_object_or_404(_campaigns(request), pk=pk)
     act = {
         "pause": services.campaign_pause,
         "resume": services.campaign_resume,
         "cancel": services.campaign_cancel,
     }[action]
     try:
-        act(campaign=campaign)
+        act(campaign=campaign, actor=request.user)
     except services.CampaignError as exc:
         messages.error(request, str(exc))
     else:

@@ -3,6 +3,7 @@ from django import forms
 from django.db.models import Q
 
 from contacts.models import Contact, Network, Stage, Tag
+from linkedin_crm import search
 
 SORT_CHOICES = [
     ("-created", "Newest first"),
@@ -41,9 +42,13 @@ class ContactFilter(django_filters.FilterSet):
     """The contact list's filter. Every multi-valued filter uses a subquery (pk IN …) rather
     than a join, so the list never needs DISTINCT and counts stay cheap."""
 
-    q = django_filters.CharFilter(label="Search", method="filter_search")
+    q = django_filters.CharFilter(
+        label="Search", method="filter_search", widget=search.search_input()
+    )
     company = django_filters.CharFilter(label="Company", method="filter_company")
-    position = django_filters.CharFilter(label="Position", method="filter_position")
+    position = django_filters.CharFilter(
+        label="Position", method="filter_position", widget=search.search_input()
+    )
     tags = django_filters.ModelMultipleChoiceFilter(
         label="Tags (any of)", queryset=Tag.objects.all(), method="filter_tags"
     )
@@ -91,7 +96,7 @@ class ContactFilter(django_filters.FilterSet):
         # istartswith/icontains are Unicode-aware on PostgreSQL; SQLite's LIKE folds ASCII
         # letters only, so there "GESCHÄFTSFÜHRER" needs its umlauts typed in the same case.
         queryset = queryset.search(value)
-        for word in value.split():
+        for word in search.capped(value).text.split():
             starts = Q(position__istartswith=word)
             for separator in POSITION_WORD_SEPARATORS:
                 starts |= Q(position__icontains=separator + word)
@@ -118,6 +123,17 @@ class ContactFilter(django_filters.FilterSet):
 
     def filter_sort(self, queryset, name, value):
         return queryset
+
+    @property
+    def search_notices(self) -> list[str]:
+        """What the search boxes left out of a long search, to say so above the results."""
+        if not self.is_bound or not self.is_valid():
+            return []
+        notices = [
+            search.capped(self.form.cleaned_data.get(name), label=str(self.filters[name].label))
+            for name in ("q", "position")
+        ]
+        return [terms.notice for terms in notices if terms.notice]
 
     @property
     def qs(self):

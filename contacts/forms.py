@@ -1,4 +1,9 @@
+import copy
+import datetime
+from dataclasses import dataclass
+
 from django import forms
+from django.core import signing
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -59,6 +64,117 @@ class ContactForm(forms.ModelForm):
         if not any(names) and not cleaned.get("profile_url") and not cleaned.get("email"):
             raise forms.ValidationError("Give at least a name, a profile URL or an e-mail.")
         return cleaned
+
+
+# What an edit form remembers of the contact as it was loaded, to tell its user what someone
+# else changed meanwhile: the form's own fields and the do-not-contact mark, which the contact
+# page changes while an edit form may be open elsewhere.
+SNAPSHOT_FIELDS = [
+    *(name for name in ContactForm.Meta.fields if name != "tags"),
+    "do_not_contact",
+    "dnc_reason",
+]
+
+
+@dataclass(frozen=True)
+class LoadedVersion:
+    """A contact as an edit form was loaded: its version (updated_at) and its values."""
+
+    updated_at: datetime.datetime
+    values: dict
+
+    SALT = "contacts.edit-version"
+
+    @classmethod
+    def of(cls, contact: Contact) -> "LoadedVersion":
+        values = {name: getattr(contact, name) for name in SNAPSHOT_FIELDS}
+        values["tags"] = sorted(contact.tags.values_list("pk", flat=True))
+        return cls(updated_at=contact.updated_at, values=values)
+
+    def token(self) -> str:
+        # Signed so that a damaged or hand-made value is refused rather than trusted; the
+        # values only feed the conflict message, the check itself compares updated_at.
+        payload = {"updated_at": self.updated_at.isoformat(), "values": self.values}
+        return signing.dumps(payload, salt=self.SALT, compress=True)
+
+    @classmethod
+    def from_token(cls, token: str) -> "LoadedVersion":
+        """Raises ValueError when the token is not one this form issued."""
+        try:
+            payload = signing.loads(token, salt=cls.SALT)
+            updated_at = datetime.datetime.fromisoformat(payload["updated_at"])
+            values = payload["values"]
+        except (signing.BadSignature, KeyError, TypeError, ValueError) as error:
+            raise ValueError("not an edit version token") from error
+        if updated_at.tzinfo is None or not isinstance(values, dict):
+            raise ValueError("not an edit version token")
+        return cls(updated_at=updated_at, values=values)
+
+    def changes_to(self, current: Contact) -> list[str]:
+        """The fields that differ between this version and `current`, each with its value
+        now, for example: 'company (now “Acme GmbH”)'."""
+        now = LoadedVersion.of(current).values
+        described = []
+        for name, value in now.items():
+            if self.values.get(name) == value:
+                continue
+            if name == "tags":
+                label = "tags"
+                shown = ", ".join(current.tags.values_list("name", flat=True))
+            else:
+                label = str(Contact._meta.get_field(name).verbose_name)
+                shown = _display(current, name)
+            described.append(f"{label} (now “{shown}”)" if shown else f"{label} (now empty)")
+        return described
+
+
+def _display(contact: Contact, name: str) -> str:
+    value = getattr(contact, name)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if name == "stage":
+        return contact.get_stage_display()
+    return value or ""
+
+
+class ContactEditForm(ContactForm):
+    """The contact form for an existing contact. It carries the version the contact was loaded
+    at, so that saving over someone else's newer change is refused instead of silently
+    reverting it."""
+
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.fields["version"].initial = LoadedVersion.of(self.instance).token()
+
+    @property
+    def changed_data(self) -> list[str]:
+        # The version is bookkeeping, not a change to the contact (and its token, signed with
+        # a timestamp, differs on every load).
+        return [name for name in super().changed_data if name != "version"]
+
+    def clean_version(self) -> LoadedVersion:
+        try:
+            return LoadedVersion.from_token(self.cleaned_data["version"])
+        except ValueError:
+            raise forms.ValidationError(
+                "Nothing was saved: this form does not say which version of the contact it was "
+                "loaded from (it may be a page opened before an update), so changes others made "
+                "since could not be checked.",
+                code="bad_version",
+            ) from None
+
+    def with_current_version(self, current: Contact) -> "ContactEditForm":
+        """The same typed values on a form carrying `current`'s version, to show again after a
+        conflict: saving it then replaces what is saved now, which its user has been shown."""
+        data = self.data.copy()
+        data[self.add_prefix("version")] = LoadedVersion.of(current).token()
+        # A copy: validating copies the typed values onto the form's instance.
+        form = ContactEditForm(data, instance=copy.copy(current))
+        form.is_valid()
+        return form
 
 
 class NoteForm(forms.ModelForm):

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from contacts import services
@@ -54,6 +55,9 @@ def import_detail(request, pk):
     )
     ctx = {
         "batch": batch,
+        # Shown, not acted on: a GET writes nothing. The worker's housekeeping, or an undo,
+        # marks the batch failed.
+        "stalled": batch.is_stalled(timezone.now()),
         "same_file": batch.same_file_batches().defer("plan")[:5],
         "errors": batch.errors[:500],
         # Confirm, cancel and undo are offered only to those who may act on this network.
@@ -84,7 +88,8 @@ def _with_contacts(entries: list[dict]) -> list[dict]:
 @staff_required
 def import_progress(request, pk):
     batch = get_object_or_404(ImportBatch.objects.defer("plan"), pk=pk)
-    response = render(request, "contacts/imports/_progress.html", {"batch": batch})
+    ctx = {"batch": batch, "stalled": batch.is_stalled(timezone.now())}
+    response = render(request, "contacts/imports/_progress.html", ctx)
     if batch.is_finished and request.htmx:
         # The import is over: reload the whole page to show the result.
         response["HX-Refresh"] = "true"
@@ -143,4 +148,14 @@ def import_undo(request, pk):
                 + (f", {kept} kept because they have notes or messages since." if kept else "."),
             )
         return redirect("imports:detail", pk=pk)
-    return render(request, "contacts/imports/undo_confirm.html", {"batch": batch})
+    stalled = batch.is_stalled(timezone.now())
+    ctx = {
+        "batch": batch,
+        "stalled": stalled,
+        "undoable": stalled or batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.FAILED),
+        # What its committed chunks did, which is what undo reverts: for a batch that stopped
+        # half-way, less than its preview's counts.
+        "created": Contact.objects.filter(created_by_batch=batch).count(),
+        "changed": batch.changes.count(),
+    }
+    return render(request, "contacts/imports/undo_confirm.html", ctx)

@@ -1,3 +1,4 @@
+import datetime
 import hashlib
 import hmac
 from collections.abc import Iterable
@@ -9,7 +10,9 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
+from contacts import liveness
 from contacts.identity import canonical_profile_url, fold, name_key
+from linkedin_crm import search
 
 
 class Stage(models.TextChoices):
@@ -116,10 +119,11 @@ class ContactQuerySet(models.QuerySet):
         """Unicode case-insensitive search over name, company, position and e-mail.
 
         Every word must appear; matching runs on the folded `search_text` column so that
-        "müller" finds "MÜLLER" on SQLite as on PostgreSQL.
+        "müller" finds "MÜLLER" on SQLite as on PostgreSQL. Only the words search.capped
+        keeps are used (the page says so).
         """
         qs = self
-        for word in fold(text).split():
+        for word in fold(search.capped(text).text).split()[: search.MAX_WORDS]:
             qs = qs.filter(search_text__contains=word)
         return qs
 
@@ -373,8 +377,15 @@ class ImportBatch(models.Model):
     duplicates_in_file = models.PositiveIntegerField(default=0)
     # Rows of people who were erased (Suppression): left out so that they do not come back.
     suppressed = models.PositiveIntegerField(default=0)
-    # Progress of a background import, for the batch page's progress bar.
+    # Progress of a background import, for the batch page's progress bar. Written in the
+    # transaction of each chunk, so it counts exactly the rows whose writes are committed.
     rows_done = models.PositiveIntegerField(default=0)
+    # The batch's last sign of life: when it was queued, claimed by a process, or committed a
+    # chunk. A batch queued or running without one for IMPORT_STALL_SECONDS has lost its worker.
+    progress_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The process applying the batch ("host:pid:start", contacts.liveness). Only that process
+    # may commit chunks; on its own host a vanished process is noticed without the timeout.
+    worker = models.CharField(max_length=200, blank=True, editable=False)
     # [{"line": n, "message": "..."}]: invalid rows and values dropped from valid rows.
     errors = models.JSONField(default=list, blank=True)
     # [{"line": n, "contact": id, "candidates": [ids]}]: rows the identity rules could not decide.
@@ -401,6 +412,43 @@ class ImportBatch(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.UNDONE)
+
+    @property
+    def task_name(self) -> str:
+        """The name of its django-q2 task, by which recovery finds the task in the queue."""
+        return f"import-batch-{self.pk}"
+
+    @property
+    def last_sign_of_life(self) -> datetime.datetime:
+        # Batches confirmed before the heartbeat existed have only their time stamps.
+        return self.progress_at or self.started_at or self.created_at
+
+    def is_stalled(self, now: datetime.datetime) -> bool:
+        """Running, but its worker has died: its process is gone (seen from its own host), or
+        no chunk committed for IMPORT_STALL_SECONDS. Read-only: pages show it, and
+        contacts.services.import_batches_recover is what marks such a batch failed."""
+        if self.status != self.Status.RUNNING:
+            return False
+        stall = datetime.timedelta(seconds=settings.IMPORT_STALL_SECONDS)
+        return self.last_sign_of_life < now - stall or liveness.process_is_gone(self.worker)
+
+    @property
+    def undo_refusal(self) -> str:
+        """Why a batch that is neither done nor failed cannot be undone."""
+        refused = f"A batch that is “{self.get_status_display()}” cannot be undone"
+        match self.status:
+            case self.Status.PENDING:
+                return f"{refused}: it was never confirmed, so nothing was imported. Cancel it."
+            case self.Status.QUEUED:
+                return f"{refused}: it is waiting for the worker and nothing was imported yet."
+            case self.Status.RUNNING:
+                return (
+                    f"{refused} while it is importing (row {self.rows_done:,} of {self.rows:,}). "
+                    "Undo it once it has finished, or once it has stalled if its worker stops."
+                )
+            case self.Status.UNDONE:
+                return f"{refused}: it was undone already."
+        return f"{refused}."
 
     @property
     def progress_percent(self) -> int:

@@ -29,6 +29,7 @@ from import_export import fields, resources, widgets
 from import_export.formats.base_formats import CSV
 from import_export.instance_loaders import BaseInstanceLoader
 
+from contacts import liveness
 from contacts.identity import name_key
 from contacts.linkedin_csv import ParsedExport, parse_connections
 from contacts.models import (
@@ -548,40 +549,77 @@ def batch_from_plan(
     )
 
 
+class BatchNotRunnable(ValueError):
+    """The batch is not (or no longer) this process's to apply."""
+
+
 def run_plan(
     batch: ImportBatch, plan: ImportPlan, *, progress: Callable[[int], None] | None = None
 ) -> ImportBatch:
-    """Apply a batch's plan and mark the batch done (or failed, keeping what it did undoable)."""
-    batch.status = ImportBatch.Status.RUNNING
-    batch.started_at = timezone.now()
-    # The plan is in memory now; dropping it from the row keeps every progress update small
-    # (SQLite rewrites the whole row, megabytes of plan included).
-    batch.plan = None
-    batch.save(update_fields=["status", "started_at", "plan"])
+    """Apply a batch's plan and mark the batch done (or failed, keeping what it did undoable).
 
-    def record_progress(done: int) -> None:
-        ImportBatch.objects.filter(pk=batch.pk).update(rows_done=done)
-        if progress:
-            progress(done)
+    The batch must be pending (applied at once) or queued (confirmed); raises BatchNotRunnable
+    when another process claimed it first or recovery gave it up.
+    """
+    if batch.status not in (ImportBatch.Status.PENDING, ImportBatch.Status.QUEUED):
+        raise BatchNotRunnable(f"Import batch {batch.pk} is {batch.get_status_display()}.")
+    now = timezone.now()
+    worker = liveness.current_process()
+    mine = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.RUNNING, worker=worker)
+    # Conditional: a task delivered twice applies the batch once, and a batch that recovery
+    # failed meanwhile (its task lost, it thought) is not applied after all.
+    claimed = ImportBatch.objects.filter(pk=batch.pk, status=batch.status).update(
+        status=ImportBatch.Status.RUNNING,
+        started_at=now,
+        progress_at=now,
+        worker=worker,
+        # The plan is in memory now; dropping it from the row keeps every progress update small
+        # (SQLite rewrites the whole row, megabytes of plan included).
+        plan=None,
+    )
+    if not claimed:
+        raise BatchNotRunnable(f"Import batch {batch.pk} was claimed or stopped meanwhile.")
+    batch.refresh_from_db()
+
+    def checkpoint(done: int) -> None:
+        # Runs first in each chunk's transaction: the row lock it takes orders the chunk with
+        # recovery, so either recovery sees this chunk's heartbeat and leaves the batch alone,
+        # or the batch is failed already and the chunk rolls back. Every committed chunk is
+        # thus counted in rows_done and undone by undo.
+        if not mine.update(rows_done=done, progress_at=timezone.now()):
+            raise BatchNotRunnable(
+                f"Import batch {batch.pk} was stopped by recovery; rows after {batch.rows_done:,} "
+                "were not written."
+            )
+        batch.rows_done = done
 
     try:
-        apply_plan(plan, batch, progress=record_progress)
+        apply_plan(plan, batch, checkpoint=checkpoint, progress=progress)
     except Exception as exc:
-        batch.status = ImportBatch.Status.FAILED
-        batch.failure = f"{type(exc).__name__}: {exc}"[:2000]
-        batch.finished_at = timezone.now()
-        batch.save(update_fields=["status", "failure", "finished_at"])
+        # Recovery's reason stands when it stopped the batch; otherwise say what broke.
+        mine.update(
+            status=ImportBatch.Status.FAILED,
+            failure=f"{type(exc).__name__}: {exc}"[:2000],
+            finished_at=timezone.now(),
+        )
+        batch.refresh_from_db()
         raise
     created_by_line = {entry["line"]: entry.get("contact") for entry in plan.creates}
-    batch.possible_duplicates = [
-        {**entry, "contact": created_by_line.get(entry["line"])}
-        for entry in plan.possible_duplicates
-    ]
-    batch.status = ImportBatch.Status.DONE
-    batch.rows_done = plan.row_count
-    batch.finished_at = timezone.now()
-    batch.plan = None
-    batch.save(update_fields=["status", "rows_done", "finished_at", "plan", "possible_duplicates"])
+    finished = mine.update(
+        possible_duplicates=[
+            {**entry, "contact": created_by_line.get(entry["line"])}
+            for entry in plan.possible_duplicates
+        ],
+        status=ImportBatch.Status.DONE,
+        rows_done=plan.row_count,
+        finished_at=timezone.now(),
+    )
+    batch.refresh_from_db()
+    if not finished:
+        raise BatchNotRunnable(
+            f"Import batch {batch.pk} wrote every row but was stopped by recovery before it "
+            "could be marked done."
+        )
     return batch
 
 
@@ -589,17 +627,23 @@ def apply_plan(
     plan: ImportPlan,
     batch: ImportBatch,
     *,
+    checkpoint: Callable[[int], None] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> None:
     """Write an import plan in bulk and record what undo needs.
 
     Each chunk is its own transaction, so a background import shows progress and a crash
-    leaves a batch whose finished chunks undo exactly.
+    leaves a batch whose finished chunks undo exactly: contacts it created point at the batch,
+    contacts it changed have an ImportChange, written with the chunk. `checkpoint(rows so far)`
+    runs inside each chunk's transaction before its writes (raising rolls the chunk back);
+    `progress(rows so far)` after each commit.
     """
     tag_ids = list(batch.tags.values_list("pk", flat=True))
     done = 0
     for chunk in _chunks(plan.creates, WRITE_BATCH):
         with transaction.atomic():
+            if checkpoint:
+                checkpoint(done + len(chunk))
             _create_contacts(chunk, batch, tag_ids)
         done += len(chunk)
         if progress:
@@ -608,6 +652,8 @@ def apply_plan(
     existing = plan.updates + plan.unchanged
     for chunk in _chunks(existing, WRITE_BATCH):
         with transaction.atomic():
+            if checkpoint:
+                checkpoint(done + len(chunk))
             _update_contacts(chunk, batch, plan.network_id, connected, tag_ids)
         done += len(chunk)
         if progress:
@@ -696,6 +742,10 @@ def _update_contacts(
         through.objects.bulk_create(links)
         for link in links:
             added_tags.setdefault(link.contact_id, []).append(link.tag_id)
+        # updated_at is the version an open edit form was loaded at (and what a later preview
+        # checks): contacts that only gained a tag changed too.
+        tagged_only = set(added_tags) - {entry["contact"] for entry in changed}
+        Contact.objects.filter(pk__in=tagged_only).update(updated_at=timezone.now())
 
     changes = {entry["contact"]: entry.get("changes") or {} for entry in entries}
     ImportChange.objects.bulk_create(

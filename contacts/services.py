@@ -1,16 +1,26 @@
 """Writes on contacts shared by the pages, the admin and commands."""
 
 import csv
+import datetime
 import hashlib
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, QuerySet, UniqueConstraint
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from django_q.brokers import get_broker
+from django_q.brokers.orm import ORM
+from django_q.brokers.redis_broker import Redis
+from django_q.conf import Conf
+from django_q.models import OrmQ, Task
+from django_q.signing import BadSignature, SignedPackage
 from django_q.tasks import async_task
 
+from contacts import liveness
 from contacts.linkedin_csv import RejectedFile, parse_connections
 from contacts.models import (
     MERGEABLE_FIELDS,
@@ -26,6 +36,7 @@ from contacts.models import (
     Tag,
 )
 from contacts.resources import (
+    BatchNotRunnable,
     ContactResource,
     ImportPlan,
     batch_from_plan,
@@ -85,6 +96,49 @@ def _is_active_staff(user) -> bool:
 
 def _ids(contacts: QuerySet) -> list[int]:
     return list(contacts.order_by().values_list("pk", flat=True))
+
+
+class ContactChanged(Exception):
+    """The contact changed, or was deleted, after the edit form was loaded."""
+
+
+def contact_update(
+    *,
+    contact: Contact,
+    fields: Iterable[str],
+    tags: Iterable[Tag],
+    version: datetime.datetime,
+    user=None,
+    change_message: list | str = "",
+) -> Contact:
+    """Save an edit made on a form loaded when the contact's updated_at was `version`: the
+    given fields of `contact` (already validated) and its tags.
+
+    Raises ContactChanged, having written nothing, when anything changed the contact since.
+    The edit is recorded in the admin's history (LogEntry) under `user`, so that a later
+    conflict can say who made it.
+    """
+    contact.refresh_derived_fields()
+    # Never the version this edit replaces, even with a coarse or frozen clock: a form loaded
+    # before this edit must see it as a change.
+    now = max(timezone.now(), version + datetime.timedelta(microseconds=1))
+    values = {name: getattr(contact, name) for name in [*fields, "search_text", "name_key"]}
+    with transaction.atomic():
+        # Check and write in one statement: of two forms loaded at the same version, the
+        # second to save matches no row (on PostgreSQL it waits for the first's row lock and
+        # then sees the new updated_at), so it cannot revert the first.
+        saved = Contact.objects.filter(pk=contact.pk, updated_at=version).update(
+            **values, updated_at=now
+        )
+        if not saved:
+            raise ContactChanged
+        contact.tags.set(list(tags))
+        if getattr(user, "pk", None):
+            LogEntry.objects.log_actions(
+                user.pk, [contact], CHANGE, change_message, single_object=True
+            )
+    contact.updated_at = now
+    return contact
 
 
 def contacts_add_tag(*, contacts: QuerySet, tag: Tag) -> int:
@@ -229,7 +283,7 @@ def import_confirm(*, batch: ImportBatch, actor, via: str = audit.Via.PAGE) -> I
     with transaction.atomic():
         claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.PENDING)
         # Conditional update: two clicks on "Confirm" must not import the file twice.
-        if not claimed.update(status=ImportBatch.Status.QUEUED):
+        if not claimed.update(status=ImportBatch.Status.QUEUED, progress_at=timezone.now()):
             raise ValueError("This import was confirmed already.")
     batch.refresh_from_db()
     try:
@@ -248,17 +302,48 @@ def import_confirm(*, batch: ImportBatch, actor, via: str = audit.Via.PAGE) -> I
     # large import is applied later by the worker, which answers to this confirmation.
     _record_import(batch, actor=actor, via=via)
     if batch.rows > settings.IMPORT_ASYNC_ROWS:
-        transaction.on_commit(lambda: async_task("contacts.tasks.run_import", batch.pk))
+        # Named after the batch, so that recovery can tell whether the queue still holds it.
+        transaction.on_commit(
+            lambda: async_task("contacts.tasks.run_import", batch.pk, task_name=batch.task_name)
+        )
         return batch
     return import_run(batch_id=batch.pk)
 
 
 def import_run(*, batch_id: int) -> ImportBatch:
-    """Apply the stored plan of a confirmed batch (the body of the background task)."""
-    batch = ImportBatch.objects.get(pk=batch_id)
-    if batch.status != ImportBatch.Status.QUEUED or batch.plan is None:
-        return batch
+    """Apply the stored plan of a confirmed batch (the body of the background task).
+
+    Raises BatchNotRunnable for a batch that is not queued. The task can be delivered again
+    after its worker died (the database broker does so); it must then be recorded as failed,
+    with the reason, rather than as a success that imported nothing. A running batch whose
+    worker is gone is marked failed on the way, so that it can be undone.
+    """
+    batch = ImportBatch.objects.defer("plan").get(pk=batch_id)
+    if batch.status == ImportBatch.Status.RUNNING:
+        import_batches_recover(batches=ImportBatch.objects.filter(pk=batch.pk))
+        batch.refresh_from_db()
+    if batch.status != ImportBatch.Status.QUEUED:
+        raise BatchNotRunnable(_not_runnable(batch))
+    batch.refresh_from_db(fields=["plan"])
     return run_plan(batch, ImportPlan.from_json(batch.plan))
+
+
+def _not_runnable(batch: ImportBatch) -> str:
+    name = f"Import batch {batch.pk} ({batch.file_name})"
+    match batch.status:
+        case ImportBatch.Status.RUNNING:
+            return (
+                f"{name} is being imported by {batch.worker or 'another process'} (row "
+                f"{batch.rows_done:,} of {batch.rows:,}); it is not imported twice."
+            )
+        case ImportBatch.Status.FAILED:
+            return f"{name} failed and is not imported again: {batch.failure}"
+        case ImportBatch.Status.DONE:
+            return f"{name} was imported already."
+        case ImportBatch.Status.UNDONE:
+            return f"{name} was imported and undone; it is not imported again."
+        case _:
+            return f"{name} was not confirmed, so it is not imported."
 
 
 def import_file(
@@ -318,8 +403,18 @@ def _check_fresh(batch: ImportBatch) -> None:
             raise StalePreview
 
 
-def import_batch_undo(*, batch: ImportBatch, actor, via: str = audit.Via.PAGE) -> dict:
+def import_batch_undo(
+    *,
+    batch: ImportBatch,
+    actor,
+    via: str = audit.Via.PAGE,
+    now: datetime.datetime | None = None,
+) -> dict:
     """Undo an import exactly: delete the contacts it created, restore the ones it updated.
+
+    A finished batch, or a failed one: what its committed chunks wrote is undone. A batch
+    still marked queued or running whose worker died is marked failed first (see
+    import_batches_recover); one whose worker is alive is refused.
 
     Contacts created by the batch that have gained notes (or anything else that points at
     them: messages, enrollments) since are kept and listed. A field changed again after the
@@ -327,10 +422,20 @@ def import_batch_undo(*, batch: ImportBatch, actor, via: str = audit.Via.PAGE) -
     batch's network.
     """
     require_importable(actor, batch.network)
-    if batch.status not in (ImportBatch.Status.DONE, ImportBatch.Status.FAILED):
-        raise ValueError(f"A batch that is “{batch.get_status_display()}” cannot be undone.")
+    undoable = (ImportBatch.Status.DONE, ImportBatch.Status.FAILED)
+    if batch.status in (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING):
+        import_batches_recover(batches=ImportBatch.objects.filter(pk=batch.pk), now=now)
+        batch.refresh_from_db()
+    if batch.status not in undoable:
+        raise ValueError(batch.undo_refusal)
     report = {"deleted": 0, "kept": [], "restored": 0, "conflicts": []}
     with transaction.atomic():
+        # Conditional: of two undos at once (two tabs, the page and the command) one undoes.
+        if not ImportBatch.objects.filter(pk=batch.pk, status__in=undoable).update(
+            status=ImportBatch.Status.UNDONE
+        ):
+            batch.refresh_from_db()
+            raise ValueError(batch.undo_refusal)
         created = Contact.objects.filter(created_by_batch=batch)
         kept_ids = _contacts_with_activity(created)
         report["kept"] = sorted(kept_ids)
@@ -357,9 +462,13 @@ def import_batch_undo(*, batch: ImportBatch, actor, via: str = audit.Via.PAGE) -
                 contact.save(update_fields=restored)
                 report["restored"] += 1
             if change.added_tag_ids:
-                through.objects.filter(
+                removed, _ = through.objects.filter(
                     contact_id=contact.pk, tag_id__in=change.added_tag_ids
                 ).delete()
+                if removed and not restored:
+                    # Losing a tag is a change an open edit form must notice (updated_at is
+                    # its version).
+                    _touch([contact.pk])
         Connection.objects.filter(batch=batch).delete()
         batch.changes.all().delete()
         batch.status = ImportBatch.Status.UNDONE
@@ -379,6 +488,104 @@ def import_batch_undo(*, batch: ImportBatch, actor, via: str = audit.Via.PAGE) -
             detail={"network": batch.network_id},
         )
     return report
+
+
+# --- recovering imports whose worker died ----------------------------------------------------
+
+
+def import_batches_recover(
+    *, batches: QuerySet | None = None, now: datetime.datetime | None = None
+) -> int:
+    """Mark failed the confirmed batches whose worker died, with the reason, so that they can
+    be undone; returns how many.
+
+    A running batch has lost its worker when the worker's process is gone (seen from its own
+    host: at once) or no chunk committed for IMPORT_STALL_SECONDS. A queued one when its task
+    ended without starting it, or when, queued that long, the queue no longer holds its task:
+    Redis hands a task to a worker without keeping it, so a worker killed before it started
+    the import loses it, and nothing would ever run it.
+
+    Runs from the worker's housekeeping schedule, when a worker process starts, before an undo
+    and when the task is delivered again; never on a page's GET (pages show
+    ImportBatch.is_stalled instead).
+    """
+    now = now or timezone.now()
+    batches = ImportBatch.objects.all() if batches is None else batches
+    active = (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING)
+    stopped = 0
+    for batch in batches.filter(status__in=active).defer("plan"):
+        reason = _stop_reason(batch, now)
+        if reason is None:
+            continue
+        # Conditional on the heartbeat read above: a chunk committed meanwhile has moved it, and
+        # the batch is alive after all. A chunk that commits after this update finds the batch
+        # failed and rolls back (the checkpoint in resources.run_plan), so the counts in the
+        # reason are exactly what undo will find.
+        stopped += ImportBatch.objects.filter(
+            pk=batch.pk, status=batch.status, progress_at=batch.progress_at
+        ).update(
+            status=ImportBatch.Status.FAILED,
+            failure=reason,
+            finished_at=now,
+            plan=None,
+        )
+    return stopped
+
+
+def _stop_reason(batch: ImportBatch, now: datetime.datetime) -> str | None:
+    quiet = now - batch.last_sign_of_life
+    if batch.status == ImportBatch.Status.RUNNING:
+        if not batch.is_stalled(now):
+            return None
+        if liveness.process_is_gone(batch.worker):
+            why = "its process is gone"
+        else:
+            why = f"no progress for {_minutes(quiet)}"
+        created = Contact.objects.filter(created_by_batch=batch).count()
+        changed = batch.changes.count()
+        return (
+            f"The worker stopped at row {batch.rows_done:,} of {batch.rows:,} ({why}), so the "
+            f"import did not finish. What it imported before — {created:,} new contact"
+            f"{pluralize(created)} and {changed:,} changed — is kept; undo removes exactly that."
+        )
+    lost = "; nothing was imported. Upload the file again to import it."
+    if Task.objects.filter(name=batch.task_name).exists():
+        return "The worker's task ended without starting this import" + lost
+    stalled = quiet.total_seconds() > settings.IMPORT_STALL_SECONDS
+    if stalled and _task_is_waiting(batch.task_name) is False:
+        return (
+            f"No worker started this import in {_minutes(quiet)}, and the task queue no longer "
+            "holds it (its worker stopped)" + lost
+        )
+    return None
+
+
+def _task_is_waiting(name: str) -> bool | None:
+    """Whether django-q2's queue still holds the task of this name; None when it cannot tell.
+
+    With the database as broker a task stays in the queue until its result is recorded, so a
+    task whose worker died is delivered again. Redis hands a task over without keeping it: once
+    taken, it is gone from the list even if its worker dies before running it.
+    """
+    broker = get_broker()
+    if isinstance(broker, ORM):
+        queued = OrmQ.objects.using(Conf.ORM).filter(key=broker.list_key)
+        return any(package.name() == name for package in queued)
+    if isinstance(broker, Redis):
+        for payload in broker.connection.lrange(broker.list_key, 0, -1):
+            try:
+                task = SignedPackage.loads(payload)
+            except BadSignature:
+                continue  # signed with another SECRET_KEY: not this deployment's task
+            if task.get("name") == name:
+                return True
+        return False
+    return None
+
+
+def _minutes(span: datetime.timedelta) -> str:
+    minutes = max(1, round(span.total_seconds() / 60))
+    return f"{minutes:,} minute{pluralize(minutes)}"
 
 
 # Relations that belong to a contact's import and go with it on undo; anything else pointing

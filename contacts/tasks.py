@@ -1,7 +1,30 @@
 """django-q2 entry points: take ids, re-fetch, call a service."""
 
+import logging
+
 from contacts import services
+
+logger = logging.getLogger(__name__)
 
 
 def run_import(batch_id: int) -> None:
     services.import_run(batch_id=batch_id)
+
+
+def recover_imports() -> int:
+    """Housekeeping: mark failed the imports whose worker died, so that they can be undone."""
+    return services.import_batches_recover()
+
+
+def recover_imports_at_worker_start(sender, **kwargs) -> None:
+    """django-q2's post_spawn: a worker process that starts looks for imports whose worker
+    died, so that a restart after a crash settles them at once instead of after the timeout."""
+    try:
+        recovered = services.import_batches_recover()
+    except Exception:
+        # An error here must not stop the worker from starting (django-q2 would spawn it again
+        # and again); the housekeeping schedule tries again.
+        logger.exception("Recovering stopped imports at worker start failed")
+        return
+    if recovered:
+        logger.warning("Marked %d import(s) failed: their worker had stopped", recovered)

@@ -2,6 +2,9 @@ import json
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin.models import LogEntry
+from django.contrib.admin.utils import construct_change_message
+from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count
@@ -15,6 +18,7 @@ from contacts import personal_data, services
 from contacts.filters import ContactFilter
 from contacts.forms import (
     BulkActionForm,
+    ContactEditForm,
     ContactForm,
     DoNotContactForm,
     MergeForm,
@@ -166,12 +170,85 @@ def contact_detail(request, pk):
 @staff_required
 def contact_edit(request, pk):
     contact = get_object_or_404(Contact, pk=pk)
-    form = ContactForm(request.POST if request.method == "POST" else None, instance=contact)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, "Saved.")
-        return redirect(contact)
-    return render(request, "contacts/form.html", {"form": form, "contact": contact})
+    if request.method != "POST":
+        form = ContactEditForm(instance=contact)
+        return render(request, "contacts/form.html", {"form": form, "contact": contact})
+
+    form = ContactEditForm(request.POST, instance=contact)
+    if not form.is_valid():
+        if "version" in form.errors:
+            # Show the typed values again on a form carrying the current version, so that the
+            # next save goes through once its user has checked them. (Validation copied the
+            # typed values onto `contact`: compare with the saved one.)
+            contact = get_object_or_404(Contact, pk=pk)
+            fresh = form.with_current_version(contact)
+            fresh.add_error(None, form.errors["version"])
+            changed = ", ".join(str(fresh[name].label).lower() for name in fresh.changed_data)
+            if changed:
+                fresh.add_error(None, f"Your values differ from the saved contact in: {changed}.")
+            ctx = {"form": fresh, "contact": contact}
+            return render(request, "contacts/form.html", ctx, status=400)
+        return render(request, "contacts/form.html", {"form": form, "contact": contact})
+
+    loaded = form.cleaned_data["version"]
+    try:
+        services.contact_update(
+            contact=form.instance,
+            fields=[name for name in form.Meta.fields if name != "tags"],
+            tags=form.cleaned_data["tags"],
+            version=loaded.updated_at,
+            user=request.user,
+            change_message=construct_change_message(form, None, False),
+        )
+    except services.ContactChanged:
+        current = Contact.objects.filter(pk=pk).first()
+        if current is None:
+            messages.error(request, "Someone deleted this contact while you edited it.")
+            return redirect("contacts:list")
+        fresh = form.with_current_version(current)
+        fresh.add_error(None, _conflict_message(loaded.changes_to(current), current, request))
+        return render(
+            request, "contacts/form.html", {"form": fresh, "contact": current}, status=409
+        )
+    messages.success(request, "Saved.")
+    return redirect(contact)
+
+
+def _conflict_message(changes: list[str], current: Contact, request) -> str:
+    editor = _newest_editor(current)
+    if editor is None:
+        who = "someone else"
+    elif editor == request.user:
+        who = "you, in another window,"
+    else:
+        who = editor.get_full_name() or editor.get_username()
+    changed_at = timezone.localtime(current.updated_at)
+    when = f"{changed_at:%H:%M}"
+    if changed_at.date() != timezone.localdate():
+        when = f"{changed_at:%d %b} {when}"
+    what = f": {'; '.join(changes)}" if changes else ""
+    return (
+        f"Nothing was saved: this contact was changed by {who} at {when} while you were "
+        f"editing{what}. The form still holds what you typed; check it against these changes "
+        "and save again to keep your values."
+    )
+
+
+def _newest_editor(contact: Contact):
+    """Who made the contact's newest change, when that is on record: edits on this page and in
+    the admin are logged (LogEntry); imports, merges and bulk actions are not. A log entry
+    older than updated_at belongs to an earlier change."""
+    entry = (
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Contact),
+            object_id=str(contact.pk),
+            action_time__gte=contact.updated_at,
+        )
+        .select_related("user")
+        .order_by("-action_time")
+        .first()
+    )
+    return entry.user if entry else None
 
 
 @staff_required

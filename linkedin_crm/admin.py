@@ -1,6 +1,90 @@
-from django.contrib import admin
+"""Admin for the team: roles go through the same rule as the team page, the worker's
+schedules and task results are for superusers only, and the audit log is read-only."""
 
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django_q import models as q_models
+
+from linkedin_crm import roles
 from linkedin_crm.models import AuditEvent
+
+
+class SuperuserOnly:
+    """django-q's admin: a Schedule names any importable Python function, which the worker
+    then runs with its own rights. That is code execution, so only superusers see these."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request, *args):
+        return self.has_module_permission(request) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_module_permission(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_module_permission(request) and super().has_delete_permission(request, obj)
+
+
+for _model in (q_models.Schedule, q_models.Success, q_models.Failure, q_models.OrmQ):
+    if admin.site.is_registered(_model):
+        _original = type(admin.site._registry[_model])
+        admin.site.unregister(_model)
+        admin.site.register(_model, type(_original.__name__, (SuperuserOnly, _original), {}))
+
+
+class TeamUserForm(UserChangeForm):
+    role = forms.ChoiceField(
+        choices=[(role, role) for role in roles.ROLES],
+        help_text="What this person may do; see the team page.",
+    )
+
+
+class TeamUserAdmin(UserAdmin):
+    """Roles are set through `roles.role_assign` (audited, the last Admin kept), never by
+    ticking groups; superuser status and single permissions only by a superuser."""
+
+    form = TeamUserForm
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return [*fieldsets, ("Role", {"fields": ["role"]})]
+
+    def get_readonly_fields(self, request, obj=None):
+        fixed = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fixed += ["is_superuser", "groups", "user_permissions"]
+        return fixed
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None and "role" in form.base_fields:
+            form.base_fields["role"].initial = roles.role_of(obj) or roles.MEMBER
+            form.base_fields["role"].disabled = not request.user.has_perm(roles.MANAGE_TEAM)
+        return form
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        role = form.cleaned_data.get("role")
+        if change and role and "role" in form.changed_data:
+            try:
+                roles.role_assign(user=obj, role=role, actor=request.user, via="admin")
+            except ValueError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, TeamUserAdmin)
 
 
 @admin.register(AuditEvent)

@@ -436,9 +436,11 @@ class CampaignProgress:
         return self.states.get(Enrollment.State.REPLIED, 0)
 
 
-def running_campaigns() -> list[CampaignProgress]:
+def running_campaigns(user) -> list[CampaignProgress]:
+    """The running campaigns the user may open (Campaign.objects.editable_by)."""
     rows = (
-        Campaign.objects.filter(status=Campaign.Status.RUNNING)
+        Campaign.objects.editable_by(user)
+        .filter(status=Campaign.Status.RUNNING)
         .values_list("pk", "name", "enrollments__state")
         .annotate(n=Count("enrollments"))
         .order_by("name", "pk")

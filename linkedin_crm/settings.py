@@ -8,9 +8,11 @@ import base64
 import hashlib
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from cryptography.fernet import Fernet
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -52,10 +54,23 @@ def env_list(name: str, default: str = "") -> list[str]:
 # Development only: production refuses to start with it (below).
 DEFAULT_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: a production process started with a forgotten DEBUG must refuse to run
+# on the public development key (from which development also derives the token encryption
+# key), not quietly use it. `make run`, `make demo`, the Procfile and the tests turn it on.
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", DEFAULT_SECRET_KEY)
+if not SECRET_KEY.strip():
+    # Django would accept the empty key until the first signature, and development would
+    # derive its token encryption key from it.
+    raise ImproperlyConfigured(
+        "SECRET_KEY is set but empty: unset it for the development key (DEBUG=1 only), or set "
+        "a long random string."
+    )
 if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set when DEBUG is off. DEBUG is off unless the environment says "
+        "DEBUG=1; for development, set it (make run and make demo do)."
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -77,6 +92,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.openid_connect",
     "django_filters",
     "django_htmx",
+    "csp",
     "django_q",
     "import_export",
     "linkedin_crm",
@@ -87,6 +103,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -145,8 +162,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 AUTHENTICATION_BACKENDS = [
+    # allauth's username-or-e-mail sign-in, loading permissions with the user (one query).
+    "linkedin_crm.auth.TeamAuthenticationBackend",
+    # Kept so that sessions signed in before it still resolve.
     "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 
 # django-allauth: staff sign in with username or e-mail and a password. There is no public
@@ -161,6 +180,12 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/accounts/login/"
 SOCIALACCOUNT_STORE_TOKENS = False
+# allauth limits failed sign-ins per username and per client address (its defaults: 5 per
+# username in 5 minutes, 10 a minute per address). Behind a proxy every request comes from the
+# proxy's address, so one person's failures would lock everyone out: with N trusted proxies in
+# front that each append to X-Forwarded-For, the client is the N-th address from its end.
+# 0 (no proxy) ignores the header, which clients could otherwise fill with any address.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -182,13 +207,30 @@ STORAGES = {
     },
 }
 
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+CONSOLE_EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_BACKEND = env_str("EMAIL_BACKEND")
+if not EMAIL_BACKEND:
+    if not DEBUG:
+        # The console backend writes password-reset links into the log, where whoever reads
+        # the log could take over any account; production has to choose a backend.
+        raise ImproperlyConfigured(
+            "EMAIL_BACKEND must be set when DEBUG is off: the default prints e-mails, "
+            "password-reset links included, to the console log. Set "
+            "django.core.mail.backends.smtp.EmailBackend (sends through localhost:25), or "
+            f"{CONSOLE_EMAIL_BACKEND} explicitly to keep printing them."
+        )
+    EMAIL_BACKEND = CONSOLE_EMAIL_BACKEND
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "linkedin-crm@localhost")
 
 if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    # The TLS proxy in front (README, "Going to production") sets X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # A request that reached the app over plain HTTP goes to HTTPS, unless HTTP is allowed.
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SESSION_COOKIE_SECURE)
+    # Browsers that saw the header refuse plain HTTP to this host for that long, even once its
+    # certificate breaks: the operator's decision, so 0 (none) unless set.
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
 
 # django-import-export in the admin: exporting needs contacts.export_contact (personal data
 # leaves the system), importing needs contacts.add_contact.
@@ -201,6 +243,10 @@ CONTACTS_PAGE_SIZES = [25, 50, 100, 200]
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 20, minimum=1) * 1024 * 1024
 # Imports with more rows than this run in the background worker with a progress bar.
 IMPORT_ASYNC_ROWS = env_int("IMPORT_ASYNC_ROWS", 2000, minimum=0)
+# A confirmed import that shows no progress for this long has lost its worker (killed, out of
+# memory, timed out): it is marked failed and what it imported can be undone. A live import
+# commits a chunk of 1,000 rows every second or so; the minimum leaves room for a slow database.
+IMPORT_STALL_SECONDS = env_int("IMPORT_STALL_SECONDS", 300, minimum=60)
 
 # The queue's broker is the database unless REDIS_URL is set (DESIGN §6).
 REDIS_URL = env_str("REDIS_URL")
@@ -217,6 +263,32 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+
+# allauth counts sign-in attempts in the default cache, which must be one every web process
+# shares: with a cache per process each gunicorn worker counted alone, and the limits grew with
+# the number of workers. The database by default (its table comes with `migrate`, see
+# linkedin_crm/migrations), Redis when there is one.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "django_cache",
+            # Past this many entries the cache drops some at random: a flood of invented
+            # usernames must not push a real one's failed attempts out (the default is 300).
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+# django-q2's cluster saves its heartbeat to the cache twice a second; in the database that
+# would be a write every half second for nothing (the dashboard reads the Task table instead).
+CACHES["django_q"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+Q_CLUSTER["cache"] = "django_q"
 
 # --- LinkedIn (DESIGN §2, §8) ------------------------------------------------------------------
 # LINKEDIN_SANDBOX=1 points sign-in and the API client at the local sandbox
@@ -293,6 +365,11 @@ def linkedin_provider_settings(*, client_id: str, secret: str, server_url: str, 
                         "scope": scopes,
                         # LinkedIn wants the client secret in the POST body.
                         "token_auth_method": "client_secret_post",
+                        # PKCE (S256): a code intercepted on its way back is useless without
+                        # the verifier this session keeps. allauth's generic OpenID Connect
+                        # provider sends no nonce; the code flow's ID token comes straight
+                        # from the token endpoint, and PKCE binds the code to the session.
+                        "oauth_pkce_enabled": True,
                     },
                 }
             ]
@@ -338,6 +415,29 @@ for _key in FIELD_ENCRYPTION_KEYS:
             "FIELD_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe "
             "base64-encoded bytes)."
         ) from None
+
+
+def content_security_policy(*, linkedin_oauth_base_url: str) -> dict:
+    """django-csp's policy: scripts and styles only from our static files, no inline <script>,
+    style="…" or on…= handlers (tests/test_csp.py checks every page). LinkedIn's sign-in origin
+    is a form-action too: "Connect" posts to us and is redirected there, and browsers hold that
+    redirect to form-action."""
+    oauth = urlsplit(linkedin_oauth_base_url)
+    return {
+        "DIRECTIVES": {
+            "default-src": [SELF],
+            "script-src": [SELF],
+            "style-src": [SELF],
+            "img-src": [SELF, "data:"],
+            "form-action": [SELF, f"{oauth.scheme}://{oauth.netloc}"],
+            "frame-ancestors": [NONE],
+            "base-uri": [SELF],
+            "object-src": [NONE],
+        }
+    }
+
+
+CONTENT_SECURITY_POLICY = content_security_policy(linkedin_oauth_base_url=LINKEDIN_OAUTH_BASE_URL)
 
 LOGGING = {
     "version": 1,

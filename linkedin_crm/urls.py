@@ -1,13 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from linkedin_crm import audit_views, views
+from linkedin_crm import audit_views, auth, views
 
 urlpatterns = [
     path("", views.dashboard, name="home"),
     path("dashboard/sending/", views.dashboard_sending, name="dashboard_sending"),
+    path("team/", views.team, name="team"),
+    path("team/<int:pk>/role/", views.team_role, name="team_role"),
     path("audit/", audit_views.audit_log, name="audit_log"),
     path("accounts/", include("allauth.urls")),
+    # Before the admin's own: its sign-in form would try passwords around allauth's limits.
+    path("admin/login/", auth.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
     path("contacts/", include("contacts.urls")),
     path("imports/", include("contacts.import_urls")),

@@ -46,7 +46,11 @@ class LinkedInConnectAdapter(DefaultSocialAccountAdapter):
     ):
         """Every way the OAuth round trip can fail lands on the accounts page with a sentence
         that says what happened, never on a 500 or allauth's generic error page."""
-        code = request.GET.get("error", "")
+        # Anyone can write a callback URL, error_description included, and send it to a member:
+        # LinkedIn's words are shown only when allauth matched the URL's state to a flow this
+        # session started (it then passes that state on), otherwise the app's own.
+        validated = bool(extra_context) and extra_context.get("state") is not None
+        code = request.GET.get("error", "") if validated else ""
         if code in CANCELLED_ERRORS or error == AuthError.CANCELLED:
             text = "You cancelled connecting LinkedIn; nothing was changed."
         elif code:

@@ -4,7 +4,8 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from contacts.admin import ContactAdmin
+from contacts.admin import CappedSearchAdmin, ContactAdmin
+from messaging import services
 from messaging.models import LinkedInAccount, Message, MessageTemplate
 
 # Ids travel in the URL: keep it under the length browsers and servers accept.
@@ -12,7 +13,7 @@ MAX_ADMIN_SELECTION = 2000
 
 
 @admin.register(LinkedInAccount)
-class LinkedInAccountAdmin(admin.ModelAdmin):
+class LinkedInAccountAdmin(CappedSearchAdmin):
     # Token fields are not editable and never shown: only their expiry is.
     list_display = [
         "display_name",
@@ -25,7 +26,14 @@ class LinkedInAccountAdmin(admin.ModelAdmin):
     list_filter = ["status", "mode"]
     list_select_related = ["owner"]
     search_fields = ["display_name", "email", "member_urn"]
+    # Whose account it is, and where it is connected, follow from LinkedIn's consent; the
+    # status and the mode move only through the page's actions (pause, disconnect, the
+    # acknowledgement automatic sending needs).
     readonly_fields = [
+        "owner",
+        "network",
+        "status",
+        "mode",
         "member_urn",
         "access_token_expires_at",
         "refresh_token_expires_at",
@@ -60,10 +68,15 @@ class LinkedInAccountAdmin(admin.ModelAdmin):
             "last_error",
         ],
     ]
-    raw_id_fields = ["owner", "network"]
 
     def has_add_permission(self, request):
         return False  # accounts are connected through LinkedIn's consent page
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).manageable_by(request.user)
+
+    def save_model(self, request, obj, form, change):
+        services.account_save_settings(account=obj, actor=request.user, via="admin")
 
 
 @admin.action(description="Message the selected contacts…")
@@ -88,16 +101,33 @@ ContactAdmin.actions = [*ContactAdmin.actions, message_contacts]
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(CappedSearchAdmin):
     list_display = ["contact", "account", "status", "channel", "next_attempt_at", "sent_at"]
     list_filter = ["status", "channel"]
     list_select_related = ["contact", "account"]
-    raw_id_fields = ["contact", "account", "created_by"]
-    readonly_fields = ["idempotency_key", "claim_token", "claimed_at", "released_at", "attempts"]
+    # A message's sender, recipient, author and status are its history: the queue changes
+    # them (the state machine), never a form.
+    readonly_fields = [
+        "contact",
+        "account",
+        "created_by",
+        "status",
+        "idempotency_key",
+        "claim_token",
+        "claimed_at",
+        "released_at",
+        "attempts",
+    ]
     search_fields = ["body", "contact__last_name"]
+
+    def has_add_permission(self, request):
+        return False  # messages are queued through the composer, campaigns or the API
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).manageable_by(request.user)
 
 
 @admin.register(MessageTemplate)
-class MessageTemplateAdmin(admin.ModelAdmin):
+class MessageTemplateAdmin(CappedSearchAdmin):
     list_display = ["name", "updated_at"]
     search_fields = ["name", "body"]

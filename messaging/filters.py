@@ -2,6 +2,7 @@ import django_filters
 from django import forms
 
 from contacts.models import Contact
+from linkedin_crm import search
 from messaging.models import LinkedInAccount, Message
 
 
@@ -22,7 +23,9 @@ class MessageFilter(django_filters.FilterSet):
         label="Created on or before",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    contact = django_filters.CharFilter(label="Contact", method="filter_contact")
+    contact = django_filters.CharFilter(
+        label="Contact", method="filter_contact", widget=search.search_input()
+    )
 
     class Meta:
         model = Message
@@ -31,6 +34,14 @@ class MessageFilter(django_filters.FilterSet):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters["account"].queryset = LinkedInAccount.objects.manageable_by(user)
+
+    @property
+    def search_notices(self) -> list[str]:
+        """What the contact search left out of a long search, to say so above the results."""
+        if not self.is_bound or not self.is_valid():
+            return []
+        terms = search.capped(self.form.cleaned_data.get("contact"), label="Contact")
+        return [terms.notice] if terms.notice else []
 
     def filter_contact(self, queryset, name, value):
         return queryset.filter(contact__in=Contact.objects.search(value))

@@ -182,7 +182,8 @@ def bulk_compose(request):
             forecast=forecast_for(account, len(sendable), timezone.now()),
         )
         needs_confirmation = lint.has_missing and not form.cleaned_data["confirm_missing"]
-        if step == "queue" and not needs_confirmation:
+        # Queueing is a POST (with its CSRF token): a link must never send messages.
+        if step == "queue" and request.method == "POST" and not needs_confirmation:
             result = services.messages_queue(
                 contacts=sendable,
                 account=account,
@@ -210,15 +211,18 @@ def bulk_compose(request):
 def outbox(request):
     now = timezone.now()
     accounts = list(LinkedInAccount.objects.manageable_by(request.user))
-    dropped = services.outbox_drop_do_not_contact(Message.objects.filter(account__in=accounts))
-    if dropped:
+    in_outbox = Message.objects.filter(account__in=accounts, status=Message.Status.RELEASED)
+    # Messages to contacts marked do-not-contact since they were released are not shown; the
+    # next tick cancels them (a GET never writes) and Send refuses them meanwhile.
+    withheld = in_outbox.filter(contact__do_not_contact=True).count()
+    if withheld:
         messages.warning(
             request,
-            f"Took {dropped} message(s) out of the Outbox: their contacts have been marked "
-            "do-not-contact since.",
+            f"{withheld} message(s) are hidden from the Outbox: their contacts have been "
+            "marked do-not-contact since. They are cancelled at the next tick.",
         )
     released = (
-        Message.objects.filter(account__in=accounts, status=Message.Status.RELEASED)
+        in_outbox.filter(contact__do_not_contact=False)
         .select_related("contact", "account")
         .order_by("account_id", "released_at", "pk")
     )

@@ -10,6 +10,7 @@ production.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import html
@@ -115,6 +116,7 @@ class _Code:
     nonce: str | None
     created_at: float
     used: bool = False
+    code_challenge: str | None = None  # PKCE (RFC 7636), S256 only
 
 
 @dataclass
@@ -585,6 +587,13 @@ class LinkedInSandbox:
         state = params.get("state")
         if params.get("response_type") != "code":
             return _redirect(uri, error="unsupported_response_type", state=state)
+        challenge = params.get("code_challenge")
+        # RFC 7636's "plain" would hand the verifier to whoever reads this URL; the app sends S256.
+        if challenge is not None and params.get("code_challenge_method") != "S256":
+            description = "Only the S256 code_challenge_method is supported"
+            return _redirect(
+                uri, error="invalid_request", error_description=description, state=state
+            )
         scopes = _split_scopes(params.get("scope", ""))
         unknown = [s for s in scopes if s not in SUPPORTED_SCOPES]
         if unknown or not scopes:
@@ -611,7 +620,9 @@ class LinkedInSandbox:
         code = secrets.token_urlsafe(48)
         with self._lock:
             grant = _Grant(member, self.client_id, scopes, self.now())
-            self._codes[code] = _Code(grant, uri, params.get("nonce"), self.now())
+            self._codes[code] = _Code(
+                grant, uri, params.get("nonce"), self.now(), code_challenge=challenge
+            )
             authorization = {
                 "sub": member,
                 "client_id": self.client_id,
@@ -644,6 +655,7 @@ class LinkedInSandbox:
                 or record.used
                 or self.now() - record.created_at > self.code_lifetime
                 or record.redirect_uri != redirect_uri
+                or not _pkce_verified(record.code_challenge, form.get("code_verifier"))
             ):
                 return _oauth_error(400, "invalid_grant", _BAD_CODE)
             record.used = True
@@ -833,6 +845,18 @@ class LinkedInSandbox:
         except (ValueError, KeyError, TypeError):
             return _json(400, {"error": 'send {"advance": seconds}'})
         return _json(200, {"now": _iso(self.now())})
+
+
+def _pkce_verified(challenge: str | None, verifier: str | None) -> bool:
+    """A code issued for a PKCE challenge is exchanged only with the verifier it was made from
+    (RFC 7636 §4.6): a code intercepted on its way back to the app is useless without it."""
+    if challenge is None:
+        return True  # PKCE is optional for the client
+    if verifier is None or not 43 <= len(verifier) <= 128:
+        return False
+    digest = hashlib.sha256(verifier.encode()).digest()
+    expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return hmac.compare_digest(expected, challenge)
 
 
 def _parse_fault(raw: Any, default_path: str) -> _Fault:

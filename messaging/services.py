@@ -6,10 +6,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
 from contacts.models import Connection, Network
+from linkedin_crm import audit
 from messaging import bulk, personalize
 from messaging.linkedin import AuthError, LinkedInClient, LinkedInError, client_from_settings
 from messaging.models import LinkedInAccount, Message, MessageEvent
@@ -68,6 +70,7 @@ def account_save_from_login(*, user, sociallogin, now=None) -> LinkedInAccount:
         account.status = LinkedInAccount.Status.ACTIVE
         account.last_error = ""
         account.save()
+        audit.record(audit.Action.ACCOUNT_CONNECT, actor=user, obj=account, at=now)
     return account
 
 
@@ -161,20 +164,58 @@ def accounts_check_expiry(*, now=None, client: LinkedInClient | None = None) -> 
     return result
 
 
-def account_pause(*, account: LinkedInAccount) -> None:
+def check_manageable_by(account: LinkedInAccount, actor) -> None:
+    """The rule for every act on an account and for every message sent from it: its owner,
+    or someone with messaging.manage_all_accounts (LinkedInAccount.objects.manageable_by)."""
+    if actor is None or not LinkedInAccount.objects.manageable_by(actor).filter(pk=account.pk):
+        raise PermissionDenied(f"{account} is another member's LinkedIn account.")
+
+
+def account_pause(*, account: LinkedInAccount, actor, via: str = audit.Via.PAGE) -> None:
+    check_manageable_by(account, actor)
     if account.status == LinkedInAccount.Status.ACTIVE:
-        account.status = LinkedInAccount.Status.PAUSED
-        account.save(update_fields=["status"])
+        with transaction.atomic():
+            account.status = LinkedInAccount.Status.PAUSED
+            account.save(update_fields=["status"])
+            audit.record(audit.Action.ACCOUNT_PAUSE, actor=actor, obj=account, via=via)
 
 
-def account_resume(*, account: LinkedInAccount) -> None:
+def account_resume(*, account: LinkedInAccount, actor, via: str = audit.Via.PAGE) -> None:
+    check_manageable_by(account, actor)
     if account.status == LinkedInAccount.Status.PAUSED:
-        account.status = LinkedInAccount.Status.ACTIVE
-        account.save(update_fields=["status"])
+        with transaction.atomic():
+            account.status = LinkedInAccount.Status.ACTIVE
+            account.save(update_fields=["status"])
+            audit.record(audit.Action.ACCOUNT_RESUME, actor=actor, obj=account, via=via)
 
 
-def account_disconnect(*, account: LinkedInAccount) -> None:
+# Settings whose change the audit log keeps: how the account sends, and how much.
+AUDITED_SETTINGS = ("mode", "daily_limit")
+
+
+def account_save_settings(*, account: LinkedInAccount, actor, via: str = audit.Via.PAGE) -> None:
+    """Save an account whose settings were edited (by the page's form or the admin); a change
+    of mode or daily cap is written to the audit log with the values before and after."""
+    check_manageable_by(account, actor)
+    with transaction.atomic():
+        before = (
+            LinkedInAccount.objects.select_for_update().values(*AUDITED_SETTINGS).get(pk=account.pk)
+        )
+        account.save()
+        changed = {
+            name: [before[name], getattr(account, name)]
+            for name in AUDITED_SETTINGS
+            if before[name] != getattr(account, name)
+        }
+        if changed:
+            audit.record(
+                audit.Action.ACCOUNT_SETTINGS, actor=actor, obj=account, via=via, detail=changed
+            )
+
+
+def account_disconnect(*, account: LinkedInAccount, actor, via: str = audit.Via.PAGE) -> None:
     """Forget the tokens; the account stays listed (its history matters) as disconnected."""
+    check_manageable_by(account, actor)
     with transaction.atomic():
         social = account.social_account
         account.access_token = ""
@@ -186,6 +227,7 @@ def account_disconnect(*, account: LinkedInAccount) -> None:
         account.save()
         if social is not None:
             social.delete()
+        audit.record(audit.Action.ACCOUNT_DISCONNECT, actor=actor, obj=account, via=via)
 
 
 def account_mark_needs_reconnect(*, account: LinkedInAccount, reason: str) -> None:
@@ -227,11 +269,16 @@ def messages_queue(
     body: str,
     created_by,
     scheduled_for: datetime.datetime | None = None,
+    via: str = audit.Via.PAGE,
     now=None,
 ) -> QueueResult:
     """Render the template for every recipient and queue the messages (what was previewed is
-    what is sent). Recipients who cannot or must not get it are skipped with the reason."""
+    what is sent). Recipients who cannot or must not get it are skipped with the reason.
+
+    The messages go out from `account` on `created_by`'s authority: only from an account that
+    person may manage. Queueing for more than one recipient is written to the audit log."""
     now = now or timezone.now()
+    check_manageable_by(account, created_by)
     lint_result = personalize.lint(body)
     if not lint_result.ok:
         raise personalize.TemplateError(" ".join(lint_result.errors))
@@ -278,9 +325,18 @@ def messages_queue(
             status=Message.Status.QUEUED,
             scheduled_for=due,
             next_attempt_at=due,
-            created_by_id=getattr(created_by, "pk", None),
+            created_by_id=created_by.pk,
             created_at=now,
         )
+        if len(contacts) > 1:
+            audit.record(
+                audit.Action.BULK_QUEUE,
+                actor=created_by,
+                obj=account,
+                via=via,
+                counts={"queued": len(result.queued), "skipped": len(result.skipped)},
+                at=now,
+            )
     return result
 
 

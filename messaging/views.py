@@ -40,7 +40,7 @@ def account_detail(request, pk):
         request.POST if posted else None, instance=account, user=account.owner
     )
     if posted and form.is_valid():
-        form.save()
+        services.account_save_settings(account=form.save(commit=False), actor=request.user)
         messages.success(request, "Settings saved.")
         return redirect(account)
     ctx = {"account": account, "health": account.health(timezone.now()), "form": form}
@@ -60,7 +60,7 @@ def account_validate(request, pk):
 @require_POST
 def account_pause(request, pk):
     account = _account(request, pk)
-    services.account_pause(account=account)
+    services.account_pause(account=account, actor=request.user)
     messages.success(request, "Paused: nothing is released or sent from this account.")
     return redirect(account)
 
@@ -69,7 +69,7 @@ def account_pause(request, pk):
 @require_POST
 def account_resume(request, pk):
     account = _account(request, pk)
-    services.account_resume(account=account)
+    services.account_resume(account=account, actor=request.user)
     messages.success(request, "Resumed.")
     return redirect(account)
 
@@ -78,7 +78,7 @@ def account_resume(request, pk):
 def account_disconnect(request, pk):
     account = _account(request, pk)
     if request.method == "POST":
-        services.account_disconnect(account=account)
+        services.account_disconnect(account=account, actor=request.user)
         messages.success(request, f"Disconnected {account}; its tokens were deleted.")
         return redirect("messaging:accounts")
     return render(request, "messaging/account_disconnect.html", {"account": account})

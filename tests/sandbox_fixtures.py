@@ -80,7 +80,7 @@ def partner_sandbox_settings(partner_sandbox: LinkedInSandbox, settings) -> Link
 
 
 def point_settings_at(settings, sandbox: LinkedInSandbox) -> None:
-    from linkedin_crm.settings import linkedin_provider_settings
+    from linkedin_crm.settings import content_security_policy, linkedin_provider_settings
 
     settings.LINKEDIN_SANDBOX = True
     settings.LINKEDIN_OAUTH_BASE_URL = sandbox.oauth_base_url
@@ -93,4 +93,7 @@ def point_settings_at(settings, sandbox: LinkedInSandbox) -> None:
         secret=sandbox.client_secret,
         server_url=sandbox.oauth_base_url,
         scopes=["openid", "profile", "email", "w_member_social"],
+    )
+    settings.CONTENT_SECURITY_POLICY = content_security_policy(
+        linkedin_oauth_base_url=sandbox.oauth_base_url
     )

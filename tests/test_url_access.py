@@ -16,7 +16,8 @@ PUBLIC_PREFIXES = (
     # django-allauth: sign-in, sign-out, password reset and the pages where any signed-in user
     # manages only their own login (password, e-mail). Public signup is closed by the adapter.
     "accounts/",
-    # The Django admin applies its own staff check and login page (tested separately).
+    # The Django admin applies its own staff check; its sign-in is allauth's (tested in
+    # tests/linkedin_crm/test_admin_login.py).
     "admin/",
 )
 
@@ -30,6 +31,8 @@ REDIRECTS = {
 # Staff pages that need a permission on top of being staff.
 PERMISSION_PAGES = {
     "contacts/export/": "export_contact",
+    "team/": "manage_team",
+    "team/<int:pk>/role/": "manage_team",
     "contacts/merge/": "merge_contact",
     "contacts/<int:pk>/delete/": "delete_contact",
     "contacts/<int:pk>/export-data/": "erase_contact",
@@ -75,8 +78,10 @@ def objects(db, staff_user):
             "campaigns/": {"pk": campaign.pk},
             "messages/templates/": {"pk": template.pk},
             "messages/": {"pk": message.pk},
+            "team/": {"pk": staff_user.pk},
         },
         "contact": note.contact,
+        "account": account,
     }
 
 
@@ -129,8 +134,10 @@ def test_it_serves_permission_pages_to_staff_with_the_permission(staff_user, cli
     client.force_login(staff_user)
     for route, _ in _our_patterns():
         if route in PERMISSION_PAGES:
+            # Pages 200 (or their redirect); POST-only actions 405.
             response = client.get(_url(route, objects))
-            assert response.status_code == (302 if route in REDIRECTS else 200), route
+            expected = (302,) if route in REDIRECTS else (200, 405)
+            assert response.status_code in expected, route
 
 
 def test_it_lets_anyone_see_the_login_page(client, db):
@@ -199,3 +206,42 @@ def test_an_htmx_refresh_after_the_session_ended_sends_the_page_to_sign_in(clien
     assert response["HX-Redirect"] == "/accounts/login/?next=/%3Ftab%3Dsending"
     plain = client.get("/dashboard/sending/")
     assert plain.status_code == 302 and plain["Location"].startswith("/accounts/login/")
+
+
+_WRITES = ("insert", "update", "delete", "replace", "create", "drop", "alter")
+
+
+def _writes_during(fn):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        fn()
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].lstrip().split(" ", 1)[0].lower() in _WRITES
+    ]
+
+
+@pytest.mark.parametrize("role", ["Member", "Manager", "Admin"])
+@pytest.mark.parametrize("newcomer", [False, True], ids=["owner", "newcomer"])
+def test_it_never_writes_on_a_get(client, staff_user, objects, role, newcomer):
+    """Every URL pattern, with real ids, read with GET (and as htmx, which some views answer
+    differently) by each role, by the owner of the objects and by a newcomer who has nothing
+    yet (no network, no account): not one INSERT, UPDATE or DELETE reaches the database."""
+    from django.contrib.auth.models import Group
+
+    from tests.contacts.factories import ContactFactory, UserFactory
+
+    # Work a GET might be tempted to do: an Outbox message to someone now do-not-contact.
+    account = objects["account"]
+    MessageFactory(account=account, status="released", contact=ContactFactory(do_not_contact=True))
+    user = UserFactory(username="newcomer", is_staff=True) if newcomer else staff_user
+    user.groups.add(Group.objects.get(name=role))
+    client.force_login(user)
+    for route, _ in _our_patterns():
+        url = _url(route, objects)
+        for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+            writes = _writes_during(lambda url=url, headers=headers: client.get(url, **headers))
+            assert writes == [], (route, headers, writes)

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import requests
 import time_machine
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group
 from django.db.models import Count
 from django.test import Client
 from django.urls import reverse
@@ -172,13 +172,8 @@ class Demo:
             )
             user.set_unusable_password()  # an admin sets one in Admin → Users to sign in as them
             user.save()
-            if member.lead:  # the team lead runs campaigns from everyone's accounts
-                user.user_permissions.add(
-                    Permission.objects.get(
-                        codename="manage_all_accounts", content_type__app_label="messaging"
-                    )
-                )
-                user = User.objects.get(pk=user.pk)  # a fresh permission cache
+            user.groups.add(Group.objects.get(name=member.role))
+            user = User.objects.get(pk=user.pk)  # a fresh permission cache
             self.users[member.username] = user
             self.networks[member.username] = Network.objects.default_for(user)
 
@@ -462,7 +457,7 @@ class Demo:
                 if not variant_form.is_valid():
                     raise DemoError(f"Variant {label}: {variant_form.errors.as_text()}")
                 variant_form.save()
-        campaign_services.campaign_launch(campaign=campaign, now=self.now)
+        campaign_services.campaign_launch(campaign=campaign, actor=owner, now=self.now)
         self.campaigns[key] = campaign
         self.reply_rates[campaign.pk] = spec["reply_rates"]
 

@@ -24,14 +24,17 @@ class TeamMember:
     first_name: str
     last_name: str
     email: str
-    lead: bool = False  # may send from everyone's accounts (messaging.manage_all_accounts)
+    role: str  # linkedin_crm.roles: what each may do (the README names them)
 
 
 # The sandbox's own members (messaging/sandbox.py), so each connects their own account.
 TEAM = (
-    TeamMember("maya", "Maya", "Okafor", "maya.okafor@example.com", lead=True),
-    TeamMember("lukas", "Lukas", "Brenner", "lukas.brenner@example.com"),
-    TeamMember("sofia", "Sofía", "Márquez", "sofia.marquez@example.com"),
+    # The team lead: runs campaigns from everyone's accounts.
+    TeamMember("maya", "Maya", "Okafor", "maya.okafor@example.com", role="Manager"),
+    # Works his own network, Outbox and campaigns only.
+    TeamMember("lukas", "Lukas", "Brenner", "lukas.brenner@example.com", role="Member"),
+    # Runs the office: who is on the team with which role, and the audit log.
+    TeamMember("sofia", "Sofía", "Márquez", "sofia.marquez@example.com", role="Admin"),
 )
 DAYS = 42  # the team starts six weeks ago
 

@@ -10,7 +10,7 @@ from contacts.models import Network, Stage
 from messaging import personalize
 from messaging.models import Message, MessageEvent
 from tests.campaigns.factories import AudienceFactory, CampaignFactory, add_step
-from tests.contacts.factories import ConnectionFactory, ContactFactory, TagFactory
+from tests.contacts.factories import ConnectionFactory, ContactFactory, TagFactory, give_role
 from tests.messaging.factories import LinkedInAccountFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,6 +19,8 @@ NOW = datetime.datetime(2026, 11, 25, 10, 0, tzinfo=datetime.UTC)
 
 @pytest.fixture
 def world(staff_user):
+    # Sending from Bob's account as well as her own: Alice is a Manager here.
+    give_role(staff_user, "Manager")
     tag = TagFactory(name="Target")
     alice = LinkedInAccountFactory(owner=staff_user, display_name="Alice Archer")
     bob = LinkedInAccountFactory(display_name="Bob Baker")
@@ -40,7 +42,7 @@ def world(staff_user):
 
 def test_launch_enrolls_spreads_senders_and_queues_step_one(world):
     campaign = world["campaign"]
-    services.campaign_launch(campaign=campaign, now=NOW)
+    services.campaign_launch(campaign=campaign, actor=campaign.owner, now=NOW)
     assert campaign.status == "running" and campaign.audience_count_at_launch == 6
     enrollments = Enrollment.objects.filter(campaign=campaign)
     assert enrollments.filter(state="active").count() == 6
@@ -92,7 +94,7 @@ def test_launch_skips_with_reasons(world, staff_user):
         status="sent",
         sent_at=NOW - datetime.timedelta(days=5),
     )
-    plan = services.campaign_launch(campaign=campaign, now=NOW)
+    plan = services.campaign_launch(campaign=campaign, actor=campaign.owner, now=NOW)
     reasons = {r.contact.pk: r.skip_reason for r in plan.recipients}
     assert reasons[people[0].pk] == "do-not-contact"
     assert reasons[people[1].pk] == "no way to message"
@@ -107,7 +109,7 @@ def test_a_campaign_with_template_errors_cannot_launch(world):
     campaign = world["campaign"]
     campaign.steps.get(order=2).variants.update(body="Hi {{ frist_name }}")
     with pytest.raises(services.CampaignError, match="frist_name"):
-        services.campaign_launch(campaign=campaign, now=NOW)
+        services.campaign_launch(campaign=campaign, actor=campaign.owner, now=NOW)
     campaign.refresh_from_db()
     assert (
         campaign.status == "draft"
@@ -117,15 +119,15 @@ def test_a_campaign_with_template_errors_cannot_launch(world):
 
 
 def test_launching_twice_is_refused(world):
-    services.campaign_launch(campaign=world["campaign"], now=NOW)
+    services.campaign_launch(campaign=world["campaign"], actor=world["campaign"].owner, now=NOW)
     with pytest.raises(services.CampaignError, match="Only a draft"):
-        services.campaign_launch(campaign=world["campaign"], now=NOW)
+        services.campaign_launch(campaign=world["campaign"], actor=world["campaign"].owner, now=NOW)
     assert Message.objects.count() == 6
 
 
 def test_follow_ups_wait_for_the_delay_and_stop_on_reply(world):
     campaign = world["campaign"]
-    services.campaign_launch(campaign=campaign, now=NOW)
+    services.campaign_launch(campaign=campaign, actor=campaign.owner, now=NOW)
     Message.objects.filter(stream=campaign.stream).update(status="sent", sent_at=NOW)
     replier = world["people"][0]
     services.reply_record(
@@ -144,7 +146,7 @@ def test_follow_ups_wait_for_the_delay_and_stop_on_reply(world):
 
 def test_a_reply_cancels_a_follow_up_waiting_in_the_outbox(world):
     campaign = world["campaign"]
-    services.campaign_launch(campaign=campaign, now=NOW)
+    services.campaign_launch(campaign=campaign, actor=campaign.owner, now=NOW)
     Message.objects.filter(stream=campaign.stream).update(status="sent", sent_at=NOW)
     services.campaigns_advance(now=NOW + datetime.timedelta(days=3))
     follow_ups = Message.objects.filter(campaign_link__step__order=2)
@@ -163,7 +165,7 @@ def test_a_reply_cancels_a_follow_up_waiting_in_the_outbox(world):
 
 def test_a_campaign_completes_when_some_first_messages_failed_or_were_skipped(world):
     campaign = world["campaign"]
-    services.campaign_launch(campaign=campaign, now=NOW)
+    services.campaign_launch(campaign=campaign, actor=campaign.owner, now=NOW)
     people = world["people"]
     first = Message.objects.filter(stream=campaign.stream)
     first.update(status="sent", sent_at=NOW)
@@ -186,7 +188,7 @@ def test_a_campaign_completes_when_some_first_messages_failed_or_were_skipped(wo
 
 def test_an_uncertain_first_message_keeps_the_campaign_running(world):
     campaign = world["campaign"]
-    services.campaign_launch(campaign=campaign, now=NOW)
+    services.campaign_launch(campaign=campaign, actor=campaign.owner, now=NOW)
     first = Message.objects.filter(stream=campaign.stream)
     first.update(status="sent", sent_at=NOW)
     first.filter(contact=world["people"][0]).update(status="uncertain", sent_at=None)
@@ -200,20 +202,20 @@ def test_an_uncertain_first_message_keeps_the_campaign_running(world):
 
 def test_pause_holds_resume_releases_cancel_cancels(world):
     campaign = world["campaign"]
-    services.campaign_launch(campaign=campaign, now=NOW)
-    services.campaign_pause(campaign=campaign)
+    services.campaign_launch(campaign=campaign, actor=campaign.owner, now=NOW)
+    services.campaign_pause(campaign=campaign, actor=campaign.owner)
     assert set(Message.objects.values_list("held", flat=True)) == {True}
     assert not Message.objects.due(NOW).exists()
-    services.campaign_resume(campaign=campaign, now=NOW)
+    services.campaign_resume(campaign=campaign, actor=campaign.owner, now=NOW)
     assert Message.objects.due(NOW).count() == 6
-    assert services.campaign_cancel(campaign=campaign) == 6
+    assert services.campaign_cancel(campaign=campaign, actor=campaign.owner) == 6
     assert set(Message.objects.values_list("status", flat=True)) == {"cancelled"}
     assert set(MessageEvent.objects.values_list("status", "note")) == {
         ("cancelled", "The campaign was cancelled.")
     }
     assert set(Enrollment.objects.values_list("state", flat=True)) == {"stopped"}
     with pytest.raises(services.CampaignError):
-        services.campaign_resume(campaign=campaign)
+        services.campaign_resume(campaign=campaign, actor=campaign.owner)
 
 
 def test_a_reply_moves_the_stage_and_an_opt_out_marks_do_not_contact(world):
@@ -265,7 +267,7 @@ def test_an_imported_reply_is_recorded_once(world):
 def test_campaign_states_are_guarded(world):
     campaign = world["campaign"]
     with pytest.raises(services.CampaignError, match="Only a running or scheduled"):
-        services.campaign_pause(campaign=campaign)
+        services.campaign_pause(campaign=campaign, actor=campaign.owner)
     assert Campaign.objects.get().status == "draft"
 
 
@@ -300,7 +302,7 @@ def test_the_launch_does_what_the_dry_run_showed(world, staff_user):
         for r in planned.recipients
     }
 
-    launched = services.campaign_launch(campaign=campaign, now=NOW)
+    launched = services.campaign_launch(campaign=campaign, actor=campaign.owner, now=NOW)
 
     enrollments = Enrollment.objects.filter(campaign=campaign).select_related("sender")
     assert len(enrollments) == len(shown) == len(launched.recipients) == 6
@@ -528,7 +530,7 @@ def test_a_recipient_whose_message_cannot_be_rendered_is_skipped_at_launch(world
     people[1].company = ""
     people[1].save()
 
-    plan = services.campaign_launch(campaign=campaign, now=NOW)
+    plan = services.campaign_launch(campaign=campaign, actor=campaign.owner, now=NOW)
 
     reason = "cannot be rendered: The message is empty for this recipient."
     assert [r.skip_reason for r in plan.recipients] == ["", reason, "", "", "", ""]
@@ -543,10 +545,10 @@ def test_a_recipient_whose_message_cannot_be_rendered_is_skipped_at_launch(world
 def test_planning_and_launching_leave_the_garbage_collector_as_they_found_it(world, staff_user):
     services.plan_launch(world["campaign"], now=NOW)
     assert gc.isenabled()
-    services.campaign_launch(campaign=world["campaign"], now=NOW)
+    services.campaign_launch(campaign=world["campaign"], actor=world["campaign"].owner, now=NOW)
     assert gc.isenabled()
     with pytest.raises(services.CampaignError):
-        services.campaign_launch(campaign=world["campaign"], now=NOW)
+        services.campaign_launch(campaign=world["campaign"], actor=world["campaign"].owner, now=NOW)
     assert gc.isenabled()
 
     draft = CampaignFactory(
@@ -557,7 +559,7 @@ def test_planning_and_launching_leave_the_garbage_collector_as_they_found_it(wor
     try:
         services.plan_launch(draft, now=NOW)
         assert not gc.isenabled()
-        services.campaign_launch(campaign=draft, now=NOW)
+        services.campaign_launch(campaign=draft, actor=draft.owner, now=NOW)
         assert not gc.isenabled()
         draft.refresh_from_db()
         assert draft.launched_at == NOW
@@ -577,7 +579,7 @@ def test_steps_with_a_gap_cannot_launch(world, client, staff_user):
     campaign = world["campaign"]
     campaign.steps.get(order=1).delete()  # only step 2 is left: the admin can do this
     with pytest.raises(services.CampaignError, match="without gaps"):
-        services.campaign_launch(campaign=campaign, now=NOW)
+        services.campaign_launch(campaign=campaign, actor=campaign.owner, now=NOW)
     assert not Enrollment.objects.exists() and not Message.objects.exists()
     client.force_login(staff_user)
     client.post(f"/campaigns/{campaign.pk}/steps/", {"delay_days": "2"})  # after the last one
@@ -587,7 +589,7 @@ def test_steps_with_a_gap_cannot_launch(world, client, staff_user):
 def test_follow_ups_know_the_connection_date_and_stop_when_they_cannot_be_rendered(world):
     campaign = world["campaign"]
     campaign.steps.get(order=2).variants.update(body="We connected on {{ connected_on }}.")
-    services.campaign_launch(campaign=campaign, now=NOW)
+    services.campaign_launch(campaign=campaign, actor=campaign.owner, now=NOW)
     Message.objects.filter(stream=campaign.stream).update(status="sent", sent_at=NOW)
     later = NOW + datetime.timedelta(days=3)
     assert services.campaigns_advance(now=later)["queued"] == 6
@@ -599,7 +601,7 @@ def test_follow_ups_know_the_connection_date_and_stop_when_they_cannot_be_render
 def test_a_follow_up_that_renders_empty_stops_its_enrollment(world):
     campaign = world["campaign"]
     campaign.steps.get(order=2).variants.update(body="{% if company == 'Nope' %}Hi{% endif %}")
-    services.campaign_launch(campaign=campaign, now=NOW)
+    services.campaign_launch(campaign=campaign, actor=campaign.owner, now=NOW)
     Message.objects.filter(stream=campaign.stream).update(status="sent", sent_at=NOW)
     assert services.campaigns_advance(now=NOW + datetime.timedelta(days=3))["queued"] == 0
     assert set(Enrollment.objects.values_list("state", "skip_reason")) == {
@@ -611,7 +613,7 @@ def test_a_follow_up_that_renders_empty_stops_its_enrollment(world):
 
 def test_a_launched_step_emptied_in_the_admin_does_not_stop_the_tick(world):
     campaign = world["campaign"]
-    services.campaign_launch(campaign=campaign, now=NOW)
+    services.campaign_launch(campaign=campaign, actor=campaign.owner, now=NOW)
     Message.objects.filter(stream=campaign.stream).update(status="sent", sent_at=NOW)
     campaign.steps.get(order=2).variants.all().delete()
     assert services.campaigns_advance(now=NOW + datetime.timedelta(days=3)) == {"queued": 0}

@@ -361,7 +361,7 @@ def test_admin_adds_a_selection_to_a_draft_campaign_and_pauses(client, campaign)
         services.audience_contacts(draft.audience).values_list("pk", flat=True)
     ) == sorted(ids)
 
-    services.campaign_launch(campaign=campaign)
+    services.campaign_launch(campaign=campaign, actor=campaign.owner)
     client.post(
         "/admin/campaigns/campaign/",
         {"action": "pause_campaigns", ACTION_CHECKBOX_NAME: [campaign.pk]},
@@ -526,7 +526,7 @@ def test_the_admin_keeps_a_launched_campaign_as_launched(client, campaign):
     client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
     variant = Variant.objects.filter(step__campaign=campaign).first()
     assert client.get(f"/admin/campaigns/variant/{variant.pk}/change/").status_code == 200
-    services.campaign_launch(campaign=campaign)
+    services.campaign_launch(campaign=campaign, actor=campaign.owner)
     page = client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/")
     form = page.context["adminform"].form
     assert {"status", "audience", "senders", "starts_at"}.isdisjoint(form.fields)

@@ -17,6 +17,17 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct horse battery staple")
 
 
+def give_role(user, role: str):
+    """Put a user in one of the role groups (Admin, Manager, Member) and return them with
+    Django's permission cache cleared, so the next check sees the role."""
+    from django.contrib.auth.models import Group
+
+    user.groups.add(Group.objects.get(name=role))
+    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        user.__dict__.pop(cache, None)
+    return user
+
+
 class TagFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Tag

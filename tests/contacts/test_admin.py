@@ -140,3 +140,22 @@ def test_the_admin_import_keeps_to_the_upload_limit(admin_client, settings):
     assert response.status_code == 200
     assert "MB limit." in response.content.decode()
     assert not Contact.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "changelist",
+    [
+        "/admin/contacts/contact/",
+        "/admin/contacts/tag/",
+        "/admin/contacts/network/",
+        "/admin/contacts/note/",
+        "/admin/messaging/linkedinaccount/",
+        "/admin/messaging/message/",
+        "/admin/messaging/messagetemplate/",
+    ],
+)
+def test_the_admin_searches_the_first_10_words_of_a_long_search(admin_client, changelist):
+    ContactFactory(first_name="Ann", last_name="Lee")
+    response = admin_client.get(changelist, {"q": "ann " * 1500})
+    assert response.status_code == 200
+    assert "Search: searched for the first 10 words only." in response.content.decode()

@@ -172,3 +172,46 @@ def test_it_escapes_names_it_displays(staff_client):
     response = staff_client.get("/contacts/")
     assert b"<script>alert(1)</script>" not in response.content
     assert Contact.objects.count() == 1
+
+
+# A pasted paragraph: SQLite refused the 1,500-condition query ("Expression tree is too large").
+LONG_SEARCH = "ann " * 10 + "zzz " * 1490
+
+
+def test_it_searches_the_first_10_words_of_a_long_search_and_says_so(staff_client):
+    ContactFactory(first_name="Ann", last_name="Lee")
+    ContactFactory(first_name="Bo", last_name="Lee")
+    response = staff_client.get("/contacts/", {"q": LONG_SEARCH})
+    assert response.status_code == 200
+    assert names(response) == ["Ann Lee"]  # "zzz", after the 10th word, was left out
+    assert "Search: searched for the first 10 words only." in response.content.decode()
+
+
+def test_it_searches_the_first_200_characters_and_says_so(staff_client):
+    ContactFactory(first_name="A" * 150, last_name="Lee")
+    response = staff_client.get("/contacts/", {"q": "a" * 150 + " " + "l" * 300})
+    assert response.status_code == 200
+    assert "Search: searched for the first 200 characters only." in response.content.decode()
+    assert 'maxlength="200"' in response.content.decode()
+
+
+def test_it_caps_a_long_position_search_too(staff_client):
+    ContactFactory(first_name="Ann", last_name="Lee", position="CTO")
+    response = staff_client.get("/contacts/", {"position": "cto " * 1500})
+    assert response.status_code == 200
+    assert names(response) == ["Ann Lee"]
+    assert "Position: searched for the first 10 words only." in response.content.decode()
+
+
+def test_it_says_nothing_of_a_search_it_used_whole(staff_client):
+    response = staff_client.get("/contacts/", {"q": "one two three four five six seven eight"})
+    assert "searched for the first" not in response.content.decode()
+
+
+def test_a_bulk_action_on_all_matching_a_long_search_works(staff_client):
+    ann = ContactFactory(first_name="Ann", last_name="Lee")
+    ContactFactory(first_name="Bo", last_name="Lee")
+    data = {"action": "set_stage", "stage": "meeting", "all_matching": "on"}
+    response = staff_client.post("/contacts/bulk/", {**data, "query": f"q={LONG_SEARCH}"})
+    assert response.status_code == 302
+    assert list(Contact.objects.filter(stage="meeting")) == [ann]

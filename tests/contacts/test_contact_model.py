@@ -44,3 +44,8 @@ def test_tags_match_case_insensitively_across_scripts():
     assert Tag.get_or_create_named("ÄRZTE") == tag
     assert Tag.find_named("ärzte ") == tag
     assert Tag.find_named("other") is None
+
+
+def test_search_uses_at_most_10_words_of_any_text():
+    ann = ContactFactory(first_name="Ann", last_name="Lee")
+    assert list(Contact.objects.search("ann " * 10 + "zzz " * 5000)) == [ann]

@@ -9,8 +9,8 @@ from django.db.migrations.executor import MigrationExecutor
 
 from tests.contacts.factories import UserFactory
 
-BEFORE = [("contacts", "0003_roles")]
-AFTER = [("contacts", "0005_delete_exportlog")]
+BEFORE = [("contacts", "0004_import_heartbeat")]
+AFTER = [("contacts", "0006_delete_exportlog")]
 
 
 def migrate(targets):

@@ -1,5 +1,6 @@
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from contacts import services
 from contacts.models import Connection, Contact, ImportBatch, Network, Tag
 from tests.contacts.factories import ContactFactory, UserFactory
 
@@ -93,6 +95,7 @@ def test_a_rejected_file_exits_non_zero_with_the_reason_on_stderr(tmp_path):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "linkedin_crm.settings",
+        "DEBUG": "1",
         "DATA_DIR": str(tmp_path),
     }
 
@@ -123,3 +126,29 @@ def test_undo_import_command(owner, capsys):
         call_command("undo_import", str(batch.pk), "--as", "ann")
     with pytest.raises(CommandError, match="No import batch 999"):
         call_command("undo_import", "999", "--as", "ann")
+
+
+def test_undo_import_command_undoes_an_import_whose_worker_died(owner, capsys):
+    call_command("import_contacts", str(FIXTURES / "current.csv"))
+    batch = ImportBatch.objects.get()
+    # Its six contacts committed, then its worker died (a pid reused since) before "done".
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status="running", worker=f"{socket.gethostname()}:{os.getpid()}:1", finished_at=None
+    )
+    call_command("undo_import", str(batch.pk), "--as", "ann")
+    assert "6 deleted" in capsys.readouterr().out
+    batch.refresh_from_db()
+    assert batch.status == "undone" and "its process is gone" in batch.failure
+    assert not Contact.objects.exists()
+
+
+def test_undo_import_command_refuses_a_pending_batch(owner):
+    batch = services.import_preview(
+        data=(FIXTURES / "current.csv").read_bytes(),
+        file_name="c.csv",
+        user=owner,
+        network=Network.objects.default_for(owner),
+    )
+    with pytest.raises(CommandError, match="it was never confirmed, so nothing was imported"):
+        call_command("undo_import", str(batch.pk), "--as", "ann")
+    assert ImportBatch.objects.get().status == "pending" and not Contact.objects.exists()

@@ -235,6 +235,23 @@ def test_tags_are_applied_and_undo_removes_only_the_links_it_added(user, network
     assert list(known.tags.all()) == [vip]
 
 
+def test_it_bumps_updated_at_of_a_contact_that_only_gained_or_lost_a_tag(user, network):
+    """updated_at is the version an open edit form was loaded at: an edit form opened before
+    the import must see the new tag as a change rather than save it away."""
+    known = ContactFactory(profile_url="https://www.linkedin.com/in/fitz-orme")
+    run(fixture("current.csv"), user, network)  # the file holds Fitz's values: no field changes
+    known.refresh_from_db()
+    loaded_at = known.updated_at
+    batch = run(fixture("current.csv"), user, network, tags=[Tag.objects.create(name="Conf")])
+    known.refresh_from_db()
+    assert known.updated_at > loaded_at
+    tagged_at = known.updated_at
+    services.import_batch_undo(batch=batch, actor=batch.uploaded_by)
+    known.refresh_from_db()
+    assert not known.tags.exists()
+    assert known.updated_at > tagged_at
+
+
 def test_undo_is_exact(user, network):
     first = run(fixture("current.csv"), user, network)
     before = snapshot()

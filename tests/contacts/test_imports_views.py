@@ -1,8 +1,11 @@
+import datetime
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
+from contacts import liveness
 from contacts.models import Contact, ImportBatch, Network, Tag
 from tests.contacts.factories import ContactFactory, NoteFactory
 
@@ -170,3 +173,79 @@ def test_large_files_are_queued_with_a_progress_bar(client, settings):
     response = client.post(f"/imports/{batch.pk}/confirm/", follow=True)
     assert b'<progress id="import-progress"' in response.content
     assert ImportBatch.objects.get().status == "queued"
+
+
+def imported_then_running(client, *, quiet_for: datetime.timedelta) -> ImportBatch:
+    """An import whose six new contacts are committed while it still shows as running, with its
+    last progress `quiet_for` ago: as a worker leaves it when it dies before marking it done."""
+    upload(client)
+    batch = ImportBatch.objects.get()
+    client.post(f"/imports/{batch.pk}/confirm/")
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status="running",
+        progress_at=timezone.now() - quiet_for,
+        worker=liveness.current_process(),
+        finished_at=None,
+    )
+    return ImportBatch.objects.get()
+
+
+def test_the_batch_page_shows_a_stalled_import_and_writes_nothing(client):
+    batch = imported_then_running(client, quiet_for=datetime.timedelta(minutes=10))
+    page = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert "The worker importing this file stopped" in page
+    assert f'href="/imports/{batch.pk}/undo/"' in page
+    response = client.get(f"/imports/{batch.pk}/progress/", HTTP_HX_REQUEST="true")
+    assert b"Stalled:" in response.content and "HX-Refresh" not in response
+    batch.refresh_from_db()
+    assert batch.status == "running" and batch.failure == "" and batch.finished_at is None
+
+
+def test_the_batch_page_of_a_live_import_offers_no_undo(client):
+    batch = imported_then_running(client, quiet_for=datetime.timedelta(seconds=5))
+    page = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert "stopped" not in page and f"/imports/{batch.pk}/undo/" not in page
+    assert "Importing…" in page
+
+
+def test_undo_of_a_stalled_import_marks_it_failed_and_undoes_what_it_wrote(client):
+    batch = imported_then_running(client, quiet_for=datetime.timedelta(minutes=10))
+    page = client.get(f"/imports/{batch.pk}/undo/").content.decode()
+    assert "Its worker stopped at row 6 of 6" in page
+    assert "The 6 contacts it created will be deleted" in page
+    assert "The 0 contacts it updated" in page
+    assert ImportBatch.objects.get().status == "running"  # the GET wrote nothing
+    response = client.post(f"/imports/{batch.pk}/undo/", follow=True)
+    assert "Undone: 6 contact(s) deleted, 0 restored." in response.content.decode()
+    batch.refresh_from_db()
+    assert batch.status == "undone" and "no progress for 10 minutes" in batch.failure
+    assert not Contact.objects.exists()
+
+
+def test_undo_of_an_import_that_did_not_finish_shows_what_it_wrote(client):
+    batch = imported_then_running(client, quiet_for=datetime.timedelta(minutes=10))
+    ImportBatch.objects.filter(pk=batch.pk).update(status="failed", failure="Stopped.")
+    page = client.get(f"/imports/{batch.pk}/undo/").content.decode()
+    assert "This import did not finish" in page and "The 6 contacts it created" in page
+    assert (
+        "Undone: 6 contact(s)"
+        in client.post(f"/imports/{batch.pk}/undo/", follow=True).content.decode()
+    )
+
+
+def test_undo_is_refused_with_the_reason_for_a_live_or_pending_import(client):
+    batch = imported_then_running(client, quiet_for=datetime.timedelta(seconds=5))
+    page = client.get(f"/imports/{batch.pk}/undo/").content.decode()
+    assert "cannot be undone while it is importing (row 6 of 6)" in page
+    assert "<button" not in page.split("<main", 1)[-1].split("</main>")[0]
+    response = client.post(f"/imports/{batch.pk}/undo/", follow=True)
+    assert "cannot be undone while it is importing" in response.content.decode()
+    assert ImportBatch.objects.get().status == "running" and Contact.objects.count() == 6
+
+    upload(client, data=b"First Name,Last Name\nAnn,Other\n")
+    pending = ImportBatch.objects.get(status="pending")
+    response = client.post(f"/imports/{pending.pk}/undo/", follow=True)
+    assert "it was never confirmed, so nothing was imported. Cancel it." in (
+        response.content.decode()
+    )
+    assert ImportBatch.objects.get(pk=pending.pk).status == "pending"

@@ -95,6 +95,22 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture
+def context(context):
+    """pytest-playwright's browser context, failing the test when any of its pages reports a
+    Content-Security-Policy violation: a page whose script, style or form the policy refuses
+    works differently in a browser than the server-side tests (tests/test_csp.py) can see."""
+    violations = []
+
+    def record(message):
+        if "Content Security Policy" in message.text:
+            violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+    context.on("console", record)
+    yield context
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
+
+
+@pytest.fixture
 def page(context, request):
     """pytest-playwright's page, with a screenshot of its last state saved for every test,
     passed or failed, to test-results/screenshots/<test name>.png (test-results is

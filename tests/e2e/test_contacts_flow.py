@@ -97,3 +97,26 @@ def test_filter_note_and_bulk_tag(contacts, logged_in_page: Page, live_server):
 
     tagged = Contact.objects.filter(tags__name=NEW_TAG)
     assert set(tagged.values_list("pk", flat=True)) == {zoe.pk, asa.pk}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_page_size_and_note_deletion_work_from_static_scripts(contacts, logged_in_page: Page):
+    """The per-page choice and the "Delete this note?" question were inline handlers, which the
+    Content-Security-Policy refuses; static/js/app.js does them now."""
+    page = logged_in_page
+    page.get_by_label("Per page").select_option("25")
+    expect(page).to_have_url(re.compile(r"per_page=25"))
+
+    zoe = contacts["zoe"]
+    Note.objects.create(contact=zoe, body="Short-lived note")
+    row(page, zoe).get_by_role("link", name="Zoë Müller").click()
+    delete = page.get_by_role("button", name="Delete note")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    delete.click()
+    expect(page.get_by_text("Short-lived note")).to_be_visible()
+    assert Note.objects.filter(contact=zoe).exists()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    delete.click()
+    expect(page.get_by_text("Note deleted.")).to_be_visible()
+    assert not Note.objects.filter(contact=zoe).exists()

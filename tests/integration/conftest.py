@@ -31,32 +31,56 @@ def qcluster_env(tmp_path) -> dict:
 
 
 @pytest.fixture
-def qcluster(transactional_db, tmp_path, qcluster_env):
-    """Start `manage.py qcluster` on the test database; stop it after the test."""
-    log = (tmp_path / "qcluster.log").open("w")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": _database_url(),
-        "DATA_DIR": str(tmp_path),
-        **qcluster_env,
-    }
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    yield process
-    os.killpg(process.pid, signal.SIGINT)
+def start_qcluster(transactional_db, tmp_path, qcluster_env):
+    """Start `manage.py qcluster` on the test database, as often as a test needs (a restart);
+    every cluster still running is stopped after the test."""
+    started: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        log = tmp_path / f"qcluster-{len(started) + 1}.log"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": _database_url(),
+            "DATA_DIR": str(tmp_path),
+            **qcluster_env,
+        }
+        with log.open("w") as out:
+            process = subprocess.Popen(
+                [sys.executable, "manage.py", "qcluster"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                # Its own process group, so that the cluster and its workers stop together.
+                start_new_session=True,
+            )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        stop_qcluster(process)
+
+
+@pytest.fixture
+def qcluster(start_qcluster):
+    """A `manage.py qcluster` on the test database, stopped after the test."""
+    return start_qcluster()
+
+
+def stop_qcluster(process: subprocess.Popen) -> None:
+    """Stop a cluster as Ctrl-C would, then by force; one killed already is left as it is."""
+    try:
+        os.killpg(process.pid, signal.SIGINT)
+    except ProcessLookupError:
+        process.wait()
+        return
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-    log.close()
 
 
 def wait_for(condition, *, timeout: float = 60, interval: float = 0.2, what: str = "condition"):

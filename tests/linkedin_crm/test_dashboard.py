@@ -116,7 +116,9 @@ def team(staff_user, other_staff_user):
     message(bobs, people[6], S.SENT, ago(hours=3), sent_at=ago(hours=3))
     message(bobs, people[5], S.UNCERTAIN, ago(days=1))
 
-    running = CampaignFactory(name="Webinar follow-up", status=Campaign.Status.RUNNING)
+    running = CampaignFactory(
+        name="Webinar follow-up", status=Campaign.Status.RUNNING, senders=[maya]
+    )
     for contact, state in zip(
         people,
         ["active", "active", "replied", "completed", "skipped"],
@@ -327,6 +329,15 @@ def test_running_campaigns_with_their_progress(staff_client, team):
     html = response.content.decode()
     assert '<progress max="4" value="2"' in html
     assert "2 of 4 contacts done · 1 replied" in html
+
+
+def test_running_campaigns_are_only_those_the_member_may_open(team, other_staff_user):
+    """Bob (a Member) does not see Alice's campaign: its link would lead nowhere for him."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(other_staff_user)
+    assert client.get("/").context["campaigns"] == []
 
 
 def test_recent_imports_with_their_status(staff_client, team):

@@ -81,6 +81,17 @@ def test_it_loads_six_weeks_of_a_team_through_the_real_paths(
     batches = ImportBatch.objects.order_by("started_at")
     assert [b.status for b in batches] == ["done"] * 3
     assert [b.uploaded_by.username for b in batches] == ["sofia", "maya", "lukas"]
+    # Three people, three roles (the README's demo section names them).
+    from django.contrib.auth import get_user_model
+
+    from linkedin_crm.roles import role_of
+
+    team = get_user_model().objects.filter(username__in=["maya", "lukas", "sofia"])
+    assert {u.username: role_of(u) for u in team} == {
+        "maya": "Manager",
+        "lukas": "Member",
+        "sofia": "Admin",
+    }
     assert batches[0].file_format != batches[1].file_format  # the old export has no URLs
     assert batches[1].updated > 0  # Maya's export joined contacts of Sofía's old one
     assert (

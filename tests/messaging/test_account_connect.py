@@ -115,6 +115,54 @@ def test_a_bad_state_is_refused_with_a_clear_message(sandbox_settings):
     assert not LinkedInAccount.objects.exists()
 
 
+def test_it_asks_linkedin_with_a_pkce_challenge(sandbox_settings):
+    client = signed_in()
+    first, second = (parse_qs(urlsplit(start(client)).query) for _ in range(2))
+    assert first["code_challenge_method"] == ["S256"]
+    assert len(first["code_challenge"][0]) == 43  # base64url of a SHA-256 digest
+    assert first["code_challenge"] != second["code_challenge"]
+
+
+def test_a_code_issued_to_another_flow_is_refused(sandbox_settings):
+    # A code injected into this session's flow (an attacker's own, or one intercepted) was
+    # issued for another PKCE challenge: the token exchange with this flow's verifier fails.
+    client = signed_in()
+    other = parse_qs(urlsplit(consent(start(client))).query)
+    mine = parse_qs(urlsplit(start(client)).query)
+    callback = f"/accounts/oidc/linkedin/login/callback/?code={other['code'][0]}"
+    response = client.get(f"{callback}&state={mine['state'][0]}", follow=True)
+    assert "the token exchange failed" in response.content.decode()
+    assert not LinkedInAccount.objects.exists()
+
+
+CALLBACK = "/accounts/oidc/linkedin/login/callback/"
+FORGED = "Your account is suspended; call +1 555 0100 to restore it"
+
+
+def test_it_shows_linkedins_error_for_a_flow_of_this_session(sandbox_settings):
+    client = signed_in()
+    state = parse_qs(urlsplit(start(client)).query)["state"][0]
+    query = {"state": state, "error": "unauthorized_scope_error", "error_description": "No scope"}
+    response = client.get(CALLBACK, query, follow=True)
+    assert response.redirect_chain[-1][0] == "/linkedin-accounts/"
+    assert "LinkedIn refused the connection: No scope" in response.content.decode()
+
+
+@pytest.mark.parametrize("pending", [False, True])
+def test_it_never_shows_error_text_from_a_callback_it_did_not_ask_for(sandbox_settings, pending):
+    # A link crafted by anyone, with or without a flow of this session waiting (its state is
+    # not in the link): the page says what happened in its own words.
+    client = signed_in()
+    if pending:
+        start(client)
+    query = {"state": "made-up", "error": "server_error", "error_description": FORGED}
+    for params in (query, {k: v for k, v in query.items() if k != "state"}):
+        page = client.get(CALLBACK, params, follow=True).content.decode()
+        assert "did not match this browser session" in page
+        assert "+1 555 0100" not in page and "suspended" not in page
+    assert not LinkedInAccount.objects.exists()
+
+
 def test_an_error_from_the_token_endpoint_lands_on_a_clear_page(sandbox_settings):
     client = signed_in()
     callback = consent(start(client))

@@ -89,6 +89,8 @@ def test_compose_warns_when_the_sender_is_not_connected(staff_client, staff_user
         ({"body": "Hi {{ frist_name }}"}, "frist_name"),
         ({"body": "{% load static %}Hi"}, "load"),
         ({"body": "{% for x in y %}{% endfor %}"}, "not allowed"),
+        # A security finding: a 168-character body that took a worker to 595 MB.
+        ({"body": "Hi {{ first_name" + '|join:"xx"' * 15 + "}}"}, "“join” is not available"),
         ({"body": ""}, "Write a message or pick a template."),
         ({"body": "x" * 8001}, "8000"),
         ({"body": "Hi", "scheduled_for": "2001-01-01T10:00"}, "That time has passed."),
@@ -329,6 +331,11 @@ def test_template_crud_with_linting(staff_client):
         "/messages/templates/new/", {"name": "Bad", "body": "Hi {{ frist_name }}"}
     )
     assert "frist_name" in response.content.decode() and not MessageTemplate.objects.exists()
+    response = staff_client.post(
+        "/messages/templates/new/", {"name": "Big", "body": "{{ company" + '|join:"xx"' * 17 + "}}"}
+    )
+    assert "“join” is not available" in response.content.decode()
+    assert not MessageTemplate.objects.exists()
     staff_client.post("/messages/templates/new/", {"name": "Intro", "body": "Hi {{ first_name }}"})
     template = MessageTemplate.objects.get()
     staff_client.post(
@@ -397,13 +404,15 @@ def test_the_outbox_never_offers_a_message_to_someone_now_do_not_contact(
 
     shown.contact.mark_do_not_contact("replied: please stop")
     page = staff_client.get("/outbox/").content.decode()
-    assert "Took 1 message(s) out of the Outbox: their contacts have been marked" in page
+    assert "1 message(s) are hidden from the Outbox: their contacts have been marked" in page
     assert "Hello Ann" not in page and "Hello Dan" in page
+    shown.refresh_from_db()
+    assert shown.status == "released"  # the page only read
 
     swept.contact.mark_do_not_contact("unsubscribed")
     from messaging.dispatch import dispatch_tick
 
-    assert dispatch_tick(client=None).cancelled == 1
+    assert dispatch_tick(client=None).cancelled == 2
     for message in (shown, stale, swept, keep):
         message.refresh_from_db()
     assert [m.status for m in (shown, stale, swept, keep)] == [
@@ -415,3 +424,14 @@ def test_the_outbox_never_offers_a_message_to_someone_now_do_not_contact(
     assert list(shown.events.values_list("status", "note")) == [
         ("cancelled", "The contact is marked do-not-contact.")
     ]
+
+
+def test_message_list_caps_a_long_contact_search_and_says_so(staff_client, account):
+    ann = ContactFactory(first_name="Ann", last_name="Lee")
+    MessageFactory(account=account, contact=ann, body="To Ann")
+    MessageFactory(account=account, body="To someone else")
+    response = staff_client.get("/messages/", {"contact": "ann " * 10 + "zzz " * 1490})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "To Ann" in page and "To someone else" not in page
+    assert "Contact: searched for the first 10 words only." in page

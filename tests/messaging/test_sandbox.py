@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
+import secrets
 import threading
 from urllib.parse import parse_qs, urlsplit
 
@@ -230,6 +233,29 @@ def test_it_rejects_a_code_for_another_redirect_uri(linkedin_sandbox):
         linkedin_sandbox, authorize(linkedin_sandbox), redirect_uri="http://localhost/x"
     )
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+
+
+def test_it_exchanges_a_pkce_code_only_with_its_verifier(linkedin_sandbox):
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    code = authorize(linkedin_sandbox, code_challenge=challenge, code_challenge_method="S256")
+    for wrong in ({}, {"code_verifier": secrets.token_urlsafe(48)}, {"code_verifier": challenge}):
+        response = exchange(linkedin_sandbox, code, **wrong)
+        assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+    response = exchange(linkedin_sandbox, code, code_verifier=verifier)
+    assert response.status_code == 200 and response.json()["access_token"]
+
+
+@pytest.mark.parametrize("method", [{}, {"code_challenge_method": "plain"}])
+def test_it_refuses_a_pkce_challenge_other_than_s256(linkedin_sandbox, method):
+    params = auth_params(
+        linkedin_sandbox, sandbox_member=MAYA, sandbox_auto="approve", code_challenge="x" * 43
+    )
+    response = get(f"{linkedin_sandbox.oauth_base_url}/v2/authorization", params=params | method)
+    query = redirect_query(response)
+    assert query["error"] == "invalid_request" and "S256" in query["error_description"]
+    assert "code" not in query
 
 
 def test_it_rejects_a_wrong_client_secret(linkedin_sandbox):

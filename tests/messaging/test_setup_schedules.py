@@ -11,9 +11,11 @@ def test_it_upserts_the_schedules_idempotently(capsys):
     schedule = Schedule.objects.get(name="Check LinkedIn token expiry")
     assert schedule.func == "messaging.tasks.check_account_expiry"
     assert schedule.schedule_type == Schedule.DAILY and schedule.repeats == -1
-    assert Schedule.objects.count() == 4
+    assert Schedule.objects.count() == 5
     dispatch = Schedule.objects.get(name="Dispatch the message queue")
     assert (dispatch.func, dispatch.minutes) == ("messaging.tasks.dispatch", 1)
+    recover = Schedule.objects.get(name="Recover stopped imports")
+    assert (recover.func, recover.minutes) == ("contacts.tasks.recover_imports", 5)
     assert "Updated schedule" in capsys.readouterr().out
 
 
@@ -21,3 +23,9 @@ def test_the_expiry_task_runs(staff_user):
     from messaging.tasks import check_account_expiry
 
     assert check_account_expiry() == {"refreshed": 0, "needs_reconnect": 0}
+
+
+def test_the_import_recovery_task_runs():
+    from contacts.tasks import recover_imports
+
+    assert recover_imports() == 0

@@ -379,7 +379,7 @@ def launch_once(campaign, now) -> dict:
     log = QueryLog(phases)
     with phases, connection.execute_wrapper(log):
         started, cpu = time.perf_counter(), time.process_time()
-        campaign_launch(campaign=campaign, now=now)
+        campaign_launch(campaign=campaign, actor=campaign.owner, now=now)
         ms = (time.perf_counter() - started) * 1000
         cpu_ms = (time.process_time() - cpu) * 1000
     return {
@@ -505,7 +505,11 @@ def main() -> bool:
                 print(profile(lambda page_url=page_url: client.get(page_url)))
             else:
                 reset(campaign)
-                print(profile(lambda: campaign_launch(campaign=campaign, now=now)))
+                print(
+                    profile(
+                        lambda: campaign_launch(campaign=campaign, actor=campaign.owner, now=now)
+                    )
+                )
     return all(result["ok"] for _, _, result in results)
 
 

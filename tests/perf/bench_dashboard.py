@@ -377,7 +377,7 @@ def breakdown(user) -> list[tuple[str, float, float]]:
 
     now = timezone.now()
     parts = [
-        ("running campaigns", dashboard.running_campaigns),
+        ("running campaigns", lambda: dashboard.running_campaigns(user)),
         (
             "contacts (stages, companies, industries, years, owners)",
             lambda: dashboard.contacts_panel(now),

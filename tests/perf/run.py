@@ -65,6 +65,7 @@ def setup_django(label: str = "bench", *, debug: bool = False) -> Path:
             FIELD_ENCRYPTION_KEYS=base64.urlsafe_b64encode(os.urandom(32)).decode(),
             ALLOWED_HOSTS="testserver",
             SECURE_COOKIES="0",
+            EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
     if str(ROOT) not in sys.path:

@@ -7,6 +7,7 @@ SCHEDULES = {
     "Reap stuck sends": ("messaging.tasks.reap", Schedule.MINUTES, 5),
     "Check LinkedIn token expiry": ("messaging.tasks.check_account_expiry", Schedule.DAILY, None),
     "Advance campaigns": ("campaigns.tasks.advance", Schedule.MINUTES, 5),
+    "Recover stopped imports": ("contacts.tasks.recover_imports", Schedule.MINUTES, 5),
 }
 
 

@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contacts", "0004_exportlog_to_auditevent"),
+        ("contacts", "0005_exportlog_to_auditevent"),
     ]
 
     operations = [

@@ -47,7 +47,7 @@ def copy_back(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contacts", "0003_roles"),
+        ("contacts", "0004_import_heartbeat"),
         ("linkedin_crm", "0001_initial"),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contacts", "0005_delete_exportlog"),
+        ("contacts", "0006_delete_exportlog"),
     ]
 
     operations = [
