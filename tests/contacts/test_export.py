@@ -49,6 +49,17 @@ def test_the_page_needs_the_export_permission(staff_client):
     response = staff_client.get("/contacts/export/")
     assert response.status_code == 403
     assert "Can export contacts" in response.content.decode()
+    assert staff_client.post("/contacts/export/").status_code == 403
+    assert not AuditEvent.objects.exists()
+
+
+def test_the_page_says_how_many_it_exports_and_records_nothing_yet(exporter):
+    ContactFactory(company="Acme")
+    ContactFactory(company="Globex")
+    response = exporter.get("/contacts/export/", {"company": "Acme", "page": "2"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Export 1 contact?" in page and 'name="query" value="company=Acme"' in page
     assert not AuditEvent.objects.exists()
 
 
@@ -60,7 +71,7 @@ def test_it_exports_the_linkedin_header_then_ours_respecting_the_filter(exporter
     ConnectionFactory(contact=ann, connected_on=datetime.date(2026, 1, 5))
     NoteFactory(contact=ann)
     ContactFactory(company="Globex")
-    response = exporter.get("/contacts/export/", {"company": "Acme"})
+    response = exporter.post("/contacts/export/", {"query": "company=Acme"})
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     table = rows(response.content.decode())
@@ -90,12 +101,15 @@ def test_it_exports_the_linkedin_header_then_ours_respecting_the_filter(exporter
 def test_an_invalid_filter_exports_nothing(exporter):
     response = exporter.get("/contacts/export/", {"stage": "wizard"})
     assert response.status_code == 302
+    response = exporter.post("/contacts/export/", {"query": "stage=wizard"})
+    assert response.status_code == 302
+    assert response["Location"] == "/contacts/?stage=wizard"
     assert not AuditEvent.objects.exists()
 
 
 def test_formulas_are_escaped_and_round_trip(exporter, staff_user):
     ContactFactory(first_name="-Ann-", last_name="=SUM(A1)", company="@corp", position="+1 role")
-    content = exporter.get("/contacts/export/").content.decode()
+    content = exporter.post("/contacts/export/").content.decode()
     table = rows(content)
     assert table[1][:2] == ["'-Ann-", "'=SUM(A1)"]
     assert table[1][4:6] == ["'@corp", "'+1 role"]
@@ -114,7 +128,7 @@ def test_an_export_of_unchanged_contacts_reimports_as_unchanged(exporter, staff_
     for index in range(5):
         contact = ContactFactory(first_name=f"Zoë{index}", last_name="Müller")
         ConnectionFactory(contact=contact, network=network, connected_on=datetime.date(2020, 1, 1))
-    content = exporter.get("/contacts/export/").content
+    content = exporter.post("/contacts/export/").content
     batch = services.import_file(data=content, file_name="e.csv", user=staff_user, network=network)
     assert (batch.created, batch.updated, batch.unchanged, batch.invalid) == (0, 0, 5, 0)
 
