@@ -141,7 +141,7 @@ def test_an_import_whose_worker_is_killed_fails_with_its_reason_and_undoes_exact
     )
     assert batch.rows_done == done and Contact.objects.count() == 30_000
 
-    call_command("undo_import", str(batch.pk))
+    call_command("undo_import", str(batch.pk), "--as", "worker-test")
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.UNDONE
     assert batch.undo_report == {"deleted": 3_000, "kept": [], "restored": updated, "conflicts": []}
