@@ -23,6 +23,8 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel workbook (.xls)"),
     (b"\x1f\x8b", "a gzip-compressed file"),
 )
+# Bytes decoded at a time when a file is not all UTF-8 (a block ends at the end of a line).
+_DECODE_BLOCK = 64 * 1024
 # Bytes that never occur in text (tab, LF, CR, VT and FF excepted).
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
 
@@ -88,22 +90,44 @@ def decode(data: bytes) -> tuple[str, str]:
     utf16 = utf16_without_bom(data)
     if utf16:
         return data.decode(utf16, errors="replace"), "utf-16"
-    label = "utf-8"
+    label, start = "utf-8", 0
     if data.startswith(codecs.BOM_UTF8):
-        data, label = data[3:], "utf-8-sig"
+        label, start = "utf-8-sig", 3
     try:
-        return data.decode("utf-8"), label
+        return data.decode(label), label  # utf-8-sig drops the BOM without copying the bytes
     except UnicodeDecodeError:
         pass
-    lines, saw_utf8 = [], label == "utf-8-sig"
-    for raw in data.split(b"\n"):
+    # In blocks of whole lines, and line by line only within a block that is not UTF-8: a list
+    # of every line of a file of short lines takes tens of times the file's size.
+    parts, saw_utf8 = [], label == "utf-8-sig"
+    while start < len(data):
+        end = data.find(b"\n", start + _DECODE_BLOCK)
+        end = len(data) if end < 0 else end + 1
+        block = data[start:end]
+        start = end
+        try:
+            parts.append(block.decode("utf-8"))
+        except UnicodeDecodeError:
+            text, block_saw_utf8 = _decode_lines(block)
+            parts.append(text)
+            saw_utf8 = saw_utf8 or block_saw_utf8
+        else:
+            saw_utf8 = saw_utf8 or not block.isascii()
+    return "".join(parts), "mixed" if saw_utf8 else "cp1252"
+
+
+def _decode_lines(block: bytes) -> tuple[str, bool]:
+    """Decode each line as UTF-8, or else as cp1252; also say whether a line was non-ASCII
+    UTF-8."""
+    lines, saw_utf8 = [], False
+    for raw in block.split(b"\n"):
         try:
             lines.append(raw.decode("utf-8"))
             saw_utf8 = saw_utf8 or not raw.isascii()
         except UnicodeDecodeError:
             # cp1252 leaves five bytes (0x81, 0x8D, 0x8F, 0x90, 0x9D) undefined: replace them.
             lines.append(raw.decode("cp1252", errors="replace"))
-    return "\n".join(lines), "mixed" if saw_utf8 else "cp1252"
+    return "\n".join(lines), saw_utf8
 
 
 # --- Text to lines -----------------------------------------------------------------------------
