@@ -14,10 +14,17 @@ import io
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from contacts.csv_bytes import RejectedFile, decode, reject_binary
+from contacts.csv_bytes import (
+    RecordLines,
+    RecordTooLong,
+    RejectedFile,
+    decode,
+    is_blank,
+    reject_binary,
+)
 from contacts.identity import canonical_profile_url
 
 __all__ = [
@@ -107,13 +114,13 @@ def parse_messages(data: bytes, *, max_bytes: int = 50 * 1024 * 1024) -> ParsedM
         raise RejectedFile(
             f"This file is {len(data) / 2**20:.1f} MB, over the {max_bytes / 2**20:.3g} MB limit."
         )
-    if not data.strip():
+    if is_blank(data):
         raise RejectedFile("The file is empty.")
     reject_binary(data, file_name="messages.csv")
     text, _ = decode(data)
     if _CONTROL_CHARS.search(text):
         text = _CONTROL_CHARS.sub("", text)
-    if not text.strip():
+    if is_blank(text):
         raise RejectedFile("The file is empty.")
 
     header_line, delimiter, width, columns, body_start = _find_header(text)
@@ -212,37 +219,6 @@ def _find_header(text: str) -> tuple[int, str, int, dict[str, int], int]:
 # --- Rows --------------------------------------------------------------------------------------
 
 
-class _RecordTooLong(Exception):
-    pass
-
-
-class _Lines:
-    """The physical lines (LF, CRLF or CR) of the body for csv.reader, noting the lines of the
-    record being read and handing out pushed-back lines first (last first) to re-read them."""
-
-    def __init__(self, text: str, start: int) -> None:
-        self.stream = io.StringIO(text, newline="")
-        self.stream.seek(start)  # without newline translation, positions are characters
-        self.record: list[str] = []
-        self.chars = 0
-        self.pushed_back: list[str] = []
-
-    def start_record(self) -> None:
-        self.record.clear()
-        self.chars = 0
-
-    def __iter__(self) -> Iterator[str]:
-        while True:
-            line = self.pushed_back.pop() if self.pushed_back else self.stream.readline()
-            if not line:
-                return
-            self.record.append(line)
-            self.chars += len(line)
-            if self.chars > MAX_RECORD_CHARS:
-                raise _RecordTooLong
-            yield line
-
-
 @dataclass(frozen=True)
 class _Layout:
     """Where each field is in a row: a column index, or `width` (an always-empty padding cell)
@@ -284,8 +260,8 @@ def _read_rows(
     result: ParsedMessages,
 ) -> None:
     layout = _Layout.of(delimiter, width, columns)
-    lines = _Lines(text, start)
-    reader = csv.reader(iter(lines), delimiter=delimiter)
+    lines = RecordLines(text, start, max_chars=MAX_RECORD_CHARS)
+    reader = csv.reader(lines, delimiter=delimiter)
     reread_budget = 4 * (len(text) - start) + 1_000_000
     url = _url_reader()
     line = header_line + 1
@@ -294,7 +270,7 @@ def _read_rows(
         failure = ""
         try:
             cells = next(reader, None)
-        except _RecordTooLong:
+        except RecordTooLong:
             cells, failure = [], f"it is longer than {MAX_RECORD_CHARS:,} characters"
         except csv.Error as exc:
             cells, failure = [], f"it cannot be read as CSV ({exc})"
@@ -317,7 +293,7 @@ def _read_rows(
                 overflow
                 or short
                 or bool(date_text and sent_at is None)
-                or _looks_swallowed(cells, lines.record, layout)
+                or _looks_swallowed(cells, lines.record_lines(), layout)
             )
         if broken:
             # A stray quote swallowed the next lines into this record (or one line is absurdly
@@ -326,16 +302,13 @@ def _read_rows(
                 _skip(result, line, "a quote opened on this line is never closed")
             else:
                 _skip(result, line, failure)
-            rest = lines.record[1:]
-            reread_budget -= sum(len(part) for part in rest)
+            reread_budget -= lines.push_back_rest()
             if reread_budget < 0:
                 result.problems.append(
                     (line + 1, "The rest of the file was not read: too many unbalanced quotes.")
                 )
                 break
-            lines.pushed_back.extend(reversed(rest))
-            lines.start_record()
-            reader = csv.reader(iter(lines), delimiter=delimiter)
+            reader = csv.reader(lines, delimiter=delimiter)
             line += 1
             continue
         row_line, line = line, line + span

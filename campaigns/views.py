@@ -20,6 +20,7 @@ from campaigns.messages_csv import parse_messages
 from campaigns.models import Campaign, Enrollment, Step, Variant
 from contacts.linkedin_csv import RejectedFile
 from linkedin_crm.auth import staff_required
+from linkedin_crm.uploads import upload_limit, upload_refusal
 from messaging.message_views import forecast_for
 from messaging.models import LinkedInAccount, Message
 
@@ -326,15 +327,25 @@ def mark_replied(request, pk):
     return redirect(message)
 
 
+def _messages_max_bytes() -> int:
+    # A messages.csv export holds every message of the member's account, so it runs larger
+    # than their Connections.csv.
+    return settings.IMPORT_MAX_BYTES * 3
+
+
+@upload_limit(_messages_max_bytes)
 @staff_required
 def messages_import(request):
-    posted = request.method == "POST"
+    refusal = upload_refusal(request)
+    if refusal:
+        messages.error(request, refusal)
+    posted = request.method == "POST" and not refusal
     form = MessagesUploadForm(request.POST if posted else None, request.FILES if posted else None)
     result = None
     if posted and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            parsed = parse_messages(upload.read(), max_bytes=settings.IMPORT_MAX_BYTES * 3)
+            parsed = parse_messages(upload.read(), max_bytes=_messages_max_bytes())
             result = services.messages_import(parsed=parsed, actor=request.user)
         except (RejectedFile, services.CampaignError) as exc:
             form.add_error("file", str(exc))

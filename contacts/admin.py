@@ -25,6 +25,7 @@ from contacts.models import (
 )
 from contacts.resources import ContactResource, LinkedInConnectionsCSV
 from linkedin_crm import audit, search
+from linkedin_crm.uploads import upload_refusal
 
 
 class NoteInline(admin.TabularInline):
@@ -172,6 +173,19 @@ class ContactAdmin(ImportExportMixin, CappedSearchAdmin):
         ("Do not contact", {"fields": ["do_not_contact", "dnc_reason", "dnc_at"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
+
+    def import_action(self, request, **kwargs):
+        if refusal := upload_refusal(request):
+            self.message_user(request, refusal, messages.ERROR)
+        return super().import_action(request, **kwargs)
+
+    def get_import_form_kwargs(self, request):
+        kwargs = super().get_import_form_kwargs(request)
+        if upload_refusal(request):
+            # The upload stopped at its file (linkedin_crm.uploads), so the fields after it were
+            # never read: the form is shown afresh under the reason.
+            kwargs.update(data=None, files=None)
+        return kwargs
 
     def add_data_read_fail_error_to_form(self, form, e):
         # The reader's reason ("This looks like a PDF…") says more than the library's generic

@@ -1,10 +1,13 @@
-"""Bytes to text for LinkedIn's CSV exports (Connections.csv, messages.csv).
+"""Bytes to text for LinkedIn's CSV exports (Connections.csv, messages.csv), and text to lines.
 
 Shared by the readers: refuse what is not text (saying what it looks like — a renamed file is
-common), and decode what Excel and LinkedIn write without ever crashing on a stray byte.
+common), decode what Excel and LinkedIn write without ever crashing on a stray byte, and hand
+the lines to csv one bounded record at a time.
 """
 
 import codecs
+import re
+from collections.abc import Iterator
 
 
 class RejectedFile(Exception):
@@ -20,6 +23,8 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel workbook (.xls)"),
     (b"\x1f\x8b", "a gzip-compressed file"),
 )
+# Bytes decoded at a time when a file is not all UTF-8 (a block ends at the end of a line).
+_DECODE_BLOCK = 64 * 1024
 # Bytes that never occur in text (tab, LF, CR, VT and FF excepted).
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
 
@@ -54,6 +59,11 @@ def reject_binary(data: bytes, *, file_name: str) -> None:
         raise RejectedFile(f"This looks like a binary file, not a CSV text file. {upload_hint}")
 
 
+def is_blank(data: bytes | str) -> bool:
+    """Empty or only whitespace; unlike `not data.strip()`, without a copy of the whole file."""
+    return not data or data.isspace()
+
+
 def utf16_without_bom(data: bytes) -> str | None:
     """Excel's "Unicode Text" is UTF-16: every other byte of ASCII text is NUL."""
     sample = data[:8192]
@@ -80,19 +90,111 @@ def decode(data: bytes) -> tuple[str, str]:
     utf16 = utf16_without_bom(data)
     if utf16:
         return data.decode(utf16, errors="replace"), "utf-16"
-    label = "utf-8"
+    label, start = "utf-8", 0
     if data.startswith(codecs.BOM_UTF8):
-        data, label = data[3:], "utf-8-sig"
+        label, start = "utf-8-sig", 3
     try:
-        return data.decode("utf-8"), label
+        return data.decode(label), label  # utf-8-sig drops the BOM without copying the bytes
     except UnicodeDecodeError:
         pass
-    lines, saw_utf8 = [], label == "utf-8-sig"
-    for raw in data.split(b"\n"):
+    # In blocks of whole lines, and line by line only within a block that is not UTF-8: a list
+    # of every line of a file of short lines takes tens of times the file's size.
+    parts, saw_utf8 = [], label == "utf-8-sig"
+    while start < len(data):
+        end = data.find(b"\n", start + _DECODE_BLOCK)
+        end = len(data) if end < 0 else end + 1
+        block = data[start:end]
+        start = end
+        try:
+            parts.append(block.decode("utf-8"))
+        except UnicodeDecodeError:
+            text, block_saw_utf8 = _decode_lines(block)
+            parts.append(text)
+            saw_utf8 = saw_utf8 or block_saw_utf8
+        else:
+            saw_utf8 = saw_utf8 or not block.isascii()
+    return "".join(parts), "mixed" if saw_utf8 else "cp1252"
+
+
+def _decode_lines(block: bytes) -> tuple[str, bool]:
+    """Decode each line as UTF-8, or else as cp1252; also say whether a line was non-ASCII
+    UTF-8."""
+    lines, saw_utf8 = [], False
+    for raw in block.split(b"\n"):
         try:
             lines.append(raw.decode("utf-8"))
             saw_utf8 = saw_utf8 or not raw.isascii()
         except UnicodeDecodeError:
             # cp1252 leaves five bytes (0x81, 0x8D, 0x8F, 0x90, 0x9D) undefined: replace them.
             lines.append(raw.decode("cp1252", errors="replace"))
-    return "\n".join(lines), "mixed" if saw_utf8 else "cp1252"
+    return "\n".join(lines), saw_utf8
+
+
+# --- Text to lines -----------------------------------------------------------------------------
+
+# A line and its break (LF, CRLF or CR), as io.StringIO(text, newline="") reads them.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")
+
+
+def line_spans(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
+    """Where each line of `text` from `start` begins and ends (its line break included).
+
+    io.StringIO would keep a copy of the whole text at four bytes a character; this keeps
+    nothing, and lets the reader look at a line's length before taking it out of the text.
+    """
+    return (match.span() for match in _LINE.finditer(text, start))
+
+
+class RecordTooLong(Exception):
+    """The record being read ran past RecordLines' bounds; its lines so far are in `record`."""
+
+
+class RecordLines:
+    """The physical lines of `text` from `start`, for csv.reader, one bounded record at a time.
+
+    The line that takes the record being read past `max_chars` characters (or `max_lines`
+    lines) raises RecordTooLong instead of reaching csv: csv would split it into cells first,
+    and a line of commas becomes millions of empty strings (8 bytes or more each, for each byte
+    of the file). `record` holds the (start, end) of the current record's lines, the one that
+    ran over included; `push_back_rest` hands all but the first out again (last first), so that
+    a stray quote that swallowed the lines after it costs only its own line.
+    """
+
+    def __init__(
+        self, text: str, start: int = 0, *, max_chars: int, max_lines: int | None = None
+    ) -> None:
+        self.text = text
+        self.max_chars = max_chars
+        self.max_lines = max_lines
+        self.record: list[tuple[int, int]] = []
+        self.chars = 0
+        self._spans = line_spans(text, start)
+        self._pushed_back: list[tuple[int, int]] = []
+
+    def start_record(self) -> None:
+        self.record.clear()
+        self.chars = 0
+
+    def push_back_rest(self) -> int:
+        """Hand the record's lines after its first out again; return how many characters."""
+        rest = self.record[1:]
+        self._pushed_back.extend(reversed(rest))
+        self.start_record()
+        return sum(end - start for start, end in rest)
+
+    def record_lines(self) -> list[str]:
+        """The text of the current record's lines (within bounds: it was read whole)."""
+        return [self.text[start:end] for start, end in self.record]
+
+    def __iter__(self) -> Iterator[str]:
+        while True:
+            span = self._pushed_back.pop() if self._pushed_back else next(self._spans, None)
+            if span is None:
+                return
+            self.record.append(span)
+            self.chars += span[1] - span[0]
+            if self.chars > self.max_chars or (
+                self.max_lines is not None and len(self.record) > self.max_lines
+            ):
+                raise RecordTooLong
+            yield self.text[span[0] : span[1]]

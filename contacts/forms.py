@@ -269,6 +269,8 @@ class ImportUploadForm(forms.Form):
         "updating changed ones.",
     )
 
+    SIZE_HINT = "A LinkedIn export of 30,000 connections is about 3 MB: is this the right file?"
+
     def __init__(self, *args, max_bytes: int, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.max_bytes = max_bytes
@@ -288,8 +290,7 @@ class ImportUploadForm(forms.Form):
         if upload.size > self.max_bytes:
             raise forms.ValidationError(
                 f"This file is {upload.size / 2**20:.1f} MB, over the "
-                f"{self.max_bytes / 2**20:.0f} MB limit. A LinkedIn export of 30,000 "
-                "connections is about 3 MB: is this the right file?"
+                f"{self.max_bytes / 2**20:.0f} MB limit. {self.SIZE_HINT}"
             )
         return upload
 

@@ -13,13 +13,19 @@ from contacts.linkedin_csv import RejectedFile
 from contacts.models import Contact, ImportBatch, Network, Tag
 from contacts.resources import ImportPlan
 from linkedin_crm.auth import staff_required
+from linkedin_crm.uploads import upload_refusal
 
 PREVIEW_ROWS = 100
 
 
 @staff_required
 def import_list(request):
-    posted = request.method == "POST"
+    refusal = upload_refusal(request)
+    if refusal:
+        # The upload stopped at the file, so the fields after it were never read: the page is
+        # shown as after a GET, with the reason.
+        messages.error(request, f"{refusal} {ImportUploadForm.SIZE_HINT}")
+    posted = request.method == "POST" and not refusal
     form = ImportUploadForm(
         request.POST if posted else None,
         request.FILES if posted else None,

@@ -8,17 +8,23 @@ files it cannot map safely with a `RejectedFile` whose message is shown to the u
 
 import csv
 import datetime
-import io
 import re
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from contacts.csv_bytes import RejectedFile, decode, reject_binary
+from contacts.csv_bytes import (
+    RecordLines,
+    RecordTooLong,
+    RejectedFile,
+    decode,
+    is_blank,
+    line_spans,
+    reject_binary,
+)
 from contacts.identity import canonical_profile_url, fold
 
 FIELDS = ("first_name", "last_name", "profile_url", "email", "company", "position", "connected_on")
@@ -42,6 +48,7 @@ _ALIAS_RANK = {
     alias: (name, rank) for name, aliases in _ALIASES.items() for rank, alias in enumerate(aliases)
 }
 _NOT_WORD = re.compile(r"[\W_]+")
+_NOT_BLANK = re.compile(r"\S")
 
 # The sizes of the Contact columns: longer values are cut here rather than failing on PostgreSQL.
 FIELD_LIMITS = {"first_name": 200, "last_name": 200, "company": 200, "position": 300}
@@ -52,6 +59,9 @@ HEADER_SCAN_LINES = 50
 # A record may legitimately span a few lines (Alt+Enter in an Excel cell); more than this means
 # a stray quote swallowed the following rows.
 MAX_RECORD_LINES = 3
+# No export row comes near this, Outlook's 90 columns included. A longer record is given up
+# before csv splits it: a line of commas would become one cell per byte.
+MAX_RECORD_CHARS = 64 * 1024
 _DELIMITERS = (",", ";", "\t", "|")
 
 # Control characters left in decoded text (C0 and C1, and stray BOMs from concatenated files):
@@ -98,16 +108,16 @@ def parse_connections(data: bytes, *, max_bytes: int = 20 * 1024 * 1024) -> Pars
         raise RejectedFile(
             f"This file is {len(data) / 2**20:.1f} MB, over the {max_bytes / 2**20:.3g} MB limit."
         )
-    if not data.strip():
+    if is_blank(data):
         raise RejectedFile("The file is empty.")
     reject_binary(data, file_name="Connections.csv")
     text, encoding = decode(data)
     if _CONTROL_CHARS.search(text):
         text = _CONTROL_CHARS.sub("", text)
-    if not text.strip():
+    if is_blank(text):
         raise RejectedFile("The file is empty.")
 
-    header_line, delimiter, header, body = _find_header(text)
+    header_line, delimiter, header, body_start = _find_header(text)
     mapping = _map_columns(header)
     if "first_name" not in mapping and "last_name" not in mapping and "profile_url" not in mapping:
         raise RejectedFile(
@@ -119,7 +129,7 @@ def parse_connections(data: bytes, *, max_bytes: int = 20 * 1024 * 1024) -> Pars
         encoding=encoding,
         delimiter=delimiter,
     )
-    first_date = _read_rows(body, header_line, len(header), mapping, result)
+    first_date = _read_rows(text, body_start, header_line, len(header), mapping, result)
     if result.total_rows == 0:
         raise RejectedFile(f"The file has a header row (line {header_line}) but no connections.")
     result.format = _format_label(header, mapping, header_line, first_date)
@@ -173,29 +183,29 @@ def _split_line(line: str, delimiter: str) -> list[str]:
         return []
 
 
-def _find_header(text: str) -> tuple[int, str, list[str], str]:
+def _find_header(text: str) -> tuple[int, str, list[str], int]:
     """Find the header row by its column names in the first lines; return its line number,
-    the delimiter, its cells and the text after it.
+    the delimiter, its cells and where the rows start in the text.
 
     The preamble has changed over the years (none, a note, blank lines, `Notes:,,` padded by
     Excel), so neither its wording nor the header's line number is trusted.
     """
-    stream = io.StringIO(text, newline="")
+    spans = line_spans(text)
     best: tuple[int, int, str, list[str], int] | None = None  # score, line, delimiter, cells, end
-    offset = 0
     non_blank = 0
     only_notes = True  # a preamble-only file: up to three lines of one cell each
     for line_no in range(1, HEADER_SCAN_LINES + 1):
-        line = stream.readline()
-        if not line:
+        span = next(spans, None)
+        if span is None:
             break
-        offset += len(line)
-        if not line.strip():
+        start, end = span
+        if not _NOT_BLANK.search(text, start, end):
             continue
         non_blank += 1
-        if len(line) > 4096:
-            only_notes = False  # no header or note is that long
+        if end - start > 4096:
+            only_notes = False  # no header or note is that long (nor taken out of the text)
             continue
+        line = text[start:end]
         filled = [cell for cell in _split_line(line, ",") if cell.strip()]
         only_notes = only_notes and non_blank <= 3 and len(filled) <= 1
         for delimiter in _DELIMITERS:
@@ -205,16 +215,17 @@ def _find_header(text: str) -> tuple[int, str, list[str], str]:
             whole_line = sum(1 for cell in cells if cell.strip()) == 1
             is_header = len(mapping) >= 2 or (mapping and whole_line)
             if is_header and (best is None or len(mapping) > best[0]):
-                best = (len(mapping), line_no, delimiter, cells, offset)
+                best = (len(mapping), line_no, delimiter, cells, end)
     if best is None:
-        if only_notes and not stream.readline().strip():
+        after = next(spans, None)
+        if only_notes and (after is None or not _NOT_BLANK.search(text, *after)):
             raise RejectedFile("The file holds no connections: only a note, no header or rows.")
         raise RejectedFile(
             "No header row found: the file needs a row naming its columns, as in LinkedIn's "
             f"Connections.csv: {EXPECTED_COLUMNS}."
         )
     _, line_no, delimiter, cells, end = best
-    return line_no, delimiter, cells, text[end:]
+    return line_no, delimiter, cells, end
 
 
 def _format_label(
@@ -274,52 +285,53 @@ def _email(value: str) -> str:
     return email
 
 
-def _physical_lines(
-    stream: io.StringIO, record: list[str], pushed_back: list[str]
-) -> Iterator[str]:
-    """Yield the lines of the stream (LF, CRLF or CR), noting in `record` each line handed out,
-    and handing out the lines in `pushed_back` first (last first) so that lines can be re-read."""
-    while True:
-        line = pushed_back.pop() if pushed_back else stream.readline()
-        if not line:
-            return
-        record.append(line)
-        yield line
-
-
 def _read_rows(
-    body: str, header_line: int, width: int, mapping: dict[str, int], result: ParsedExport
+    text: str,
+    start: int,
+    header_line: int,
+    width: int,
+    mapping: dict[str, int],
+    result: ParsedExport,
 ) -> str:
-    """Fill result with the data rows; return the first non-empty date text (for the label)."""
+    """Fill result with the data rows, read from `start` in the text; return the first non-empty
+    date text (for the label)."""
     columns = [(name, mapping.get(name)) for name in FIELDS]
     rows: list[ConnectionRow] = []
     first_date = ""
-    stream = io.StringIO(body, newline="")
-    record: list[str] = []  # the physical lines of the record being read
-    pushed_back: list[str] = []
-    reader = csv.reader(_physical_lines(stream, record, pushed_back), delimiter=result.delimiter)
+    lines = RecordLines(text, start, max_chars=MAX_RECORD_CHARS, max_lines=MAX_RECORD_LINES)
+    reader = csv.reader(lines, delimiter=result.delimiter)
     line = header_line + 1
     while True:
-        record.clear()
+        lines.start_record()
+        too_long = broken = False
         try:
             cells = next(reader, None)
-            too_long = False
-        except csv.Error:  # a value over the csv module's size limit
+        except RecordTooLong:
             cells, too_long = [], True
+        except csv.Error:
+            cells, broken = [], True
         if cells is None:
             break
-        span = len(record)
-        if not too_long and len(cells) <= 1 and not (cells and cells[0].strip()):
+        span = len(lines.record)
+        if too_long and span == 1:
+            # One line longer than any row, never split: an invalid row, or a blank line if it
+            # holds only whitespace.
+            if _NOT_BLANK.search(text, *lines.record[0]):
+                result.total_rows += 1
+                _reject_row(result, line, f"it is longer than {MAX_RECORD_CHARS:,} characters")
+            reader = csv.reader(lines, delimiter=result.delimiter)
+            line += 1
+            continue
+        if not (too_long or broken) and len(cells) <= 1 and not (cells and cells[0].strip()):
             line += span
             continue  # a blank line
         result.total_rows += 1
         overflow = len(cells) > width and any(cell.strip() for cell in cells[width:])
-        if too_long or span > MAX_RECORD_LINES or (span > 1 and overflow):
+        if too_long or broken or (span > 1 and overflow):
             # A stray quote swallowed the next lines into this record: give up this line only
             # and read the following ones afresh.
             _reject_row(result, line, "a quote opened on this line is never closed")
-            pushed_back.extend(reversed(record[1:]))
-            lines = _physical_lines(stream, record, pushed_back)
+            lines.push_back_rest()
             reader = csv.reader(lines, delimiter=result.delimiter)
             line += 1
             continue

@@ -241,6 +241,13 @@ IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 CONTACTS_PAGE_SIZES = [25, 50, 100, 200]
 # Uploads over this size are refused before parsing (a 30,000-row export is about 3 MB).
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 20, minimum=1) * 1024 * 1024
+# Files reach Django's handlers (memory up to FILE_UPLOAD_MAX_MEMORY_SIZE, then a temporary
+# file) only from staff and within the page's limit: the body is read before any view runs.
+FILE_UPLOAD_HANDLERS = [
+    "linkedin_crm.uploads.BoundedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 # Imports with more rows than this run in the background worker with a progress bar.
 IMPORT_ASYNC_ROWS = env_int("IMPORT_ASYNC_ROWS", 2000, minimum=0)
 # A confirmed import that shows no progress for this long has lost its worker (killed, out of

@@ -5,6 +5,7 @@ import csv
 import datetime
 import io
 import time
+import tracemalloc
 import unicodedata
 import zipfile
 from pathlib import Path
@@ -709,6 +710,47 @@ def test_it_strips_control_characters():
     message = one_of(parse_messages(data))
 
     assert (message.sender_name, message.text) == ("Zoë", "Hi there")
+
+
+# --- Memory ------------------------------------------------------------------------------------
+
+MB = 1024 * 1024
+
+
+def peak_memory(data: bytes) -> tuple[ParsedMessages, int]:
+    """Parse data; return the result and the peak memory the parsing allocated, in bytes."""
+    tracemalloc.start()
+    try:
+        result = parse_messages(data, max_bytes=len(data))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return result, peak
+
+
+@pytest.mark.parametrize("filler", [b",", b"x"], ids=["commas", "letters"])
+def test_it_gives_up_a_19_mb_line_in_little_memory(filler):
+    data = (
+        csv_bytes(row(content="before"))
+        + filler * (19 * MB)
+        + b"\n"
+        + csv_bytes(row(content="after")).split(b"\n", 1)[1]
+    )
+
+    result, peak = peak_memory(data)
+
+    assert [m.text for m in result.messages] == ["before", "after"]
+    assert result.problems == [(3, "Row skipped: it is longer than 65,536 characters.")]
+    assert peak < 3 * len(data), f"{peak / MB:.0f} MB for a {len(data) / MB:.0f} MB file"
+
+
+def test_it_reads_a_file_of_lines_of_commas_in_little_memory():
+    data = csv_bytes() + (b"," * 1023 + b"\n") * (4 * MB // 1024)
+
+    result, peak = peak_memory(data)
+
+    assert (result.total_rows, result.messages) == (0, [])  # only delimiters: blank lines
+    assert peak < 3 * len(data), f"{peak / MB:.0f} MB for a {len(data) / MB:.0f} MB file"
 
 
 # --- Speed -------------------------------------------------------------------------------------

@@ -299,6 +299,27 @@ def test_messages_import_rejects_bad_files(staff_client, conversation, name, mes
     assert not Reply.objects.exists()
 
 
+def test_messages_import_takes_a_file_of_up_to_three_times_the_import_limit(
+    staff_client, conversation, settings
+):
+    settings.IMPORT_MAX_BYTES = 1024 * 1024
+    data = (FIXTURES / "current.csv").read_bytes()
+    padded = data + b"\n" * (2 * 1024 * 1024)
+    response = staff_client.post(
+        "/imports/messages/", {"file": SimpleUploadedFile("messages.csv", padded)}
+    )
+    assert "2 new replies recorded" in response.content.decode()
+
+    data += b"\n" * (3 * 1024 * 1024 + 1 - len(data))
+    response = staff_client.post(
+        "/imports/messages/", {"file": SimpleUploadedFile("messages.csv", data)}
+    )
+    page = response.content.decode()
+    assert "This file is 3.0 MB, over the 3 MB limit." in page
+    assert 'id="messages-result"' not in page
+    assert Reply.objects.count() == 2  # the first file's
+
+
 def test_an_export_confirms_only_its_own_members_outbox(staff_client, conversation):
     """Bartholomew also waits in a colleague's Outbox: Alice's export says nothing about that
     message, so it stays waiting — through the page (the importer owns Alice's account) and

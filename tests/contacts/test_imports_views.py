@@ -110,6 +110,18 @@ def test_an_oversized_file_is_refused_before_parsing(client, settings):
     assert not ImportBatch.objects.exists()
 
 
+def test_a_file_just_over_the_limit_is_refused_as_it_arrives(client, settings):
+    settings.IMPORT_MAX_BYTES = 1024 * 1024
+    data = (FIXTURES / "current.csv").read_bytes()
+    data += b"\n" * (1024 * 1024 + 1 - len(data))
+    response = upload(client, data=data, tags="Berlin")
+    page = response.content.decode()
+    assert "This file is 1.0 MB, over the 1 MB limit. A LinkedIn export of 30,000" in page
+    # The fields after the file were never read: the form is shown afresh, not as invalid.
+    assert "This field is required" not in page
+    assert not ImportBatch.objects.exists() and not Tag.objects.exists()
+
+
 def test_bad_form_input_is_reported(client):
     response = upload(client, network="999999", tags="x" * 61)
     content = response.content.decode()

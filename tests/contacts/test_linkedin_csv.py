@@ -3,6 +3,7 @@
 import datetime
 import io
 import time
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -633,6 +634,53 @@ def test_it_rejects_a_file_over_the_size_limit_giving_both_sizes():
 def test_it_takes_the_size_limit_as_an_argument():
     with pytest.raises(RejectedFile, match=r"over the 0\.5 MB limit"):
         parse_connections(b"x" * (512 * 1024 + 1), max_bytes=512 * 1024)
+
+
+# --- Memory ------------------------------------------------------------------------------------
+
+MB = 1024 * 1024
+
+
+def peak_memory(data: bytes):
+    """Parse data; return the result and the peak memory the parsing allocated, in bytes."""
+    tracemalloc.start()
+    try:
+        result = parse_connections(data, max_bytes=len(data))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return result, peak
+
+
+@pytest.mark.parametrize("filler", [b",", b'"x'], ids=["commas", "one open quote"])
+def test_it_gives_up_a_19_mb_line_before_splitting_it(filler):
+    # csv would split a line of commas into one cell per comma (8 bytes and more each): the
+    # line is given up by its length first.
+    data = f"{HEADER}\nAnn,Bisset\n".encode() + filler * (19 * MB // len(filler)) + b"\nBo,Cole\n"
+
+    result, peak = peak_memory(data)
+
+    assert [r.first_name for r in result.rows] == ["Ann", "Bo"]
+    assert result.problems == [RowProblem(3, "Row skipped: it is longer than 65,536 characters.")]
+    assert peak < 3 * len(data), f"{peak / MB:.0f} MB for a {len(data) / MB:.0f} MB file"
+
+
+def test_it_skips_a_long_line_of_whitespace_as_blank():
+    data = f"{HEADER}\nAnn,Bisset\n".encode() + b" \t" * (64 * 1024) + b"\nBo,Cole"
+
+    result = parse_connections(data)
+
+    assert [r.first_name for r in result.rows] == ["Ann", "Bo"]
+    assert counts(result) == (2, 0, 0, 0) and result.problems == []
+
+
+def test_it_reads_a_file_of_lines_of_commas_in_little_memory():
+    data = f"{HEADER}\n".encode() + (b"," * 1023 + b"\n") * (4 * MB // 1024)
+
+    result, peak = peak_memory(data)
+
+    assert counts(result) == (4096, 4096, 0, 0)  # rows of commas name nobody
+    assert peak < 3 * len(data), f"{peak / MB:.0f} MB for a {len(data) / MB:.0f} MB file"
 
 
 # --- Speed -------------------------------------------------------------------------------------
