@@ -276,13 +276,15 @@ class ImportUploadForm(forms.Form):
         self.max_bytes = max_bytes
         network = self.fields["network"]
         network.queryset = Network.objects.importable_by(user).select_related("owner")
+        # Choosing nothing means "mine": looking at the page must not create the network, so
+        # the import creates it when it is not there yet. A form shown before it existed and
+        # sent after (another tab, a refused file) still means the same.
+        network.required = False
         own = Network.objects.own_default(user)
         if own is None:
-            # Looking at the page must not create the network: choosing nothing means "mine",
-            # and the import creates it.
-            network.required = False
             network.empty_label = "My own network (created by this import)"
         else:
+            network.empty_label = "My own network"
             self.initial.setdefault("network", own.pk)
 
     def clean_file(self):

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -34,16 +35,18 @@ def import_list(request):
     )
     if posted and form.is_valid():
         upload = form.cleaned_data["file"]
-        network = form.cleaned_data["network"] or Network.objects.default_for(request.user)
         try:
-            batch = services.import_preview(
-                data=upload.read(),
-                file_name=upload.name,
-                user=request.user,
-                network=network,
-                tags=[Tag.get_or_create_named(name) for name in form.cleaned_data["tags"]],
-                keep_existing=form.cleaned_data["keep_existing"],
-            )
+            # A refused file leaves nothing behind: not the network, not the tags.
+            with transaction.atomic():
+                network = form.cleaned_data["network"] or Network.objects.default_for(request.user)
+                batch = services.import_preview(
+                    data=upload.read(),
+                    file_name=upload.name,
+                    user=request.user,
+                    network=network,
+                    tags=[Tag.get_or_create_named(name) for name in form.cleaned_data["tags"]],
+                    keep_existing=form.cleaned_data["keep_existing"],
+                )
         except RejectedFile as exc:
             form.add_error("file", str(exc))
         else:

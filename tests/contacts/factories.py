@@ -20,8 +20,15 @@ class UserFactory(factory.django.DjangoModelFactory):
 def give_role(user, role: str):
     """Put a user in one of the role groups (Admin, Manager, Member) and return them with
     Django's permission cache cleared, so the next check sees the role."""
+    from django.apps import apps
     from django.contrib.auth.models import Group
 
+    from linkedin_crm.roles import sync_role_groups
+
+    if not Group.objects.filter(name=role).exists():
+        # A transactional test (the browser tests) empties every table after it, the groups
+        # the migration made included.
+        sync_role_groups(apps)
     user.groups.add(Group.objects.get(name=role))
     for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
         user.__dict__.pop(cache, None)

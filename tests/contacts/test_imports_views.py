@@ -261,3 +261,21 @@ def test_undo_is_refused_with_the_reason_for_a_live_or_pending_import(client):
         response.content.decode()
     )
     assert ImportBatch.objects.get(pk=pending.pk).status == "pending"
+
+
+def test_a_refused_file_creates_no_network_and_the_same_form_then_imports(staff_client):
+    """A newcomer's first upload is refused: nothing is created (not their network, not the
+    tags), and sending the form again as it was shown, network left on "mine", works."""
+    bad = SimpleUploadedFile("doc.pdf.csv", (FIXTURES / "doc.pdf.csv").read_bytes())
+    response = staff_client.post("/imports/", {"file": bad, "network": "", "tags": "Fresh"})
+    assert "This looks like a PDF document" in response.content.decode()
+    assert not Network.objects.exists() and not Tag.objects.exists()
+    good = SimpleUploadedFile("current.csv", (FIXTURES / "current.csv").read_bytes())
+    response = staff_client.post("/imports/", {"file": good, "network": "", "tags": "Fresh"})
+    assert response.status_code == 302
+    batch = ImportBatch.objects.get()
+    assert batch.network.owner.username == "alice" and batch.network.is_default
+    # With the network there now, leaving the choice on "mine" still means it.
+    good = SimpleUploadedFile("current.csv", (FIXTURES / "current.csv").read_bytes())
+    assert staff_client.post("/imports/", {"file": good, "network": ""}).status_code == 302
+    assert Network.objects.count() == 1

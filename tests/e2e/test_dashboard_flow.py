@@ -91,7 +91,9 @@ def team_data(e2e_staff_user):
     for contact in people[10:18]:
         MessageFactory(account=maya, contact=contact, status=S.QUEUED)
 
-    campaign = CampaignFactory(name="Webinar follow-up", status=Campaign.Status.RUNNING)
+    campaign = CampaignFactory(
+        name="Webinar follow-up", status=Campaign.Status.RUNNING, senders=[maya]
+    )
     for contact, state in zip(people, ["active"] * 5 + ["replied", "completed"], strict=False):
         Enrollment.objects.create(campaign=campaign, contact=contact, sender=maya, state=state)
     ImportBatchFactory(network=mine, file_name="Connections.csv", created=22)
