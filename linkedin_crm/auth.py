@@ -83,7 +83,7 @@ class TeamAuthenticationBackend(AuthenticationBackend):
         user = user.first()
         if user is None or not self.user_can_authenticate(user):
             return None
-        if user.is_active:
+        if not user.is_superuser:  # a superuser has every permission; Django knows that
             # What ModelBackend.get_all_permissions() would otherwise query and cache.
             user._perm_cache = set(filter(None, (user.permission_keys or "").split(",")))
         return user

@@ -15,7 +15,7 @@ act rules as the permissions below, called the same way by pages, admin, command
 
 from django.contrib.auth.management import create_permissions
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import models, transaction
 
 ADMIN, MANAGER, MEMBER = "Admin", "Manager", "Member"
 ROLES = (ADMIN, MANAGER, MEMBER)
@@ -103,25 +103,31 @@ def role_of(user) -> str | None:
 
 def role_assign(*, user, role: str, actor, via: str = "page") -> bool:
     """Give `user` exactly one role. Returns False when it was theirs already. The last
-    Admin cannot give up the role: the team would have nobody left to assign roles."""
+    Admin cannot give up the role: the team would have nobody left to assign roles. (The
+    `user` object passed in keeps its cached permissions; fetch it again to see the new ones.)"""
     from django.contrib.auth.models import Group
 
     from linkedin_crm import audit
+    from messaging import services as messaging_services
 
     if role not in ROLES:
         raise ValueError(f"“{role}” is not a role; choose {', '.join(ROLES)}.")
     if not actor.has_perm(MANAGE_TEAM):
         raise PermissionDenied("Only an Admin may change roles.")
-    previous = role_of(user)
-    if previous == role:
-        return False
     if user.is_superuser:
         raise ValueError(f"{user} is a superuser and so always an Admin.")
     with transaction.atomic():
-        if previous == ADMIN and not _other_admins(user).exists():
+        # Two Admins demoting each other at once: the second waits here for the first, and
+        # then finds it is the last one.
+        admin_group = Group.objects.select_for_update().get(name=ADMIN)
+        user = type(user).objects.get(pk=user.pk)
+        previous = role_of(user)
+        if previous == role:
+            return False
+        if previous == ADMIN and not active_admins().exclude(pk=user.pk).exists():
             raise ValueError(f"{user} is the last Admin; make someone else Admin first.")
         user.groups.remove(*Group.objects.filter(name__in=ROLES))
-        user.groups.add(Group.objects.get(name=role))
+        user.groups.add(admin_group if role == ADMIN else Group.objects.get(name=role))
         if not user.is_staff:
             user.is_staff = True
             user.save(update_fields=["is_staff"])
@@ -132,17 +138,15 @@ def role_assign(*, user, role: str, actor, via: str = "page") -> bool:
             via=via,
             detail={"from": previous or "", "to": role},
         )
-    # Django caches permissions on the user object; drop the cache so checks see the new role.
-    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
-        user.__dict__.pop(cache, None)
+        # Messages they queued from accounts the new role no longer lets them manage.
+        messaging_services.messages_drop_unauthorised(user=user, actor=actor)
     return True
 
 
-def _other_admins(user):
+def active_admins():
+    """Everyone who may assign roles now: active staff who are superusers or in the Admin
+    group."""
     from django.contrib.auth import get_user_model
 
-    User = get_user_model()
-    admins = User.objects.filter(is_active=True, is_staff=True)
-    return admins.filter(is_superuser=True).exclude(pk=user.pk) | admins.filter(
-        groups__name=ADMIN
-    ).exclude(pk=user.pk)
+    admins = get_user_model().objects.filter(is_active=True, is_staff=True)
+    return admins.filter(models.Q(is_superuser=True) | models.Q(groups__name=ADMIN)).distinct()

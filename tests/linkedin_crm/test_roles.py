@@ -140,3 +140,70 @@ def test_the_user_admin_assigns_roles_through_the_same_rule(staff_user):
     assert AuditEvent.objects.get().via == "admin"
     client.post(f"/admin/auth/user/{ada.pk}/change/", {**data, "username": "ada", "role": "Member"})
     assert roles.role_of(type(ada).objects.get(pk=ada.pk)) == "Admin"  # the last Admin stays
+
+
+def test_an_admin_cannot_take_over_a_superuser_or_hand_out_permissions(admin_user):
+    """The Admin role may change users, but not a superuser (whose password would give the
+    superuser's rights, django-q's schedules included), and not the groups' permissions."""
+    ada = give_role(UserFactory(is_staff=True, username="ada"), "Admin")
+    client = _client(ada)
+    # Shown read-only at most; the password and delete pages refuse.
+    page = client.get(f"/admin/auth/user/{admin_user.pk}/change/")
+    assert page.status_code == 200 and page.context["has_change_permission"] is False
+    for url in (
+        f"/admin/auth/user/{admin_user.pk}/password/",
+        f"/admin/auth/user/{admin_user.pk}/delete/",
+    ):
+        assert client.get(url).status_code == 403, url
+    response = client.post(
+        f"/admin/auth/user/{admin_user.pk}/password/",
+        {"password1": "taken over 123!", "password2": "taken over 123!"},
+    )
+    assert response.status_code in (302, 403)
+    admin_user.refresh_from_db()
+    assert not admin_user.check_password("taken over 123!")
+    admin_group = Group.objects.get(name="Admin")
+    assert client.get(f"/admin/auth/group/{admin_group.pk}/change/").status_code == 403
+    assert client.get("/admin/auth/group/").status_code == 403
+
+
+def test_the_last_admin_cannot_be_deactivated_or_deleted_in_the_admin(admin_user):
+    ada = give_role(UserFactory(is_staff=True, username="ada"), "Admin")
+    admin_user.is_active = False  # only Ada remains
+    admin_user.save()
+    client = _client(ada)
+    page = client.get(f"/admin/auth/user/{ada.pk}/change/")
+    form = page.context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.update(is_active="", is_staff="on", date_joined_0="2026-01-01", date_joined_1="00:00:00")
+    data = {k: v for k, v in data.items() if v is not False and k != "password"}
+    response = client.post(f"/admin/auth/user/{ada.pk}/change/", data)
+    assert response.status_code == 200  # the form again, with the reason
+    assert "ada is the last Admin" in response.content.decode()
+    assert type(ada).objects.get(pk=ada.pk).is_active
+    client.post(f"/admin/auth/user/{ada.pk}/delete/", {"post": "yes"})
+    assert type(ada).objects.filter(pk=ada.pk).exists()
+
+
+def test_losing_a_role_cancels_what_was_queued_from_others_accounts(staff_user):
+    """A Manager queued from a Member's account; once no longer a Manager, nothing more goes
+    out on their authority there (their own account's messages stay)."""
+    from messaging import services
+    from messaging.models import Message
+    from tests.contacts.factories import ContactFactory
+    from tests.messaging.factories import LinkedInAccountFactory
+
+    manager = give_role(UserFactory(is_staff=True, username="mia"), "Manager")
+    others = LinkedInAccountFactory(owner=staff_user)
+    own = LinkedInAccountFactory(owner=manager)
+    people = [ContactFactory() for _ in range(2)]
+    services.messages_queue(contacts=people, account=others, body="Hi", created_by=manager)
+    services.messages_queue(contacts=people, account=own, body="Hi", created_by=manager)
+    ada = give_role(UserFactory(is_staff=True, username="ada"), "Admin")
+    roles.role_assign(user=manager, role="Member", actor=ada)
+    statuses = dict(
+        Message.objects.values_list("account_id", "status").distinct().order_by("account_id")
+    )
+    assert statuses == {others.pk: "cancelled", own.pk: "queued"}
+    event = Message.objects.filter(account=others).first().events.get()
+    assert event.actor == ada and "mia may no longer send from this account" in event.note
