@@ -315,6 +315,7 @@ def outbox_send(*, message: Message, actor, client: LinkedInClient | None = None
     member's own action on an editable draft). The cap is checked again under the account lock.
     Returns the outcome (sent, retried, uncertain, failed)."""
     now = now or timezone.now()
+    services.check_manageable_by(message.account, actor)
     if services.outbox_drop_do_not_contact(Message.objects.filter(pk=message.pk)):
         raise ValueError(f"{message.contact} is marked do-not-contact: the message was cancelled.")
     with transaction.atomic():

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from contacts.filters import ContactFilter
 from contacts.models import Connection, Contact
 from linkedin_crm.auth import staff_required
+from linkedin_crm.ids import parse_ids
 from messaging import dispatch, personalize, services
 from messaging.filters import MessageFilter
 from messaging.forecast import forecast_account
@@ -107,8 +108,7 @@ def _bulk_contacts(data: QueryDict):
         if not filterset.is_valid():
             return None
         return filterset.qs.order_by("pk")
-    ids = [int(pk) for pk in data.getlist("selected") if pk.isdigit()]
-    ids += [int(pk) for pk in data.get("ids", "").split(",") if pk.strip().isdigit()]
+    ids = parse_ids(data.getlist("selected")) + parse_ids(data.get("ids", "").split(","))
     return Contact.objects.filter(pk__in=ids).order_by("pk")
 
 

@@ -369,6 +369,22 @@ def messages_cancel_open(messages, *, note: str, actor=None, at=None) -> int:
 DO_NOT_CONTACT_NOTE = "The contact is marked do-not-contact."
 
 
+def messages_drop_unauthorised(*, user, actor=None) -> int:
+    """Cancel every unsent message `user` queued (one-off or through a campaign they launched)
+    from an account they may no longer manage: after they lost a role or left the team, their
+    authority over other members' accounts goes with it. Returns how many."""
+    user = type(user).objects.get(pk=user.pk)  # the permissions as they are now
+    if user.is_active and user.is_staff:
+        allowed = LinkedInAccount.objects.manageable_by(user)
+    else:
+        allowed = LinkedInAccount.objects.none()
+    return messages_cancel_open(
+        Message.objects.filter(created_by=user).exclude(account__in=allowed),
+        note=f"{user.get_username()} may no longer send from this account.",
+        actor=actor,
+    )
+
+
 def outbox_drop_do_not_contact(messages=None) -> int:
     """Take out of the Outbox every message whose contact was marked do-not-contact after it
     was released: nobody may send it any more (the queue checks the same at claim time)."""
@@ -407,6 +423,7 @@ def message_resolve_uncertain(*, message: Message, sent: bool, actor) -> bool:
 
 
 def outbox_edit(*, message: Message, body: str, actor) -> None:
+    check_manageable_by(message.account, actor)
     body = body.strip()
     if not body:
         raise ValueError("A message cannot be empty.")
@@ -442,8 +459,10 @@ def outbox_mark_sent(*, message: Message, actor, now=None) -> bool:
 
 
 def _transition(message: Message, sources, target: str, actor, note: str, **fields) -> bool:
-    """A conditional status change: only from the expected states, so a double click or a
-    worker acting at the same moment cannot apply it twice."""
+    """A person's conditional status change, on a message of an account they may manage: only
+    from the expected states, so a double click or a worker acting at the same moment cannot
+    apply it twice."""
+    check_manageable_by(message.account, actor)
     updated = Message.objects.filter(pk=message.pk, status__in=sources).update(
         status=target,
         **({"last_error": note} if target == Message.Status.CANCELLED else {}),

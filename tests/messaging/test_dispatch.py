@@ -125,7 +125,9 @@ def test_yesterdays_unsent_outbox_holds_todays_slots_and_can_still_be_sent(
     assert tick(sandbox_client, now=thursday).released == 0  # yesterday's three still wait
     for message in Message.objects.filter(status="released"):
         assert (
-            dispatch.outbox_send(message=message, actor=None, client=sandbox_client, now=thursday)
+            dispatch.outbox_send(
+                message=message, actor=account.owner, client=sandbox_client, now=thursday
+            )
             == "sent"
         )
     assert len(sandbox_settings.sent_messages()) == 3
@@ -133,7 +135,9 @@ def test_yesterdays_unsent_outbox_holds_todays_slots_and_can_still_be_sent(
     with pytest.raises(dispatch.CapReached):  # a fourth today is over the cap
         extra = Message.objects.filter(pk=messages[-1].pk)
         extra.update(status="released", released_at=thursday, claimed_at=thursday)
-        dispatch.outbox_send(message=extra.get(), actor=None, client=sandbox_client, now=thursday)
+        dispatch.outbox_send(
+            message=extra.get(), actor=account.owner, client=sandbox_client, now=thursday
+        )
     friday = thursday + datetime.timedelta(days=1)
     assert tick(sandbox_client, now=friday).released == 2  # 3 a day, one waiting already
 

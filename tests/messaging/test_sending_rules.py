@@ -165,3 +165,29 @@ def test_django_q_admin_is_for_superusers_only(staff_user, admin_client):
         assert client.get(url).status_code == 403, url
     assert "django_q" not in client.get("/admin/").content.decode()
     assert admin_client.get("/admin/django_q/schedule/").status_code == 200
+
+
+def test_the_message_services_refuse_another_members_message(staff_user, bobs):
+    """Whatever calls them (a page, the API, a command), the Outbox and message acts check
+    the account as the pages do."""
+    from messaging import dispatch
+
+    released = MessageFactory(account=bobs, status="released")
+    uncertain = MessageFactory(account=bobs, status="uncertain")
+    for act in (
+        lambda: services.outbox_mark_sent(message=released, actor=staff_user),
+        lambda: services.outbox_skip(message=released, actor=staff_user),
+        lambda: services.outbox_edit(message=released, body="Mine now", actor=staff_user),
+        lambda: services.message_cancel(message=released, actor=staff_user),
+        lambda: services.message_resolve_uncertain(message=uncertain, sent=True, actor=staff_user),
+        lambda: dispatch.outbox_send(message=released, actor=staff_user),
+    ):
+        with pytest.raises(PermissionDenied):
+            act()
+    released.refresh_from_db()
+    uncertain.refresh_from_db()
+    assert (released.status, released.body, uncertain.status) == (
+        "released",
+        "Hello from the CRM",
+        "uncertain",
+    )
