@@ -6,7 +6,8 @@ from django.utils import timezone
 from campaigns import services
 from campaigns.models import Audience, Campaign, Enrollment, Reply, Step, Variant
 from contacts.admin import ContactAdmin
-from messaging.models import LinkedInAccount
+from linkedin_crm import roles
+from messaging.models import LinkedInAccount, Message
 
 # An audience made from an admin selection lists the ids in its filter; keep it bounded.
 MAX_ADMIN_SELECTION = 2000
@@ -74,6 +75,21 @@ class CampaignAdmin(admin.ModelAdmin):
             obj.owner = request.user
         super().save_model(request, obj, form, change)
 
+    def has_delete_permission(self, request, obj=None):
+        # A launched campaign is cancelled (its queued messages with it), never deleted: its
+        # messages would go on without a campaign to stop them.
+        return (obj is None or obj.is_editable) and super().has_delete_permission(request, obj)
+
+    def delete_model(self, request, obj):
+        services.campaign_delete(campaign=obj, actor=request.user, via="admin")
+
+    def delete_queryset(self, request, queryset):
+        for campaign in queryset:
+            try:
+                services.campaign_delete(campaign=campaign, actor=request.user, via="admin")
+            except (services.CampaignError, PermissionDenied) as exc:
+                self.message_user(request, f"{campaign}: {exc}", messages.ERROR)
+
     def get_readonly_fields(self, request, obj=None):
         # The status moves only through launch, pause, resume and cancel (their side effects
         # on the queue); after launch, audience, senders and start are fixed as on the page.
@@ -88,6 +104,10 @@ class VariantAdmin(admin.ModelAdmin):
     list_display = ["step", "label", "weight"]
     list_select_related = ["step__campaign"]
 
+    def get_queryset(self, request):
+        campaigns = Campaign.objects.editable_by(request.user)
+        return super().get_queryset(request).filter(step__campaign__in=campaigns)
+
     def has_change_permission(self, request, obj=None):
         editable = obj is None or obj.step.campaign.is_editable
         return editable and super().has_change_permission(request, obj)
@@ -98,7 +118,10 @@ class VariantAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "step":  # new variants only for drafts' steps
-            kwargs["queryset"] = Step.objects.filter(campaign__status=Campaign.Status.DRAFT)
+            kwargs["queryset"] = Step.objects.filter(
+                campaign__status=Campaign.Status.DRAFT,
+                campaign__in=Campaign.objects.editable_by(request.user),
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -113,17 +136,38 @@ class EnrollmentAdmin(admin.ModelAdmin):
     list_filter = ["state"]
     list_select_related = ["campaign", "contact", "sender"]
     raw_id_fields = ["contact"]
+    # Made at launch, moved by the campaign's tick and by replies: a record, not a form.
+    readonly_fields = ["campaign", "contact", "sender", "variants", "last_step", "last_step_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_queryset(self, request):
+        campaigns = Campaign.objects.editable_by(request.user)
+        return super().get_queryset(request).filter(campaign__in=campaigns)
 
 
 @admin.register(Reply)
 class ReplyAdmin(admin.ModelAdmin):
     list_display = ["contact", "received_at", "source", "opted_out"]
     list_filter = ["source", "opted_out"]
-    raw_id_fields = ["contact", "message"]
+    readonly_fields = ["contact", "message"]
+
+    def get_queryset(self, request):
+        # A reply is read by whoever may read the message it answers.
+        replies = super().get_queryset(request)
+        if request.user.has_perm(roles.MANAGE_ALL_ACCOUNTS):
+            return replies
+        return replies.filter(message__in=Message.objects.manageable_by(request.user))
 
 
 @admin.action(description="Add the selected contacts to a new campaign (draft)")
 def add_to_campaign(modeladmin, request, queryset):
+    if not request.user.has_perm("campaigns.add_campaign"):
+        modeladmin.message_user(
+            request, "Creating campaigns in the admin needs that permission.", messages.ERROR
+        )
+        return None
     ids = list(queryset.values_list("pk", flat=True)[: MAX_ADMIN_SELECTION + 1])
     if len(ids) > MAX_ADMIN_SELECTION:
         modeladmin.message_user(

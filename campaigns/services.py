@@ -297,8 +297,11 @@ def campaigns_advance(*, now=None) -> dict:
         status=Campaign.Status.RUNNING
     )
     queued = 0
-    for campaign in Campaign.objects.filter(status=Campaign.Status.RUNNING):
+    for campaign in Campaign.objects.filter(status=Campaign.Status.RUNNING).select_related(
+        "launched_by", "owner"
+    ):
         steps = list(campaign.steps.prefetch_related("variants"))
+        authorised = senders_authorised(campaign)
         for previous, step in zip(steps, steps[1:], strict=False):
             variants = list(step.variants.all())
             if not variants:  # only the admin can empty a launched step: nothing to send
@@ -316,8 +319,11 @@ def campaigns_advance(*, now=None) -> dict:
                 ).select_related("contact", "sender")
             )
             connected_on = _connection_dates(ready)
-            rows, do_not_contact, unrenderable = [], [], []
+            rows, do_not_contact, unrenderable, unauthorised = [], [], [], []
             for enrollment in ready:
+                if enrollment.sender_id not in authorised:
+                    unauthorised.append(enrollment.pk)
+                    continue
                 if enrollment.contact.do_not_contact:
                     do_not_contact.append(enrollment.pk)
                     continue
@@ -338,6 +344,10 @@ def campaigns_advance(*, now=None) -> dict:
             # Stopped rather than left active, or the campaign could never complete.
             Enrollment.objects.filter(pk__in=do_not_contact).update(
                 state=Enrollment.State.STOPPED, skip_reason="do-not-contact"
+            )
+            Enrollment.objects.filter(pk__in=unauthorised).update(
+                state=Enrollment.State.STOPPED,
+                skip_reason="whoever launched the campaign may no longer send from this sender",
             )
             Enrollment.objects.filter(pk__in=unrenderable).update(
                 state=Enrollment.State.STOPPED,
@@ -361,6 +371,19 @@ def campaigns_advance(*, now=None) -> dict:
         else:
             _complete_if_done(campaign, steps)
     return {"queued": queued}
+
+
+def senders_authorised(campaign: Campaign) -> set[int]:
+    """The campaign's senders its follow-ups may still go through: those whoever launched it
+    may manage today. A launcher who lost the role, or left the team, sends nothing more."""
+    launcher = campaign.launched_by or campaign.owner
+    if not (launcher.is_active and launcher.is_staff):
+        return set()
+    return set(
+        campaign.senders.filter(pk__in=LinkedInAccount.objects.manageable_by(launcher)).values_list(
+            "pk", flat=True
+        )
+    )
 
 
 def _connection_dates(enrollments: list[Enrollment]) -> dict:
@@ -543,7 +566,8 @@ def reply_record(
             contact.stage = Stage.REPLIED
             contact.save(update_fields=["stage"])
         if opted_out and not contact.do_not_contact:
-            contact.mark_do_not_contact(f"Replied: “{text.strip()[:400]}”", now=received_at)
+            # Not the reply's text: the contact page is the whole team's, the conversation is not.
+            contact.mark_do_not_contact("Asked not to be contacted in a reply.", now=received_at)
         _stop_follow_ups(contact, received_at)
     return reply
 
@@ -659,6 +683,9 @@ def messages_import(*, parsed, actor, now=None) -> MessagesImportResult:
             Contact.objects.filter(profile_url__in=chunk).in_bulk(field_name="profile_url")
         )
     result.conversations = len({m.conversation_id for m in parsed.messages})
+    exporter_name = next(
+        (m.sender_name for m in parsed.messages if m.sender_url == owner and m.sender_name), ""
+    )
     for message in sorted(parsed.messages, key=lambda m: m.sent_at):
         if direction(message, owner) == "inbound":
             if message.sender_url in suppressed:
@@ -668,10 +695,19 @@ def messages_import(*, parsed, actor, now=None) -> MessagesImportResult:
             if contact is None:
                 result.unmatched += 1
                 continue
-            ours_before = Message.objects.filter(
-                contact=contact, status=Message.Status.SENT, sent_at__lte=message.sent_at
-            ).exists()
-            if not ours_before:
+            # The conversation is between the exporter and this contact: a reply answers the
+            # exporter's own last message to them, never a colleague's.
+            answered = (
+                Message.objects.filter(
+                    _sent_by_exporter(actor, exporter_name),
+                    contact=contact,
+                    status=Message.Status.SENT,
+                    sent_at__lte=message.sent_at,
+                )
+                .order_by("-sent_at")
+                .first()
+            )
+            if answered is None:
                 continue  # they wrote first, or before any message of ours: not a reply
             key = f"li-export:{message.conversation_id}:{message.sent_at.isoformat()}:{contact.pk}"
             reply = reply_record(
@@ -681,6 +717,7 @@ def messages_import(*, parsed, actor, now=None) -> MessagesImportResult:
                 source=Reply.Source.EXPORT,
                 actor=actor,
                 external_key=key[:200],
+                message=answered,
             )
             if reply is None:
                 result.already_known += 1

@@ -180,3 +180,23 @@ def test_the_admin_actions_apply_the_same_rule(staff_user, bobs_campaign, other_
     assert bobs_campaign.status == "paused"
     event = AuditEvent.objects.get(action="campaign_pause")
     assert (event.actor, event.via) == (other_staff_user, "admin")
+
+
+def test_the_admin_deletes_only_drafts_through_the_service(admin_client, bobs_campaign):
+    """A launched campaign's queued messages would outlive it: it is cancelled, never
+    deleted; deleting a draft is audited like on the page."""
+    from campaigns import services
+
+    draft = CampaignFactory(owner=bobs_campaign.owner, audience=bobs_campaign.audience)
+    services.campaign_launch(campaign=bobs_campaign, actor=bobs_campaign.owner)
+    response = admin_client.get(f"/admin/campaigns/campaign/{bobs_campaign.pk}/delete/")
+    assert response.status_code == 403
+    admin_client.post(
+        "/admin/campaigns/campaign/",
+        {"action": "delete_selected", "_selected_action": [bobs_campaign.pk], "post": "yes"},
+    )
+    assert Campaign.objects.filter(pk=bobs_campaign.pk).exists()
+    admin_client.post(f"/admin/campaigns/campaign/{draft.pk}/delete/", {"post": "yes"})
+    assert not Campaign.objects.filter(pk=draft.pk).exists()
+    event = AuditEvent.objects.get(action="campaign_delete")
+    assert event.via == "admin" and event.object_id == str(draft.pk)

@@ -230,7 +230,11 @@ def test_a_reply_moves_the_stage_and_an_opt_out_marks_do_not_contact(world):
     message.refresh_from_db()
     assert reply.message == message and message.replied_at is not None
     assert contact.stage == Stage.REPLIED
-    assert contact.do_not_contact and "keine weiteren Nachrichten" in contact.dnc_reason
+    assert contact.do_not_contact and contact.dnc_reason == "Asked not to be contacted in a reply."
+    # The reply's words stay with the reply, readable by whoever may read the message: the
+    # contact page is the whole team's.
+    assert "keine weiteren Nachrichten" not in contact.dnc_reason
+    assert "keine weiteren Nachrichten" in reply.text
     assert reply.opted_out
 
 
@@ -617,3 +621,23 @@ def test_a_launched_step_emptied_in_the_admin_does_not_stop_the_tick(world):
     Message.objects.filter(stream=campaign.stream).update(status="sent", sent_at=NOW)
     campaign.steps.get(order=2).variants.all().delete()
     assert services.campaigns_advance(now=NOW + datetime.timedelta(days=3)) == {"queued": 0}
+
+
+def test_follow_ups_stop_for_senders_the_launcher_may_no_longer_use(world):
+    """Alice launched as a Manager with her and Bob's accounts. Once she is a Member again,
+    the follow-ups through Bob's account stop (her own go on), and nothing is sent on an
+    authority she no longer has."""
+    from django.contrib.auth.models import Group
+
+    campaign = world["campaign"]
+    services.campaign_launch(campaign=campaign, actor=campaign.owner, now=NOW)
+    Message.objects.filter(stream=campaign.stream).update(status="sent", sent_at=NOW)
+    alice = campaign.owner
+    alice.groups.remove(Group.objects.get(name="Manager"))
+    assert services.campaigns_advance(now=NOW + datetime.timedelta(days=3))["queued"] == 3
+    follow_ups = Message.objects.filter(campaign_link__step__order=2)
+    assert set(follow_ups.values_list("account", flat=True)) == {world["alice"].pk}
+    stopped = Enrollment.objects.filter(campaign=campaign, sender=world["bob"])
+    assert set(stopped.values_list("state", "skip_reason")) == {
+        ("stopped", "whoever launched the campaign may no longer send from this sender")
+    }

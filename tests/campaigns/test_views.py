@@ -557,3 +557,41 @@ def test_the_admin_keeps_a_launched_campaign_as_launched(client, campaign):
     assert Variant.objects.filter(pk=variant.pk).exists()
     add = client.get("/admin/campaigns/variant/add/").context["adminform"].form
     assert not add.fields["step"].queryset.filter(campaign=campaign).exists()
+
+
+def test_an_export_records_replies_only_to_the_exporters_own_messages(
+    staff_client, conversation, other_staff_user
+):
+    """Zoë answered Alice in Alice's conversation; a message Bob sent her earlier is not what
+    she answered, and a member's upload must not write onto a colleague's message."""
+    bobs = LinkedInAccountFactory(owner=other_staff_user, display_name="Bob Baker")
+    bobs_message = MessageFactory(
+        account=bobs,
+        contact=conversation["zoe"],
+        status="sent",
+        sent_at=datetime.datetime(2025, 11, 19, 9, 0, tzinfo=datetime.UTC),
+    )
+    data = (FIXTURES / "current.csv").read_bytes()
+    staff_client.post("/imports/messages/", {"file": SimpleUploadedFile("messages.csv", data)})
+    bobs_message.refresh_from_db()
+    assert bobs_message.replied_at is None
+    reply = Reply.objects.get(contact=conversation["zoe"])
+    assert reply.message.account.owner.username == "alice"
+
+
+def test_an_export_with_no_message_of_the_exporter_records_no_reply(
+    staff_client, conversation, other_staff_user
+):
+    """Only Bob ever wrote to Bartholomew here: Alice's export cannot attach his answer to
+    Alice's conversation to Bob's message."""
+    conversation["waiting"].delete()
+    bobs = LinkedInAccountFactory(owner=other_staff_user, display_name="Bob Baker")
+    MessageFactory(
+        account=bobs,
+        contact=conversation["bart"],
+        status="sent",
+        sent_at=datetime.datetime(2025, 11, 1, tzinfo=datetime.UTC),
+    )
+    data = (FIXTURES / "current.csv").read_bytes()
+    staff_client.post("/imports/messages/", {"file": SimpleUploadedFile("messages.csv", data)})
+    assert not Reply.objects.filter(contact=conversation["bart"]).exists()

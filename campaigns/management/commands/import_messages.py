@@ -25,7 +25,8 @@ class Command(BaseCommand):
             raise CommandError(f"No such file: {path}")
         user = None
         if owner:
-            user = get_user_model().objects.filter(username=owner, is_staff=True).first()
+            users = get_user_model().objects.filter(username=owner, is_staff=True, is_active=True)
+            user = users.first()
             if user is None:
                 raise CommandError(f"No staff user {owner!r}.")
         try:
