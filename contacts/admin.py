@@ -108,7 +108,7 @@ def _ask(modeladmin, request, queryset, form_class, title, action):
     return render(request, "admin/contacts/action_form.html", ctx)
 
 
-@admin.action(description="Add a tag to the selected contacts")
+@admin.action(description="Add a tag to the selected contacts", permissions=["change"])
 def add_tag(modeladmin, request, queryset):
     result = _ask(modeladmin, request, queryset, TagActionForm, "Add a tag", "add_tag")
     if not isinstance(result, dict):
@@ -119,7 +119,7 @@ def add_tag(modeladmin, request, queryset):
     return None
 
 
-@admin.action(description="Set the stage of the selected contacts")
+@admin.action(description="Set the stage of the selected contacts", permissions=["change"])
 def set_stage(modeladmin, request, queryset):
     result = _ask(modeladmin, request, queryset, StageActionForm, "Set stage", "set_stage")
     if not isinstance(result, dict):
@@ -129,7 +129,7 @@ def set_stage(modeladmin, request, queryset):
     return None
 
 
-@admin.action(description="Mark the selected contacts do-not-contact")
+@admin.action(description="Mark the selected contacts do-not-contact", permissions=["change"])
 def mark_do_not_contact(modeladmin, request, queryset):
     result = _ask(
         modeladmin,

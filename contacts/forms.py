@@ -9,6 +9,7 @@ from django.utils.html import format_html
 
 from contacts.identity import canonical_profile_url
 from contacts.models import MERGEABLE_FIELDS, Contact, Network, Note, Stage, Tag
+from linkedin_crm.ids import parse_ids
 
 
 class ContactForm(forms.ModelForm):
@@ -312,7 +313,7 @@ class MergeForm(forms.Form):
 
     def __init__(self, data, **kwargs):
         super().__init__(data, **kwargs)
-        ids = [int(pk) for pk in data.getlist("ids") if pk.isdigit()]
+        ids = parse_ids(data.getlist("ids"))
         self.contacts = list(Contact.objects.filter(pk__in=set(ids)).order_by("pk"))
         self.fields["survivor"].choices = [(c.pk, str(c)) for c in self.contacts]
         self.differing = []

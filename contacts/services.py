@@ -438,6 +438,19 @@ def import_batch_undo(
             raise ValueError(batch.undo_refusal)
         created = Contact.objects.filter(created_by_batch=batch)
         kept_ids = _contacts_with_activity(created)
+        # Another import has since found them too (another member's network, or a later
+        # export): they are that import's contacts as well, and undoing this one must not
+        # take them from it.
+        kept_ids |= set(
+            Connection.objects.filter(contact__in=created)
+            .exclude(batch=batch)
+            .values_list("contact_id", flat=True)
+        )
+        kept_ids |= set(
+            ImportChange.objects.filter(contact__in=created)
+            .exclude(batch=batch)
+            .values_list("contact_id", flat=True)
+        )
         report["kept"] = sorted(kept_ids)
         doomed = list(created.exclude(pk__in=kept_ids).values_list("pk", flat=True))
         for start in range(0, len(doomed), CHUNK):
@@ -790,8 +803,13 @@ def contacts_export(
 
 
 def contacts_export_record(*, user, via: str, count: int, detail: dict | None = None) -> None:
-    """Log an export made elsewhere (the admin's export button writes the file itself)."""
+    """Log an export made elsewhere (the admin's export button writes the file itself).
+
+    The filter is kept, but not the text of a search: the log cannot be edited, and a search
+    is often a person's name, which an erasure must be able to remove."""
     require_permission(user, roles.EXPORT_CONTACTS)
+    if detail and isinstance(detail.get("filter"), dict) and detail["filter"].get("q"):
+        detail = {**detail, "filter": {**detail["filter"], "q": "(a search)"}}
     audit.record(
         audit.Action.EXPORT, actor=user, via=via, counts={"contacts": count}, detail=detail
     )

@@ -56,7 +56,8 @@ DEFAULT_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105
 
 # Off unless asked for: a production process started with a forgotten DEBUG must refuse to run
 # on the public development key (from which development also derives the token encryption
-# key), not quietly use it. `make run`, `make demo`, the Procfile and the tests turn it on.
+# key), not quietly use it. `make run`, `make demo` (and so the Procfile they start) and the
+# tests turn it on.
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", DEFAULT_SECRET_KEY)
 if not SECRET_KEY.strip():
@@ -113,6 +114,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "linkedin_crm.middleware.NumberTooLargeMiddleware",
 ]
 
 ROOT_URLCONF = "linkedin_crm.urls"

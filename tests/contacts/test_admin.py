@@ -159,3 +159,26 @@ def test_the_admin_searches_the_first_10_words_of_a_long_search(admin_client, ch
     response = admin_client.get(changelist, {"q": "ann " * 1500})
     assert response.status_code == 200
     assert "Search: searched for the first 10 words only." in response.content.decode()
+
+
+def test_a_member_who_may_only_view_contacts_cannot_run_the_bulk_actions(staff_user):
+    """A Member reads the shared contacts in the admin; changing them in bulk there is a
+    Manager's (their stage and do-not-contact are set on the pages, one by one)."""
+    from django.test import Client
+
+    from tests.contacts.factories import give_role
+
+    give_role(staff_user, "Member")
+    contact = ContactFactory(stage="lead")
+    client = Client()
+    client.force_login(staff_user)
+    page = client.get("/admin/contacts/contact/")
+    assert page.status_code == 200
+    actions = [name for name, _ in page.context["action_form"].fields["action"].choices]
+    assert "set_stage" not in actions and "mark_do_not_contact" not in actions
+    client.post(
+        "/admin/contacts/contact/",
+        {"action": "mark_do_not_contact", "_selected_action": [contact.pk]},
+    )
+    contact.refresh_from_db()
+    assert not contact.do_not_contact

@@ -203,3 +203,14 @@ def test_the_round_trip_of_a_real_fixture(staff_user, capsys, manager):
     exported = capsys.readouterr().out.encode()
     batch = services.import_file(data=exported, file_name="e.csv", user=staff_user, network=network)
     assert batch.created == 0 and batch.updated == 0 and batch.unchanged == Contact.objects.count()
+
+
+def test_the_audit_log_keeps_the_filter_but_not_the_search_text(exporter):
+    """The log cannot be edited, and a search is often a person's name: an erasure must not
+    leave one behind there."""
+    ContactFactory(first_name="Jane", last_name="Doe", company="Acme")
+    exporter.post("/contacts/export/", {"query": "q=Jane+Doe&company=Acme"})
+    event = AuditEvent.objects.get()
+    assert "Jane" not in str(event.detail) and "Doe" not in str(event.detail)
+    assert event.detail["filter"]["company"] == "Acme"
+    assert event.detail["filter"]["q"] == "(a search)"

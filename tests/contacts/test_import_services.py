@@ -401,3 +401,17 @@ def test_suppressions_survive_a_rotated_secret_key(user, network, settings):
     assert run(fixture("current.csv"), user, network).suppressed == 1
     settings.SECRET_KEY_FALLBACKS = []
     assert run(fixture("current.csv"), user, network).suppressed == 0
+
+
+def test_undo_keeps_contacts_another_members_import_found_since(user, network):
+    """Ann imports six people; Bob's export holds them too. Ann's undo must not take them
+    from Bob's network (nor Bob's own undo records)."""
+    bob = UserFactory(username="bob", is_staff=True)
+    anns = run(fixture("current.csv"), user, network)
+    bobs_network = Network.objects.default_for(bob)
+    run(fixture("current.csv"), bob, bobs_network)
+    report = services.import_batch_undo(batch=anns, actor=user)
+    assert report["deleted"] == 0 and len(report["kept"]) == 6
+    assert Contact.objects.count() == 6
+    assert Connection.objects.filter(network=bobs_network).count() == 6
+    assert not Connection.objects.filter(network=network).exists()
