@@ -1,4 +1,4 @@
-"""Read LinkedIn's `messages.csv` export into a list of messages (DESIGN §7).
+"""Read LinkedIn's `messages.csv` export into a list of messages (docs/campaigns.md).
 
 Pure Python: bytes in, a `ParsedMessages` out, no database. The reply importer matches the
 conversations to contacts by profile URL; this module only decides what the file says. It reads

@@ -1,4 +1,4 @@
-"""The plan behind a campaign's dry run and its launch (DESIGN §7): who is skipped and why,
+"""The plan behind a campaign's dry run and its launch (docs/campaigns.md): who is skipped and why,
 which sender and first-step variant everyone else gets, and the linter's counts of missing
 values. services.plan_launch() makes a plan; the dry run shows it, the launch applies it.
 

@@ -1,4 +1,4 @@
-"""Campaign writes shared by the pages, the admin, the worker and commands (DESIGN §7)."""
+"""Campaign writes shared by the pages, the admin, the worker and commands (docs/campaigns.md)."""
 
 import datetime
 import re

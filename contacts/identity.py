@@ -1,4 +1,4 @@
-"""The identity rules of a contact (DESIGN §2).
+"""The identity rules of a contact (docs/import-formats.md, "identity").
 
 A LinkedIn profile URL is the natural key of a person. Exports and copy-pasted links spell the
 same profile many ways (country hosts, `http`, query strings, trailing slashes, percent-encoded

@@ -1,4 +1,4 @@
-"""Read a LinkedIn `Connections.csv` export into a clean table (DESIGN §2 and §5).
+"""Read a LinkedIn `Connections.csv` export into a clean table (docs/import-formats.md).
 
 Pure Python: bytes in, a `ParsedExport` out, no database. The importer maps the rows onto
 contacts; this module only decides what the file says. It accepts every export format LinkedIn
@@ -402,7 +402,7 @@ def _make_row(line: int, values: dict[str, str], result: ParsedExport) -> Connec
 
 
 def _dedupe(rows: list[ConnectionRow]) -> tuple[list[ConnectionRow], int]:
-    """Merge rows of the same person by the identity rules of DESIGN §2; first occurrence wins.
+    """Merge rows of the same person by the identity rules (docs/import-formats.md); first occurrence wins.
 
     Two rows with different profile URLs, or different e-mails, are never one person. A row with
     a URL falls back to e-mail, then name + company, only among rows that have no URL.

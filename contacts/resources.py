@@ -5,7 +5,7 @@ One resource serves the staff import wizard, the admin's import/export and the
 
 1. **Plan.** The resource runs over the reader's table (contacts.linkedin_csv) through the
    library's row machinery. A prefetching instance loader applies the identity rules of
-   DESIGN §2 with a few set-based queries per 5,000 rows instead of one per row; the library
+   the identity rules (docs/import-formats.md) with a few set-based queries per 5,000 rows instead of one per row; the library
    classifies each row as new, update or unchanged; nothing is written. The outcome is an
    `ImportPlan`: plain data that can be stored with the batch, so the wizard's confirm step
    does not parse and diff the file again.
@@ -145,7 +145,7 @@ class ProfileUrlWidget(widgets.CharWidget):
 
 
 class IdentityInstanceLoader(BaseInstanceLoader):
-    """Finds the existing contact of each row by the identity rules (DESIGN §2), prefetching
+    """Finds the existing contact of each row by the identity rules (docs/import-formats.md), prefetching
     every candidate for the whole dataset up front with set-based queries.
 
     URL first; a row whose URL matches nobody falls back to e-mail, then to name + company,

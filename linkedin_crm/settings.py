@@ -257,7 +257,7 @@ IMPORT_ASYNC_ROWS = env_int("IMPORT_ASYNC_ROWS", 2000, minimum=0)
 # commits a chunk of 1,000 rows every second or so; the minimum leaves room for a slow database.
 IMPORT_STALL_SECONDS = env_int("IMPORT_STALL_SECONDS", 300, minimum=60)
 
-# The queue's broker is the database unless REDIS_URL is set (DESIGN §6).
+# The queue's broker is the database unless REDIS_URL is set (docs/queue.md).
 REDIS_URL = env_str("REDIS_URL")
 Q_CLUSTER = {
     "name": "linkedin_crm",
@@ -299,7 +299,7 @@ else:
 CACHES["django_q"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 Q_CLUSTER["cache"] = "django_q"
 
-# --- LinkedIn (DESIGN §2, §8) ------------------------------------------------------------------
+# --- LinkedIn (docs/linkedin.md, docs/sandbox.md) ------------------------------------------------------------------
 # LINKEDIN_SANDBOX=1 points sign-in and the API client at the local sandbox
 # (`manage.py linkedin_sandbox`), so the product works end to end with no internet.
 LINKEDIN_SANDBOX = env_bool("LINKEDIN_SANDBOX", False)
@@ -334,7 +334,7 @@ LINKEDIN_DAILY_MESSAGE_LIMIT = env_int("LINKEDIN_DAILY_MESSAGE_LIMIT", 100, mini
 # Flag an account "needs reconnect" this many days before its token expires (no refresh token).
 LINKEDIN_RECONNECT_WARNING_DAYS = 7
 
-# The send queue (DESIGN §6).
+# The send queue (docs/queue.md).
 MESSAGE_MAX_ATTEMPTS = env_int("MESSAGE_MAX_ATTEMPTS", 5, minimum=1)
 MESSAGE_RETRY_BASE_SECONDS = 60
 MESSAGE_RETRY_MAX_SECONDS = 3600
@@ -348,7 +348,7 @@ MESSAGE_SENDING_TIMEOUT_SECONDS = env_int(
 # dies loses at most this many seconds of answers (those messages become `uncertain`).
 MESSAGE_OUTCOME_FLUSH_SECONDS = env_int("MESSAGE_OUTCOME_FLUSH_SECONDS", 5, minimum=0)
 
-# Campaigns (DESIGN §7): skip contacts messaged by anyone within this many days.
+# Campaigns (docs/campaigns.md): skip contacts messaged by anyone within this many days.
 CAMPAIGN_COOL_OFF_DAYS = env_int("CAMPAIGN_COOL_OFF_DAYS", 30, minimum=0)
 # More phrases that mark a reply as an opt-out (comma-separated; English, German, French and
 # Spanish ones are built in).

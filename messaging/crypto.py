@@ -1,4 +1,4 @@
-"""Encryption at rest for LinkedIn tokens (DESIGN §4).
+"""Encryption at rest for LinkedIn tokens (docs/architecture.md).
 
 Fernet (AES-128-CBC with HMAC) under MultiFernet: the first key of FIELD_ENCRYPTION_KEYS
 encrypts, every key decrypts, so keys can be rotated without downtime

@@ -1,4 +1,4 @@
-"""The send queue's dispatcher (DESIGN §6): one tick claims what each account may send now,
+"""The send queue's dispatcher (docs/queue.md): one tick claims what each account may send now,
 sends outside any transaction, and records the result.
 
 At most once: a message is claimed by a conditional UPDATE (queued → sending) inside a

@@ -1,4 +1,4 @@
-"""When will the messages go out? An estimate that mirrors the dispatcher's rules (DESIGN §6).
+"""When will the messages go out? An estimate that mirrors the dispatcher's rules (docs/queue.md).
 
 The dispatcher sends an account's messages only on its window days, between window_start and
 window_end in the account's time zone, at most daily_limit per calendar day in that zone, and

@@ -1,4 +1,4 @@
-"""The only module that speaks HTTP to LinkedIn (DESIGN §3, §6).
+"""The only module that speaks HTTP to LinkedIn (docs/linkedin.md, docs/queue.md).
 
 Every call goes through one requests.Session with a (connect, read) timeout, and every failure
 becomes one of four exceptions that tell the send queue what is safe to do next:

@@ -230,7 +230,7 @@ class MessageQuerySet(models.QuerySet):
 
 
 class Message(models.Model):
-    """One message to one contact from one account; rendered when queued (DESIGN §6)."""
+    """One message to one contact from one account; rendered when queued (docs/queue.md)."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"

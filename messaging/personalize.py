@@ -1,4 +1,4 @@
-"""Personalised message templates (DESIGN §6, "Personalisation").
+"""Personalised message templates (docs/queue.md, "Personalisation").
 
 Templates use Django template syntax, rendered by a locked-down engine: no loaders, no
 `{% load %}`, autoescape off, the default filters in _ALLOWED_FILTERS (_WITHHELD_FILTERS says

@@ -1,4 +1,4 @@
-"""Sending a claimed message and recording what LinkedIn answered (DESIGN §6).
+"""Sending a claimed message and recording what LinkedIn answered (docs/queue.md).
 
 The dispatcher (dispatch.py) claims; this module sends, outside any transaction, and decides
 the next state from the answer: sent, failed and uncertain are recorded for a batch together

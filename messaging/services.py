@@ -146,7 +146,7 @@ def account_refresh(
 
 def accounts_check_expiry(*, now=None, client: LinkedInClient | None = None) -> dict:
     """Daily housekeeping: refresh tokens that expire soon where a refresh token exists; flag
-    the others "needs reconnect" a week before they expire (DESIGN §2)."""
+    the others "needs reconnect" a week before they expire (docs/linkedin.md)."""
     now = now or timezone.now()
     horizon = now + datetime.timedelta(days=settings.LINKEDIN_RECONNECT_WARNING_DAYS)
     due = LinkedInAccount.objects.filter(

@@ -1,5 +1,5 @@
 """The send queue under real concurrency and real crashes: worker processes against the test
-database and the LinkedIn sandbox over HTTP (DESIGN §6: at most once, the cap holds)."""
+database and the LinkedIn sandbox over HTTP (docs/queue.md: at most once, the cap holds)."""
 
 import datetime
 import os

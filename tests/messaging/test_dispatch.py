@@ -1,4 +1,4 @@
-"""The send queue's state machine and cap (DESIGN §6), against the sandbox over HTTP."""
+"""The send queue's state machine and cap (docs/queue.md), against the sandbox over HTTP."""
 
 import datetime
 
