@@ -402,7 +402,8 @@ def _make_row(line: int, values: dict[str, str], result: ParsedExport) -> Connec
 
 
 def _dedupe(rows: list[ConnectionRow]) -> tuple[list[ConnectionRow], int]:
-    """Merge rows of the same person by the identity rules (docs/import-formats.md); first occurrence wins.
+    """Merge rows of the same person by the identity rules (docs/import-formats.md); the first
+    occurrence wins.
 
     Two rows with different profile URLs, or different e-mails, are never one person. A row with
     a URL falls back to e-mail, then name + company, only among rows that have no URL.

@@ -190,8 +190,8 @@ class Contact(models.Model):
     # Folded copy of name, company, position and e-mail: SQLite's LIKE folds ASCII only, so
     # case-insensitive search runs on text folded in Python (identity.fold).
     search_text = models.TextField(editable=False, default="")
-    # The last identity rule (docs/import-formats.md): first + last name + company, folded. Indexed because
-    # imports of URL-less exports look contacts up by it.
+    # The last identity rule (docs/import-formats.md): first + last name + company, folded.
+    # Indexed because imports of URL-less exports look contacts up by it.
     name_key = models.CharField(max_length=620, editable=False, default="", db_index=True)
     # The import batch that created this contact: undoing the batch deletes it. Contacts a
     # batch merely updated keep their previous values in ImportChange instead.

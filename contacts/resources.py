@@ -4,11 +4,11 @@ One resource serves the staff import wizard, the admin's import/export and the
 `import_contacts` / `export_contacts` commands. Importing happens in two steps:
 
 1. **Plan.** The resource runs over the reader's table (contacts.linkedin_csv) through the
-   library's row machinery. A prefetching instance loader applies the identity rules of
-   the identity rules (docs/import-formats.md) with a few set-based queries per 5,000 rows instead of one per row; the library
-   classifies each row as new, update or unchanged; nothing is written. The outcome is an
-   `ImportPlan`: plain data that can be stored with the batch, so the wizard's confirm step
-   does not parse and diff the file again.
+   library's row machinery. A prefetching instance loader applies the identity rules
+   (docs/import-formats.md) with a few set-based queries per 5,000 rows instead of one per
+   row; the library classifies each row as new, update or unchanged; nothing is written. The
+   outcome is an `ImportPlan`: plain data that can be stored with the batch, so the wizard's
+   confirm step does not parse and diff the file again.
 2. **Apply.** `apply_plan` writes the plan in bulk — inserts for new contacts, an upsert
    (INSERT … ON CONFLICT (id) DO UPDATE) for updated ones, which is far faster than Django's
    CASE-WHEN `bulk_update` — plus connections, tags and the undo bookkeeping (ImportChange),
@@ -145,8 +145,8 @@ class ProfileUrlWidget(widgets.CharWidget):
 
 
 class IdentityInstanceLoader(BaseInstanceLoader):
-    """Finds the existing contact of each row by the identity rules (docs/import-formats.md), prefetching
-    every candidate for the whole dataset up front with set-based queries.
+    """Finds the existing contact of each row by the identity rules (docs/import-formats.md),
+    prefetching every candidate for the whole dataset up front with set-based queries.
 
     URL first; a row whose URL matches nobody falls back to e-mail, then to name + company,
     among contacts that have no URL yet (so a later export with URLs joins contacts from an

@@ -299,7 +299,7 @@ else:
 CACHES["django_q"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 Q_CLUSTER["cache"] = "django_q"
 
-# --- LinkedIn (docs/linkedin.md, docs/sandbox.md) ------------------------------------------------------------------
+# --- LinkedIn (docs/linkedin.md, docs/sandbox.md) ----------------------------------------------
 # LINKEDIN_SANDBOX=1 points sign-in and the API client at the local sandbox
 # (`manage.py linkedin_sandbox`), so the product works end to end with no internet.
 LINKEDIN_SANDBOX = env_bool("LINKEDIN_SANDBOX", False)
