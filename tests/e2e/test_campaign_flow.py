@@ -297,7 +297,10 @@ def test_two_variant_campaign_from_a_saved_filter(
     opted_out.refresh_from_db()
     assert (interested.do_not_contact, interested.stage) == (False, "replied")
     assert (opted_out.do_not_contact, opted_out.stage) == (True, "replied")
-    assert OPT_OUT in opted_out.dnc_reason
+    # The reason says why without quoting the reply (the contact page is the whole team's);
+    # the words stay with the reply.
+    assert opted_out.dnc_reason == "Asked not to be contacted in a reply."
+    assert OPT_OUT in opted_out.replies.get().text
     assert Message.objects.filter(replied_at__isnull=False).count() == 2
 
     # The dry run's "Skipped" must count the skipped recipients (none here), not the audience.
