@@ -8,8 +8,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from messaging.sandbox import LinkedInSandbox
-from messaging.sandbox_state import StateFileError
+from messaging.sandbox import LinkedInSandbox, StateFileError
 
 SANDBOX_CLIENT_ID = "sandbox-client-id"
 SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - the sandbox's own, public value

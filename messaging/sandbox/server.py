@@ -36,7 +36,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from messaging.sandbox_state import SandboxStateLog
+from messaging.sandbox.state import SandboxStateLog
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ class LinkedInSandbox:
         state_path: str | os.PathLike | None = None,
     ) -> None:
         """With `state_path`, what the sandbox issues and accepts is kept in that file and
-        restored from it on the next start (messaging/sandbox_state.py); without, it lives in
+        restored from it on the next start (messaging/sandbox/state.py); without, it lives in
         memory only."""
         self.partner = partner
         self.client_id = client_id
