@@ -15,7 +15,7 @@ import datetime
 import random
 from dataclasses import dataclass, replace
 
-from contacts.demo_data import COMPANIES, DemoPerson
+from linkedin_crm.demo.people import COMPANIES, DemoPerson
 
 
 @dataclass(frozen=True)
