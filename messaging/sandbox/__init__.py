@@ -1,4 +1,4 @@
-"""The LinkedIn sandbox: a local LinkedIn look-alike for development and tests (DESIGN §8).
+"""The LinkedIn sandbox: a local LinkedIn look-alike for development and tests (docs/sandbox.md).
 
 A real HTTP server (standard library only, no Django) that speaks the parts of LinkedIn's
 protocol the product uses: OpenID Connect sign-in, token refresh and introspection, userinfo and

@@ -1,4 +1,4 @@
-"""`manage.py linkedin_sandbox`: run the local LinkedIn look-alike (DESIGN §8)."""
+"""`manage.py linkedin_sandbox`: run the local LinkedIn look-alike (docs/sandbox.md)."""
 
 from __future__ import annotations
 
