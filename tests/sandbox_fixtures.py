@@ -1,4 +1,4 @@
-"""Fixtures that run the LinkedIn sandbox (messaging/sandbox.py) on a free local port.
+"""Fixtures that run the LinkedIn sandbox (messaging/sandbox/) on a free local port.
 
 def test_something(linkedin_sandbox, sandbox_client):
     token = linkedin_sandbox.issue_token("sbx-maya-okafor")

@@ -28,15 +28,15 @@ from campaigns import services as campaign_services
 from campaigns.forms import AudienceForm, CampaignForm, StepForm, VariantForm
 from campaigns.models import Campaign, Enrollment
 from contacts import services as contact_services
-from contacts.demo_data import (
+from contacts.models import Contact, ImportBatch, Network, Stage, Tag
+from linkedin_crm.demo import story
+from linkedin_crm.demo.people import (
     INDUSTRIES,
     DemoPerson,
     connections_csv,
     demo_member_urn,
     demo_people,
 )
-from contacts.models import Contact, ImportBatch, Network, Stage, Tag
-from linkedin_crm.demo import story
 from linkedin_crm.demo.sandbox import SandboxClock
 from messaging import services as messaging_services
 from messaging.dispatch import CapReached, dispatch_tick, in_send_window, outbox_send

@@ -1,4 +1,4 @@
-"""The demo's dealings with the LinkedIn sandbox's control API (messaging/sandbox.py)."""
+"""The demo's dealings with the LinkedIn sandbox's control API (messaging/sandbox/)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ import datetime
 import random
 from dataclasses import dataclass, replace
 
-from contacts.demo_data import COMPANIES, DemoPerson
+from linkedin_crm.demo.people import COMPANIES, DemoPerson
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class TeamMember:
     role: str  # linkedin_crm.roles: what each may do (the README names them)
 
 
-# The sandbox's own members (messaging/sandbox.py), so each connects their own account.
+# The sandbox's own members (messaging/sandbox/), so each connects their own account.
 TEAM = (
     # The team lead: runs campaigns from everyone's accounts.
     TeamMember("maya", "Maya", "Okafor", "maya.okafor@example.com", role="Manager"),

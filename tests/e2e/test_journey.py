@@ -19,7 +19,7 @@ from messaging.dispatch import dispatch_tick
 from messaging.linkedin import client_from_settings
 from messaging.models import LinkedInAccount, Message
 
-SENDER = "Kenji Watanabe"  # a sandbox member (messaging/sandbox.py)
+SENDER = "Kenji Watanabe"  # a sandbox member (messaging/sandbox/)
 TAG = "Berlin 🐻 2026"
 BODY = (
     "Hallo {{ first_name }}, kurze Frage zu {{ company }} — hast du 15 Minuten? "

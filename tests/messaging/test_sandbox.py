@@ -1,4 +1,4 @@
-"""messaging/sandbox.py over real HTTP: OpenID Connect, tokens, Messages API, control API."""
+"""messaging/sandbox/ over real HTTP: OpenID Connect, tokens, Messages API, control API."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The sandbox's state file (messaging/sandbox_state.py): what it issued survives a restart."""
+"""The sandbox's state file (messaging/sandbox/state.py): what it issued survives a restart."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import requests
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from messaging.sandbox import LinkedInSandbox
-from messaging.sandbox_state import StateFileError
+from messaging.sandbox import LinkedInSandbox, StateFileError
 from tests.messaging.test_sandbox import MAYA, get, send, sign_in
 
 

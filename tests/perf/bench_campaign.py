@@ -229,8 +229,8 @@ def seed():
     from django.db import transaction
 
     from campaigns.models import Audience, Campaign
-    from contacts.demo_data import seed_contacts
     from contacts.models import Connection, Contact, Network, Tag
+    from linkedin_crm.demo.people import seed_contacts
     from messaging.models import LinkedInAccount
     from tests.campaigns.factories import add_step
 

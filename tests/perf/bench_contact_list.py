@@ -42,8 +42,8 @@ def seed():
     from django.contrib.auth import get_user_model
     from django.db import connection
 
-    from contacts.demo_data import seed_contacts
     from contacts.models import Network
+    from linkedin_crm.demo.people import seed_contacts
 
     user = get_user_model().objects.create_user(
         "bench", "bench@example.com", "unused-password", is_staff=True

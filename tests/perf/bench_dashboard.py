@@ -91,8 +91,8 @@ def seed():
     from django_q.models import Task
 
     from campaigns.models import Audience, Campaign, CampaignMessage, Enrollment, Step, Variant
-    from contacts.demo_data import seed_contacts
     from contacts.models import Connection, Contact, ImportBatch, Network
+    from linkedin_crm.demo.people import seed_contacts
     from messaging.models import LinkedInAccount, Message
 
     rng = random.Random(7)

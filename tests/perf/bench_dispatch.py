@@ -196,8 +196,8 @@ def seed(sandbox):
     from django.db.models import CharField, Value
     from django.db.models.functions import Cast, Concat
 
-    from contacts.demo_data import seed_contacts
     from contacts.models import Contact, Network
+    from linkedin_crm.demo.people import seed_contacts
     from messaging.models import LinkedInAccount, Message
 
     user = get_user_model().objects.create_user(

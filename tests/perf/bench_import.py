@@ -79,8 +79,8 @@ def _ascii_email(first: str, last: str, index: int) -> str:
 
 def make_rows(count: int) -> list[list[str]]:
     """The cells of an export: invented people, unique canonical URLs, ~5% e-mails."""
-    from contacts.demo_data import fake_people
     from contacts.identity import canonical_profile_url
+    from linkedin_crm.demo.people import fake_people
 
     rows = []
     for index, person in enumerate(fake_people(count, seed=7, today=EXPORT_DAY)):
@@ -104,7 +104,7 @@ def make_rows(count: int) -> list[list[str]]:
 
 def change_rows(rows: list[list[str]], count: int) -> list[list[str]]:
     """A copy of the rows where `count` people changed company (half) or position (half)."""
-    from contacts.demo_data import COMPANIES, POSITIONS
+    from linkedin_crm.demo.people import COMPANIES, POSITIONS
 
     rng = random.Random(11)
     changed = [list(row) for row in rows]

@@ -21,9 +21,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from contacts.demo_data import seed_contacts
 from contacts.models import Contact, Network
 from linkedin_crm import demo
+from linkedin_crm.demo.people import seed_contacts
 
 SANDBOX_START_SECONDS = 20
 

@@ -1,15 +1,15 @@
-"""`manage.py linkedin_sandbox`: run the local LinkedIn look-alike (DESIGN §8)."""
+"""`manage.py linkedin_sandbox`: run the local LinkedIn look-alike (docs/sandbox.md)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from messaging.sandbox import LinkedInSandbox
-from messaging.sandbox_state import StateFileError
+if TYPE_CHECKING:
+    from messaging.sandbox import LinkedInSandbox
 
 SANDBOX_CLIENT_ID = "sandbox-client-id"
 SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - the sandbox's own, public value
@@ -57,6 +57,9 @@ class Command(BaseCommand):
             raise CommandError(
                 "The LinkedIn sandbox runs only with DEBUG on; it must never run in production."
             )
+        # Imported only now, so that not even this refusal loads the sandbox in production.
+        from messaging.sandbox import LinkedInSandbox, StateFileError
+
         # The app's client id and secret must match the sandbox's, or every token call fails
         # with invalid_client; reuse the configured pair so LINKEDIN_SANDBOX=1 just works.
         client_id = getattr(settings, "LINKEDIN_CLIENT_ID", "") or SANDBOX_CLIENT_ID
