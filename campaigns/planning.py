@@ -30,7 +30,7 @@ from django.db.models import (
 
 from campaigns.models import Campaign, Enrollment, Variant
 from contacts.models import Connection, Contact
-from messaging import personalize
+from messaging import personalize, skip_reasons
 from messaging.models import LinkedInAccount, Message
 
 CHUNK = 5000
@@ -53,7 +53,6 @@ PLAN_CONTACT_FIELDS = (
 # Skip reasons the database tells apart, in their order of precedence; the last reason (no
 # sender is connected) follows from the senders' networks, decided with the round-robin.
 _SKIP_DO_NOT_CONTACT, _SKIP_NO_WAY, _SKIP_BUSY, _SKIP_RECENT = 1, 2, 3, 4
-NO_SENDER = "no sender is connected to this contact"
 # Networks per bit-mask column: a mask is a 64-bit signed integer in SQLite and PostgreSQL.
 _MASK_BITS = 60
 
@@ -311,7 +310,7 @@ def plan_recipients(
                 if s.network_id in bits and held[bits[s.network_id][0]] & bits[s.network_id][1]
             ]
         if not eligible:
-            recipient.skip_reason = NO_SENDER
+            recipient.skip_reason = skip_reasons.NO_SENDER
             continue
         if len(eligible) == 1:
             sender_id, sender = eligible[0]
@@ -331,10 +330,10 @@ def plan_recipients(
 
 def _skip_reasons() -> dict[int, str]:
     return {
-        _SKIP_DO_NOT_CONTACT: "do-not-contact",
-        _SKIP_NO_WAY: "no way to message",
-        _SKIP_BUSY: "already in another running campaign",
-        _SKIP_RECENT: f"messaged in the last {settings.CAMPAIGN_COOL_OFF_DAYS} days",
+        _SKIP_DO_NOT_CONTACT: skip_reasons.DO_NOT_CONTACT,
+        _SKIP_NO_WAY: skip_reasons.NO_WAY_TO_MESSAGE,
+        _SKIP_BUSY: skip_reasons.IN_ANOTHER_CAMPAIGN,
+        _SKIP_RECENT: skip_reasons.messaged_recently(settings.CAMPAIGN_COOL_OFF_DAYS),
     }
 
 

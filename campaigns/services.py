@@ -19,7 +19,7 @@ from campaigns.planning import LaunchPlan, variant_picker
 from contacts.filters import ContactFilter
 from contacts.models import Connection, Contact, Stage, Suppression
 from linkedin_crm import audit
-from messaging import personalize
+from messaging import personalize, skip_reasons
 from messaging.bulk import messages_insert
 from messaging.models import LinkedInAccount, Message, MessageEvent
 from messaging.services import messages_cancel_open
@@ -343,7 +343,7 @@ def campaigns_advance(*, now=None) -> dict:
                 rows.append((enrollment, variant, text))
             # Stopped rather than left active, or the campaign could never complete.
             Enrollment.objects.filter(pk__in=do_not_contact).update(
-                state=Enrollment.State.STOPPED, skip_reason="do-not-contact"
+                state=Enrollment.State.STOPPED, skip_reason=skip_reasons.DO_NOT_CONTACT
             )
             Enrollment.objects.filter(pk__in=unauthorised).update(
                 state=Enrollment.State.STOPPED,

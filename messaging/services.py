@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from contacts.models import Connection, Network
 from linkedin_crm import audit
-from messaging import bulk, personalize
+from messaging import bulk, personalize, skip_reasons
 from messaging.linkedin import AuthError, LinkedInClient, LinkedInError, client_from_settings
 from messaging.models import LinkedInAccount, Message, MessageEvent
 
@@ -254,11 +254,11 @@ class QueueResult:
 def skip_reason(contact, *, open_for_sender: set[int]) -> str | None:
     """Why a contact cannot get a message from this sender now, or None."""
     if contact.do_not_contact:
-        return "do-not-contact"
+        return skip_reasons.DO_NOT_CONTACT
     if not contact.can_be_messaged:
-        return "no way to message (no profile URL or member URN)"
+        return skip_reasons.NO_WAY_TO_MESSAGE_DETAILED
     if contact.pk in open_for_sender:
-        return "already has a queued message from this sender"
+        return skip_reasons.OPEN_FROM_SENDER
     return None
 
 
