@@ -30,10 +30,9 @@ from django.db.models import (
 
 from campaigns.models import Campaign, Enrollment, Variant
 from contacts.models import Connection, Contact
+from linkedin_crm.db import CHUNK, chunks
 from messaging import personalize, skip_reasons
 from messaging.models import LinkedInAccount, Message
-
-CHUNK = 5000
 
 # The contact columns a plan loads for the recipients it shows or launches: what the template
 # variables, the dry run's contact link and the queue (the channel) read.
@@ -201,8 +200,7 @@ class LaunchPlan:
         senders, a few queries for any number of rows: the dry run loads the page it shows,
         the launch everyone. Rows loaded before are not fetched again."""
         ids = [r.contact_id for r in rows if r.contact_id not in self._contacts]
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
+        for chunk in chunks(ids, CHUNK):
             found = {
                 contact.pk: contact
                 for contact in Contact.objects.only(*PLAN_CONTACT_FIELDS)
@@ -222,8 +220,7 @@ class LaunchPlan:
             if r.sender is not None
             and (r.contact_id, r.sender.network_id) not in self._connected_on
         ]
-        for start in range(0, len(keys), CHUNK):
-            chunk = keys[start : start + CHUNK]
+        for chunk in chunks(keys, CHUNK):
             # A connection removed since the plan was made has no date (None), like one
             # without a date: it is not looked for again.
             self._connected_on.update(dict.fromkeys(chunk))
@@ -341,9 +338,9 @@ def _network_masks(networks: tuple[int, ...], **lookups) -> list:
     """Bit i of mask column i // 60 is set when network i holds the contact (with the
     connection filtered by **lookups): integers, so 30,000 rows need no conversion."""
     masks = []
-    for start in range(0, len(networks), _MASK_BITS):
+    for column in chunks(networks, _MASK_BITS):
         mask = Value(0)
-        for bit, network_id in enumerate(networks[start : start + _MASK_BITS]):
+        for bit, network_id in enumerate(column):
             held = Connection.objects.filter(
                 contact=OuterRef("pk"), network_id=network_id, **lookups
             )

@@ -12,14 +12,13 @@ from django.utils import timezone
 
 from contacts.models import Connection, Network
 from linkedin_crm import audit
+from linkedin_crm.db import CHUNK, chunks
 from messaging import bulk, personalize, skip_reasons
 from messaging.linkedin import AuthError, LinkedInClient, LinkedInError, client_from_settings
 from messaging.models import LinkedInAccount, Message, MessageEvent
 
 logger = logging.getLogger(__name__)
 REFRESH_TOKEN_LIFETIME = 365 * 24 * 3600
-# SQLite allows ~32k variables a statement: look-ups go in chunks.
-CHUNK = 5000
 
 
 class AccountOwnedElsewhere(Exception):
@@ -286,8 +285,7 @@ def messages_queue(
     ids = [contact.pk for contact in contacts]
     open_for_sender = set()
     connected_on = {}
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    for chunk in chunks(ids, CHUNK):
         open_for_sender.update(
             Message.objects.filter(
                 account=account, contact_id__in=chunk, status__in=Message.OPEN_STATUSES
