@@ -30,10 +30,9 @@ from django.db.models import (
 
 from campaigns.models import Campaign, Enrollment, Variant
 from contacts.models import Connection, Contact
-from messaging import personalize
+from linkedin_crm.db import CHUNK, chunks
+from messaging import personalize, skip_reasons
 from messaging.models import LinkedInAccount, Message
-
-CHUNK = 5000
 
 # The contact columns a plan loads for the recipients it shows or launches: what the template
 # variables, the dry run's contact link and the queue (the channel) read.
@@ -53,7 +52,6 @@ PLAN_CONTACT_FIELDS = (
 # Skip reasons the database tells apart, in their order of precedence; the last reason (no
 # sender is connected) follows from the senders' networks, decided with the round-robin.
 _SKIP_DO_NOT_CONTACT, _SKIP_NO_WAY, _SKIP_BUSY, _SKIP_RECENT = 1, 2, 3, 4
-NO_SENDER = "no sender is connected to this contact"
 # Networks per bit-mask column: a mask is a 64-bit signed integer in SQLite and PostgreSQL.
 _MASK_BITS = 60
 
@@ -202,8 +200,7 @@ class LaunchPlan:
         senders, a few queries for any number of rows: the dry run loads the page it shows,
         the launch everyone. Rows loaded before are not fetched again."""
         ids = [r.contact_id for r in rows if r.contact_id not in self._contacts]
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
+        for chunk in chunks(ids, CHUNK):
             found = {
                 contact.pk: contact
                 for contact in Contact.objects.only(*PLAN_CONTACT_FIELDS)
@@ -223,8 +220,7 @@ class LaunchPlan:
             if r.sender is not None
             and (r.contact_id, r.sender.network_id) not in self._connected_on
         ]
-        for start in range(0, len(keys), CHUNK):
-            chunk = keys[start : start + CHUNK]
+        for chunk in chunks(keys, CHUNK):
             # A connection removed since the plan was made has no date (None), like one
             # without a date: it is not looked for again.
             self._connected_on.update(dict.fromkeys(chunk))
@@ -311,7 +307,7 @@ def plan_recipients(
                 if s.network_id in bits and held[bits[s.network_id][0]] & bits[s.network_id][1]
             ]
         if not eligible:
-            recipient.skip_reason = NO_SENDER
+            recipient.skip_reason = skip_reasons.NO_SENDER
             continue
         if len(eligible) == 1:
             sender_id, sender = eligible[0]
@@ -331,10 +327,10 @@ def plan_recipients(
 
 def _skip_reasons() -> dict[int, str]:
     return {
-        _SKIP_DO_NOT_CONTACT: "do-not-contact",
-        _SKIP_NO_WAY: "no way to message",
-        _SKIP_BUSY: "already in another running campaign",
-        _SKIP_RECENT: f"messaged in the last {settings.CAMPAIGN_COOL_OFF_DAYS} days",
+        _SKIP_DO_NOT_CONTACT: skip_reasons.DO_NOT_CONTACT,
+        _SKIP_NO_WAY: skip_reasons.NO_WAY_TO_MESSAGE,
+        _SKIP_BUSY: skip_reasons.IN_ANOTHER_CAMPAIGN,
+        _SKIP_RECENT: skip_reasons.messaged_recently(settings.CAMPAIGN_COOL_OFF_DAYS),
     }
 
 
@@ -342,9 +338,9 @@ def _network_masks(networks: tuple[int, ...], **lookups) -> list:
     """Bit i of mask column i // 60 is set when network i holds the contact (with the
     connection filtered by **lookups): integers, so 30,000 rows need no conversion."""
     masks = []
-    for start in range(0, len(networks), _MASK_BITS):
+    for column in chunks(networks, _MASK_BITS):
         mask = Value(0)
-        for bit, network_id in enumerate(networks[start : start + _MASK_BITS]):
+        for bit, network_id in enumerate(column):
             held = Connection.objects.filter(
                 contact=OuterRef("pk"), network_id=network_id, **lookups
             )

@@ -19,13 +19,11 @@ from campaigns.planning import LaunchPlan, variant_picker
 from contacts.filters import ContactFilter
 from contacts.models import Connection, Contact, Stage, Suppression
 from linkedin_crm import audit
-from messaging import personalize
+from linkedin_crm.db import CHUNK, WRITE_BATCH, chunks, max_query_parameters
+from messaging import personalize, skip_reasons
 from messaging.bulk import messages_insert
 from messaging.models import LinkedInAccount, Message, MessageEvent
 from messaging.services import messages_cancel_open
-
-CHUNK = 5000
-WRITE_BATCH = 1000
 
 
 class CampaignError(ValueError):
@@ -219,10 +217,9 @@ def _enroll(campaign: Campaign, plan: LaunchPlan, *, now) -> dict[int, Enrollmen
         f"({', '.join(quote(f.column) for f in fields)}) VALUES "
     )
     placeholders = f"({', '.join(['%s'] * len(fields))})"
-    batch = min(WRITE_BATCH, connection.ops.bulk_batch_size(fields, params))
+    batch = min(WRITE_BATCH, max_query_parameters(connection) // len(fields))
     with connection.cursor() as cursor:
-        for start in range(0, len(params), batch):
-            rows = params[start : start + batch]
+        for rows in chunks(params, batch):
             sql = insert + ", ".join([placeholders] * len(rows))
             cursor.execute(sql, [value for values in rows for value in values])
 
@@ -343,7 +340,7 @@ def campaigns_advance(*, now=None) -> dict:
                 rows.append((enrollment, variant, text))
             # Stopped rather than left active, or the campaign could never complete.
             Enrollment.objects.filter(pk__in=do_not_contact).update(
-                state=Enrollment.State.STOPPED, skip_reason="do-not-contact"
+                state=Enrollment.State.STOPPED, skip_reason=skip_reasons.DO_NOT_CONTACT
             )
             Enrollment.objects.filter(pk__in=unauthorised).update(
                 state=Enrollment.State.STOPPED,
@@ -389,8 +386,7 @@ def senders_authorised(campaign: Campaign) -> set[int]:
 def _connection_dates(enrollments: list[Enrollment]) -> dict:
     """{(contact id, network id): connected_on} for the enrollments' senders' networks."""
     dates = {}
-    for start in range(0, len(enrollments), CHUNK):
-        chunk = enrollments[start : start + CHUNK]
+    for chunk in chunks(enrollments, CHUNK):
         dates.update(
             ((contact_id, network_id), connected_on)
             for contact_id, network_id, connected_on in Connection.objects.filter(
@@ -677,8 +673,7 @@ def messages_import(*, parsed, actor, now=None) -> MessagesImportResult:
     suppressed = Suppression.objects.matching(Suppression.Kind.URL, urls)
     urls -= suppressed
     contacts = {}
-    for start in range(0, len(urls), CHUNK):
-        chunk = sorted(urls)[start : start + CHUNK]
+    for chunk in chunks(sorted(urls), CHUNK):
         contacts.update(
             Contact.objects.filter(profile_url__in=chunk).in_bulk(field_name="profile_url")
         )

@@ -459,6 +459,9 @@ def _add(bucket: list[ConnectionRow], row: ConnectionRow) -> None:
 
 # --- Dates -------------------------------------------------------------------------------------
 
+# The month names LinkedIn and spreadsheets write in exported dates, in full and lower case to
+# match any abbreviation of them: a fact of the format, apart from linkedin_crm.dates, which
+# holds how this app shows a date.
 _MONTH_NAMES = (
     "january", "february", "march", "april", "may", "june",
     "july", "august", "september", "october", "november", "december",

@@ -13,6 +13,7 @@ from django.utils import timezone
 from contacts import liveness
 from contacts.identity import canonical_profile_url, fold, name_key
 from linkedin_crm import search
+from linkedin_crm.db import CHUNK, chunks
 
 
 class Stage(models.TextChoices):
@@ -527,7 +528,7 @@ class MergeLog(models.Model):
 
 class SuppressionQuerySet(models.QuerySet):
     def matching(self, kind: str, values: Iterable[str]) -> set[str]:
-        """The values among `values` that identify an erased person (one query per 2,000)."""
+        """The values among `values` that identify an erased person (one query per CHUNK)."""
         by_digest: dict[str, str] = {}
         if not self.filter(kind=kind).exists():
             # The usual case: nobody was erased, and a 30,000-row import hashes nothing.
@@ -539,8 +540,7 @@ class SuppressionQuerySet(models.QuerySet):
                     by_digest[digest] = value
         digests = sorted(by_digest)
         found: set[str] = set()
-        for start in range(0, len(digests), 2000):
-            chunk = digests[start : start + 2000]
+        for chunk in chunks(digests, CHUNK):
             found.update(self.filter(kind=kind, digest__in=chunk).values_list("digest", flat=True))
         return {by_digest[digest] for digest in found}
 

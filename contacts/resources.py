@@ -16,7 +16,7 @@ One resource serves the staff import wizard, the admin's import/export and the
 """
 
 import datetime
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 
@@ -42,6 +42,7 @@ from contacts.models import (
     Suppression,
 )
 from linkedin_crm import audit
+from linkedin_crm.db import CHUNK, WRITE_BATCH, chunks
 
 # The fields an export row can set on a contact, in LinkedIn's column order.
 IMPORT_FIELDS = ["first_name", "last_name", "profile_url", "email", "company", "position"]
@@ -55,9 +56,6 @@ LINKEDIN_HEADER = {
     "connected_on": "Connected On",
 }
 LINE = "Line"
-# SQLite allows 32,766 variables a statement; lookups and writes go in chunks well below it.
-CHUNK = 5000
-WRITE_BATCH = 1000
 # A spreadsheet treats a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -181,7 +179,7 @@ class IdentityInstanceLoader(BaseInstanceLoader):
 
         aliases: list[tuple[str, str, int]] = []
         for kind, values in ((ContactAlias.Kind.URL, urls), (ContactAlias.Kind.EMAIL, emails)):
-            for chunk in _chunks(sorted(values)):
+            for chunk in chunks(sorted(values), CHUNK):
                 aliases += ContactAlias.objects.filter(kind=kind, value__in=chunk).values_list(
                     "kind", "value", "contact_id"
                 )
@@ -196,7 +194,7 @@ class IdentityInstanceLoader(BaseInstanceLoader):
             ("name_key__in", keys),
             ("pk__in", alias_ids),
         ):
-            for chunk in _chunks(sorted(values)):
+            for chunk in chunks(sorted(values), CHUNK):
                 for contact in contacts.filter(**{lookup: chunk}):
                     self.by_pk[contact.pk] = contact
 
@@ -411,7 +409,7 @@ class ContactResource(resources.ModelResource):
             plan.invalid.append({"line": lines[invalid.number - 1], "message": message})
         ids = [entry["contact"] for entry in plan.updates + plan.unchanged]
         connected = set()
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids, CHUNK):
             connected.update(
                 Connection.objects.filter(network=self.network, contact_id__in=chunk).values_list(
                     "contact_id", flat=True
@@ -640,7 +638,7 @@ def apply_plan(
     """
     tag_ids = list(batch.tags.values_list("pk", flat=True))
     done = 0
-    for chunk in _chunks(plan.creates, WRITE_BATCH):
+    for chunk in chunks(plan.creates, WRITE_BATCH):
         with transaction.atomic():
             if checkpoint:
                 checkpoint(done + len(chunk))
@@ -650,7 +648,7 @@ def apply_plan(
             progress(done)
     connected = set(plan.connected)
     existing = plan.updates + plan.unchanged
-    for chunk in _chunks(existing, WRITE_BATCH):
+    for chunk in chunks(existing, WRITE_BATCH):
         with transaction.atomic():
             if checkpoint:
                 checkpoint(done + len(chunk))
@@ -762,9 +760,3 @@ def _update_contacts(
 
 def _date(value: str) -> datetime.date | None:
     return datetime.date.fromisoformat(value) if value else None
-
-
-def _chunks(items: Iterable, size: int = CHUNK):
-    items = list(items)
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

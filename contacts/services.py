@@ -44,12 +44,10 @@ from contacts.resources import (
     run_plan,
 )
 from linkedin_crm import audit, roles
+from linkedin_crm.db import CHUNK, chunks
 
 # How many ids of deleted contacts an audit event lists.
 AUDITED_IDS = 1000
-# SQLite allows ~32k variables a statement; chunks keep bulk writes well inside that on every
-# database while staying few enough to be fast.
-CHUNK = 2000
 
 
 # What a refused act says, by the permission it needs.
@@ -152,10 +150,9 @@ def contacts_add_tag(*, contacts: QuerySet, tag: Tag) -> int:
     )
     new_ids = [pk for pk in ids if pk not in already]
     with transaction.atomic():
-        for start in range(0, len(new_ids), CHUNK):
+        for chunk in chunks(new_ids, CHUNK):
             through.objects.bulk_create(
-                [through(contact_id=pk, tag=tag) for pk in new_ids[start : start + CHUNK]],
-                ignore_conflicts=True,
+                [through(contact_id=pk, tag=tag) for pk in chunk], ignore_conflicts=True
             )
         _touch(new_ids)
     return len(new_ids)
@@ -203,8 +200,8 @@ def contacts_delete(*, contacts: QuerySet, actor, via: str = audit.Via.PAGE) -> 
             counts={"contacts": len(ids)},
             detail={} if only else {"ids": ids[:AUDITED_IDS]},
         )
-        for start in range(0, len(ids), CHUNK):
-            Contact.objects.filter(pk__in=ids[start : start + CHUNK]).delete()
+        for chunk in chunks(ids, CHUNK):
+            Contact.objects.filter(pk__in=chunk).delete()
     return len(ids)
 
 
@@ -214,8 +211,8 @@ def note_add(*, contact: Contact, author, body: str) -> Note:
 
 def _touch(ids: list[int]) -> None:
     now = timezone.now()
-    for start in range(0, len(ids), CHUNK):
-        Contact.objects.filter(pk__in=ids[start : start + CHUNK]).update(updated_at=now)
+    for chunk in chunks(ids, CHUNK):
+        Contact.objects.filter(pk__in=chunk).update(updated_at=now)
 
 
 # --- imports ---------------------------------------------------------------------------------
@@ -392,14 +389,13 @@ def _record_import(batch: ImportBatch, *, actor, via: str) -> None:
 def _check_fresh(batch: ImportBatch) -> None:
     plan = ImportPlan.from_json(batch.plan)
     known = [entry["contact"] for entry in plan.updates + plan.unchanged]
-    for start in range(0, len(known), CHUNK):
-        ids = known[start : start + CHUNK]
+    for ids in chunks(known, CHUNK):
         current = Contact.objects.filter(pk__in=ids, updated_at__lte=batch.created_at).count()
         if current != len(ids):
             raise StalePreview
     urls = [e["values"]["profile_url"] for e in plan.creates if e["values"]["profile_url"]]
-    for start in range(0, len(urls), CHUNK):
-        if Contact.objects.filter(profile_url__in=urls[start : start + CHUNK]).exists():
+    for chunk in chunks(urls, CHUNK):
+        if Contact.objects.filter(profile_url__in=chunk).exists():
             raise StalePreview
 
 
@@ -453,8 +449,8 @@ def import_batch_undo(
         )
         report["kept"] = sorted(kept_ids)
         doomed = list(created.exclude(pk__in=kept_ids).values_list("pk", flat=True))
-        for start in range(0, len(doomed), CHUNK):
-            Contact.objects.filter(pk__in=doomed[start : start + CHUNK]).delete()
+        for chunk in chunks(doomed, CHUNK):
+            Contact.objects.filter(pk__in=chunk).delete()
         report["deleted"] = len(doomed)
 
         through = Contact.tags.through

@@ -32,8 +32,9 @@ from campaigns.models import Campaign, Enrollment
 from campaigns.stats import Interval, wilson_interval
 from contacts.models import Connection, Contact, ImportBatch, Network, Stage
 from linkedin_crm import charts
+from linkedin_crm.dates import window_label
 from messaging.dispatch import in_send_window, local_day_bounds
-from messaging.forecast import days_label, forecast_account
+from messaging.forecast import forecast_account
 from messaging.models import LinkedInAccount, Message
 
 # LinkedIn opened in May 2003: no connection is older.
@@ -248,9 +249,8 @@ class AccountRow:
     def window(self) -> str:
         """Mon–Fri 09:00–17:00 Europe/Berlin"""
         account = self.account
-        return (
-            f"{days_label(account.window_days)} {account.window_start:%H:%M}–"
-            f"{account.window_end:%H:%M} {account.timezone}"
+        return window_label(
+            account.window_days, account.window_start, account.window_end, account.timezone
         )
 
 

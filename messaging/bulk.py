@@ -6,17 +6,16 @@ the messages. messages_insert() prepares what all rows share once and sends it o
 statement; per row only what differs.
 """
 
-import sqlite3
 from collections.abc import Iterable, Mapping
-from itertools import islice
 
 from django.db import connections, router, transaction
 from django.db.models.base import ModelState
 from django.utils import timezone
 
+from linkedin_crm.db import WRITE_BATCH, chunks, max_query_parameters
 from messaging.models import Message
 
-ROWS_PER_STATEMENT = 1000
+ROWS_PER_STATEMENT = WRITE_BATCH
 # Fields whose database value is the Python value itself when that is a str or an int (what
 # get_db_prep_save would return unchanged).
 PLAIN = {"CharField", "TextField", "ForeignKey", "PositiveIntegerField", "BooleanField"}
@@ -112,13 +111,12 @@ def _insert(connection, columns: list[str], constant: list[tuple], params: list[
     returning = connection.features.can_return_rows_from_bulk_insert
     tail = f") v RETURNING {quote('id')}, {key_column}" if returning else ") v"
     lookup = f"SELECT {quote('id')}, {key_column} FROM {table} WHERE {key_column} IN "  # noqa: S608
-    room = (_max_params(connection) - len(constant)) // len(columns)
+    room = (max_query_parameters(connection) - len(constant)) // len(columns)
     size = max(1, min(ROWS_PER_STATEMENT, room))
     shared = [value for _, value in constant]
     ids_by_key = {}
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        batches = iter(params)
-        while batch := list(islice(batches, size)):
+        for batch in chunks(params, size):
             statement = head + ", ".join([one] * len(batch)) + tail
             cursor.execute(statement, shared + [value for row in batch for value in row])
             if not returning:  # SQLite before 3.35: look the new rows up by their keys
@@ -127,13 +125,6 @@ def _insert(connection, columns: list[str], constant: list[tuple], params: list[
             # The key as this database returns it is the value it was given (SQLite: hex text).
             ids_by_key.update((k, pk) for pk, k in cursor.fetchall())
     return [ids_by_key[row[-1]] for row in params]
-
-
-def _max_params(connection) -> int:
-    if connection.vendor == "sqlite":
-        connection.ensure_connection()
-        return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    return 65_535  # PostgreSQL's protocol limit (server-side binding)
 
 
 def _saved(alias: str, attnames: list[str], values: list) -> Message:

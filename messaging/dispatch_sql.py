@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 
 from django.db import connection
 
+from linkedin_crm.db import chunks
+
 # Message.objects.filter(account=…).counting_against_cap(start, end), counted per stream: two
 # ranges, of message_cap_idx (claimed in the day) and message_outbox_idx (waiting in the Outbox).
 USAGE_BY_STREAM = """
@@ -89,7 +91,8 @@ RECORD_UNSENT = """
 INSERT_EVENTS = """
     INSERT INTO messaging_messageevent (message_id, status, note, actor_id, at) VALUES {rows}
 """
-# Rows per statement, within the 999 parameters that older SQLite builds allow.
+# Rows per statement, within 999 parameters: the smallest limit of any database the app may
+# meet (SQLite before 3.32; linkedin_crm.db), so these need not ask the connection.
 EVENTS_PER_STATEMENT = 190  # 5 parameters each
 SENT_PER_STATEMENT = 300  # 3 parameters each
 
@@ -128,8 +131,7 @@ def insert_events(rows: Sequence[tuple]) -> None:
     """Insert (message_id, status, note, actor_id, at) rows: a statement per
     EVENTS_PER_STATEMENT rows, not one per row (on PostgreSQL each is a round trip)."""
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), EVENTS_PER_STATEMENT):
-            chunk = rows[start : start + EVENTS_PER_STATEMENT]
+        for chunk in chunks(rows, EVENTS_PER_STATEMENT):
             values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
             cursor.execute(INSERT_EVENTS.format(rows=values), [v for row in chunk for v in row])
 
@@ -137,8 +139,7 @@ def insert_events(rows: Sequence[tuple]) -> None:
 def record_sent(sent: Sequence[tuple[int, str]], *, status, at, unsettled, token: str) -> None:
     """Mark these (id, external id) messages of one claim sent, SENT_PER_STATEMENT a statement."""
     with connection.cursor() as cursor:
-        for start in range(0, len(sent), SENT_PER_STATEMENT):
-            chunk = sent[start : start + SENT_PER_STATEMENT]
+        for chunk in chunks(sent, SENT_PER_STATEMENT):
             statement = RECORD_SENT.format(
                 external_ids=" ".join(["WHEN %s THEN %s"] * len(chunk)),
                 ids=placeholders(chunk),

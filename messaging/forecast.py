@@ -24,10 +24,12 @@ import math
 import zoneinfo
 from dataclasses import dataclass
 
+# Also days_label: how the forecast names an account's window days (Mon–Fri).
+from linkedin_crm.dates import WEEKDAYS, format_date, window_label
+from linkedin_crm.dates import days_label as days_label
+
 UTC = datetime.UTC
 DISPATCH_TICK_SECONDS = 60
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 # Only jump a whole week when this many weeks' worth of work remains, so that the final
 # partial weeks (where last_at falls) are always walked day by day.
@@ -56,7 +58,7 @@ class Forecast:
         if self.count == 0 or self.last_at is None:
             return "Nothing to send."
         last = _round_to_five_minutes(self.last_at).astimezone(_zone(tz_name))
-        when = f"{WEEKDAYS[last.weekday()]} {last.day:02d} {MONTHS[last.month - 1]} {last.year}"
+        when = f"{WEEKDAYS[last.weekday()]} {format_date(last)}"
         when += f" around {last:%H:%M}"
         if tz_name != self.timezone:
             when += f" {tz_name}"
@@ -64,29 +66,10 @@ class Forecast:
         subject = "it goes out" if self.count == 1 else "the last goes out"
         window = ""
         if self.window_days and self.window_start and self.window_end:
-            window = (
-                f" inside {days_label(self.window_days)} "
-                f"{self.window_start:%H:%M}–{self.window_end:%H:%M} {self.timezone}"
+            window = " inside " + window_label(
+                self.window_days, self.window_start, self.window_end, self.timezone
             )
         return f"{self.count:,} {noun}; at {self.per_day:,}/day{window} {subject} on {when}."
-
-
-def days_label(days: tuple[int, ...] | list[int]) -> str:
-    """Mon–Fri, Mon, Wed, Fri, Sat–Sun, Mon–Wed, Fri: runs of three or more become ranges."""
-    ordered = sorted(set(days))
-    runs: list[list[int]] = []
-    for day in ordered:
-        if runs and day == runs[-1][-1] + 1:
-            runs[-1].append(day)
-        else:
-            runs.append([day])
-    parts = []
-    for run in runs:
-        if len(run) >= 3:
-            parts.append(f"{WEEKDAYS[run[0]]}–{WEEKDAYS[run[-1]]}")
-        else:
-            parts.extend(WEEKDAYS[day] for day in run)
-    return ", ".join(parts)
 
 
 def _round_to_five_minutes(moment: datetime.datetime) -> datetime.datetime:

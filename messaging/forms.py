@@ -5,8 +5,9 @@ from django import forms
 from django.utils import timezone
 
 from contacts.models import Network
+from linkedin_crm.dates import WEEKDAYS
 from messaging import personalize
-from messaging.models import WEEKDAYS, LinkedInAccount, MessageTemplate
+from messaging.models import LinkedInAccount, MessageTemplate
 
 
 class AccountSettingsForm(forms.ModelForm):

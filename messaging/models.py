@@ -9,9 +9,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.timezone import now as timezone_now
 
+from linkedin_crm.dates import window_label
 from messaging.crypto import EncryptedTextField
-
-WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
 def default_daily_limit() -> int:
@@ -155,8 +154,11 @@ class LinkedInAccount(models.Model):
 
     @property
     def window_label(self) -> str:
-        days = ", ".join(WEEKDAYS[day] for day in sorted(self.window_days))
-        return f"{days} {self.window_start:%H:%M}–{self.window_end:%H:%M} {self.timezone}"
+        """Mon, Tue, Wed, Thu, Fri 09:00–17:00 Europe/Berlin: every day named, as the account
+        list has always shown it (the dashboard and the forecast shorten runs to Mon–Fri)."""
+        return window_label(
+            self.window_days, self.window_start, self.window_end, self.timezone, ranges=False
+        )
 
     def set_tokens(
         self,

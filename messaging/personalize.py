@@ -36,6 +36,9 @@ from django.template import (
 from django.template.base import Lexer, NodeList, Parser, Token, TokenType, Variable, filter_re
 from django.template.defaulttags import IfNode, TemplateIfParser
 
+# {{ connected_on }} is written out as 05 Jan 2026 (format_date is named here for callers).
+from linkedin_crm.dates import format_date
+
 VARIABLES: tuple[str, ...] = (
     "first_name",
     "last_name",
@@ -190,8 +193,6 @@ _MAX_NOTS = 10
 _MAX_FILTERS = 100
 # Context builtins (Context always provides them); harmless in comparisons.
 _CONSTANTS = frozenset({"True", "False", "None"})
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 _UNCLOSED_RE = re.compile(r"\{\{|\{%|\{#")
 _STRAY_CLOSE_RE = re.compile(r"\}\}|%\}")
@@ -669,11 +670,6 @@ def lint_for_recipients(body: str, contexts: Iterable[dict]) -> LintResult:
 
 def _clean(value: object) -> str:
     return " ".join(str(value).split()) if value is not None else ""
-
-
-def format_date(day: datetime.date) -> str:
-    """05 Jan 2026, with English month names whatever the server locale."""
-    return f"{day.day:02d} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def context_for(

@@ -12,14 +12,13 @@ from django.utils import timezone
 
 from contacts.models import Connection, Network
 from linkedin_crm import audit
-from messaging import bulk, personalize
+from linkedin_crm.db import CHUNK, chunks
+from messaging import bulk, personalize, skip_reasons
 from messaging.linkedin import AuthError, LinkedInClient, LinkedInError, client_from_settings
 from messaging.models import LinkedInAccount, Message, MessageEvent
 
 logger = logging.getLogger(__name__)
 REFRESH_TOKEN_LIFETIME = 365 * 24 * 3600
-# SQLite allows ~32k variables a statement: look-ups go in chunks.
-CHUNK = 5000
 
 
 class AccountOwnedElsewhere(Exception):
@@ -254,11 +253,11 @@ class QueueResult:
 def skip_reason(contact, *, open_for_sender: set[int]) -> str | None:
     """Why a contact cannot get a message from this sender now, or None."""
     if contact.do_not_contact:
-        return "do-not-contact"
+        return skip_reasons.DO_NOT_CONTACT
     if not contact.can_be_messaged:
-        return "no way to message (no profile URL or member URN)"
+        return skip_reasons.NO_WAY_TO_MESSAGE_DETAILED
     if contact.pk in open_for_sender:
-        return "already has a queued message from this sender"
+        return skip_reasons.OPEN_FROM_SENDER
     return None
 
 
@@ -286,8 +285,7 @@ def messages_queue(
     ids = [contact.pk for contact in contacts]
     open_for_sender = set()
     connected_on = {}
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    for chunk in chunks(ids, CHUNK):
         open_for_sender.update(
             Message.objects.filter(
                 account=account, contact_id__in=chunk, status__in=Message.OPEN_STATUSES
