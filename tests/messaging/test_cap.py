@@ -60,9 +60,12 @@ def message(draw, day: datetime.date) -> dict:
     near = moments(day, st.just(ZONES[account]) | st.sampled_from(ZONES))
     return {
         "account": account,
-        "status": draw(st.sampled_from(Message.Status.values)),
+        # Every status, the ones that may count by their claim time more often.
+        "status": draw(
+            st.sampled_from(Message.SENT_STATUSES) | st.sampled_from(Message.Status.values)
+        ),
         "stream": draw(st.sampled_from(["", "campaign:1", "campaign:2"])),
-        "claimed_at": draw(st.none() | near),
+        "claimed_at": draw(st.none() | near | near),
         "released_at": draw(st.none() | near),
         "sent_at": draw(st.none() | near),
     }
