@@ -289,20 +289,18 @@ def sending_panel(user, now: datetime.datetime) -> dict:
     if not rows:
         return ctx
     # One statement counts it all. Today's used slots of each cap, each account's day in its
-    # own time zone: one range of the cap's index per time zone (a team has a few)...
+    # own time zone: the cap's two parts (what went to LinkedIn today, what waits in the
+    # Outbox), each a range of its own index, per time zone (a team has a few)...
     by_zone: dict[tuple, list[int]] = {}
     for pk, row in rows.items():
         by_zone.setdefault(local_day_bounds(row.account, now), []).append(pk)
-    # (what went to LinkedIn today; the Outbox's waiting messages, which hold slots too, are
-    # added below) ...
     parts = [
-        Message.objects.filter(account__in=pks)
-        .sent_between(start, end)
-        .order_by()
+        part.order_by()
         .values("account")
         .annotate(kind=Value("used_today"), n=Count("*"))
         .values_list("account", "kind", "n")
         for (start, end), pks in by_zone.items()
+        for part in Message.objects.filter(account__in=pks).counting_against_cap_parts(start, end)
     ]
     # ... what waits, one status per part: each reads its own partial index (SQLite matches a
     # partial index's `status = 'queued'` to `status = ?`, not to `status IN (…)`) ...
@@ -324,9 +322,8 @@ def sending_panel(user, now: datetime.datetime) -> dict:
         .values_list("account", "kind", "n")
     )
     for pk, kind, n in _union_rows(parts):
-        setattr(rows[pk], waiting.get(kind, kind), n)
-    for row in rows.values():
-        row.used_today += row.outbox  # see Message.objects.counting_against_cap()
+        name = waiting.get(kind, kind)  # used_today comes in parts
+        setattr(rows[pk], name, getattr(rows[pk], name) + n)
     for row in rows.values():
         row.window_open = in_send_window(row.account, now)
         _outlook(row, now)

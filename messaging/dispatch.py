@@ -28,7 +28,7 @@ from django.utils import timezone
 from messaging import dispatch_sql as sql
 from messaging import services
 from messaging.linkedin import LinkedInClient, client_from_settings
-from messaging.models import LinkedInAccount, Message, MessageEvent
+from messaging.models import LinkedInAccount, Message, MessageEvent, counting_against_cap_sql
 from messaging.sending import Claimed, Outcomes, requeue, send_claimed, uuid_text
 
 logger = logging.getLogger(__name__)
@@ -83,16 +83,8 @@ def usage_today(account: LinkedInAccount, now: datetime.datetime) -> dict[str, i
     fair share). Message.objects.counting_against_cap() in SQL: the dispatcher asks this for
     every account on every tick, and building the ORM query costs more than running it."""
     start, end = local_day_bounds(account, now)
-    statement = sql.USAGE_BY_STREAM.format(statuses=sql.placeholders(Message.SENT_STATUSES))
-    params = [
-        account.pk,
-        *Message.SENT_STATUSES,
-        sql.db_datetime(start),
-        sql.db_datetime(end),
-        account.pk,
-        Message.Status.RELEASED,
-    ]
-    return dict(sql.fetch(statement, params))
+    used, params = counting_against_cap_sql(account.pk, start, end)
+    return dict(sql.fetch(sql.USAGE_BY_STREAM.format(used=used), params))
 
 
 # --- the tick ----------------------------------------------------------------------------------

@@ -13,17 +13,9 @@ from django.db import connection
 
 from linkedin_crm.db import chunks
 
-# Message.objects.filter(account=…).counting_against_cap(start, end), counted per stream: two
-# ranges, of message_cap_idx (claimed in the day) and message_outbox_idx (waiting in the Outbox).
-USAGE_BY_STREAM = """
-    SELECT stream, COUNT(*) FROM (
-        SELECT stream FROM messaging_message
-        WHERE account_id = %s AND status IN ({statuses}) AND claimed_at >= %s AND claimed_at < %s
-        UNION ALL
-        SELECT stream FROM messaging_message WHERE account_id = %s AND status = %s
-    ) used
-    GROUP BY stream
-"""
+# Today's used slots of an account's cap, per stream: `used` is counting_against_cap_sql()
+# (messaging/models.py, beside the queryset method it stands for).
+USAGE_BY_STREAM = "SELECT stream, COUNT(*) FROM ({used}) used GROUP BY stream"
 
 # The streams that have queued messages (held ones aside), from message_due_idx alone.
 QUEUED_STREAMS = """

@@ -5,7 +5,7 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.urls import reverse
 from django.utils.timezone import now as timezone_now
 
@@ -213,22 +213,66 @@ class MessageQuerySet(models.QuerySet):
         """Queued messages whose time has come (first attempt or retry), unless held."""
         return self.filter(status=Message.Status.QUEUED, next_attempt_at__lte=now, held=False)
 
+    # --- the daily cap (docs/queue.md, "Cap, window and interval") ---------------------------
+    # The rule is written twice, side by side: as these queryset methods for the app, and as
+    # SQL (counting_against_cap_sql() below) for the dispatcher, which asks it for every
+    # account on every tick. tests/messaging/test_cap.py holds the two to agree; change both
+    # or neither. Everything else (the Outbox, the forecast, the dashboard) calls one of them.
+
     def counting_against_cap(self, start: datetime.datetime, end: datetime.datetime):
         """The slots of the day [start, end) that are taken: messages claimed in it and being
         sent, sent or possibly sent (uncertain), and every message waiting in the Outbox,
         whatever day it was released. A waiting message holds a slot until it is sent, and then
         takes one of the day it is sent: so yesterday's unsent Outbox leaves room for no more
         today, and its messages can still be sent today."""
-        return self.filter(
-            models.Q(status__in=Message.SENT_STATUSES, claimed_at__gte=start, claimed_at__lt=end)
-            | models.Q(status=Message.Status.RELEASED)
-        )
+        return self.filter(_sent_between(start, end) | _waiting_in_outbox())
+
+    def counting_against_cap_parts(self, start: datetime.datetime, end: datetime.datetime):
+        """counting_against_cap(start, end) as two disjoint querysets whose counts add up to
+        its count: what went to LinkedIn in the day, and what waits in the Outbox. Each is one
+        range of a partial index (message_cap_idx, message_outbox_idx), where their OR reads
+        neither: for counting many accounts at once."""
+        return self.filter(_sent_between(start, end)), self.filter(_waiting_in_outbox())
 
     def sent_between(self, start: datetime.datetime, end: datetime.datetime):
-        """Messages that went (or may have gone) to LinkedIn in [start, end), by claim time."""
-        return self.filter(
-            status__in=Message.SENT_STATUSES, claimed_at__gte=start, claimed_at__lt=end
-        )
+        """Messages that went (or may have gone) to LinkedIn in [start, end), by claim time:
+        what an Outbox Send checks against the cap."""
+        return self.filter(_sent_between(start, end))
+
+
+def _sent_between(start: datetime.datetime, end: datetime.datetime) -> models.Q:
+    return models.Q(status__in=Message.SENT_STATUSES, claimed_at__gte=start, claimed_at__lt=end)
+
+
+def _waiting_in_outbox() -> models.Q:
+    return models.Q(status=Message.Status.RELEASED)
+
+
+def counting_against_cap_sql(
+    account_id: int, start: datetime.datetime, end: datetime.datetime
+) -> tuple[str, list]:
+    """Message.objects.filter(account=account_id).counting_against_cap(start, end) in SQL
+    (SQLite and PostgreSQL alike), as a statement and its parameters: a row per message, with
+    its `stream`, to be wrapped (`SELECT … FROM (<statement>) used`). Two ranges in one UNION
+    ALL, as counting_against_cap_parts(): of message_cap_idx (claimed in the day) and of
+    message_outbox_idx (waiting in the Outbox)."""
+    statuses = ", ".join(["%s"] * len(Message.SENT_STATUSES))
+    statement = f"""
+        SELECT stream FROM messaging_message
+        WHERE account_id = %s AND status IN ({statuses}) AND claimed_at >= %s AND claimed_at < %s
+        UNION ALL
+        SELECT stream FROM messaging_message WHERE account_id = %s AND status = %s
+    """  # noqa: S608 — only placeholders are formatted in
+    adapt = connection.ops.adapt_datetimefield_value  # as the ORM passes datetimes
+    params = [
+        account_id,
+        *Message.SENT_STATUSES,
+        adapt(start),
+        adapt(end),
+        account_id,
+        Message.Status.RELEASED,
+    ]
+    return statement, params
 
 
 class Message(models.Model):
