@@ -33,5 +33,9 @@ def test_a_statement_may_carry_as_many_parameters_as_it_says_and_no_more():
     limit = max_query_parameters()
     assert limit >= 999  # SQLite 3.32 and later: 32,766; PostgreSQL: 65,535
     assert _select_with(limit) == (1,)
-    with pytest.raises(DatabaseError):
-        _select_with(limit + 1)
+    if connection.vendor == "sqlite":
+        with pytest.raises(DatabaseError):
+            _select_with(limit + 1)
+    # On PostgreSQL, Django's psycopg binds parameters on the client (unless the database's
+    # OPTIONS ask for server_side_binding), so one more goes through: 65,535 is the bound that
+    # holds either way.
