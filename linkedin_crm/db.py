@@ -4,8 +4,9 @@ A statement carries one parameter per value of an `__in` look-up and one per col
 row of a multi-row INSERT, and a database takes only so many: SQLite 3.32 and later 32,766 by
 default (a build may set another; max_query_parameters() asks the connection), SQLite before
 3.32 999, PostgreSQL 65,535 (the protocol counts them in 16 bits; Django's psycopg binds them on
-the client unless the database's OPTIONS ask for server_side_binding, and then has no limit). Django still sizes its own
-bulk_create() batches for 999 on SQLite (DatabaseFeatures.max_query_params).
+the client unless the database's OPTIONS ask for server_side_binding, and then has no limit).
+Django still sizes its own bulk_create() batches for 999 on SQLite
+(DatabaseFeatures.max_query_params).
 
 The look-ups here pass up to CHUNK values, so the app needs SQLite 3.32 or later (or
 PostgreSQL); statements sized for any limit (messaging.dispatch_sql's) need nothing."""
