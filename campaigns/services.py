@@ -14,16 +14,16 @@ from django.utils import timezone
 
 from campaigns import planning, stats
 from campaigns.messages_csv import direction
-from campaigns.models import Audience, Campaign, CampaignMessage, Enrollment, Reply, Step, Variant
+from campaigns.models import Audience, Campaign, CampaignMessage, Enrollment, Reply, Step
 from campaigns.planning import LaunchPlan, variant_picker
 from contacts.filters import ContactFilter
 from contacts.models import Connection, Contact, Stage, Suppression
 from linkedin_crm import audit
-from linkedin_crm.db import CHUNK, WRITE_BATCH, chunks, max_query_parameters
+from linkedin_crm.db import CHUNK, chunks, insert_rows
 from messaging import personalize, skip_reasons
 from messaging.bulk import messages_insert
-from messaging.models import LinkedInAccount, Message, MessageEvent
-from messaging.services import messages_cancel_open
+from messaging.models import LinkedInAccount, Message
+from messaging.services import message_mark_sent_by_hand, messages_cancel_open
 
 
 class CampaignError(ValueError):
@@ -171,64 +171,29 @@ def _enroll(campaign: Campaign, plan: LaunchPlan, *, now) -> dict[int, Enrollmen
     active ones by contact id, as bulk_create() would have: every field set, and the campaign,
     contact and sender attached (_queue_step reads the contact's member URN).
 
-    Multi-row INSERTs of plain values rather than bulk_create(), which passes each of the
-    300,000 values of a 30,000-contact launch through its field; here the few distinct values
-    that need the database's form (the time, the variants' JSON) are prepared once."""
-    fields = [
-        Enrollment._meta.get_field(name)
-        for name in (
-            "campaign",
-            "contact",
-            "sender",
-            "state",
-            "skip_reason",
-            "variants",
-            "last_step",
-            "created_at",
-        )
-    ]
-    variants_field = Enrollment._meta.get_field("variants")
-    assigned = {}  # variant id (or None) → the variants column, prepared
-
-    def variants_of(variant: Variant | None):
-        key = variant.pk if variant else None
-        if key not in assigned:
-            value = {"1": variant.pk} if variant else {}
-            assigned[key] = variants_field.get_db_prep_save(value, connection)
-        return assigned[key]
-
-    created_at = Enrollment._meta.get_field("created_at").get_db_prep_save(now, connection)
-    params = [
-        (
-            campaign.pk,
-            row.contact_id,
-            row.sender.pk if row.sender else None,
-            Enrollment.State.SKIPPED if row.skip_reason else Enrollment.State.ACTIVE,
-            row.skip_reason,
-            variants_of(row.variant),
-            0 if row.skip_reason else 1,
-            created_at,
-        )
-        for row in plan.recipients
-    ]
-    quote = connection.ops.quote_name
-    insert = (
-        f"INSERT INTO {quote(Enrollment._meta.db_table)} "  # noqa: S608 — our table and columns
-        f"({', '.join(quote(f.column) for f in fields)}) VALUES "
+    Through insert_rows() rather than bulk_create(), which passes each of the 300,000 values
+    of a 30,000-contact launch through its field; here only the time and the variants' JSON
+    need the database's form."""
+    inserted = insert_rows(
+        Enrollment,
+        ["contact_id", "sender_id", "state", "skip_reason", "variants", "last_step"],
+        [
+            (
+                row.contact_id,
+                row.sender.pk if row.sender else None,
+                Enrollment.State.SKIPPED if row.skip_reason else Enrollment.State.ACTIVE,
+                row.skip_reason,
+                {"1": row.variant.pk} if row.variant else {},
+                0 if row.skip_reason else 1,
+            )
+            for row in plan.recipients
+        ],
+        shared={"campaign_id": campaign.pk, "created_at": now},
+        returning=("contact_id", "id", "state"),
     )
-    placeholders = f"({', '.join(['%s'] * len(fields))})"
-    batch = min(WRITE_BATCH, max_query_parameters(connection) // len(fields))
-    with connection.cursor() as cursor:
-        for rows in chunks(params, batch):
-            sql = insert + ", ".join([placeholders] * len(rows))
-            cursor.execute(sql, [value for values in rows for value in values])
+    ids = {contact_id: pk for contact_id, pk, state in inserted if state == Enrollment.State.ACTIVE}
 
     # Model.from_db() with every field, in order: the fastest way to a model instance.
-    ids = dict(
-        Enrollment.objects.filter(campaign=campaign, state=Enrollment.State.ACTIVE).values_list(
-            "contact_id", "pk"
-        )
-    )
     attnames = [f.attname for f in Enrollment._meta.concrete_fields]
     alias = connection.alias
     enrollments = {}
@@ -256,7 +221,7 @@ def _enroll(campaign: Campaign, plan: LaunchPlan, *, now) -> dict[int, Enrollmen
 
 def _queue_step(campaign, step, rows, *, at, now) -> int:
     """rows: (enrollment, variant, rendered text)."""
-    messages = messages_insert(
+    message_ids = messages_insert(
         [
             {
                 "contact_id": enrollment.contact_id,
@@ -276,14 +241,16 @@ def _queue_step(campaign, step, rows, *, at, now) -> int:
         created_by_id=campaign.launched_by_id or campaign.owner_id,
         created_at=now,
     )
-    CampaignMessage.objects.bulk_create(
+    insert_rows(
+        CampaignMessage,
+        ["message_id", "enrollment_id", "variant_id"],
         [
-            CampaignMessage(message=message, enrollment=enrollment, step=step, variant=variant)
-            for message, (enrollment, variant, _) in zip(messages, rows, strict=True)
+            (pk, enrollment.pk, variant.pk if variant else None)
+            for pk, (enrollment, variant, _) in zip(message_ids, rows, strict=True)
         ],
-        batch_size=WRITE_BATCH,
+        shared={"step_id": step.pk},
     )
-    return len(messages)
+    return len(message_ids)
 
 
 def campaigns_advance(*, now=None) -> dict:
@@ -737,20 +704,12 @@ def messages_import(*, parsed, actor, now=None) -> MessagesImportResult:
                     .order_by("released_at")
                     .first()
                 )
-                if waiting is not None and Message.objects.filter(
-                    pk=waiting.pk, status=Message.Status.RELEASED
-                ).update(
-                    status=Message.Status.SENT,
-                    sent_at=message.sent_at,
-                    claimed_at=message.sent_at,
-                    channel=Message.Channel.MANUAL,
+                if waiting is not None and message_mark_sent_by_hand(
+                    waiting.pk,
+                    actor=actor if getattr(actor, "pk", None) else None,
+                    at=message.sent_at,
+                    note="confirmed by LinkedIn's messages export",
                 ):
-                    MessageEvent.objects.create(
-                        message=waiting,
-                        status=Message.Status.SENT,
-                        note="confirmed by LinkedIn's messages export",
-                        actor=actor if getattr(actor, "pk", None) else None,
-                    )
                     result.confirmed_sent += 1
     return result
 

@@ -97,7 +97,7 @@ def compose(request, pk):
                 messages.error(request, f"Not queued: {result.skipped[0][1]}.")
                 return redirect(contact)
             messages.success(request, "Queued. It goes out at the sender's next free slot.")
-            return redirect(result.queued[0])
+            return redirect("messaging:message_detail", result.queued_ids[0])
     return render(request, "messaging/compose.html", ctx)
 
 
@@ -193,7 +193,7 @@ def bulk_compose(request):
             )
             messages.success(
                 request,
-                f"Queued {len(result.queued):,} message(s) from {account}; "
+                f"Queued {len(result.queued_ids):,} message(s) from {account}; "
                 f"skipped {len(skipped) + len(result.skipped):,}. {ctx['forecast']}",
             )
             return redirect(

@@ -75,7 +75,7 @@ def test_the_service_refuses_whoever_calls_it(staff_user, bobs, people):
     assert not Message.objects.exists()
     manager = give_role(staff_user, "Manager")
     result = services.messages_queue(contacts=people, account=bobs, body="Hi", created_by=manager)
-    assert len(result.queued) == 3
+    assert len(result.queued_ids) == 3
     event = AuditEvent.objects.get()
     assert (event.action, event.actor, event.counts) == (
         "bulk_queue",
