@@ -420,13 +420,20 @@ def message_resolve_uncertain(*, message: Message, sent: bool, actor) -> bool:
     )
 
 
-def outbox_edit(*, message: Message, body: str, actor) -> None:
-    check_manageable_by(message.account, actor)
-    body = body.strip()
+def _outbox_body(body: str) -> str:
+    """The text of an Outbox message as a member typed it, or ValueError saying what is wrong.
+    A browser sends a text box's line breaks as CRLF: they are kept as the LF they were."""
+    body = body.replace("\r\n", "\n").strip()
     if not body:
         raise ValueError("A message cannot be empty.")
     if len(body) > personalize.MAX_BODY:
         raise ValueError(f"A message has at most {personalize.MAX_BODY:,} characters.")
+    return body
+
+
+def outbox_edit(*, message: Message, body: str, actor) -> None:
+    check_manageable_by(message.account, actor)
+    body = _outbox_body(body)
     updated = Message.objects.filter(pk=message.pk, status=Message.Status.RELEASED).update(
         body=body
     )
@@ -441,19 +448,31 @@ def outbox_skip(*, message: Message, actor) -> bool:
     )
 
 
-def outbox_mark_sent(*, message: Message, actor, now=None) -> bool:
-    """The member sent the prepared text by hand on LinkedIn and says so."""
+def outbox_mark_sent(*, message: Message, actor, now=None, body: str | None = None) -> bool:
+    """The member sent the prepared text by hand on LinkedIn and says so.
+
+    `body` is the text they sent, as it stood in the Outbox's text box (which they may have
+    edited without saving): it is saved with the confirmation in the same UPDATE, so the record
+    is what went out. ValueError when it is empty or too long; nothing is written then."""
     now = now or timezone.now()
-    return _transition(
-        message,
-        [Message.Status.RELEASED],
-        Message.Status.SENT,
-        actor,
-        "sent by hand on LinkedIn",
-        sent_at=now,
-        claimed_at=now,
-        channel=Message.Channel.MANUAL,
-    )
+    fields = {}
+    note = "sent by hand on LinkedIn"
+    if body is not None:
+        fields["body"] = _outbox_body(body)
+        if fields["body"] != message.body:
+            note = "sent by hand on LinkedIn, with the text edited in the Outbox"
+    with transaction.atomic():
+        return _transition(
+            message,
+            [Message.Status.RELEASED],
+            Message.Status.SENT,
+            actor,
+            note,
+            sent_at=now,
+            claimed_at=now,
+            channel=Message.Channel.MANUAL,
+            **fields,
+        )
 
 
 def _transition(message: Message, sources, target: str, actor, note: str, **fields) -> bool:
