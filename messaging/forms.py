@@ -141,9 +141,3 @@ class ComposeForm(forms.Form):
         if when and when < timezone.now() - datetime.timedelta(minutes=5):
             self.add_error("scheduled_for", "That time has passed.")
         return cleaned
-
-
-class OutboxEditForm(forms.Form):
-    body = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 6}), max_length=personalize.MAX_BODY
-    )
