@@ -51,13 +51,11 @@ def forecast_for(account: LinkedInAccount, count: int, now) -> str:
 # --- composing -----------------------------------------------------------------------------------
 
 
-@staff_required
-def compose(request, pk):
-    """One message to one contact, from their page."""
-    contact = get_object_or_404(Contact, pk=pk)
+def _compose_form(request, contact: Contact) -> ComposeForm:
+    """The composer's form, bound to the POST if there is one, the senders connected to the
+    contact first."""
     connected_networks = set(contact.connections.values_list("network_id", flat=True))
-    posted = request.method == "POST"
-    form = ComposeForm(request.POST if posted else None, user=request.user)
+    form = ComposeForm(request.POST or None, user=request.user)
     accounts = sorted(
         form.fields["account"].queryset,
         key=lambda a: (a.network_id not in connected_networks, str(a)),
@@ -66,40 +64,94 @@ def compose(request, pk):
         (a.pk, f"{a}{' — connected' if a.network_id in connected_networks else ''}")
         for a in accounts
     ]
-    ctx = {"contact": contact, "form": form, "accounts": accounts}
-    if posted and form.is_valid():
-        account = form.cleaned_data["account"]
-        body = form.cleaned_data["body"]
-        connected_on = (
-            Connection.objects.filter(contact=contact, network=account.network)
-            .values_list("connected_on", flat=True)
-            .first()
-        )
-        context = personalize.context_for(
-            contact, sender_name=account.display_name, connected_on=connected_on
-        )
-        try:
-            ctx["preview"] = personalize.render(body, context)
-        except personalize.TemplateError as exc:
-            form.add_error("body", str(exc))
-            return render(request, "messaging/compose.html", ctx)
-        ctx["lint"] = personalize.lint_for_recipients(body, [context])
-        ctx["not_connected"] = account.network_id not in connected_networks
-        ctx["forecast"] = forecast_for(account, 1, timezone.now())
-        if request.POST.get("action") == "queue":
+    form.accounts = accounts
+    form.connected_networks = connected_networks
+    return form
+
+
+def _compose_check(contact: Contact, form: ComposeForm) -> dict:
+    """What the composer shows before anything is queued, for a valid form: the rendered
+    text, the linter's findings, the forecast, and why the queue would refuse it (the queue's
+    own rule, services.skip_reason, asked the same way). Reads only."""
+    account = form.cleaned_data["account"]
+    body = form.cleaned_data["body"]
+    connected_on = (
+        Connection.objects.filter(contact=contact, network=account.network)
+        .values_list("connected_on", flat=True)
+        .first()
+    )
+    context = personalize.context_for(
+        contact, sender_name=account.display_name, connected_on=connected_on
+    )
+    try:
+        preview = personalize.render(body, context)
+    except personalize.TemplateError as exc:
+        form.add_error("body", str(exc))
+        return {}
+    open_for_sender = set(
+        Message.objects.filter(
+            account=account, contact=contact, status__in=Message.OPEN_STATUSES
+        ).values_list("contact_id", flat=True)
+    )
+    refusal = services.skip_reason(contact, open_for_sender=open_for_sender)
+    return {
+        "preview": preview,
+        "lint": personalize.lint_for_recipients(body, [context]),
+        "refusal": refusal,
+        "not_connected": account.network_id not in form.connected_networks,
+        # When it would go out, for a message that can be queued.
+        "forecast": None if refusal else forecast_for(account, 1, timezone.now()),
+    }
+
+
+def _compose_status(form: ComposeForm) -> int:
+    # A sender that is another member's account comes from a stale or forged form: 403.
+    return 403 if form.has_error("account", ComposeForm.NOT_YOURS) else 200
+
+
+@staff_required
+def compose(request, pk):
+    """One message to one contact, from their page. The preview beside the form follows the
+    typing (compose_preview); Preview and Queue work without JavaScript too."""
+    contact = get_object_or_404(Contact, pk=pk)
+    form = _compose_form(request, contact)
+    ctx = {
+        "contact": contact,
+        "form": form,
+        "accounts": form.accounts,
+        "template_bodies": dict(MessageTemplate.objects.values_list("pk", "body")),
+    }
+    if request.method == "POST" and form.is_valid():
+        ctx.update(_compose_check(contact, form))
+        if request.POST.get("action") == "queue" and "preview" in ctx and not ctx["refusal"]:
             result = services.messages_queue(
                 contacts=[contact],
-                account=account,
-                body=body,
+                account=form.cleaned_data["account"],
+                body=form.cleaned_data["body"],
                 created_by=request.user,
                 scheduled_for=form.cleaned_data["scheduled_for"],
             )
-            if result.skipped:
-                messages.error(request, f"Not queued: {result.skipped[0][1]}.")
-                return redirect(contact)
-            messages.success(request, "Queued. It goes out at the sender's next free slot.")
-            return redirect(result.queued[0])
-    return render(request, "messaging/compose.html", ctx)
+            if not result.skipped:
+                messages.success(request, "Queued. It goes out at the sender's next free slot.")
+                return redirect(result.queued[0])
+            # Refused between the check and the queue (another tab queued one): say why,
+            # beside the text, which stays in the form.
+            ctx["refusal"] = result.skipped[0][1]
+    return render(request, "messaging/compose.html", ctx, status=_compose_status(form))
+
+
+@staff_required
+@require_POST
+def compose_preview(request, pk):
+    """The composer's live preview (htmx, as the member types): the rendered text, the linter's
+    findings and every reason the queue would refuse it. A POST, for a text too long for a URL;
+    it writes nothing."""
+    contact = get_object_or_404(Contact, pk=pk)
+    form = _compose_form(request, contact)
+    ctx = {"contact": contact, "form": form}
+    if form.is_valid():
+        ctx.update(_compose_check(contact, form))
+    return render(request, "messaging/_compose_preview.html", ctx, status=_compose_status(form))
 
 
 def _bulk_contacts(data: QueryDict):
