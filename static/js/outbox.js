@@ -31,7 +31,8 @@ document.addEventListener("DOMContentLoaded", () => {
     current = item;
     current.classList.add("current");
     const index = items.indexOf(current);
-    if (position) position.textContent = `Message ${index + 1} of ${items.length}`;
+    const progress = current.closest("[data-progress]").dataset.progress;
+    if (position) position.textContent = `Message ${index + 1} of ${items.length} · ${progress}`;
     if (scroll) current.scrollIntoView({ block: "start" });
     current.focus({ preventScroll: true });
   }
