@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from contacts.models import Network
 from linkedin_crm.dates import WEEKDAYS
+from linkedin_crm.ids import parse_ids
 from messaging import personalize
 from messaging.models import LinkedInAccount, MessageTemplate
 
@@ -141,11 +142,11 @@ class ComposeForm(forms.Form):
     def _name_another_members_account(self) -> None:
         """An account that exists but is another member's gets its own error (and code): the
         composer answers 403 to it."""
-        chosen = self.data.get("account", "")
-        if not (self.has_error("account", "invalid_choice") and str(chosen).isdigit()):
+        chosen = parse_ids([str(self.data.get("account", ""))])
+        if not (chosen and self.has_error("account", "invalid_choice")):
             return
         mine = LinkedInAccount.objects.manageable_by(self.user)
-        if LinkedInAccount.objects.filter(pk=chosen).exclude(pk__in=mine).exists():
+        if LinkedInAccount.objects.filter(pk=chosen[0]).exclude(pk__in=mine).exists():
             del self.errors["account"]
             self.add_error(
                 "account",

@@ -325,8 +325,8 @@ def _outbox_next(request):
     """Back to the Outbox, with the message the page asked to go on with (outbox.js sends the
     one after the message acted on) in focus."""
     url = reverse("messaging:outbox")
-    following = request.POST.get("next", "")
-    return redirect(f"{url}#message-{following}" if following.isdigit() else url)
+    following = parse_ids([request.POST.get("next", "")])
+    return redirect(f"{url}#message-{following[0]}" if following else url)
 
 
 @staff_required

@@ -130,6 +130,9 @@ def test_it_warns_when_the_sender_is_not_connected(staff_client, staff_user, con
         ({"body": "Hi", "template": "abc"}, "That template does not exist (any more)"),
         ({"body": "Hi", "account": ""}, "This field is required."),
         ({"body": "Hi", "account": "abc"}, "Choose one of the senders listed."),
+        ({"body": "Hi", "account": "²"}, "Choose one of the senders listed."),
+        ({"body": "Hi", "account": "99999999999999999999"}, "Choose one of the senders listed."),
+        ({"body": "Hi", "template": "99999999999999999999"}, "That template does not exist"),
         ({"body": "Hi", "scheduled_for": "2001-01-01T10:00"}, "That time has passed."),
     ],
 )
