@@ -91,6 +91,11 @@ def test_a_member_works_through_20_messages_with_two_keys_each(
         expect(current(page)).to_have_id(f"message-{message.pk}")
         progress = page.locator(f"#acct-{message.account_id}")
         expect(progress).to_contain_text(f"{MESSAGES - n} waiting · {n} of 40 sent today")
+        expect(page.locator("#outbox-position")).to_have_text(
+            f"Message 1 of {MESSAGES - n} · {n} of 40 sent today"
+        )
+        if n == 3:
+            shot(page, f"{name}-after-3")
         page.keyboard.press("c")
         actions += 1
         expect(current(page).locator(".copy-open")).to_have_text("Copied — profile opened")
@@ -98,8 +103,6 @@ def test_a_member_works_through_20_messages_with_two_keys_each(
         page.keyboard.press("s")
         actions += 1
         expect(page.get_by_role("status")).to_have_text(f"Recorded as sent to {message.contact}.")
-        if n == 2:
-            shot(page, f"{name}-after-3")
     expect(page.get_by_text("Nothing waiting.")).to_be_visible()
     shot(page, f"{name}-done")
 
