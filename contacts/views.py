@@ -153,18 +153,23 @@ def contact_create(request):
 
 @staff_required
 def contact_detail(request, pk):
+    return _contact_page(request, pk)
+
+
+def _contact_page(request, pk, *, note_form: NoteForm | None = None, status: int = 200):
+    """The contact's page; `note_form` a refused note, shown again with what was typed."""
     contact = get_object_or_404(Contact.objects.prefetch_related("tags"), pk=pk)
     ctx = {
         "contact": contact,
         "connections": contact.connections.select_related("network__owner"),
         "notes": contact.notes.select_related("author"),
-        "note_form": NoteForm(),
+        "note_form": note_form or NoteForm(),
         "stage_form": StageForm(initial={"stage": contact.stage}),
         "dnc_form": DoNotContactForm(
             initial={"do_not_contact": contact.do_not_contact, "reason": contact.dnc_reason}
         ),
     }
-    return render(request, "contacts/detail.html", ctx)
+    return render(request, "contacts/detail.html", ctx, status=status)
 
 
 @staff_required
@@ -270,11 +275,10 @@ def contact_delete(request, pk):
 def note_add(request, pk):
     contact = get_object_or_404(Contact, pk=pk)
     form = NoteForm(request.POST)
-    if form.is_valid():
-        services.note_add(contact=contact, author=request.user, body=form.cleaned_data["body"])
-        messages.success(request, "Note added.")
-    else:
-        messages.error(request, " ".join(form.errors["body"]))
+    if not form.is_valid():
+        return _contact_page(request, pk, note_form=form, status=400)
+    services.note_add(contact=contact, author=request.user, body=form.cleaned_data["body"])
+    messages.success(request, "Note added.")
     return redirect(contact)
 
 

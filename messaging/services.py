@@ -400,13 +400,20 @@ def message_resolve_uncertain(*, message: Message, sent: bool, actor) -> bool:
     )
 
 
-def outbox_edit(*, message: Message, body: str, actor) -> None:
-    body = body.strip()
+def _outbox_body(body: str) -> str:
+    """The text of an Outbox message as a member typed it, or ValueError saying what is wrong.
+    A browser sends a text box's line breaks as CRLF: they are kept as the LF they were."""
+    body = body.replace("\r\n", "\n").strip()
     if not body:
         raise ValueError("A message cannot be empty.")
     if len(body) > personalize.MAX_BODY:
         raise ValueError(f"A message has at most {personalize.MAX_BODY:,} characters.")
-    if not _transition(Action.EDIT, message, actor, "edited", body=body):
+    return body
+
+
+def outbox_edit(*, message: Message, body: str, actor) -> None:
+    check_manageable_by(message.account, actor)
+    if not _transition(Action.EDIT, message, actor, "edited", body=_outbox_body(body)):
         raise ValueError("This message is no longer in the Outbox.")
 
 
@@ -414,24 +421,32 @@ def outbox_skip(*, message: Message, actor) -> bool:
     return _transition(Action.SKIP, message, actor, "skipped in the Outbox")
 
 
-def outbox_mark_sent(*, message: Message, actor, now=None) -> bool:
-    """The member sent the prepared text by hand on LinkedIn and says so."""
+def outbox_mark_sent(*, message: Message, actor, now=None, body: str | None = None) -> bool:
+    """The member sent the prepared text by hand on LinkedIn and says so.
+
+    `body` is the text they sent, as it stood in the Outbox's text box (which they may have
+    edited without saving): it is saved with the confirmation in the same UPDATE, so the record
+    is what went out. ValueError when it is empty or too long; nothing is written then."""
     check_manageable_by(message.account, actor)
+    note = "sent by hand on LinkedIn"
+    if body is not None:
+        body = _outbox_body(body)
+        if body != message.body:
+            note = "sent by hand on LinkedIn, with the text edited in the Outbox"
     return message_mark_sent_by_hand(
-        message.pk, actor=actor, at=now or timezone.now(), note="sent by hand on LinkedIn"
+        message.pk, actor=actor, at=now or timezone.now(), note=note, body=body
     )
 
 
-def message_mark_sent_by_hand(pk: int, *, actor, at, note: str) -> bool:
-    """An Outbox message went out by hand on LinkedIn at `at`: the member says so, or their
-    messages export shows it. (The caller has checked the actor may act for its account.)"""
+def message_mark_sent_by_hand(pk: int, *, actor, at, note: str, body: str | None = None) -> bool:
+    """An Outbox message went out by hand on LinkedIn at `at` (with `body`, when the member
+    changed the text before sending): the member says so, or their messages export shows it.
+    (The caller has checked the actor may act for its account.)"""
+    values = {"sent_at": at, "claimed_at": at, "channel": Message.Channel.MANUAL}
+    if body is not None:
+        values["body"] = body
     changed = transitions.change(
-        Action.MARK_SENT_BY_HAND,
-        [pk],
-        actor=actor,
-        note=note,
-        at=at,
-        values={"sent_at": at, "claimed_at": at, "channel": Message.Channel.MANUAL},
+        Action.MARK_SENT_BY_HAND, [pk], actor=actor, note=note, at=at, values=values
     )
     return bool(changed)
 
