@@ -33,7 +33,7 @@ POSTGRESQL = [
     f"""CREATE FUNCTION test_status_guard() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             IF NOT EXISTS (SELECT 1 FROM test_status_gate) THEN
-                RAISE EXCEPTION '{MESSAGE}';
+                RAISE EXCEPTION '{MESSAGE}' USING ERRCODE = 'integrity_constraint_violation';
             END IF;
             INSERT INTO test_status_log VALUES (NEW.id, OLD.status, NEW.status);
             RETURN NEW;
