@@ -124,7 +124,9 @@ def set_stage(modeladmin, request, queryset):
     result = _ask(modeladmin, request, queryset, StageActionForm, "Set stage", "set_stage")
     if not isinstance(result, dict):
         return result
-    count = services.contacts_set_stage(contacts=queryset, stage=result["stage"])
+    count = services.contacts_set_stage(
+        contacts=queryset, stage=result["stage"], actor=request.user, via=audit.Via.ADMIN
+    )
     modeladmin.message_user(request, f"Moved {count} contact(s).", messages.SUCCESS)
     return None
 
@@ -141,7 +143,9 @@ def mark_do_not_contact(modeladmin, request, queryset):
     )
     if not isinstance(result, dict):
         return result
-    count = services.contacts_mark_do_not_contact(contacts=queryset, reason=result["reason"])
+    count = services.contacts_mark_do_not_contact(
+        contacts=queryset, reason=result["reason"], actor=request.user, via=audit.Via.ADMIN
+    )
     modeladmin.message_user(request, f"Marked {count} contact(s) do-not-contact.", messages.SUCCESS)
     return None
 
