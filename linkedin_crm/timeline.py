@@ -21,7 +21,7 @@ from typing import Any
 from django.db.models import BooleanField, CharField, ExpressionWrapper, Q, QuerySet
 from django.db.models.functions import Cast
 
-from campaigns.models import Enrollment, Reply
+from campaigns.models import Campaign, Enrollment, Reply
 from contacts.models import Connection, Contact, ImportChange, Note, Stage
 from linkedin_crm.models import AuditEvent
 from messaging.models import LinkedInAccount, Message
@@ -141,6 +141,7 @@ def _messages(contact: Contact, user, kinds: set[str]) -> QuerySet | None:
             "status",
             "body",
             "channel",
+            "released_at",
             "sent_at",
             "created_at",
             "account__display_name",
@@ -183,9 +184,12 @@ def _replies(contact: Contact, user, kinds: set[str]) -> QuerySet | None:
 def _enrollments(contact: Contact, user, kinds: set[str]) -> QuerySet | None:
     if "campaign" not in kinds:
         return None
+    # Linked to the campaign's page only for those who may open it.
+    campaigns = Campaign.objects.editable_by(user).values("pk")
     return (
         Enrollment.objects.filter(contact=contact)
         .select_related("campaign", "sender")
+        .annotate(campaign_editable=_boolean(Q(campaign__in=campaigns)))
         .only(
             "state",
             "skip_reason",

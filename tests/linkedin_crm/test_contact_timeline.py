@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from campaigns import services as campaign_services
-from campaigns.models import Enrollment
+from campaigns.models import CampaignMessage, Enrollment
 from contacts import services as contact_services
 from contacts.models import Contact, Network, Note
 from linkedin_crm import timeline
@@ -56,8 +56,11 @@ def person(manager):
     )
     Message.objects.filter(pk=sent.pk).update(created_at=at(2), sent_at=at(2))
     campaign = CampaignFactory(owner=manager, name="Spring intro", senders=[account])
-    add_step(campaign, 1, {"A": "Hi"})
+    step = add_step(campaign, 1, {"A": "Hi"})
     enrollment = Enrollment.objects.create(campaign=campaign, contact=contact, sender=account)
+    CampaignMessage.objects.create(
+        message=sent, enrollment=enrollment, step=step, variant=step.variants.get()
+    )
     Enrollment.objects.filter(pk=enrollment.pk).update(created_at=at(3))
     waiting = MessageFactory(
         contact=contact, account=account, body="Following up", status="released"
@@ -139,7 +142,8 @@ def test_it_shows_every_kind_newest_first(staff_client, person):
     text = response.text
     assert "Imported from maya.csv" in text
     assert "Met at the fair." in text
-    assert "Hi Ann, the text as sent" in text and "Spring intro" in text
+    assert "Hi Ann, the text as sent" in text
+    assert "Spring intro, step 1, variant A" in text
     assert "Following up" in text and "In Outbox" in text
     assert "Thanks, call me" in text
     assert "Stage changed from “Replied” to “Meeting”" in text
@@ -250,14 +254,19 @@ def test_a_member_sees_that_a_colleague_wrote_but_not_the_text(client, person):
     # The rest of the history is the whole team's.
     assert kinds_shown(response).count("message") == 2
     assert "Met at the fair." in text and "Marked do-not-contact" in text
-    # No link to message pages the member may not open.
+    # No link to message or campaign pages the member may not open.
     sent = Message.objects.get(body="Hi Ann, the text as sent")
     assert f'href="/messages/{sent.pk}/"' not in text
+    campaign = Enrollment.objects.get(contact=person).campaign
+    assert f'href="/campaigns/{campaign.pk}/"' not in text and "“Spring intro”" in text
 
 
-def test_a_manager_sees_every_text(staff_client, person):
+def test_a_manager_sees_every_text_and_link(staff_client, person):
     text = staff_client.get(url(person)).text
     assert "Its text is shown" not in text
+    campaign = Enrollment.objects.get(contact=person).campaign
+    sent = Message.objects.get(body="Hi Ann, the text as sent")
+    assert f'href="/campaigns/{campaign.pk}/"' in text and f'href="/messages/{sent.pk}/"' in text
 
 
 def test_a_missing_contact_is_a_404(staff_client):
@@ -274,6 +283,11 @@ def test_the_contact_page_loads_the_timeline(staff_client, person):
 def test_a_page_of_a_long_history_stays_within_8_queries(
     staff_client, manager, person, django_assert_max_num_queries
 ):
+    # Every kind on one page, with everything each item shows (sender, campaign, step,
+    # variant, who recorded it): nothing is loaded item by item.
+    with django_assert_max_num_queries(8):
+        response = staff_client.get(url(person))
+    assert len(set(kinds_shown(response))) == len(timeline.KINDS)
     account = LinkedInAccountFactory(owner=manager)
     for n in range(60):
         MessageFactory(contact=person, account=account, body=f"message {n}")
