@@ -6,9 +6,11 @@ notes, and the audit log (stage and do-not-contact changes, merges, imports). Ea
 query limited to a page plus one item, all continuing from the same cursor, and the page is the
 newest of their union: a page costs the same whether the person has ten events or ten thousand.
 
-The order, and the cursor, is (time, source, id), descending. Time alone is not enough: a
-campaign launch writes an enrollment and a message in the same microsecond, and a bulk action
-gives many events one time. The source names break ties between sources, the ids within one.
+The order, and the cursor, is (time, source, id), descending. Time alone is not enough: one
+act can write several rows with the same time, in one source or in several (a clock frozen in
+tests, a coarse clock elsewhere). The source names break ties between sources, the ids within
+one, so no item is skipped or shown twice at a page boundary.
+
 The project package holds it because it reads all three apps (contacts knows nothing of
 messages, messaging nothing of campaigns).
 """
