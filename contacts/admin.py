@@ -178,6 +178,17 @@ class ContactAdmin(ImportExportMixin, CappedSearchAdmin):
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:
+            # Stage and do-not-contact changed here belong on the contact's timeline too. (The
+            # admin saves a change form in one transaction: the events go with the change.)
+            services.contact_pipeline_changes_record(
+                contact=obj,
+                previous={name: form.initial.get(name) for name in ("stage", "do_not_contact")},
+                actor=request.user,
+            )
+
     def import_action(self, request, **kwargs):
         if refusal := upload_refusal(request):
             self.message_user(request, refusal, messages.ERROR)

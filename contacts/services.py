@@ -249,6 +249,27 @@ def contacts_allow_contact(*, contacts: QuerySet, actor=None, via: str = audit.V
     return len(ids)
 
 
+def contact_pipeline_changes_record(
+    *, contact: Contact, previous: dict, actor, via: str = audit.Via.ADMIN
+) -> None:
+    """Audit the stage and do-not-contact changes of a contact saved as a whole (the admin's
+    change form), as the services that change only those record them. `previous` holds the
+    saved `stage` and `do_not_contact`. Call it in the save's transaction."""
+    if previous["stage"] != contact.stage:
+        audit.record(
+            audit.Action.STAGE_CHANGE,
+            actor=actor,
+            obj=contact,
+            via=via,
+            detail={"from": previous["stage"], "to": contact.stage},
+        )
+    if previous["do_not_contact"] != contact.do_not_contact:
+        action = (
+            audit.Action.DO_NOT_CONTACT if contact.do_not_contact else audit.Action.CONTACT_ALLOWED
+        )
+        audit.record(action, actor=actor, obj=contact, via=via)
+
+
 def contacts_delete(*, contacts: QuerySet, actor, via: str = audit.Via.PAGE) -> int:
     """Delete the contacts with their connections, notes and tag links; returns the count.
     Needs contacts.delete_contact."""
