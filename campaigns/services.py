@@ -16,6 +16,7 @@ from campaigns import planning, stats
 from campaigns.messages_csv import direction
 from campaigns.models import Audience, Campaign, CampaignMessage, Enrollment, Reply, Step
 from campaigns.planning import LaunchPlan, variant_picker
+from contacts import services as contact_services
 from contacts.filters import ContactFilter
 from contacts.models import Connection, Contact, Stage, Suppression
 from linkedin_crm import audit
@@ -525,12 +526,24 @@ def reply_record(
         )
         if message is not None and message.replied_at is None:
             Message.objects.filter(pk=message.pk).update(replied_at=received_at)
+        # Through the contacts' services, so that the contact's timeline shows who recorded
+        # the reply that moved them (the actor; nobody for an import by command).
         if contact.stage in (Stage.LEAD, Stage.CONTACTED):
+            contact_services.contacts_set_stage(
+                contacts=Contact.objects.filter(pk=contact.pk), stage=Stage.REPLIED, actor=actor
+            )
             contact.stage = Stage.REPLIED
-            contact.save(update_fields=["stage"])
         if opted_out and not contact.do_not_contact:
             # Not the reply's text: the contact page is the whole team's, the conversation is not.
-            contact.mark_do_not_contact("Asked not to be contacted in a reply.", now=received_at)
+            contact_services.contacts_mark_do_not_contact(
+                contacts=Contact.objects.filter(pk=contact.pk),
+                reason="Asked not to be contacted in a reply.",
+                actor=actor,
+                now=received_at,
+            )
+            contact.do_not_contact = True
+            contact.dnc_reason = "Asked not to be contacted in a reply."
+            contact.dnc_at = received_at
         _stop_follow_ups(contact, received_at)
     return reply
 

@@ -7,6 +7,7 @@ import pytest
 from campaigns import planning, services
 from campaigns.models import Campaign, Enrollment, Reply, Variant
 from contacts.models import Network, Stage
+from linkedin_crm.models import AuditEvent
 from messaging import personalize
 from messaging.models import Message, MessageEvent
 from tests.campaigns.factories import AudienceFactory, CampaignFactory, add_step
@@ -250,6 +251,12 @@ def test_a_reply_moves_the_stage_and_an_opt_out_marks_do_not_contact(world):
     assert "keine weiteren Nachrichten" not in contact.dnc_reason
     assert "keine weiteren Nachrichten" in reply.text
     assert reply.opted_out
+    # Both changes are on the contact's record (no one recorded this reply: no actor).
+    recorded = AuditEvent.objects.filter(object_type="contact", object_id=str(contact.pk))
+    assert sorted(recorded.values_list("action", "actor_name")) == [
+        ("do_not_contact", ""),
+        ("stage_change", ""),
+    ]
 
 
 @pytest.mark.parametrize(
