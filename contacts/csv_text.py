@@ -182,7 +182,7 @@ def find_header(
         if span is None:
             break
         start, end = span
-        if max_chars is not None and end >= max_chars and end < len(text):
+        if max_chars is not None and end > max_chars:
             break  # a line cut short by the scan window
         if not _NOT_BLANK.search(text, start, end):
             continue

@@ -5,13 +5,12 @@ import csv
 import datetime
 import io
 import time
-import tracemalloc
 import unicodedata
 import zipfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from campaigns.messages_csv import (
@@ -26,6 +25,8 @@ from campaigns.messages_csv import (
 )
 from contacts.identity import canonical_profile_url
 from tests.byte_mutations import MUTATION, mutate
+from tests.csv_helpers import MB, assert_one_line_reason, property_settings
+from tests.csv_helpers import peak_memory as measure_peak_memory
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "linkedin_messages"
 IN = "https://www.linkedin.com/in/"
@@ -714,18 +715,10 @@ def test_it_strips_control_characters():
 
 # --- Memory ------------------------------------------------------------------------------------
 
-MB = 1024 * 1024
-
 
 def peak_memory(data: bytes) -> tuple[ParsedMessages, int]:
     """Parse data; return the result and the peak memory the parsing allocated, in bytes."""
-    tracemalloc.start()
-    try:
-        result = parse_messages(data, max_bytes=len(data))
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    return result, peak
+    return measure_peak_memory(parse_messages, data, max_bytes=len(data))
 
 
 @pytest.mark.parametrize("filler", [b",", b"x"], ids=["commas", "letters"])
@@ -797,12 +790,7 @@ VALID = {
     for path in sorted(FIXTURES.glob("*.csv"))
     if path.name not in REJECTED_FIXTURES
 }
-PROPERTY = settings(
-    max_examples=150,
-    deadline=None,
-    database=None,  # no .hypothesis folder in the project
-    suppress_health_check=[HealthCheck.too_slow],
-)
+PROPERTY = property_settings(max_examples=150)
 CSV_ISH = st.lists(
     st.sampled_from(
         [
@@ -855,7 +843,7 @@ def parse_or_reject(data: bytes) -> ParsedMessages | None:
     try:
         result = parse_messages(data)
     except RejectedFile as exc:
-        assert str(exc) and "\n" not in str(exc)
+        assert_one_line_reason(exc)
         return None
     check_invariants(result)
     return result
