@@ -715,7 +715,8 @@ def messages_import(*, parsed, actor, now=None) -> MessagesImportResult:
     result = MessagesImportResult(
         rows=parsed.total_rows, skipped_rows=parsed.skipped, problems=parsed.problems[:20]
     )
-    by_name = parsed.has_direction
+    # The 2018 export: names and DIRECTION, and no profile URL to go by.
+    by_name = parsed.has_direction and parsed.owner_url is None
     owner = parsed.owner_name if by_name else parsed.owner_url
     if not owner and parsed.messages:
         count = len({m.conversation_id for m in parsed.messages})

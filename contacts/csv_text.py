@@ -366,9 +366,55 @@ def html_to_text(content: str) -> str:
     included): the caller collapses it. Never raises, whatever the markup.
     """
     parser = _TextParser()
-    parser.feed(content)
-    parser.close()
+    try:
+        parser.feed(_guard_tags(content))
+        parser.close()
+    except Exception:  # html.parser may still trip on markup no test foresaw
+        # What was read stays text; the rest is shown as it is rather than lost.
+        return "".join(parser.parts) + parser.rawdata
     return "".join(parser.parts)
+
+
+def _guard_tags(content: str) -> str:
+    """`content` with each "<" that opens no complete tag before the next "<" escaped as text.
+
+    html.parser before Python 3.13.4 (CVE-2025-6069) scans the rest of the text again for every
+    such "<": quadratic, minutes for a 64 KB cell of `<a <a <a`. A tag here must end (a ">" not
+    inside a quoted value) before the next "<", as every tag LinkedIn writes does; comments are
+    left whole for the parser, and `<![` sections, which it cannot always read, become text.
+    """
+    if "<" not in content:
+        return content
+    parts, position, length = [], 0, len(content)
+    while (start := content.find("<", position)) >= 0:
+        parts.append(content[position:start])
+        if content.startswith("<!--", start):
+            end = content.find("-->", start + 4)
+            end = length if end < 0 else end + 3
+            parts.append(content[start:end])
+            position = end
+            continue
+        after = content.find("<", start + 1)
+        stop = length if after < 0 else after
+        whole = not content.startswith("<![", start) and _tag_ends(content, start + 1, stop)
+        parts.append("<" if whole else "&lt;")
+        position = start + 1
+    parts.append(content[position:])
+    return "".join(parts)
+
+
+def _tag_ends(text: str, start: int, stop: int) -> bool:
+    """Whether a ">" outside quotes comes between start and stop."""
+    while (end := text.find(">", start, stop)) >= 0:
+        quotes = [q for q in (text.find('"', start, end), text.find("'", start, end)) if q >= 0]
+        if not quotes:
+            return True
+        opening = min(quotes)
+        closing = text.find(text[opening], opening + 1, stop)
+        if closing < 0:
+            return False
+        start = closing + 1
+    return False
 
 
 def unescape_entities(text: str) -> str:

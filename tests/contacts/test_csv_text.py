@@ -1,6 +1,7 @@
 """The CSV foundation both LinkedIn readers stand on (contacts/csv_text.py)."""
 
 import datetime
+import time
 
 import pytest
 from hypothesis import given
@@ -174,9 +175,34 @@ def test_it_turns_html_into_text_with_the_standard_parser(html, text):
 
 
 @PROPERTY
-@given(st.text(alphabet="<>/=\"' &;#abpdivstyleripcthd!-x\n", max_size=120))
+@given(st.text(alphabet="<>/=\"' &;#abpdivstyleripcthd!-x[\n", max_size=120))
 def test_it_never_fails_on_broken_markup(html):
     assert isinstance(html_to_text(html), str)
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("<p>a <b and c</p>", "\na <b and c\n"),  # a "<" that opens no tag is text
+        ('<a title="x>y">link</a>', "link"),  # a ">" inside a quoted value ends no tag
+        ("<p>x<![CDATA[y]]>z</p>", "\nx<![CDATA[y]]>z\n"),  # html.parser cannot always read it
+        ("<!-- <p> inside -->after", "after"),
+    ],
+)
+def test_it_reads_stray_angle_brackets_as_text(html, text):
+    assert html_to_text(html) == text
+
+
+@pytest.mark.parametrize("junk", ["<a ", "<p x='", '<a b="', "<![", "</", "<!x", "<p>"])
+def test_it_reads_64_kb_of_broken_markup_in_linear_time(junk):
+    # html.parser before Python 3.13.4 rescans the rest of the text for every "<" that opens
+    # no tag: this took minutes. A cell is at most 64 KB (messages_csv.MAX_RECORD_CHARS).
+    html = "<p>x</p>" + junk * (64 * 1024 // len(junk))
+
+    started = time.process_time()
+    html_to_text(html)
+
+    assert time.process_time() - started < 2.0
 
 
 # --- Dates -------------------------------------------------------------------------------------
