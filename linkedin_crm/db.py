@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import TypeVar
 
 from django.db import connection as default_connection
+from django.db.models import JSONField
 
 # Values in one `__in` look-up (or one bulk delete or update by id): far inside 32,766, and a
 # 30,000-contact audience or import takes a handful of queries.
@@ -53,8 +54,9 @@ def max_query_parameters(connection=None) -> int:
 PLAIN_TYPES = (str, int, float, bool, type(None))
 
 
-def _db_value(field, value, connection):
-    if isinstance(value, PLAIN_TYPES) and field.get_internal_type() != "JSONField":
+def db_value(field, value, connection):
+    """`value` as the database takes it in `field`'s column."""
+    if isinstance(value, PLAIN_TYPES) and not isinstance(field, JSONField):
         return value
     return field.get_db_prep_save(value, connection)
 
@@ -94,7 +96,8 @@ def insert_rows(
         raise TypeError(f"Columns given per row and shared: {', '.join(sorted(both))}")
     connection = default_connection
     fields = [field_of[name] for name in columns]
-    shared_values = [_db_value(field_of[name], value, connection) for name, value in shared.items()]
+    plains = [not isinstance(f, JSONField) for f in fields]
+    shared_values = [db_value(field_of[name], value, connection) for name, value in shared.items()]
     quote = connection.ops.quote_name
     names = ", ".join(quote(field_of[name].column) for name in (*columns, *shared))
     one_row = f"({', '.join(['%s'] * (len(columns) + len(shared)))})"
@@ -114,7 +117,10 @@ def insert_rows(
             params = []
             for row in chunk:
                 params += [
-                    _db_value(f, value, connection) for f, value in zip(fields, row, strict=True)
+                    value
+                    if plain and isinstance(value, PLAIN_TYPES)
+                    else f.get_db_prep_save(value, connection)
+                    for f, plain, value in zip(fields, plains, row, strict=True)
                 ]
                 params += shared_values
             cursor.execute(head + ", ".join([one_row] * len(chunk)) + tail, params)
