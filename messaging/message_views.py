@@ -231,9 +231,23 @@ def outbox(request):
         items = [m for m in released if m.account_id == account.pk]
         if not items:
             continue
+        # Today's slots as the dashboard counts them, from the one cap rule: what went to
+        # LinkedIn today, and what waits here (each waiting message holds its slot).
         start, end = dispatch.local_day_bounds(account, now)
-        used = Message.objects.filter(account=account).sent_between(start, end).count()
-        groups.append({"account": account, "items": items, "sent_today": used})
+        sent, waiting = (
+            part.count()
+            for part in Message.objects.filter(account=account).counting_against_cap_parts(
+                start, end
+            )
+        )
+        groups.append(
+            {
+                "account": account,
+                "items": items,
+                "sent_today": sent,
+                "slots_taken": sent + waiting,
+            }
+        )
     return render(request, "messaging/outbox.html", {"groups": groups})
 
 
