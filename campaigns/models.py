@@ -41,6 +41,19 @@ class CampaignQuerySet(models.QuerySet):
             | (models.Q(pk__in=with_senders) & ~models.Q(pk__in=with_foreign_senders))
         )
 
+    def with_enrollment_counts(self):
+        """Each campaign with `enrolled` (everyone it is for: all enrollments but the skipped,
+        as the launch message and the dry run count them), `skipped`, and one count per
+        enrollment state (`active`, `replied`, `completed`, `stopped`): the campaign list and
+        the campaign page read the same numbers from here."""
+        State = Enrollment.State
+        per_state = {
+            state.value: models.Count("enrollments", filter=models.Q(enrollments__state=state))
+            for state in State
+        }
+        enrolled = models.Count("enrollments", filter=~models.Q(enrollments__state=State.SKIPPED))
+        return self.annotate(enrolled=enrolled, **per_state)
+
 
 class Campaign(models.Model):
     class Status(models.TextChoices):

@@ -43,21 +43,15 @@ def campaign_list(request):
         form.save_m2m()
         messages.success(request, "Campaign created. Add its steps and variants.")
         return redirect(campaign)
-    campaigns = (
-        _campaigns(request)
-        .select_related("audience", "owner")
-        .annotate(enrolled=Count("enrollments"))
-    )
+    campaigns = _campaigns(request).select_related("audience", "owner").with_enrollment_counts()
     return render(request, "campaigns/list.html", {"campaigns": campaigns, "form": form})
 
 
 @staff_required
 def campaign_detail(request, pk):
     campaign = get_object_or_404(
-        _campaigns(request).select_related("audience", "launched_by"), pk=pk
-    )
-    states = dict(
-        Enrollment.objects.filter(campaign=campaign).values_list("state").annotate(n=Count("pk"))
+        _campaigns(request).select_related("audience", "launched_by").with_enrollment_counts(),
+        pk=pk,
     )
     skipped = (
         Enrollment.objects.filter(campaign=campaign, state=Enrollment.State.SKIPPED)
@@ -72,7 +66,6 @@ def campaign_detail(request, pk):
     ctx = {
         "campaign": campaign,
         "steps": campaign.steps.prefetch_related("variants"),
-        "states": states,
         "skipped": skipped,
         "matches_now": matches_now,
         "results": services.campaign_results(campaign) if campaign.launched_at else [],
