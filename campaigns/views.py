@@ -1,3 +1,5 @@
+import datetime
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -233,7 +235,8 @@ def dry_run(request, pk):
     plan = services.plan_launch(campaign, now=now)
     page = Paginator(plan.recipients, DRY_RUN_PAGE).get_page(request.GET.get("page"))
     plan.load(page.object_list)  # the contacts and messages of this page, not of everyone
-    steps = list(campaign.steps.all())
+    # Each later step waits its delay after the one before it went out (not after launch).
+    delays = [datetime.timedelta(days=step.delay_days) for step in campaign.steps.all()[1:]]
     enrolled = len(plan.enrolled)
     ctx = {
         "campaign": campaign,
@@ -243,7 +246,13 @@ def dry_run(request, pk):
         "skipped_count": len(plan.recipients) - enrolled,
         "skipped": sorted(plan.skipped_by_reason.items(), key=lambda kv: -kv[1]),
         "forecasts": [
-            (sender, count, forecast_for(sender, count * max(1, len(steps)), now))
+            (
+                sender,
+                count,
+                forecast_for(
+                    sender, count, now, not_before=campaign.starts_at, follow_up_delays=delays
+                ),
+            )
             for sender, count in plan.per_sender.items()
         ],
     }

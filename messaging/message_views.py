@@ -1,5 +1,7 @@
 """Composing, the Outbox, the message list and the template library."""
 
+import datetime
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -15,7 +17,7 @@ from linkedin_crm.auth import staff_required
 from linkedin_crm.ids import parse_ids
 from messaging import dispatch, personalize, services
 from messaging.filters import MessageFilter
-from messaging.forecast import forecast_account
+from messaging.forecast import forecast_account, forecast_account_sequence
 from messaging.forms import ComposeForm, MessageTemplateForm, OutboxEditForm
 from messaging.linkedin import LinkedInError
 from messaging.models import LinkedInAccount, Message, MessageTemplate
@@ -30,20 +32,32 @@ def _message(request, pk) -> Message:
     return get_object_or_404(queryset, pk=pk)
 
 
-def forecast_for(account: LinkedInAccount, count: int, now) -> str:
-    # Held messages (a paused campaign's) are not ahead: they wait for the campaign.
+def forecast_for(
+    account: LinkedInAccount,
+    count: int,
+    now,
+    *,
+    not_before=None,
+    follow_up_delays: list[datetime.timedelta] | None = None,
+) -> str:
+    """The forecast sentence for `count` messages from the account, due from not_before (the
+    composer's "Send at", a campaign's start) on; with follow_up_delays, `count` recipients of
+    a campaign whose later steps wait those delays (docs/queue.md, "Forecast")."""
+    due = max(now, not_before) if not_before else now
+    # Held messages (a paused campaign's) are not ahead: they wait for the campaign. Nor are
+    # those due after ours.
     ahead = Message.objects.filter(
-        account=account, status=Message.Status.QUEUED, held=False
+        account=account, status=Message.Status.QUEUED, held=False, next_attempt_at__lte=due
     ).count()
     start, end = dispatch.local_day_bounds(account, now)
     used = Message.objects.filter(account=account).counting_against_cap(start, end).count()
-    result = forecast_account(
-        account,
-        count=count,
-        now=now,
-        already_today=used,
-        queued_before=ahead,
-    )
+    common = {"now": now, "already_today": used, "queued_before": ahead, "not_before": due}
+    if follow_up_delays:
+        result = forecast_account_sequence(
+            account, recipients=count, follow_up_delays=follow_up_delays, **common
+        )
+    else:
+        result = forecast_account(account, count=count, **common)
     return result.describe(account.timezone)
 
 
@@ -84,7 +98,9 @@ def compose(request, pk):
             return render(request, "messaging/compose.html", ctx)
         ctx["lint"] = personalize.lint_for_recipients(body, [context])
         ctx["not_connected"] = account.network_id not in connected_networks
-        ctx["forecast"] = forecast_for(account, 1, timezone.now())
+        ctx["forecast"] = forecast_for(
+            account, 1, timezone.now(), not_before=form.cleaned_data["scheduled_for"]
+        )
         if request.POST.get("action") == "queue":
             result = services.messages_queue(
                 contacts=[contact],
@@ -96,7 +112,7 @@ def compose(request, pk):
             if result.skipped:
                 messages.error(request, f"Not queued: {result.skipped[0][1]}.")
                 return redirect(contact)
-            messages.success(request, "Queued. It goes out at the sender's next free slot.")
+            messages.success(request, f"Queued: {ctx['forecast']}")
             return redirect(result.queued[0])
     return render(request, "messaging/compose.html", ctx)
 
@@ -179,7 +195,12 @@ def bulk_compose(request):
             skipped=skipped,
             sendable=len(sendable),
             not_connected=sum(1 for c in sendable if c.pk not in connected),
-            forecast=forecast_for(account, len(sendable), timezone.now()),
+            forecast=forecast_for(
+                account,
+                len(sendable),
+                timezone.now(),
+                not_before=form.cleaned_data["scheduled_for"],
+            ),
         )
         needs_confirmation = lint.has_missing and not form.cleaned_data["confirm_missing"]
         # Queueing is a POST (with its CSRF token): a link must never send messages.

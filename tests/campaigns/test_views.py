@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -103,6 +104,37 @@ def test_dry_run_shows_every_recipient_and_changes_nothing(staff_client, campaig
     assert "Hi Ann" in page or "Hello Ann" in page
     assert "Alice Archer" in page and "goes out" in page
     assert not Enrollment.objects.exists() and not Message.objects.exists()
+
+
+MONDAY_7_DEC = datetime.datetime(2026, 12, 7, 8, 0, tzinfo=datetime.UTC)
+
+
+@time_machine.travel(MONDAY_7_DEC, tick=False)
+def test_dry_run_forecasts_follow_ups_after_their_delay(staff_client, staff_user, account):
+    """Issue #13: with step 2 three days after step 1, the dry run said the last message goes
+    out on the first day. The account sends one message every 150 s (120 s + half of 60 s of
+    jitter) from 09:00 UTC, Monday to Friday."""
+    campaign = big_campaign(staff_user, account, 3)
+    add_step(campaign, 2, {"A": "Still there, {{ first_name }}?"}, delay_days=3)
+
+    page = staff_client.get(f"/campaigns/{campaign.pk}/dry-run/").content.decode()
+
+    # Step 1: Mon 09:00, 09:02:30, 09:05; step 2: three days after each, on Thursday.
+    assert "(3 recipients, all steps): 6 messages;" in page
+    assert "the last goes out on Thu 10 Dec 2026 around 09:05." in page
+
+
+@time_machine.travel(MONDAY_7_DEC, tick=False)
+def test_dry_run_forecasts_from_the_campaigns_start(staff_client, staff_user, account):
+    campaign = big_campaign(staff_user, account, 3)
+    add_step(campaign, 2, {"A": "Still there, {{ first_name }}?"}, delay_days=3)
+    campaign.starts_at = datetime.datetime(2027, 1, 15, 14, 0, tzinfo=datetime.UTC)  # a Friday
+    campaign.save()
+
+    page = staff_client.get(f"/campaigns/{campaign.pk}/dry-run/").content.decode()
+
+    # Step 1 Fri 14:00 … 14:05; step 2 due Mon 18 Jan (three days on, a Monday) 14:00 … 14:05.
+    assert "the last goes out on Mon 18 Jan 2027 around 14:05." in page
 
 
 def big_campaign(owner, account, size):
