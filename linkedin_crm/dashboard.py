@@ -21,14 +21,14 @@ messages-per-day chart, reply rates and campaigns are the team's: totals, with n
 """
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import Count, IntegerField, Max, OuterRef, Subquery, Value
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django_q.models import Schedule, Task
 
-from campaigns.models import Campaign, Enrollment
+from campaigns.models import Campaign
 from campaigns.stats import Interval, wilson_interval
 from contacts.models import Connection, Contact, ImportBatch, Network, Stage
 from linkedin_crm import charts
@@ -417,37 +417,26 @@ def reply_rates(now: datetime.datetime, periods=(30, 90)) -> list[ReplyRate]:
 class CampaignProgress:
     pk: int
     name: str
-    states: dict = field(default_factory=dict)  # Enrollment.State value → count
-
-    @property
-    def enrolled(self) -> int:
-        """Contacts the campaign is for: everyone enrolled but the skipped."""
-        return sum(n for state, n in self.states.items() if state != Enrollment.State.SKIPPED)
+    enrolled: int  # everyone the campaign is for, as on the campaign pages: all but the skipped
+    active: int  # still between steps
+    replied: int
 
     @property
     def done(self) -> int:
-        return self.enrolled - self.states.get(Enrollment.State.ACTIVE, 0)
-
-    @property
-    def replied(self) -> int:
-        return self.states.get(Enrollment.State.REPLIED, 0)
+        return self.enrolled - self.active
 
 
 def running_campaigns(user) -> list[CampaignProgress]:
-    """The running campaigns the user may open (Campaign.objects.editable_by)."""
+    """The running campaigns the user may open (Campaign.objects.editable_by), counted as the
+    campaign list and page count them (Campaign.objects.with_enrollment_counts)."""
     rows = (
         Campaign.objects.editable_by(user)
         .filter(status=Campaign.Status.RUNNING)
-        .values_list("pk", "name", "enrollments__state")
-        .annotate(n=Count("enrollments"))
+        .with_enrollment_counts()
         .order_by("name", "pk")
+        .values_list("pk", "name", "enrolled", "active", "replied")
     )
-    campaigns: dict[int, CampaignProgress] = {}
-    for pk, name, state, n in rows:
-        progress = campaigns.setdefault(pk, CampaignProgress(pk, name))
-        if state:
-            progress.states[state] = n
-    return list(campaigns.values())
+    return [CampaignProgress(*row) for row in rows]
 
 
 # --- health -----------------------------------------------------------------------------------

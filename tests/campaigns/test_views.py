@@ -213,8 +213,8 @@ def test_launch_pause_resume_cancel(staff_client, campaign):
 
 def test_the_list_and_the_campaign_page_count_enrollments_alike(staff_client, campaign):
     """Issue #13: the list said "Enrolled 38" (skipped included) while the page said Active 23,
-    Skipped 15. Both now count "enrolled" as the launch message does: everyone but the
-    skipped, with the skipped beside it."""
+    Skipped 15. The list, the page and the dashboard now count "enrolled" as the launch message
+    does: everyone but the skipped, with the skipped beside it."""
     tag = campaign.audience.query.split("=")[1]
     for name in ("Dan", "Eve"):
         ContactFactory(first_name=name, tags=[int(tag)], do_not_contact=True)
@@ -225,12 +225,14 @@ def test_the_list_and_the_campaign_page_count_enrollments_alike(staff_client, ca
 
     listed = staff_client.get("/campaigns/").content.decode()
     page = staff_client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    dashboard = staff_client.get("/").content.decode()
 
     row = re.search(rf'<tr><td><a href="/campaigns/{campaign.pk}/">.*?</tr>', listed).group()
     assert '<td class="num">3</td><td class="num">2</td>' in row
     assert 'id="count-enrolled">3<' in page and 'id="count-skipped">2<' in page
     assert 'id="count-active">2<' in page and 'id="count-replied">1<' in page
     assert 'id="count-stopped">0<' in page
+    assert "1 of 3 contacts done · 1 replied" in dashboard
 
 
 def test_a_launched_campaign_cannot_be_edited(staff_client, campaign):
