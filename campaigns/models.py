@@ -44,8 +44,8 @@ class CampaignQuerySet(models.QuerySet):
     def with_enrollment_counts(self):
         """Each campaign with `enrolled` (everyone it is for: all enrollments but the skipped,
         as the launch message and the dry run count them), `skipped`, and one count per
-        enrollment state (`active`, `replied`, `completed`, `stopped`): the campaign list and
-        the campaign page read the same numbers from here."""
+        enrollment state (`active`, `replied`, `completed`, `stopped`): the campaign list, the
+        campaign page and the dashboard read the same numbers from here."""
         State = Enrollment.State
         per_state = {
             state.value: models.Count("enrollments", filter=models.Q(enrollments__state=state))
