@@ -77,11 +77,7 @@ def gap(words: int) -> str:
     return rf"(?: [^ ,]+){{0,{words}}}"
 
 
-def _rules(*patterns: str) -> list[re.Pattern]:
-    return [re.compile(pattern) for pattern in patterns]
-
-
-def _guards(*patterns: str) -> list[re.Pattern]:
+def _compiled(*patterns: str) -> list[re.Pattern]:
     return [re.compile(pattern) for pattern in patterns]
 
 
@@ -91,7 +87,7 @@ _EN_CONTACT = (
     r"|call\w*|bother\w*|pester\w*|ping\w*|solicit\w*|communicat\w*|inmail\w*)"
 )
 _EN_NOUN = r"(?:messages?|e ?mails?|mails?|contact|communications?|outreach|spam|texts?|inmails?)"
-ENGLISH = _rules(
+ENGLISH = _compiled(
     r"\bunsubscrib\w*",
     r"\bopt(?:ing|ed)? ?out\b",
     r"\b(?:remove|delete|take|erase|strike|drop) (?:me|us)(?: [^ ,]+){0,3} (?:from|off)"
@@ -101,7 +97,7 @@ ENGLISH = _rules(
     r"\b(?:remove|delete|erase)(?: all)? my (?:contact )?"
     r"(?:details|data|information|info|email|address|number)\b",
     r"\b(?:stop|quit|cease|halt|discontinue)\w*" + gap(1) + " " + _EN_CONTACT,
-    r"\b(?:please |just )?stop(?: it| now| please| thanks| thank you)?$",
+    r"\bstop(?: it| now| please| thanks| thank you)?$",
     r"\b(?:do not|never)(?: ever)? " + _EN_CONTACT + gap(2) + r" (?:me|us|again|anymore)\b",
     r"\b(?:no|any) (?:more|further) " + _EN_NOUN + r"\b",
     r"\bnot (?:wish|want|like)\w*(?: to)? (?:receive|get)(?: any)?(?: more| further)? " + _EN_NOUN,
@@ -110,7 +106,7 @@ ENGLISH = _rules(
     r"\b" + _EN_CONTACT + r" (?:me|us) no (?:more|longer)\b",
     r"\brefrain from " + _EN_CONTACT,
 )
-ENGLISH_GUARDS = _guards(
+ENGLISH_GUARDS = _compiled(
     r"\b(?:do not|never|not|can not|will not|would not) (?:ever )?(?:stop|quit)\w*",
     r"\b(?:do not|never) hesitate\b",
 )
@@ -123,7 +119,7 @@ _DE_CONTACT = (
 )
 _DE_NEGATION = r"(?:nicht mehr|nichts mehr|nie wieder|nie mehr|nimmer|nicht weiter|nicht)"
 _DE_NOUN = r"(?:nachricht\w*|e ?mails?|mails?|kontakt\w*|anfrage\w*|werbung|zuschrift\w*|post)"
-GERMAN = _rules(
+GERMAN = _compiled(
     r"\b(?:abmeld\w*|austrag\w*|abbestell\w*)",
     r"\btrag\w*(?: sie)?(?: bitte)? mich" + gap(4) + r" aus\b",
     r"\b" + _DE_CONTACT + gap(4) + " " + _DE_NEGATION + r"\b",
@@ -140,7 +136,7 @@ GERMAN = _rules(
     r"\bstell\w*" + gap(3) + r" kontakt\w* ein\b",
     r"\bwidersp\w*" + gap(3) + r" (?:kontakt\w*|werbung|nutzung)",
 )
-GERMAN_GUARDS = _guards(r"\bzoger\w*(?: sie)? nicht\b")
+GERMAN_GUARDS = _compiled(r"\bzoger\w*(?: sie)? nicht\b")
 
 # French
 _FR_CONTACT = (
@@ -148,7 +144,7 @@ _FR_CONTACT = (
     r"|derang\w*|harcel\w*|mail\w*)"
 )
 _FR_NOUN = r"(?:messages?|mails?|e ?mails?|courriels?|sollicitations?|relances?)"
-FRENCH = _rules(
+FRENCH = _compiled(
     r"\b(?:desabonn\w*|desinscri\w*)",
     r"\bne (?:me |nous )?" + _FR_CONTACT + r" (?:plus|jamais|pas)\b",
     r"\bne (?:plus|jamais|pas) (?:me |nous )?(?:re)?" + _FR_CONTACT,
@@ -168,7 +164,7 @@ FRENCH = _rules(
     r"\b(?:pas|plus) de " + _FR_NOUN + r" supplementaires?\b",
     r"\brefus\w* (?:de )?etre " + _FR_CONTACT,
 )
-FRENCH_GUARDS = _guards(r"\bne hesit\w* pas\b", r"\bne arret\w* pas\b")
+FRENCH_GUARDS = _compiled(r"\bne hesit\w* pas\b", r"\bne arret\w* pas\b")
 
 # Spanish
 _ES_CONTACT = (
@@ -176,7 +172,7 @@ _ES_CONTACT = (
     r"|mensaje\w*)"
 )
 _ES_NOUN = r"(?:mensajes?|correos?|e ?mails?|mails?|llamadas?|spam|publicidad)"
-SPANISH = _rules(
+SPANISH = _compiled(
     r"\b(?:dar\w*|den\w*|doy|dad\w*|solicit\w*|pid\w*|tramit\w*)(?: me| la| mi)?(?: de)? baja\b",
     r"\b(?:cancel\w*|anul\w*)(?: mi| la)? suscripcion\b",
     r"\bno (?:me |nos )(?:vuelv\w* a )?" + _ES_CONTACT,
@@ -195,7 +191,7 @@ SPANISH = _rules(
     r"\b(?:borr|elimin|quit|suprim)\w* mis datos\b",
     r"\bdej\w*(?:me|nos) en paz\b",
 )
-SPANISH_GUARDS = _guards(r"\bno dud\w*\b", r"\bno dej\w* de\b")
+SPANISH_GUARDS = _compiled(r"\bno dud\w*\b", r"\bno dej\w* de\b")
 
 RULES = ENGLISH + GERMAN + FRENCH + SPANISH
 GUARDS = ENGLISH_GUARDS + GERMAN_GUARDS + FRENCH_GUARDS + SPANISH_GUARDS
