@@ -19,7 +19,7 @@ from campaigns.forms import (
     VariantForm,
 )
 from campaigns.messages_csv import parse_messages
-from campaigns.models import Campaign, Enrollment, Step, Variant
+from campaigns.models import Campaign, Enrollment, EnrollmentCounts, Step, Variant
 from contacts.linkedin_csv import RejectedFile
 from linkedin_crm.auth import staff_required
 from linkedin_crm.uploads import upload_limit, upload_refusal
@@ -45,15 +45,16 @@ def campaign_list(request):
         form.save_m2m()
         messages.success(request, "Campaign created. Add its steps and variants.")
         return redirect(campaign)
-    campaigns = _campaigns(request).select_related("audience", "owner").with_enrollment_counts()
-    return render(request, "campaigns/list.html", {"campaigns": campaigns, "form": form})
+    campaigns = _campaigns(request).select_related("audience", "owner")
+    counts = campaigns.enrollment_counts()
+    rows = [(campaign, counts.get(campaign.pk, EnrollmentCounts())) for campaign in campaigns]
+    return render(request, "campaigns/list.html", {"rows": rows, "form": form})
 
 
 @staff_required
 def campaign_detail(request, pk):
     campaign = get_object_or_404(
-        _campaigns(request).select_related("audience", "launched_by").with_enrollment_counts(),
-        pk=pk,
+        _campaigns(request).select_related("audience", "launched_by"), pk=pk
     )
     skipped = (
         Enrollment.objects.filter(campaign=campaign, state=Enrollment.State.SKIPPED)
@@ -67,6 +68,7 @@ def campaign_detail(request, pk):
         matches_now = None
     ctx = {
         "campaign": campaign,
+        "counts": campaign.enrollment_counts(),
         "steps": campaign.steps.prefetch_related("variants"),
         "skipped": skipped,
         "matches_now": matches_now,

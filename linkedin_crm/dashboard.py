@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 from django_q.models import Schedule, Task
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, EnrollmentCounts
 from campaigns.stats import Interval, wilson_interval
 from contacts.models import Connection, Contact, ImportBatch, Network, Stage
 from linkedin_crm import charts
@@ -417,26 +417,30 @@ def reply_rates(now: datetime.datetime, periods=(30, 90)) -> list[ReplyRate]:
 class CampaignProgress:
     pk: int
     name: str
-    enrolled: int  # everyone the campaign is for, as on the campaign pages: all but the skipped
-    active: int  # still between steps
-    replied: int
+    counts: EnrollmentCounts
+
+    @property
+    def enrolled(self) -> int:
+        return self.counts.enrolled
 
     @property
     def done(self) -> int:
-        return self.enrolled - self.active
+        return self.counts.done
+
+    @property
+    def replied(self) -> int:
+        return self.counts.replied
 
 
 def running_campaigns(user) -> list[CampaignProgress]:
     """The running campaigns the user may open (Campaign.objects.editable_by), counted as the
-    campaign list and page count them (Campaign.objects.with_enrollment_counts)."""
-    rows = (
-        Campaign.objects.editable_by(user)
-        .filter(status=Campaign.Status.RUNNING)
-        .with_enrollment_counts()
-        .order_by("name", "pk")
-        .values_list("pk", "name", "enrolled", "active", "replied")
-    )
-    return [CampaignProgress(*row) for row in rows]
+    campaign list and page count them (Campaign.objects.enrollment_counts)."""
+    running = Campaign.objects.editable_by(user).filter(status=Campaign.Status.RUNNING)
+    counts = running.enrollment_counts()
+    return [
+        CampaignProgress(pk, name, counts.get(pk, EnrollmentCounts()))
+        for pk, name in running.order_by("name", "pk").values_list("pk", "name")
+    ]
 
 
 # --- health -----------------------------------------------------------------------------------
