@@ -124,7 +124,9 @@ def set_stage(modeladmin, request, queryset):
     result = _ask(modeladmin, request, queryset, StageActionForm, "Set stage", "set_stage")
     if not isinstance(result, dict):
         return result
-    count = services.contacts_set_stage(contacts=queryset, stage=result["stage"])
+    count = services.contacts_set_stage(
+        contacts=queryset, stage=result["stage"], actor=request.user, via=audit.Via.ADMIN
+    )
     modeladmin.message_user(request, f"Moved {count} contact(s).", messages.SUCCESS)
     return None
 
@@ -141,7 +143,9 @@ def mark_do_not_contact(modeladmin, request, queryset):
     )
     if not isinstance(result, dict):
         return result
-    count = services.contacts_mark_do_not_contact(contacts=queryset, reason=result["reason"])
+    count = services.contacts_mark_do_not_contact(
+        contacts=queryset, reason=result["reason"], actor=request.user, via=audit.Via.ADMIN
+    )
     modeladmin.message_user(request, f"Marked {count} contact(s) do-not-contact.", messages.SUCCESS)
     return None
 
@@ -173,6 +177,17 @@ class ContactAdmin(ImportExportMixin, CappedSearchAdmin):
         ("Do not contact", {"fields": ["do_not_contact", "dnc_reason", "dnc_at"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:
+            # Stage and do-not-contact changed here belong on the contact's timeline too. (The
+            # admin saves a change form in one transaction: the events go with the change.)
+            services.contact_pipeline_changes_record(
+                contact=obj,
+                previous={name: form.initial.get(name) for name in ("stage", "do_not_contact")},
+                actor=request.user,
+            )
 
     def import_action(self, request, **kwargs):
         if refusal := upload_refusal(request):

@@ -182,7 +182,7 @@ def test_bulk_message_queue_tick_and_send_from_the_outbox(
     expect(page.get_by_role("heading", level=1)).to_have_text("Outbox")
     group = page.get_by_role("region", name=re.compile(rf"^{SENDER}"))
     expect(group.get_by_role("heading", level=2)).to_have_text(
-        f"{SENDER} 2 waiting · 2 of 50 of today's slots taken (0 sent)"
+        f"{SENDER} 2 waiting · 0 of 50 sent today · 2 of 50 of today's slots taken"
     )
     ngozi_item = page.locator("article.outbox-item", has=page.get_by_role("link", name=str(ngozi)))
     emile_item = page.locator("article.outbox-item", has=page.get_by_role("link", name=str(emile)))
@@ -191,8 +191,11 @@ def test_bulk_message_queue_tick_and_send_from_the_outbox(
     # With a member URN the API can send it; without one, a person sends it on LinkedIn.
     expect(ngozi_item.get_by_role("button", name="I sent it")).to_have_count(0)
     expect(emile_item.get_by_role("button", name="Send via LinkedIn")).to_have_count(0)
+    # The Outbox folds all but the message in focus; a click on one brings it into focus.
+    emile_item.locator(".outbox-snippet").click()
     expect(emile_item.get_by_role("button", name="Copy and open LinkedIn profile")).to_be_visible()
 
+    ngozi_item.locator(".outbox-snippet").click()
     ngozi_item.get_by_role("button", name="Send via LinkedIn").click()
     expect(page.get_by_role("status")).to_have_text(f"Sent to {ngozi}.")
     sent = sandbox_settings.sent_messages()
@@ -201,7 +204,7 @@ def test_bulk_message_queue_tick_and_send_from_the_outbox(
     ]
     expect(ngozi_item).to_have_count(0)
     expect(group.get_by_role("heading", level=2)).to_have_text(
-        f"{SENDER} 1 waiting · 2 of 50 of today's slots taken (1 sent)"
+        f"{SENDER} 1 waiting · 1 of 50 sent today · 2 of 50 of today's slots taken"
     )
 
     emile_item.get_by_role("button", name="I sent it").click()

@@ -5,6 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from campaigns import services
 from campaigns.messages_csv import parse_messages
@@ -39,11 +40,15 @@ class Command(BaseCommand):
             self.stdout.write(_dumps(summary))
         else:
             self.stdout.write(
-                "{conversations} conversations: {replies} new replies, {confirmed_sent} sends "
-                "confirmed, {already_known} already known, {unmatched} from non-contacts, "
-                "{skipped_rows} rows left out.".format(**summary)
+                "{rows} rows in {conversations} conversations: {replies} new replies, "
+                "{confirmed_sent} sends confirmed, {already_known} already known, {unmatched} "
+                "to or from non-contacts, {suppressed} of erased people, {skipped_rows} rows "
+                "left out.".format(**summary)
             )
-            for line, reason in result.problems:
+            for reason, count in result.left_out.items():
+                rows = ngettext("%(count)d row", "%(count)d rows", count) % {"count": count}
+                self.stdout.write(f"{rows} not taken: {reason}.")
+            for line, reason in [*result.problems, *result.left_out_lines]:
                 self.stdout.write(f"  line {line}: {reason}")
 
 
