@@ -100,21 +100,28 @@ def insert_rows(
     shared_values = [db_value(field_of[name], value, connection) for name, value in shared.items()]
     quote = connection.ops.quote_name
     names = ", ".join(quote(field_of[name].column) for name in (*columns, *shared))
-    one_row = f"({', '.join(['%s'] * (len(columns) + len(shared)))})"
+    # INSERT … SELECT v.column1, …, %s, … FROM (VALUES (…), (…)) v: what every row shares is
+    # sent once a statement, not once a row. PostgreSQL types a VALUES column by what it holds
+    # (a column of NULLs would be text): each is cast to its field's type there.
+    postgres = connection.vendor == "postgresql"
+    picked = [
+        f"CAST(v.column{n} AS {f.db_type(connection)})" if postgres else f"v.column{n}"
+        for n, f in enumerate(fields, start=1)
+    ] + ["%s"] * len(shared)
+    one_row = f"({', '.join(['%s'] * len(columns))})"
     tail = (
         f" RETURNING {', '.join(quote(field_of[name].column) for name in returning)}"
         if returning
         else ""
     )
-    per_statement = max(
-        1, min(batch, max_query_parameters(connection) // (len(columns) + len(shared)))
-    )
+    room = (max_query_parameters(connection) - len(shared)) // len(columns)
+    per_statement = max(1, min(batch, room))
     # Our table and columns, from the model's _meta; every value is a parameter.
-    head = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES "  # noqa: S608
+    head = f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT {', '.join(picked)} FROM (VALUES "  # noqa: S608
     inserted: list[tuple] = []
     with connection.cursor() as cursor:
         for chunk in chunks(rows, per_statement):
-            params = []
+            params = list(shared_values)
             for row in chunk:
                 params += [
                     value
@@ -122,8 +129,7 @@ def insert_rows(
                     else f.get_db_prep_save(value, connection)
                     for f, plain, value in zip(fields, plains, row, strict=True)
                 ]
-                params += shared_values
-            cursor.execute(head + ", ".join([one_row] * len(chunk)) + tail, params)
+            cursor.execute(head + ", ".join([one_row] * len(chunk)) + ") v" + tail, params)
             if returning:
                 inserted += cursor.fetchall()
     return inserted
