@@ -1,0 +1,61 @@
+import pytest
+
+from campaigns.models import Campaign, Variant
+from tests.campaigns.factories import AudienceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_pages_require_staff(anon_client, non_staff_client, campaign):
+    for url in ["/campaigns/", f"/campaigns/{campaign.pk}/", f"/campaigns/{campaign.pk}/dry-run/"]:
+        assert anon_client.get(url).status_code == 302
+        assert non_staff_client.get(url).status_code == 403
+    assert non_staff_client.post(f"/campaigns/{campaign.pk}/launch/").status_code == 403
+    assert Campaign.objects.get().status == "draft"
+
+
+def test_create_a_campaign_with_steps_and_variants(staff_client, staff_user, account):
+    audience = AudienceFactory(owner=staff_user)
+    response = staff_client.post(
+        "/campaigns/",
+        {
+            "name": "Q1 outreach",
+            "audience": audience.pk,
+            "senders": [account.pk],
+            "starts_at": "2026-12-01T09:00",
+        },
+    )
+    campaign = Campaign.objects.get()
+    assert response["Location"] == f"/campaigns/{campaign.pk}/"
+    staff_client.post(
+        f"/campaigns/{campaign.pk}/steps/", {"delay_days": "5", "stop_on_reply": "on"}
+    )
+    staff_client.post(
+        f"/campaigns/{campaign.pk}/steps/", {"delay_days": "4", "stop_on_reply": "on"}
+    )
+    steps = list(campaign.steps.all())
+    assert [(s.order, s.delay_days) for s in steps] == [(1, 0), (2, 4)]
+    staff_client.post(
+        f"/campaigns/{campaign.pk}/variants/",
+        {"step": steps[0].pk, "label": "a", "body": "Hi {{ first_name }}", "weight": "1"},
+    )
+    response = staff_client.post(
+        f"/campaigns/{campaign.pk}/variants/",
+        {"step": steps[0].pk, "label": "A", "body": "Dup", "weight": "1"},
+        follow=True,
+    )
+    assert "has a variant A already" in response.content.decode()
+    response = staff_client.post(
+        f"/campaigns/{campaign.pk}/variants/",
+        {"step": steps[0].pk, "label": "B", "body": "Hi {{ frist_name }}", "weight": "1"},
+        follow=True,
+    )
+    assert "frist_name" in response.content.decode()
+    assert list(Variant.objects.values_list("label", flat=True)) == ["A"]
+
+
+def test_bad_campaign_input_is_refused(staff_client):
+    response = staff_client.post("/campaigns/", {"name": "", "audience": "999", "senders": ["999"]})
+    page = response.content.decode()
+    assert "This field is required" in page and "Select a valid choice" in page
+    assert not Campaign.objects.exists()

@@ -1,0 +1,28 @@
+import pytest
+
+from tests.contacts.factories import ContactFactory
+from tests.messaging.factories import MessageFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_message_list_filters_and_shows_counts(staff_client, account):
+    MessageFactory(account=account, status="sent", body="Sent one")
+    MessageFactory(account=account, status="queued", body="Queued one")
+    MessageFactory(status="queued", body="Not mine")
+    page = staff_client.get("/messages/", {"status": "sent"}).content.decode()
+    assert "Sent one" in page and "Queued one" not in page and "Not mine" not in page
+    assert "Sent: 1" in page and "Queued: 1" in page
+    bad = staff_client.get("/messages/", {"status": "wizard", "created_after": "nope"})
+    assert bad.status_code == 200 and "not valid" in bad.content.decode()
+
+
+def test_message_list_caps_a_long_contact_search_and_says_so(staff_client, account):
+    ann = ContactFactory(first_name="Ann", last_name="Lee")
+    MessageFactory(account=account, contact=ann, body="To Ann")
+    MessageFactory(account=account, body="To someone else")
+    response = staff_client.get("/messages/", {"contact": "ann " * 10 + "zzz " * 1490})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "To Ann" in page and "To someone else" not in page
+    assert "Contact: searched for the first 10 words only." in page
