@@ -5,6 +5,7 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from campaigns import services
@@ -258,20 +259,45 @@ def dry_run(request, pk):
 
 
 @staff_required
-@require_POST
 def launch(request, pk):
+    """Launch a draft only after the person has seen how many contacts it will queue to, from
+    how many senders: a GET (or a POST without the confirm field) shows that count, computed
+    by the same planning code the launch runs; the confirmation form posts confirm=yes."""
     campaign = get_object_or_404(_campaigns(request), pk=pk)
-    try:
-        plan = services.campaign_launch(campaign=campaign, actor=request.user)
-    except services.CampaignError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request,
-            f"Launched: {len(plan.enrolled):,} enrolled, "
-            f"{len(plan.recipients) - len(plan.enrolled):,} skipped.",
-        )
-    return redirect(campaign)
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        try:
+            plan = services.campaign_launch(campaign=campaign, actor=request.user)
+        except services.CampaignError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                f"Launched: {len(plan.enrolled):,} enrolled, "
+                f"{len(plan.recipients) - len(plan.enrolled):,} skipped.",
+            )
+        return redirect(campaign)
+    if not campaign.is_editable:
+        messages.error(request, "Only a draft campaign can be launched.")
+        return redirect(campaign)
+    plan = services.plan_launch(campaign, now=timezone.now())
+    errors = list(plan.errors)
+    foreign = services.senders_not_manageable_by(campaign, request.user)
+    if foreign:
+        names = ", ".join(str(account) for account in foreign)
+        errors.append(f"You may not send from {names}.")
+    enrolled = [] if errors else plan.render_enrolled()
+    contacts = len(enrolled)
+    senders = len({row.sender.pk for row in enrolled})
+    contacts_text = ngettext("%(n)s contact", "%(n)s contacts", contacts) % {"n": f"{contacts:,}"}
+    senders_text = ngettext("%(n)s sender", "%(n)s senders", senders) % {"n": f"{senders:,}"}
+    ctx = {
+        "campaign": campaign,
+        "errors": errors,
+        "question": f"Launch to {contacts_text} from {senders_text}?",
+        "contacts": contacts,
+        "skipped": len(plan.recipients) - contacts,
+    }
+    return render(request, "campaigns/launch_confirm.html", ctx)
 
 
 @staff_required

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 def test_delete_a_draft_but_not_a_launched_campaign(staff_client, campaign, staff_user, account):
     launched = CampaignFactory(owner=staff_user, audience=campaign.audience, senders=[account])
     add_step(launched, 1, {"A": "Hi"})
-    staff_client.post(f"/campaigns/{launched.pk}/launch/")
+    staff_client.post(f"/campaigns/{launched.pk}/launch/", {"confirm": "yes"})
     response = staff_client.post(f"/campaigns/{launched.pk}/delete/", follow=True)
     assert "Only a draft can be deleted" in response.content.decode()
     step = launched.steps.get()

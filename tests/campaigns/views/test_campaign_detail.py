@@ -7,7 +7,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_results_show_rates_and_a_verdict(staff_client, campaign):
-    staff_client.post(f"/campaigns/{campaign.pk}/launch/")
+    staff_client.post(f"/campaigns/{campaign.pk}/launch/", {"confirm": "yes"})
     Message.objects.update(status="sent", sent_at=timezone.now())
     first = Message.objects.first()
     staff_client.post(f"/messages/{first.pk}/reply/", {"text": "Interested!"})

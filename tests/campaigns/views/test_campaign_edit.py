@@ -43,7 +43,7 @@ def test_bad_campaign_edit_is_refused_and_changes_nothing(staff_client, campaign
 def test_a_launched_campaign_keeps_its_audience_senders_and_start(
     staff_client, staff_user, campaign, account
 ):
-    staff_client.post(f"/campaigns/{campaign.pk}/launch/")
+    staff_client.post(f"/campaigns/{campaign.pk}/launch/", {"confirm": "yes"})
     campaign.refresh_from_db()
     starts_at, audience = campaign.starts_at, campaign.audience
     other = LinkedInAccountFactory(owner=staff_user)

@@ -10,7 +10,10 @@ def test_pages_require_staff(anon_client, non_staff_client, campaign):
     for url in ["/campaigns/", f"/campaigns/{campaign.pk}/", f"/campaigns/{campaign.pk}/dry-run/"]:
         assert anon_client.get(url).status_code == 302
         assert non_staff_client.get(url).status_code == 403
-    assert non_staff_client.post(f"/campaigns/{campaign.pk}/launch/").status_code == 403
+    assert (
+        non_staff_client.post(f"/campaigns/{campaign.pk}/launch/", {"confirm": "yes"}).status_code
+        == 403
+    )
     assert Campaign.objects.get().status == "draft"
 
 
