@@ -179,7 +179,7 @@ def add_to_campaign(modeladmin, request, queryset):
         return None
     stamp = timezone.now().strftime("%d %b %Y %H:%M")
     audience = Audience.objects.create(
-        name=f"Admin selection {stamp}",
+        name=Audience.free_name(f"Admin selection {stamp}"),
         owner=request.user,
         query="ids=" + ",".join(map(str, ids)),
     )

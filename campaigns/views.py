@@ -137,7 +137,9 @@ def step_add(request, pk):
             step.save()
             messages.success(request, f"Added step {step.order}.")
         else:
-            messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+            # The form again with its errors and what was typed, rather than a redirect that
+            # would lose it.
+            return _form_page(request, campaign, form, "Add a step", "Add step")
     return redirect(campaign)
 
 
@@ -153,7 +155,7 @@ def variant_add(request, pk):
                 request, f"Added variant {variant.label} to step {variant.step.order}."
             )
         else:
-            messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+            return _form_page(request, campaign, form, "Add a variant", "Add variant")
     return redirect(campaign)
 
 
@@ -328,7 +330,7 @@ def audience_save(request):
         audience.save()
         messages.success(request, f"Saved audience “{audience}”. Use it in a campaign.")
     else:
-        messages.error(request, "Give the audience a name.")
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
     query = request.POST.get("query", "")
     return redirect("/contacts/" + (f"?{query}" if query else ""))
 
