@@ -75,7 +75,7 @@ def contact_list(request):
         "page_size": paginator.per_page,
         "bulk_form": BulkActionForm(),
         "stages": Stage.choices,
-        "sort": request.GET.get("sort", ""),
+        "sort": filterset.sort_key,
     }
     return render(request, "contacts/list.html", ctx)
 

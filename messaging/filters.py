@@ -36,7 +36,7 @@ class MessageFilter(django_filters.FilterSet):
         self.filters["account"].queryset = LinkedInAccount.objects.manageable_by(user)
 
     @property
-    def search_notices(self) -> list[str]:
+    def notices(self) -> list[str]:
         """What the contact search left out of a long search, to say so above the results."""
         if not self.is_bound or not self.is_valid():
             return []

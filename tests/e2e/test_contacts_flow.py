@@ -120,3 +120,20 @@ def test_page_size_and_note_deletion_work_from_static_scripts(contacts, logged_i
     delete.click()
     expect(page.get_by_text("Note deleted.")).to_be_visible()
     assert not Note.objects.filter(contact=zoe).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_unbroken_name_stays_inside_the_table(logged_in_page: Page):
+    """Issue #13: one 200-character name without a space pushed the table's other columns off
+    screen. It wraps in its column; every column stays in view."""
+    page = logged_in_page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    ContactFactory(first_name="W" * 200, last_name="", company="C" * 200, position="CTO")
+    page.reload()
+    table = page.locator("table.contacts")
+    expect(table.locator("tbody tr")).to_have_count(1)
+    wrap = page.locator(".table-wrap")
+    assert wrap.evaluate("el => el.scrollWidth <= el.clientWidth")
+    connected = table.locator("th").filter(has_text="Connected")
+    box, view = connected.bounding_box(), wrap.bounding_box()
+    assert box["x"] + box["width"] <= view["x"] + view["width"]

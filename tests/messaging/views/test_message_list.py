@@ -26,3 +26,11 @@ def test_message_list_caps_a_long_contact_search_and_says_so(staff_client, accou
     page = response.content.decode()
     assert "To Ann" in page and "To someone else" not in page
     assert "Contact: searched for the first 10 words only." in page
+
+
+def test_a_bad_filter_value_is_marked_where_it_was_typed(staff_client, account):
+    MessageFactory(account=account, body="Mine")
+    page = staff_client.get("/messages/", {"created_after": "nope"}).content.decode()
+    assert "so no messages are shown. Correct the fields marked below." in page
+    assert '<div class="field has-error">' in page and "Enter a valid date." in page
+    assert "Mine" not in page
