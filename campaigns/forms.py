@@ -1,6 +1,7 @@
 from django import forms
 
 from campaigns.models import DELAY_BOUNDS, WEIGHT_BOUNDS, Audience, Campaign, Step, Variant
+from linkedin_crm.forms import use_bounds
 from messaging import personalize
 from messaging.models import LinkedInAccount
 
@@ -46,14 +47,6 @@ class CampaignForm(forms.ModelForm):
         return cleaned
 
 
-def _bounded(field: forms.IntegerField, bounds: list) -> None:
-    """The model's bounds with their own messages, in place of a PositiveIntegerField's
-    generic "greater than or equal to 0"; the input's min and max say the same."""
-    low, high = bounds
-    field.validators = list(bounds)
-    field.widget.attrs.update(min=low.limit_value, max=high.limit_value)
-
-
 class StepForm(forms.ModelForm):
     class Meta:
         model = Step
@@ -65,7 +58,7 @@ class StepForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _bounded(self.fields["delay_days"], DELAY_BOUNDS)
+        use_bounds(self.fields["delay_days"], DELAY_BOUNDS)
 
 
 class VariantForm(forms.ModelForm):
@@ -77,7 +70,7 @@ class VariantForm(forms.ModelForm):
     def __init__(self, *args, campaign, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["step"].queryset = campaign.steps.all()
-        _bounded(self.fields["weight"], WEIGHT_BOUNDS)
+        use_bounds(self.fields["weight"], WEIGHT_BOUNDS)
 
     def clean_label(self):
         return self.cleaned_data["label"].strip().upper()

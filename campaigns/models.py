@@ -263,6 +263,7 @@ class Reply(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
+        verbose_name_plural = "replies"
         constraints = [
             models.UniqueConstraint(
                 fields=["external_key"],

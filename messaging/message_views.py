@@ -7,12 +7,14 @@ from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from contacts.filters import ContactFilter
 from contacts.models import Connection, Contact
 from linkedin_crm.auth import staff_required
 from linkedin_crm.ids import parse_ids
+from linkedin_crm.text import counted
 from messaging import dispatch, personalize, services
 from messaging.filters import MessageFilter
 from messaging.forecast import forecast_account
@@ -193,7 +195,7 @@ def bulk_compose(request):
             )
             messages.success(
                 request,
-                f"Queued {len(result.queued):,} message(s) from {account}; "
+                f"Queued {counted(len(result.queued), 'message', 'messages')} from {account}; "
                 f"skipped {len(skipped) + len(result.skipped):,}. {ctx['forecast']}",
             )
             return redirect(
@@ -218,8 +220,14 @@ def outbox(request):
     if withheld:
         messages.warning(
             request,
-            f"{withheld} message(s) are hidden from the Outbox: their contacts have been "
-            "marked do-not-contact since. They are cancelled at the next tick.",
+            ngettext(
+                "%(count)s message is hidden from the Outbox: its contact has been marked "
+                "do-not-contact since. It is cancelled at the next tick.",
+                "%(count)s messages are hidden from the Outbox: their contacts have been marked "
+                "do-not-contact since. They are cancelled at the next tick.",
+                withheld,
+            )
+            % {"count": f"{withheld:,}"},
         )
     released = (
         in_outbox.filter(contact__do_not_contact=False)

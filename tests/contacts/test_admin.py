@@ -182,3 +182,10 @@ def test_a_member_who_may_only_view_contacts_cannot_run_the_bulk_actions(staff_u
     )
     contact.refresh_from_db()
     assert not contact.do_not_contact
+
+
+def test_the_admin_names_its_models_in_good_english(admin_client):
+    """Issue #13: "Linked in accounts", "Replys"."""
+    page = admin_client.get("/admin/").content.decode()
+    assert "LinkedIn accounts" in page and "Linked in" not in page
+    assert "Replies" in page and "Replys" not in page

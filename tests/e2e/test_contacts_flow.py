@@ -87,7 +87,7 @@ def test_filter_note_and_bulk_tag(contacts, logged_in_page: Page, live_server):
     page.locator("#bulk-tag").fill(NEW_TAG)
     page.get_by_role("button", name="Apply", exact=True).click()
 
-    expect(page.get_by_role("status")).to_have_text(f"Tagged 2 contact(s) “{NEW_TAG}”.")
+    expect(page.get_by_role("status")).to_have_text(f"Tagged 2 contacts “{NEW_TAG}”.")
     expect(rows(page)).to_have_count(5)
     for contact in (zoe, asa):
         expect(row(page, contact).locator(".tag", has_text=NEW_TAG)).to_have_count(1)

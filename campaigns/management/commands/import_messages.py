@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from campaigns import services
 from campaigns.messages_csv import parse_messages
 from contacts.linkedin_csv import RejectedFile
+from linkedin_crm.text import counted
 
 
 class Command(BaseCommand):
@@ -39,9 +40,11 @@ class Command(BaseCommand):
             self.stdout.write(_dumps(summary))
         else:
             self.stdout.write(
-                "{conversations} conversations: {replies} new replies, {confirmed_sent} sends "
-                "confirmed, {already_known} already known, {unmatched} from non-contacts, "
-                "{skipped_rows} rows left out.".format(**summary)
+                f"{counted(result.conversations, 'conversation', 'conversations')}: "
+                f"{counted(result.replies, 'new reply', 'new replies')}, "
+                f"{counted(result.confirmed_sent, 'send', 'sends')} confirmed, "
+                f"{result.already_known:,} already known, {result.unmatched:,} from non-contacts, "
+                f"{counted(result.skipped_rows, 'row', 'rows')} left out."
             )
             for line, reason in result.problems:
                 self.stdout.write(f"  line {line}: {reason}")

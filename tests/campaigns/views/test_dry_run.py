@@ -82,3 +82,10 @@ def test_dry_run_of_a_campaign_without_steps_shows_what_blocks_it(
     assert "Add a first step with at least one variant." in page
     assert 'id="dry-enrolled">3<' in page
     assert page.count("<td>Alice Archer</td><td>—</td><td></td>") == 3
+
+
+def test_the_forecast_counts_one_recipient_in_the_singular(staff_client, campaign):
+    """Issue #13: "(1 recipients, all steps)"."""
+    Contact.objects.filter(first_name__in=["Ben", "Cat"]).update(do_not_contact=True)
+    page = staff_client.get(f"/campaigns/{campaign.pk}/dry-run/").content.decode()
+    assert "(1 recipient, all steps)" in page

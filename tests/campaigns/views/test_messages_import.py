@@ -22,7 +22,7 @@ def test_messages_import_records_replies_confirms_sends_and_is_idempotent(
     # Zoë's reply (an opt-out) and Bartholomew's, which answers the Outbox message that the
     # export confirms as sent the day before.
     assert "2 new replies recorded (1 asked not to be contacted)" in page
-    assert "1 Outbox message(s) confirmed as sent" in page
+    assert "1 Outbox message confirmed as sent" in page
     zoe = conversation["zoe"]
     zoe.refresh_from_db()
     assert zoe.do_not_contact and zoe.stage == "replied"

@@ -60,7 +60,7 @@ def test_the_outbox_never_offers_a_message_to_someone_now_do_not_contact(
 
     shown.contact.mark_do_not_contact("replied: please stop")
     page = staff_client.get("/outbox/").content.decode()
-    assert "1 message(s) are hidden from the Outbox: their contacts have been marked" in page
+    assert "1 message is hidden from the Outbox: its contact has been marked" in page
     assert "Hello Ann" not in page and "Hello Dan" in page
     shown.refresh_from_db()
     assert shown.status == "released"  # the page only read
