@@ -110,6 +110,20 @@ def campaign_delete(request, pk):
     return redirect("campaigns:list")
 
 
+def _step(request, pk) -> Step:
+    """A step of a campaign the member may act on (_campaigns), or 404."""
+    steps = Step.objects.select_related("campaign").filter(campaign__in=_campaigns(request))
+    return get_object_or_404(steps, pk=pk)
+
+
+def _variant(request, pk) -> Variant:
+    """A variant of a campaign the member may act on (_campaigns), or 404."""
+    variants = Variant.objects.select_related("step__campaign").filter(
+        step__campaign__in=_campaigns(request)
+    )
+    return get_object_or_404(variants, pk=pk)
+
+
 def _form_page(request, campaign, form, title, submit):
     ctx = {"campaign": campaign, "form": form, "title": title, "submit": submit}
     return render(request, "campaigns/form.html", ctx, status=400 if form.errors else 200)
@@ -161,9 +175,7 @@ def variant_add(request, pk):
 
 @staff_required
 def step_edit(request, pk):
-    step = get_object_or_404(
-        Step.objects.select_related("campaign").filter(campaign__in=_campaigns(request)), pk=pk
-    )
+    step = _step(request, pk)
     campaign = step.campaign
     if not _editable(request, campaign):
         return redirect(campaign)
@@ -182,9 +194,7 @@ def step_edit(request, pk):
 @staff_required
 @require_POST
 def step_delete(request, pk):
-    step = get_object_or_404(
-        Step.objects.select_related("campaign").filter(campaign__in=_campaigns(request)), pk=pk
-    )
+    step = _step(request, pk)
     campaign = step.campaign
     if _editable(request, campaign):
         with transaction.atomic():
@@ -201,12 +211,7 @@ def step_delete(request, pk):
 
 @staff_required
 def variant_edit(request, pk):
-    variant = get_object_or_404(
-        Variant.objects.select_related("step__campaign").filter(
-            step__campaign__in=_campaigns(request)
-        ),
-        pk=pk,
-    )
+    variant = _variant(request, pk)
     campaign = variant.step.campaign
     if not _editable(request, campaign):
         return redirect(campaign)
@@ -223,12 +228,7 @@ def variant_edit(request, pk):
 @staff_required
 @require_POST
 def variant_delete(request, pk):
-    variant = get_object_or_404(
-        Variant.objects.select_related("step__campaign").filter(
-            step__campaign__in=_campaigns(request)
-        ),
-        pk=pk,
-    )
+    variant = _variant(request, pk)
     campaign = variant.step.campaign
     if _editable(request, campaign):
         variant.delete()

@@ -4,6 +4,7 @@ from django.db.models import Q
 
 from contacts.models import Contact, Network, Stage, Tag
 from linkedin_crm import search
+from linkedin_crm.forms import date_input
 
 SORT_CHOICES = [
     ("-created", "Newest first"),
@@ -56,12 +57,12 @@ class ContactFilter(django_filters.FilterSet):
     connected_after = django_filters.DateFilter(
         label="Connected on or after",
         method="filter_connected_after",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=date_input(),
     )
     connected_before = django_filters.DateFilter(
         label="Connected on or before",
         method="filter_connected_before",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=date_input(),
     )
     has_email = django_filters.BooleanFilter(
         label="Has e-mail", method="filter_has_email", widget=yes_no_select()

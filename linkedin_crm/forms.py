@@ -11,3 +11,8 @@ def use_bounds(field: forms.IntegerField, bounds: list) -> None:
     low, high = bounds
     field.validators = list(bounds)
     field.widget.attrs.update(min=low.limit_value, max=high.limit_value)
+
+
+def date_input() -> forms.DateInput:
+    """The browser's date picker, for the date filters of the list pages."""
+    return forms.DateInput(attrs={"type": "date"})

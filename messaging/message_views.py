@@ -335,15 +335,12 @@ def message_list(request):
         .annotate(n=Count("pk"))
         .values_list("status", "n")
     )
-    params = request.GET.copy()
-    params.pop("page", None)
     ctx = {
         "filter": filterset,
         "page": page,
         "status_counts": [
             (value, label, counts.get(value, 0)) for value, label in Message.Status.choices
         ],
-        "query": params.urlencode(),
     }
     return render(request, "messaging/message_list.html", ctx)
 

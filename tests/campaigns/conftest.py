@@ -50,3 +50,16 @@ def conversation(staff_user):
         released_at=datetime.datetime(2025, 11, 13, tzinfo=datetime.UTC),
     )
     return {"zoe": zoe, "bart": bart, "waiting": waiting}
+
+
+@pytest.fixture
+def colleagues_waiting_message(conversation):
+    """Bartholomew also waits in a colleague's Outbox, a message Alice's export knows nothing
+    of."""
+    colleague = LinkedInAccountFactory(display_name="Colin Colleague")
+    return MessageFactory(
+        account=colleague,
+        contact=conversation["bart"],
+        status="released",
+        released_at=datetime.datetime(2025, 11, 12, tzinfo=datetime.UTC),
+    )

@@ -2,20 +2,12 @@
 the oldest keeps the name, the others get a number, and no campaign loses its audience."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from tests.contacts.factories import UserFactory
+from tests.migration_steps import migrate, migrate_to_latest
 
 BEFORE = [("campaigns", "0003_roles")]
 AFTER = [("campaigns", "0004_step_variant_bounds_unique_audience_names")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -46,4 +38,4 @@ def test_it_numbers_the_later_audiences_of_a_shared_name():
         campaign = apps.get_model("campaigns", "Campaign").objects.get(pk=campaign.pk)
         assert campaign.audience_id == second.pk
     finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()

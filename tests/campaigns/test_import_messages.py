@@ -1,4 +1,3 @@
-import datetime
 import json
 from pathlib import Path
 
@@ -6,20 +5,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
-from tests.messaging.factories import LinkedInAccountFactory, MessageFactory
-
 pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "linkedin_messages"
 
 
-def test_the_command_without_owner_confirms_the_exporters_messages_only(conversation, capsys):
-    colleague = LinkedInAccountFactory(display_name="Colin Colleague")
-    theirs = MessageFactory(
-        account=colleague,
-        contact=conversation["bart"],
-        status="released",
-        released_at=datetime.datetime(2025, 11, 12, tzinfo=datetime.UTC),
-    )
+def test_the_command_without_owner_confirms_the_exporters_messages_only(
+    conversation, colleagues_waiting_message, capsys
+):
+    theirs = colleagues_waiting_message
     call_command("import_messages", str(FIXTURES / "current.csv"), "--json")
     assert json.loads(capsys.readouterr().out)["confirmed_sent"] == 1
     theirs.refresh_from_db()

@@ -74,17 +74,13 @@ def test_messages_import_takes_a_file_of_up_to_three_times_the_import_limit(
     assert Reply.objects.count() == 2  # the first file's
 
 
-def test_an_export_confirms_only_its_own_members_outbox(staff_client, conversation):
+def test_an_export_confirms_only_its_own_members_outbox(
+    staff_client, conversation, colleagues_waiting_message
+):
     """Bartholomew also waits in a colleague's Outbox: Alice's export says nothing about that
     message, so it stays waiting — through the page (the importer owns Alice's account) and
     through the command without --owner (matched by the export's sender name)."""
-    colleague = LinkedInAccountFactory(display_name="Colin Colleague")
-    theirs = MessageFactory(
-        account=colleague,
-        contact=conversation["bart"],
-        status="released",
-        released_at=datetime.datetime(2025, 11, 12, tzinfo=datetime.UTC),
-    )
+    theirs = colleagues_waiting_message
     data = (FIXTURES / "current.csv").read_bytes()
     staff_client.post("/imports/messages/", {"file": SimpleUploadedFile("messages.csv", data)})
     theirs.refresh_from_db()
