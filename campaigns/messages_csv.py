@@ -1,29 +1,41 @@
-"""Read LinkedIn's `messages.csv` export into a list of messages (docs/campaigns.md).
+"""Read LinkedIn's `messages.csv` export into a list of messages (docs/import-formats.md).
 
 Pure Python: bytes in, a `ParsedMessages` out, no database. The reply importer matches the
-conversations to contacts by profile URL; this module only decides what the file says. It reads
-every `messages.csv` layout LinkedIn has shipped (with or without `RECIPIENT PROFILE URLS`,
-`IS MESSAGE DRAFT` and `ATTACHMENTS`) and the damage Excel does when a member re-saves it, and it
-refuses files it cannot read with a `RejectedFile` whose message is shown to the user as is.
+conversations to contacts (by profile URL, or by name in the 2018 export); this module only
+decides what the file says. It reads every `messages.csv` layout LinkedIn has shipped (the 2018
+one of names and a DIRECTION, then with profile URLs, with or without `RECIPIENT PROFILE URLS`,
+`IS MESSAGE DRAFT` and `ATTACHMENTS`) and the damage Excel does when a member re-saves it, and
+it refuses files it cannot read with a `RejectedFile` whose message is shown to the user as is.
+The CSV rules it shares with the Connections.csv reader are in contacts.csv_text.
 """
 
 import csv
 import datetime
-import html
-import io
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from contacts.csv_bytes import (
+from contacts.csv_text import (
+    ColumnNames,
+    Header,
     RecordLines,
     RecordTooLong,
     RejectedFile,
+    clean_cell,
     decode,
+    find_header,
+    header_key,
+    html_to_text,
     is_blank,
+    looks_like_html,
+    parse_datetime,
+    quote,
     reject_binary,
+    split_line,
+    strip_invisible,
+    unescape_entities,
 )
 from contacts.identity import canonical_profile_url
 
@@ -44,27 +56,31 @@ EXPECTED_COLUMNS = (
 CONNECTIONS_BY_MISTAKE = "This is a Connections.csv export; upload it on the Imports page."
 
 # Header names, compared after dropping case, spaces and punctuation ("IS MESSAGE DRAFT" ->
-# "ismessagedraft"), mapped to the field they fill.
-_COLUMNS = {
-    "conversationid": "conversation_id",
-    "conversationtitle": "title",
-    "from": "sender_name",
-    "senderprofileurl": "sender_url",
-    "to": "recipient_names",
-    "recipientprofileurls": "recipient_urls",
-    "recipientprofileurl": "recipient_urls",
-    "date": "date",
-    "subject": "subject",
-    "content": "content",
-    "folder": "folder",
-    "ismessagedraft": "is_draft",
-    "attachments": "attachments",
-}
+# "ismessagedraft"), for the field they fill. DIRECTION is the 2018 export's: it had no profile
+# URLs, and said instead whether the member sent or received each message.
+_COLUMNS = ColumnNames(
+    {
+        "conversation_id": ("conversationid",),
+        "title": ("conversationtitle",),
+        "sender_name": ("from",),
+        "sender_url": ("senderprofileurl",),
+        "recipient_names": ("to",),
+        "recipient_urls": ("recipientprofileurls", "recipientprofileurl"),
+        "date": ("date",),
+        "subject": ("subject",),
+        "content": ("content",),
+        "folder": ("folder",),
+        "is_draft": ("ismessagedraft",),
+        "attachments": ("attachments",),
+        "direction": ("direction",),
+    }
+)
+_OUTGOING = {"outgoing", "sent", "outbound", "out"}
+_INCOMING = {"incoming", "received", "inbound", "in"}
 # Connections.csv's own columns: three of them on a line and it is that export.
 _CONNECTIONS_COLUMNS = {
     "firstname", "lastname", "url", "emailaddress", "company", "position", "connectedon",
 }  # fmt: skip
-_NOT_WORD = re.compile(r"[\W_]+")
 _DELIMITERS = (",", ";", "\t")
 HEADER_SCAN_LINES = 50
 HEADER_SCAN_CHARS = 256 * 1024
@@ -76,9 +92,6 @@ MAX_RECORD_CHARS = 64 * 1024
 
 _DRAFT_VALUES = {"yes", "y", "true", "1"}
 _DRAFT_FOLDERS = {"draft", "drafts"}
-
-# Control characters left in decoded text (C0 but tab and line breaks, C1, stray BOMs).
-_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff]")
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,9 @@ class ExportedMessage:
     text: str  # CONTENT without HTML, whitespace collapsed, one "\n" between lines/paragraphs
     folder: str  # as given (INBOX, SENT, ARCHIVE, SPAM, …)
     is_draft: bool  # always False in ParsedMessages.messages: drafts are skipped
+    # The 2018 export's DIRECTION: True if the member sent it, False if they received it; None
+    # in the exports that have profile URLs instead.
+    outgoing: bool | None = None
 
 
 @dataclass
@@ -106,6 +122,9 @@ class ParsedMessages:
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
     owner_url: str | None = None  # the exporting member, when it can be told
     has_recipient_urls: bool = False
+    # The 2018 export (names and DIRECTION, no profile URLs): the member's name as it writes it.
+    has_direction: bool = False
+    owner_name: str = ""
 
 
 def parse_messages(data: bytes, *, max_bytes: int = 50 * 1024 * 1024) -> ParsedMessages:
@@ -118,87 +137,65 @@ def parse_messages(data: bytes, *, max_bytes: int = 50 * 1024 * 1024) -> ParsedM
         raise RejectedFile("The file is empty.")
     reject_binary(data, file_name="messages.csv")
     text, _ = decode(data)
-    if _CONTROL_CHARS.search(text):
-        text = _CONTROL_CHARS.sub("", text)
+    text = strip_invisible(text)
     if is_blank(text):
         raise RejectedFile("The file is empty.")
 
-    header_line, delimiter, width, columns, body_start = _find_header(text)
-    result = ParsedMessages(has_recipient_urls="recipient_urls" in columns)
-    _read_rows(text, body_start, header_line, delimiter, width, columns, result)
+    header = _find_header(text)
+    columns = header.columns
+    result = ParsedMessages(
+        has_recipient_urls="recipient_urls" in columns, has_direction="direction" in columns
+    )
+    _read_rows(text, header.end, header.line, header.delimiter, len(header.cells), columns, result)
     result.owner_url = _infer_owner(result.messages)
+    result.owner_name = _owner_name(result.messages)
     return result
 
 
 def direction(message: ExportedMessage, owner_url: str) -> str:
     """Return "outbound" if the owner sent the message, else "inbound" (also when unknown).
 
-    `owner_url` may be spelled any way; a message whose sender has no profile URL is inbound."""
+    `owner_url` may be spelled any way; a message whose sender has no profile URL is inbound,
+    unless the file said it was sent (the 2018 export's DIRECTION)."""
+    if message.outgoing is not None:
+        return "outbound" if message.outgoing else "inbound"
     owner = canonical_profile_url(owner_url) or owner_url
     return (
         "outbound" if message.sender_url is not None and message.sender_url == owner else "inbound"
     )
 
 
-# --- Bytes to text -----------------------------------------------------------------------------
-
-
 # --- Header ------------------------------------------------------------------------------------
 
 
-def _header_key(cell: str) -> str:
-    return _NOT_WORD.sub("", cell.casefold())
-
-
-def _map_columns(cells: list[str]) -> dict[str, int]:
-    """Field -> column index; the first column of a name wins."""
-    mapping: dict[str, int] = {}
-    for index, cell in enumerate(cells):
-        name = _COLUMNS.get(_header_key(cell))
-        if name and name not in mapping:
-            mapping[name] = index
-    return mapping
-
-
-def _split_line(line: str, delimiter: str) -> list[str]:
-    try:
-        return next(csv.reader([line], delimiter=delimiter), [])
-    except csv.Error:
-        return []
-
-
-def _find_header(text: str) -> tuple[int, str, int, dict[str, int], int]:
-    """Find the header row by its column names in the first lines (not by its line number);
-    return its line number, the delimiter, its width, the column mapping and where the rows
-    start in the text."""
-    stream = io.StringIO(text[:HEADER_SCAN_CHARS], newline="")
-    best: tuple[int, int, str, list[str], dict[str, int], int] | None = None
+def _find_header(text: str) -> Header:
+    """Find the header row by its column names in the first lines (not by its line number),
+    or say why there is none."""
     connections = False
-    offset = 0
-    for line_no in range(1, HEADER_SCAN_LINES + 1):
-        line = stream.readline()
-        if not line:
-            break
-        offset += len(line)
-        if offset >= HEADER_SCAN_CHARS and offset < len(text):
-            break  # a line cut short by the scan window
-        if not line.strip() or len(line) > 4096:  # no header is that long
-            continue
-        for delimiter in _DELIMITERS:
-            cells = _split_line(line, delimiter)
-            mapping = _map_columns(cells)
-            if len(mapping) >= 3 and (best is None or len(mapping) > best[0]):
-                best = (len(mapping), line_no, delimiter, cells, mapping, offset)
-            keys = {_header_key(cell) for cell in cells}
+
+    def look(line_no: int, line: str | None) -> None:
+        nonlocal connections
+        for delimiter in _DELIMITERS if line and not connections else ():
+            keys = {header_key(cell) for cell in split_line(line, delimiter)}
             connections = connections or len(keys & _CONNECTIONS_COLUMNS) >= 3
-    if best is None:
+
+    header = find_header(
+        text,
+        _COLUMNS,
+        delimiters=_DELIMITERS,
+        is_header=lambda cells, columns: len(columns) >= 3,
+        max_lines=HEADER_SCAN_LINES,
+        max_chars=HEADER_SCAN_CHARS,
+        look=look,
+    )
+    if header is None:
         if connections:
             raise RejectedFile(CONNECTIONS_BY_MISTAKE)
         raise RejectedFile(
             "No header row found: messages.csv starts with a row naming its columns, "
             f"{EXPECTED_COLUMNS}."
         )
-    _, line_no, delimiter, cells, mapping, end = best
+    mapping = header.columns
     missing = [
         label
         for label, present in (
@@ -210,10 +207,10 @@ def _find_header(text: str) -> tuple[int, str, int, dict[str, int], int]:
     ]
     if missing:
         raise RejectedFile(
-            f"The header row (line {line_no}) lacks {' and '.join(missing)}: "
+            f"The header row (line {header.line}) lacks {' and '.join(missing)}: "
             f"messages.csv needs the columns {EXPECTED_COLUMNS}."
         )
-    return line_no, delimiter, len(cells), mapping, end
+    return header
 
 
 # --- Rows --------------------------------------------------------------------------------------
@@ -237,6 +234,7 @@ class _Layout:
     content: int
     folder: int
     is_draft: int
+    direction: int
 
     @classmethod
     def of(cls, delimiter: str, width: int, columns: dict[str, int]) -> "_Layout":
@@ -246,7 +244,7 @@ class _Layout:
 
 _LAYOUT_FIELDS = (
     "conversation_id", "sender_name", "sender_url", "recipient_names", "recipient_urls", "date",
-    "subject", "content", "folder", "is_draft",
+    "subject", "content", "folder", "is_draft", "direction",
 )  # fmt: skip
 
 
@@ -286,8 +284,8 @@ def _read_rows(
         short = len(cells) < width
         if len(cells) <= width:
             cells += [""] * (width + 1 - len(cells))
-        date_text = _clean(cells[layout.date])
-        sent_at = _parse_datetime(date_text, day_first=layout.day_first) if date_text else None
+        date_text = clean_cell(cells[layout.date])
+        sent_at = parse_datetime(date_text, day_first=layout.day_first) if date_text else None
         if not broken and span > 1:
             broken = (
                 overflow
@@ -337,9 +335,9 @@ def _looks_swallowed(cells: list[str], record: list[str], layout: _Layout) -> bo
     for text in record[1:]:
         if text.count(layout.delimiter) < layout.width - 1:
             continue  # too few delimiters to be a row: the common case, decided cheaply
-        row = _split_line(text, layout.delimiter)
-        date = _clean(row[layout.date]) if layout.date < len(row) else ""
-        if date and _parse_datetime(date, day_first=layout.day_first) is not None:
+        row = split_line(text, layout.delimiter)
+        date = clean_cell(row[layout.date]) if layout.date < len(row) else ""
+        if date and parse_datetime(date, day_first=layout.day_first) is not None:
             return True
     return False
 
@@ -358,12 +356,12 @@ def _make_message(
     url: Callable[[str], str | None],
     result: ParsedMessages,
 ) -> ExportedMessage | None:
-    folder = cells[layout.folder].strip()
+    folder = clean_cell(cells[layout.folder])
     draft = cells[layout.is_draft].strip().lower()
     if draft in _DRAFT_VALUES or folder.lower() in _DRAFT_FOLDERS:
         result.skipped += 1  # never sent: not a message of the conversation
         return None
-    sender_name = _clean(cells[layout.sender_name])
+    sender_name = clean_cell(cells[layout.sender_name])
     raw_sender_url = cells[layout.sender_url].strip()
     sender_url = url(raw_sender_url) if raw_sender_url else None
     if not date_text:
@@ -373,8 +371,15 @@ def _make_message(
         _skip(result, line, "no sender (FROM and SENDER PROFILE URL are empty)")
         return None
     if sent_at is None:
-        _skip(result, line, f"date {_quote(date_text)} is not a date and time")
+        _skip(result, line, f"date {quote(date_text)} is not a date and time")
         return None
+    outgoing = None
+    if result.has_direction:
+        outgoing = _outgoing(clean_cell(cells[layout.direction]), folder)
+        if outgoing is None:
+            reason = f"DIRECTION {quote(cells[layout.direction].strip())} is neither INCOMING"
+            _skip(result, line, reason + " nor OUTGOING, and FOLDER is neither INBOX nor SENT")
+            return None
     recipient_urls: list[str] = []
     raw_recipient_urls = cells[layout.recipient_urls]
     if raw_recipient_urls:
@@ -384,17 +389,29 @@ def _make_message(
                 recipient_urls.append(found)
     return ExportedMessage(
         line=line,
-        conversation_id=_clean(cells[layout.conversation_id]),
+        conversation_id=clean_cell(cells[layout.conversation_id]),
         sender_name=sender_name,
         sender_url=sender_url,
-        recipient_names=_clean(cells[layout.recipient_names]),
+        recipient_names=clean_cell(cells[layout.recipient_names]),
         recipient_urls=tuple(recipient_urls),
         sent_at=sent_at,
-        subject=_clean(cells[layout.subject]),
+        subject=clean_cell(cells[layout.subject]),
         text=message_text(cells[layout.content]),
         folder=folder,
         is_draft=False,
+        outgoing=outgoing,
     )
+
+
+def _outgoing(direction: str, folder: str) -> bool | None:
+    """Whether the member sent a message of the 2018 export, by its DIRECTION, else by its
+    FOLDER; None if neither tells."""
+    for value in (direction.lower(), folder.lower()):
+        if value in _OUTGOING:
+            return True
+        if value in _INCOMING or value == "inbox":
+            return False
+    return None
 
 
 _URL_SEPARATORS = re.compile(r"[\s,;]+")
@@ -423,37 +440,7 @@ def _url_reader() -> Callable[[str], str | None]:
     return read
 
 
-def _clean(value: str) -> str:
-    """Trim, collapse whitespace runs (tabs, NBSP, line breaks) to one space, NFC-normalise."""
-    if not value:
-        return value
-    if not value.isascii():
-        value = unicodedata.normalize("NFC", value)
-    return " ".join(value.split())
-
-
-def _quote(value: str) -> str:
-    return f'"{value[:60]}…"' if len(value) > 60 else f'"{value}"'
-
-
 # --- Message text ------------------------------------------------------------------------------
-
-# A known HTML tag decides that CONTENT is HTML; plain text may hold "<3" or "a<b".
-_HTML_TAG = re.compile(
-    r"</?(?:p|br|div|span|a|b|i|u|em|strong|ul|ol|li|blockquote|h[1-6]|table|tbody|thead|tr|td"
-    r"|th|img|hr|font|pre|code|s|strike|sub|sup|small|center|html|body|head|style|script|section"
-    r"|article|header|footer|wbr)\b[^<>]*>",
-    re.IGNORECASE,
-)
-_HIDDEN_OPEN = re.compile(r"<(script|style|head)\b", re.IGNORECASE)
-_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
-_BREAK_TAG = re.compile(
-    r"<br\b[^<>]*>|</?(?:p|div|li|ul|ol|blockquote|h[1-6]|tr|table|pre|hr|section|article"
-    r"|header|footer)\b[^<>]*>",
-    re.IGNORECASE,
-)
-_ANY_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
-_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});")
 
 
 def message_text(content: str) -> str:
@@ -464,118 +451,21 @@ def message_text(content: str) -> str:
     """
     if not content:
         return ""
-    if "<" in content and _HTML_TAG.search(content):
-        content = _COMMENT.sub("", content)
-        content = _drop_hidden(content)
-        content = _BREAK_TAG.sub("\n", content)
-        content = _ANY_TAG.sub("", content)
-        content = html.unescape(content)  # after the tags: "&lt;b&gt;" is text, not a tag
-    elif "&" in content:
-        # Plain text: only complete entities ("R&D" and "Q&A" stay as they are).
-        content = _ENTITY.sub(lambda match: html.unescape(match[0]), content)
+    # Plain text may hold "R&D" and "Q&A": there only complete entities are unescaped.
+    html = looks_like_html(content)
+    content = html_to_text(content) if html else unescape_entities(content)
     if not content.isascii():
         content = unicodedata.normalize("NFC", content)
     return "\n".join(filter(None, [" ".join(line.split()) for line in content.splitlines()]))
 
 
-def _drop_hidden(content: str) -> str:
-    """Drop <script>, <style> and <head> elements with what they hold, in linear time (a regex
-    would rescan the rest of the text for every unclosed one)."""
-    lower = content.lower()
-    if "<script" not in lower and "<style" not in lower and "<head" not in lower:
-        return content
-    parts, position = [], 0
-    while match := _HIDDEN_OPEN.search(content, position):
-        closing = lower.find(f"</{match[1].lower()}", match.end())
-        end = content.find(">", closing) if closing >= 0 else -1
-        if end < 0:
-            break  # unclosed: its tags are stripped like any other
-        parts.append(content[position : match.start()])
-        position = end + 1
-    parts.append(content[position:])
-    return "".join(parts)
-
-
 # --- Dates -------------------------------------------------------------------------------------
-
-_TIME = (
-    r"(?:(?:[ t]|, ?)([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]{1,9}))?)?"
-    r"(?: ?([ap])\.?m\.?)?)?"
-)
-_ZONE = r" ?(utc|gmt|z|[+-][0-9]{2}(?::?[0-9]{2})?)?"
-_LINKEDIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} UTC")
-_ISO = re.compile(rf"([0-9]{{4}})[-/.]([0-9]{{1,2}})[-/.]([0-9]{{1,2}}){_TIME}{_ZONE}")
-_DOTTED = re.compile(rf"([0-9]{{1,2}})\.([0-9]{{1,2}})\.([0-9]{{4}}|[0-9]{{2}}){_TIME}{_ZONE}")
-_SLASHED = re.compile(rf"([0-9]{{1,2}})/([0-9]{{1,2}})/([0-9]{{4}}|[0-9]{{2}}){_TIME}{_ZONE}")
 
 
 def parse_message_date(text: str, *, day_first: bool = False) -> datetime.datetime | None:
-    """Parse a DATE value into an aware UTC datetime; None if it is not a date.
-
-    LinkedIn writes `2022-09-08 18:08:14 UTC`; also read: no zone (UTC assumed), ISO 8601 with
-    `T`, `Z` or an offset, and what Excel makes of a date when re-saving: `08.09.2022 18:08`
-    (day first), `9/8/2022 6:08 PM` (month first unless `day_first` or the first number cannot
-    be a month), two-digit years (20yy), times without seconds, dates without a time (midnight).
-    """
-    return _parse_datetime(" ".join(text.split()), day_first=day_first)
-
-
-def _parse_datetime(text: str, *, day_first: bool) -> datetime.datetime | None:
-    if _LINKEDIN_DATE.fullmatch(text):  # the usual case, quickly
-        try:
-            stamp = datetime.datetime.fromisoformat(text[:19] + "+00:00")
-        except ValueError:
-            return None
-        return stamp if 1970 <= stamp.year <= 2100 else None
-    if not 0 < len(text) <= 64:
-        return None
-    text = text.lower()
-    if match := _ISO.fullmatch(text):
-        year, month, day = match[1], match[2], match[3]
-    elif match := _DOTTED.fullmatch(text):
-        day, month, year = match[1], match[2], match[3]
-    elif match := _SLASHED.fullmatch(text):
-        month, day, year = match[1], match[2], match[3]
-        if day_first or int(month) > 12:
-            month, day = day, month
-    else:
-        return None
-    hour, minute, second, fraction, half, zone = match.groups()[3:]
-    try:
-        stamp = datetime.datetime(
-            int(year) + (2000 if len(year) == 2 else 0),
-            int(month),
-            int(day),
-            _hour(int(hour or 0), half),
-            int(minute or 0),
-            int(second or 0),
-            int((fraction or "0")[:6].ljust(6, "0")),
-            tzinfo=_zone(zone),
-        )
-    except (ValueError, OverflowError):
-        return None
-    if not 1970 <= stamp.year <= 2100:
-        return None
-    return stamp.astimezone(datetime.UTC)
-
-
-def _hour(hour: int, half: str | None) -> int:
-    if half is None:
-        return hour
-    if not 1 <= hour <= 12:
-        raise ValueError("not a 12-hour clock hour")
-    return hour % 12 + (12 if half == "p" else 0)
-
-
-def _zone(zone: str | None) -> datetime.tzinfo:
-    if zone is None or zone in ("utc", "gmt", "z"):
-        return datetime.UTC
-    digits = zone[1:].replace(":", "")
-    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
-    if hours > 14 or minutes > 59:
-        raise ValueError("not a UTC offset")
-    offset = datetime.timedelta(hours=hours, minutes=minutes)
-    return datetime.timezone(-offset if zone[0] == "-" else offset)
+    """Parse a DATE value into an aware UTC datetime; None if it is not a date (the rules:
+    contacts.csv_text.parse_datetime)."""
+    return parse_datetime(text, day_first=day_first)
 
 
 # --- Owner -------------------------------------------------------------------------------------
@@ -595,3 +485,14 @@ def _infer_owner(messages: list[ExportedMessage]) -> str | None:
     if not top or (len(top) == 2 and top[0][1] == top[1][1]):
         return None
     return top[0][0]
+
+
+def _owner_name(messages: list[ExportedMessage]) -> str:
+    """The member's name in the 2018 export: the sender of their OUTGOING messages, else the
+    recipient of their INCOMING ones, the most frequent spelling; "" when there is none."""
+    names = Counter(m.sender_name for m in messages if m.outgoing is True and m.sender_name)
+    if not names:
+        names = Counter(
+            m.recipient_names for m in messages if m.outgoing is False and m.recipient_names
+        )
+    return names.most_common(1)[0][0] if names else ""

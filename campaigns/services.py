@@ -8,22 +8,25 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from campaigns import planning, stats
 from campaigns.messages_csv import direction
-from campaigns.models import Audience, Campaign, CampaignMessage, Enrollment, Reply, Step, Variant
+from campaigns.models import Audience, Campaign, CampaignMessage, Enrollment, Reply, Step
 from campaigns.planning import LaunchPlan, variant_picker
+from contacts import services as contact_services
 from contacts.filters import ContactFilter
-from contacts.models import Connection, Contact, Stage, Suppression
+from contacts.identity import fold_name
+from contacts.models import Connection, Contact, Network, Stage, Suppression
 from linkedin_crm import audit
-from linkedin_crm.db import CHUNK, WRITE_BATCH, chunks, max_query_parameters
+from linkedin_crm.db import CHUNK, chunks, insert_rows
 from messaging import personalize, skip_reasons
 from messaging.bulk import messages_insert
-from messaging.models import LinkedInAccount, Message, MessageEvent
-from messaging.services import messages_cancel_open
+from messaging.models import LinkedInAccount, Message
+from messaging.services import message_mark_sent_by_hand, messages_cancel_open
 
 
 class CampaignError(ValueError):
@@ -171,64 +174,29 @@ def _enroll(campaign: Campaign, plan: LaunchPlan, *, now) -> dict[int, Enrollmen
     active ones by contact id, as bulk_create() would have: every field set, and the campaign,
     contact and sender attached (_queue_step reads the contact's member URN).
 
-    Multi-row INSERTs of plain values rather than bulk_create(), which passes each of the
-    300,000 values of a 30,000-contact launch through its field; here the few distinct values
-    that need the database's form (the time, the variants' JSON) are prepared once."""
-    fields = [
-        Enrollment._meta.get_field(name)
-        for name in (
-            "campaign",
-            "contact",
-            "sender",
-            "state",
-            "skip_reason",
-            "variants",
-            "last_step",
-            "created_at",
-        )
-    ]
-    variants_field = Enrollment._meta.get_field("variants")
-    assigned = {}  # variant id (or None) → the variants column, prepared
-
-    def variants_of(variant: Variant | None):
-        key = variant.pk if variant else None
-        if key not in assigned:
-            value = {"1": variant.pk} if variant else {}
-            assigned[key] = variants_field.get_db_prep_save(value, connection)
-        return assigned[key]
-
-    created_at = Enrollment._meta.get_field("created_at").get_db_prep_save(now, connection)
-    params = [
-        (
-            campaign.pk,
-            row.contact_id,
-            row.sender.pk if row.sender else None,
-            Enrollment.State.SKIPPED if row.skip_reason else Enrollment.State.ACTIVE,
-            row.skip_reason,
-            variants_of(row.variant),
-            0 if row.skip_reason else 1,
-            created_at,
-        )
-        for row in plan.recipients
-    ]
-    quote = connection.ops.quote_name
-    insert = (
-        f"INSERT INTO {quote(Enrollment._meta.db_table)} "  # noqa: S608 — our table and columns
-        f"({', '.join(quote(f.column) for f in fields)}) VALUES "
+    Through insert_rows() rather than bulk_create(), which passes each of the 300,000 values
+    of a 30,000-contact launch through its field; here only the time and the variants' JSON
+    need the database's form."""
+    inserted = insert_rows(
+        Enrollment,
+        ["contact_id", "sender_id", "state", "skip_reason", "variants", "last_step"],
+        [
+            (
+                row.contact_id,
+                row.sender.pk if row.sender else None,
+                Enrollment.State.SKIPPED if row.skip_reason else Enrollment.State.ACTIVE,
+                row.skip_reason,
+                {"1": row.variant.pk} if row.variant else {},
+                0 if row.skip_reason else 1,
+            )
+            for row in plan.recipients
+        ],
+        shared={"campaign_id": campaign.pk, "created_at": now},
+        returning=("contact_id", "id", "state"),
     )
-    placeholders = f"({', '.join(['%s'] * len(fields))})"
-    batch = min(WRITE_BATCH, max_query_parameters(connection) // len(fields))
-    with connection.cursor() as cursor:
-        for rows in chunks(params, batch):
-            sql = insert + ", ".join([placeholders] * len(rows))
-            cursor.execute(sql, [value for values in rows for value in values])
+    ids = {contact_id: pk for contact_id, pk, state in inserted if state == Enrollment.State.ACTIVE}
 
     # Model.from_db() with every field, in order: the fastest way to a model instance.
-    ids = dict(
-        Enrollment.objects.filter(campaign=campaign, state=Enrollment.State.ACTIVE).values_list(
-            "contact_id", "pk"
-        )
-    )
     attnames = [f.attname for f in Enrollment._meta.concrete_fields]
     alias = connection.alias
     enrollments = {}
@@ -256,7 +224,7 @@ def _enroll(campaign: Campaign, plan: LaunchPlan, *, now) -> dict[int, Enrollmen
 
 def _queue_step(campaign, step, rows, *, at, now) -> int:
     """rows: (enrollment, variant, rendered text)."""
-    messages = messages_insert(
+    message_ids = messages_insert(
         [
             {
                 "contact_id": enrollment.contact_id,
@@ -276,14 +244,16 @@ def _queue_step(campaign, step, rows, *, at, now) -> int:
         created_by_id=campaign.launched_by_id or campaign.owner_id,
         created_at=now,
     )
-    CampaignMessage.objects.bulk_create(
+    insert_rows(
+        CampaignMessage,
+        ["message_id", "enrollment_id", "variant_id"],
         [
-            CampaignMessage(message=message, enrollment=enrollment, step=step, variant=variant)
-            for message, (enrollment, variant, _) in zip(messages, rows, strict=True)
+            (pk, enrollment.pk, variant.pk if variant else None)
+            for pk, (enrollment, variant, _) in zip(message_ids, rows, strict=True)
         ],
-        batch_size=WRITE_BATCH,
+        shared={"step_id": step.pk},
     )
-    return len(messages)
+    return len(message_ids)
 
 
 def campaigns_advance(*, now=None) -> dict:
@@ -558,12 +528,24 @@ def reply_record(
         )
         if message is not None and message.replied_at is None:
             Message.objects.filter(pk=message.pk).update(replied_at=received_at)
+        # Through the contacts' services, so that the contact's timeline shows who recorded
+        # the reply that moved them (the actor; nobody for an import by command).
         if contact.stage in (Stage.LEAD, Stage.CONTACTED):
+            contact_services.contacts_set_stage(
+                contacts=Contact.objects.filter(pk=contact.pk), stage=Stage.REPLIED, actor=actor
+            )
             contact.stage = Stage.REPLIED
-            contact.save(update_fields=["stage"])
         if opted_out and not contact.do_not_contact:
             # Not the reply's text: the contact page is the whole team's, the conversation is not.
-            contact.mark_do_not_contact("Asked not to be contacted in a reply.", now=received_at)
+            contact_services.contacts_mark_do_not_contact(
+                contacts=Contact.objects.filter(pk=contact.pk),
+                reason="Asked not to be contacted in a reply.",
+                actor=actor,
+                now=received_at,
+            )
+            contact.do_not_contact = True
+            contact.dnc_reason = "Asked not to be contacted in a reply."
+            contact.dnc_at = received_at
         _stop_follow_ups(contact, received_at)
     return reply
 
@@ -638,13 +620,37 @@ def campaign_results(campaign: Campaign) -> list[StepResults]:
 
 # --- LinkedIn's messages.csv ---------------------------------------------------------------
 
+# A message the export shows as sent this close to one our Outbox has as sent is that one (the
+# API's clock and LinkedIn's export differ by seconds).
+SAME_SEND = datetime.timedelta(minutes=10)
+
+# Why a row was not taken (MessagesImportResult.left_out).
+NOT_YOUR_ACCOUNT = (
+    "the conversation is on another member's LinkedIn account, which you cannot import for"
+)
+NO_ACCOUNT = "no LinkedIn account here is the export's: none has its member's name"
+NOT_A_REPLY = "a message from a contact that answers no message sent to them from this account"
+NOT_IN_OUTBOX = "sent from this account, but no message to them waits in the Outbox"
+NO_RECIPIENT = "sent from this account, but the row names no recipient profile URL"
+AMBIGUOUS_NAME = "several contacts in your network have this name: cannot tell which"
+# Outcomes of a row that matched no contact.
+SUPPRESSED, UNMATCHED = "suppressed", "unmatched"
+UNKNOWN_NAME = "no contact in your network has this name"
+
 
 @dataclass
 class MessagesImportResult:
+    """What became of every data row of the file: each is counted in exactly one of skipped_rows,
+    replies, already_known, confirmed_sent, unmatched, suppressed and left_out (see
+    `accounted_rows`)."""
+
+    rows: int = 0
     conversations: int = 0
     replies: int = 0
     confirmed_sent: int = 0
+    # Replies recorded before, and messages of ours the Outbox already has as sent.
     already_known: int = 0
+    # Rows to or from people who are not contacts here.
     unmatched: int = 0
     opted_out: int = 0
     # Messages to or from people who were erased: left out, so that nothing of theirs returns.
@@ -652,113 +658,287 @@ class MessagesImportResult:
     # Rows the reader left out (drafts, unreadable dates, …): how many, and the first reasons.
     skipped_rows: int = 0
     problems: list[tuple[int, str]] = field(default_factory=list)
+    # Rows that reached a contact but were not taken: reason -> rows, and the first lines.
+    left_out: dict[str, int] = field(default_factory=dict)
+    left_out_lines: list[tuple[int, str]] = field(default_factory=list)
+
+    def accounted_rows(self) -> int:
+        return (
+            self.skipped_rows
+            + self.replies
+            + self.already_known
+            + self.confirmed_sent
+            + self.unmatched
+            + self.suppressed
+            + sum(self.left_out.values())
+        )
+
+    def leave_out(self, line: int, reason: str, detail: str = "") -> None:
+        self.left_out[reason] = self.left_out.get(reason, 0) + 1
+        self.note(line, f"{detail}: {reason}" if detail else reason)
+
+    def note(self, line: int, text: str) -> None:
+        if len(self.left_out_lines) < 50:
+            self.left_out_lines.append((line, text))
 
 
 def messages_import(*, parsed, actor, now=None) -> MessagesImportResult:
-    """Match an exported messages.csv to contacts by profile URL: an inbound message after one
-    of ours records a reply; an outbound one that matches a message waiting in the Outbox
-    confirms it as sent. Importing the same file again changes nothing."""
-    result = MessagesImportResult(skipped_rows=parsed.skipped, problems=parsed.problems[:20])
-    owner = parsed.owner_url
-    if not owner:
+    """Match an exported messages.csv to contacts: an inbound message after one of ours records
+    a reply; an outbound one that matches a message waiting in the Outbox confirms it as sent.
+    Every row ends up counted or listed with its reason. Importing the same file again changes
+    nothing.
+
+    Contacts are matched by profile URL, or, in the 2018 export that has only names, by full
+    name when exactly one contact in the importer's networks has it. Only the export's own
+    account is written to: the account named as its member, if the importer may manage it
+    (`actor` None, the command without --owner, may act for any account so named)."""
+    result = MessagesImportResult(
+        rows=parsed.total_rows, skipped_rows=parsed.skipped, problems=parsed.problems[:20]
+    )
+    # The 2018 export: names and DIRECTION, and no profile URL to go by.
+    by_name = parsed.has_direction and parsed.owner_url is None
+    owner = parsed.owner_name if by_name else parsed.owner_url
+    if not owner and parsed.messages:
+        count = len({m.conversation_id for m in parsed.messages})
+        conversations = ngettext("its only conversation", "its %(count)d conversations", count) % {
+            "count": count
+        }
         raise CampaignError(
             "Cannot tell whose export this is: no profile URL appears in more conversations "
-            "than any other."
+            f"than any other in {conversations}. Upload the whole messages.csv of your "
+            "LinkedIn data export, not a part of it."
         )
-    urls = set()
-    for message in parsed.messages:
-        urls.update(filter(None, [message.sender_url, *message.recipient_urls]))
-    urls.discard(owner)
-    # Erased people stay erased, even when someone has added them again by hand.
-    suppressed = Suppression.objects.matching(Suppression.Kind.URL, urls)
-    urls -= suppressed
-    contacts = {}
-    for chunk in chunks(sorted(urls), CHUNK):
-        contacts.update(
-            Contact.objects.filter(profile_url__in=chunk).in_bulk(field_name="profile_url")
-        )
-    result.conversations = len({m.conversation_id for m in parsed.messages})
-    exporter_name = next(
-        (m.sender_name for m in parsed.messages if m.sender_url == owner and m.sender_name), ""
-    )
+    exporter_name = owner if by_name else _exporter_name(parsed.messages, owner)
+    accounts, no_account = _export_accounts(actor, exporter_name)
+    if by_name:
+        people = _people_by_name(parsed.messages, _import_networks(actor, accounts))
+        # No conversation IDs in that export: a conversation is the other person's.
+        result.conversations = len({tuple(people.keys(m, m.outgoing)) for m in parsed.messages})
+    else:
+        people = _people_by_url(parsed.messages, owner)
+        result.conversations = len({m.conversation_id for m in parsed.messages})
     for message in sorted(parsed.messages, key=lambda m: m.sent_at):
-        if direction(message, owner) == "inbound":
-            if message.sender_url in suppressed:
-                result.suppressed += 1
-                continue
-            contact = contacts.get(message.sender_url)
-            if contact is None:
-                result.unmatched += 1
-                continue
-            # The conversation is between the exporter and this contact: a reply answers the
-            # exporter's own last message to them, never a colleague's.
-            answered = (
-                Message.objects.filter(
-                    _sent_by_exporter(actor, exporter_name),
-                    contact=contact,
-                    status=Message.Status.SENT,
-                    sent_at__lte=message.sent_at,
-                )
-                .order_by("-sent_at")
-                .first()
-            )
-            if answered is None:
-                continue  # they wrote first, or before any message of ours: not a reply
-            key = f"li-export:{message.conversation_id}:{message.sent_at.isoformat()}:{contact.pk}"
-            reply = reply_record(
-                contact=contact,
-                text=message.text,
-                received_at=message.sent_at,
-                source=Reply.Source.EXPORT,
-                actor=actor,
-                external_key=key[:200],
-                message=answered,
-            )
-            if reply is None:
-                result.already_known += 1
-            else:
-                result.replies += 1
-                result.opted_out += int(reply.opted_out)
+        outbound = direction(message, owner or "") == "outbound"
+        contacts, outcome, name = people.match(message, outbound)
+        if outcome == SUPPRESSED:
+            result.suppressed += 1
+        elif outcome == UNMATCHED:
+            result.unmatched += 1
+            if by_name and name:  # the name is all the row has: say which one
+                result.note(message.line, f"“{name}”: {UNKNOWN_NAME}")
+        elif outcome:
+            result.leave_out(message.line, outcome, f"“{name}”" if name else "")
+        elif not accounts:
+            result.leave_out(message.line, no_account)
+        elif outbound:
+            _confirm_sent(message, contacts, accounts, actor, result)
         else:
-            for url in message.recipient_urls:
-                if url in suppressed:
-                    result.suppressed += 1
-                    continue
-                contact = contacts.get(url)
-                if contact is None:
-                    continue
-                waiting = (
-                    Message.objects.filter(
-                        _sent_by_exporter(actor, message.sender_name),
-                        contact=contact,
-                        status=Message.Status.RELEASED,
-                        released_at__lte=message.sent_at,
-                    )
-                    .order_by("released_at")
-                    .first()
-                )
-                if waiting is not None and Message.objects.filter(
-                    pk=waiting.pk, status=Message.Status.RELEASED
-                ).update(
-                    status=Message.Status.SENT,
-                    sent_at=message.sent_at,
-                    claimed_at=message.sent_at,
-                    channel=Message.Channel.MANUAL,
-                ):
-                    MessageEvent.objects.create(
-                        message=waiting,
-                        status=Message.Status.SENT,
-                        note="confirmed by LinkedIn's messages export",
-                        actor=actor if getattr(actor, "pk", None) else None,
-                    )
-                    result.confirmed_sent += 1
+            _record_reply(message, contacts[0], accounts, actor, result)
     return result
 
 
-def _sent_by_exporter(actor, sender_name: str) -> Q:
-    """Only the exporting member's own Outbox messages can be confirmed by their export: those
-    of the accounts the importing staff member owns, or, with no one named (the command without
-    --owner), of the accounts whose LinkedIn name is the export's sender."""
-    if getattr(actor, "pk", None):
-        return Q(account__owner=actor)
-    return Q(account__display_name__iexact=sender_name.strip())
+def _exporter_name(messages, owner_url: str | None) -> str:
+    return next(
+        (m.sender_name for m in messages if m.sender_url == owner_url and m.sender_name), ""
+    )
+
+
+def _export_accounts(actor, exporter_name: str) -> tuple[list[LinkedInAccount], str]:
+    """The accounts the export may write to, or none and why: the accounts named as the
+    export's member that the importer may manage; when none is so named, the importer's own."""
+    named = [
+        account
+        for account in LinkedInAccount.objects.select_related("owner")
+        if exporter_name and fold_name(account.display_name) == fold_name(exporter_name)
+    ]
+    if actor is None or not getattr(actor, "pk", None):
+        return named, NO_ACCOUNT
+    if named:
+        allowed = set(
+            LinkedInAccount.objects.manageable_by(actor)
+            .filter(pk__in=[a.pk for a in named])
+            .values_list("pk", flat=True)
+        )
+        return [a for a in named if a.pk in allowed], NOT_YOUR_ACCOUNT
+    return list(LinkedInAccount.objects.filter(owner=actor)), NO_ACCOUNT
+
+
+def _import_networks(actor, accounts: list[LinkedInAccount]) -> list[int]:
+    """The networks whose contacts a name may match: those the importer may import into, or,
+    for the command without --owner, those of the export's accounts."""
+    if actor is None or not getattr(actor, "pk", None):
+        return sorted({account.network_id for account in accounts})
+    return list(Network.objects.importable_by(actor).values_list("pk", flat=True))
+
+
+class _People:
+    """Who the rows are to or from: contacts by key (a profile URL, or a folded full name),
+    and the keys that are erased people's or that several contacts share."""
+
+    def __init__(self) -> None:
+        self.contacts: dict[str, Contact] = {}
+        self.suppressed: set[str] = set()
+        self.ambiguous: set[str] = set()
+        self.partners: dict[str, list[str]] = {}  # conversation -> who wrote in it
+
+    def keys(self, message, outbound: bool) -> list[str] | None:
+        """The keys of the people a row is to (outbound) or from; None if it cannot say."""
+        raise NotImplementedError
+
+    def match(self, message, outbound: bool) -> tuple[list[Contact], str, str]:
+        """The row's contacts; else an outcome (SUPPRESSED, UNMATCHED or a reason to leave it
+        out) and the name it is about, if it only has a name."""
+        keys = self.keys(message, outbound)
+        if keys is None:
+            return [], NO_RECIPIENT, ""
+        found = [self.contacts[key] for key in keys if key in self.contacts]
+        if found:
+            return found, "", ""
+        name = message.recipient_names if outbound else message.sender_name
+        if any(key in self.ambiguous for key in keys):
+            return [], AMBIGUOUS_NAME, name
+        if any(key in self.suppressed for key in keys):
+            return [], SUPPRESSED, ""
+        return [], UNMATCHED, name
+
+
+class _PeopleByUrl(_People):
+    def keys(self, message, outbound: bool):
+        if not outbound:
+            return [message.sender_url] if message.sender_url else []
+        if message.recipient_urls:
+            return list(message.recipient_urls)
+        # Older exports name no recipient URL: whoever answered in the conversation is it.
+        return self.partners.get(message.conversation_id)
+
+
+class _PeopleByName(_People):
+    def keys(self, message, outbound: bool):
+        name = message.recipient_names if outbound else message.sender_name
+        return [fold_name(name)] if name else []
+
+
+def _people_by_url(messages, owner: str) -> _People:
+    people = _PeopleByUrl()
+    urls = set()
+    for message in messages:
+        urls.update(filter(None, [message.sender_url, *message.recipient_urls]))
+        if message.sender_url and message.sender_url != owner:
+            partners = people.partners.setdefault(message.conversation_id, [])
+            if message.sender_url not in partners:
+                partners.append(message.sender_url)
+    urls.discard(owner)
+    # Erased people stay erased, even when someone has added them again by hand.
+    people.suppressed = Suppression.objects.matching(Suppression.Kind.URL, urls)
+    urls -= people.suppressed
+    for chunk in chunks(sorted(urls), CHUNK):
+        people.contacts.update(
+            Contact.objects.filter(profile_url__in=chunk).in_bulk(field_name="profile_url")
+        )
+    return people
+
+
+def _people_by_name(messages, networks: list[int]) -> _People:
+    """Contacts by folded full name, among those connected in `networks`: a name that two
+    contacts share matches neither."""
+    people = _PeopleByName()
+    wanted = set()
+    for message in messages:
+        wanted.add(fold_name(message.recipient_names if message.outgoing else message.sender_name))
+    wanted.discard("")
+    found: dict[str, list[int]] = {}
+    candidates = (
+        Contact.objects.filter(connections__network__in=networks)
+        .distinct()
+        .values_list("pk", "first_name", "last_name", "profile_url")
+    )
+    urls: dict[int, str] = {}
+    for pk, first, last, url in candidates.iterator(chunk_size=2000):
+        name = fold_name(f"{first} {last}")
+        if name in wanted and pk not in found.get(name, []):
+            found.setdefault(name, []).append(pk)
+            if url:
+                urls[pk] = url
+    suppressed = Suppression.objects.matching(Suppression.Kind.URL, set(urls.values()))
+    unique = {}
+    for name, pks in found.items():
+        if len(pks) > 1:
+            people.ambiguous.add(name)
+        elif urls.get(pks[0]) in suppressed:
+            people.suppressed.add(name)
+        else:
+            unique[pks[0]] = name
+    for pk, contact in Contact.objects.in_bulk(list(unique)).items():
+        people.contacts[unique[pk]] = contact
+    return people
+
+
+def _record_reply(message, contact: Contact, accounts, actor, result) -> None:
+    # The conversation is between the exporter and this contact: a reply answers the
+    # exporter's own last message to them, never a colleague's.
+    answered = (
+        Message.objects.filter(
+            account__in=accounts,
+            contact=contact,
+            status=Message.Status.SENT,
+            sent_at__lte=message.sent_at,
+        )
+        .order_by("-sent_at")
+        .first()
+    )
+    if answered is None:
+        result.leave_out(message.line, NOT_A_REPLY)  # they wrote first, or before us
+        return
+    key = f"li-export:{message.conversation_id}:{message.sent_at.isoformat()}:{contact.pk}"
+    reply = reply_record(
+        contact=contact,
+        text=message.text,
+        received_at=message.sent_at,
+        source=Reply.Source.EXPORT,
+        actor=actor,
+        external_key=key[:200],
+        message=answered,
+    )
+    if reply is None:
+        result.already_known += 1
+    else:
+        result.replies += 1
+        result.opted_out += int(reply.opted_out)
+
+
+def _confirm_sent(message, contacts: list[Contact], accounts, actor, result) -> None:
+    """Confirm the Outbox message a sent row is (one per contact of a group message); the row
+    counts once, as confirmed, else as already known, else as left out."""
+    confirmed = known = False
+    for contact in contacts:
+        waiting = (
+            Message.objects.filter(
+                account__in=accounts,
+                contact=contact,
+                status=Message.Status.RELEASED,
+                released_at__lte=message.sent_at,
+            )
+            .order_by("released_at")
+            .first()
+        )
+        # Claimed like a sender claims a message: only if it is still waiting.
+        if waiting is not None and message_mark_sent_by_hand(
+            waiting.pk,
+            actor=actor if getattr(actor, "pk", None) else None,
+            at=message.sent_at,
+            note="confirmed by LinkedIn's messages export",
+        ):
+            confirmed = True
+        elif Message.objects.filter(
+            account__in=accounts,
+            contact=contact,
+            status=Message.Status.SENT,
+            sent_at__range=(message.sent_at - SAME_SEND, message.sent_at + SAME_SEND),
+        ).exists():
+            known = True
+    if confirmed:
+        result.confirmed_sent += 1
+    elif known:
+        result.already_known += 1
+    else:
+        result.leave_out(message.line, NOT_IN_OUTBOX)

@@ -127,7 +127,9 @@ def set_stage(modeladmin, request, queryset):
     result = _ask(modeladmin, request, queryset, StageActionForm, "Set stage", "set_stage")
     if not isinstance(result, dict):
         return result
-    count = services.contacts_set_stage(contacts=queryset, stage=result["stage"])
+    count = services.contacts_set_stage(
+        contacts=queryset, stage=result["stage"], actor=request.user, via=audit.Via.ADMIN
+    )
     modeladmin.message_user(
         request,
         f"Moved {counted(count, 'contact', 'contacts')} to “{Stage(result['stage']).label}”.",
@@ -148,7 +150,9 @@ def mark_do_not_contact(modeladmin, request, queryset):
     )
     if not isinstance(result, dict):
         return result
-    count = services.contacts_mark_do_not_contact(contacts=queryset, reason=result["reason"])
+    count = services.contacts_mark_do_not_contact(
+        contacts=queryset, reason=result["reason"], actor=request.user, via=audit.Via.ADMIN
+    )
     modeladmin.message_user(
         request, f"Marked {counted(count, 'contact', 'contacts')} do-not-contact.", messages.SUCCESS
     )
@@ -182,6 +186,17 @@ class ContactAdmin(ImportExportMixin, CappedSearchAdmin):
         ("Do not contact", {"fields": ["do_not_contact", "dnc_reason", "dnc_at"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:
+            # Stage and do-not-contact changed here belong on the contact's timeline too. (The
+            # admin saves a change form in one transaction: the events go with the change.)
+            services.contact_pipeline_changes_record(
+                contact=obj,
+                previous={name: form.initial.get(name) for name in ("stage", "do_not_contact")},
+                actor=request.user,
+            )
 
     def import_action(self, request, **kwargs):
         if refusal := upload_refusal(request):

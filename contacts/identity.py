@@ -69,6 +69,13 @@ def fold(value: str | None) -> str:
     return " ".join(text.split())
 
 
+def fold_name(value: str | None) -> str:
+    """fold() without accents, for matching a person by name alone: exports and hand-typed
+    names spell "Zoë Müller" as "Zoe Muller" too."""
+    text = unicodedata.normalize("NFKD", fold(value))
+    return "".join(char for char in text if not unicodedata.combining(char))
+
+
 def name_key(first_name: str | None, last_name: str | None, company: str | None) -> str:
     """The last identity rule: first + last name + company, trimmed and case-folded.
 

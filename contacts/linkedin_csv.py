@@ -9,23 +9,41 @@ files it cannot map safely with a `RejectedFile` whose message is shown to the u
 import csv
 import datetime
 import re
-import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from contacts.csv_bytes import (
+from contacts.csv_text import (
+    ColumnNames,
+    Header,
     RecordLines,
     RecordTooLong,
     RejectedFile,
+    clean_cell,
     decode,
+    find_header,
+    header_key,
     is_blank,
     line_spans,
+    parse_date,
+    quote,
     reject_binary,
+    split_line,
+    strip_invisible,
+    unescape_formula,
 )
 from contacts.identity import canonical_profile_url, fold
+
+__all__ = [
+    "ConnectionRow",
+    "ParsedExport",
+    "RejectedFile",
+    "RowProblem",
+    "parse_connections",
+    "parse_linkedin_date",
+    "unescape_formula",
+]
 
 FIELDS = ("first_name", "last_name", "profile_url", "email", "company", "position", "connected_on")
 EXPECTED_COLUMNS = "First Name, Last Name, URL, Email Address, Company, Position, Connected On"
@@ -34,7 +52,7 @@ EXPECTED_COLUMNS = "First Name, Last Name, URL, Email Address, Company, Position
 # after dropping case, spaces and punctuation ("E-mail Address" -> "emailaddress"). Earlier
 # aliases win: the Outlook export has both "Job Title" and "Title", and there "Title" is the
 # honorific ("Mrs."), not the position.
-_ALIASES: dict[str, tuple[str, ...]] = {
+_COLUMN_NAMES = ColumnNames({
     "first_name": ("firstname", "givenname", "forename", "first"),
     "last_name": ("lastname", "surname", "familyname", "last"),
     "profile_url": ("url", "profileurl", "linkedinurl", "linkedinprofileurl", "publicprofileurl",
@@ -43,11 +61,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "company": ("company", "companyname", "organization", "organisation", "employer"),
     "position": ("position", "jobtitle", "title", "role"),
     "connected_on": ("connectedon", "connected", "connectiondate", "dateconnected", "connectedat"),
-}  # fmt: skip
-_ALIAS_RANK = {
-    alias: (name, rank) for name, aliases in _ALIASES.items() for rank, alias in enumerate(aliases)
-}
-_NOT_WORD = re.compile(r"[\W_]+")
+})  # fmt: skip
 _NOT_BLANK = re.compile(r"\S")
 
 # The sizes of the Contact columns: longer values are cut here rather than failing on PostgreSQL.
@@ -63,11 +77,8 @@ MAX_RECORD_LINES = 3
 # before csv splits it: a line of commas would become one cell per byte.
 MAX_RECORD_CHARS = 64 * 1024
 _DELIMITERS = (",", ";", "\t", "|")
-
-# Control characters left in decoded text (C0 and C1, and stray BOMs from concatenated files):
-# invisible, and PostgreSQL refuses NUL in text columns.
-_CONTROL_CHARS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufeff]")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The early-2018 export wrote `1/8/18, 6:14 PM`: a slashed, month-first date.
+_SLASHED_DATE = re.compile(r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{2}")
 
 
 @dataclass
@@ -112,13 +123,17 @@ def parse_connections(data: bytes, *, max_bytes: int = 20 * 1024 * 1024) -> Pars
         raise RejectedFile("The file is empty.")
     reject_binary(data, file_name="Connections.csv")
     text, encoding = decode(data)
-    if _CONTROL_CHARS.search(text):
-        text = _CONTROL_CHARS.sub("", text)
+    text = strip_invisible(text)
     if is_blank(text):
         raise RejectedFile("The file is empty.")
 
-    header_line, delimiter, header, body_start = _find_header(text)
-    mapping = _map_columns(header)
+    found = _find_header(text)
+    header_line, delimiter, header, mapping = (
+        found.line,
+        found.delimiter,
+        found.cells,
+        found.columns,
+    )
     if "first_name" not in mapping and "last_name" not in mapping and "profile_url" not in mapping:
         raise RejectedFile(
             f"The header row (line {header_line}) has no name or profile URL column, so contacts "
@@ -129,7 +144,7 @@ def parse_connections(data: bytes, *, max_bytes: int = 20 * 1024 * 1024) -> Pars
         encoding=encoding,
         delimiter=delimiter,
     )
-    first_date = _read_rows(text, body_start, header_line, len(header), mapping, result)
+    first_date = _read_rows(text, found.end, header_line, len(header), mapping, result)
     if result.total_rows == 0:
         raise RejectedFile(f"The file has a header row (line {header_line}) but no connections.")
     result.format = _format_label(header, mapping, header_line, first_date)
@@ -137,95 +152,56 @@ def parse_connections(data: bytes, *, max_bytes: int = 20 * 1024 * 1024) -> Pars
 
 
 def parse_linkedin_date(text: str) -> datetime.date | None:
-    """Parse a `Connected On` value in any format LinkedIn or Excel writes; None if it is not one.
-
-    Month names are English whatever the member's language. An all-numeric date with slashes is
-    read month first (`1/8/18` is 8 January 2018), as LinkedIn's early-2018 export and US Excel
-    write it, unless the first number cannot be a month (`13/06/2022`). Dotted dates are day
-    first (`16.09.2021`, European Excel). Two-digit years are 20yy: LinkedIn started in 2003.
-    """
-    return _parse_date(" ".join(text.split()).lower())
-
-
-def unescape_formula(value: str) -> str:
-    """Undo the spreadsheet-formula escaping of our own CSV export: `'=SUM(1)` -> `=SUM(1)`."""
-    if value[:1] == "'" and value[1:2] in _FORMULA_STARTS:
-        return value[1:]
-    return value
-
-
-# --- Bytes to text -----------------------------------------------------------------------------
+    """Parse a `Connected On` value in any format LinkedIn or Excel writes; None if it is not one
+    (the rules: contacts.csv_text.parse_date)."""
+    return parse_date(text)
 
 
 # --- Header ------------------------------------------------------------------------------------
 
 
-def _header_key(cell: str) -> str:
-    return _NOT_WORD.sub("", cell.casefold())
-
-
-def _map_columns(header: list[str]) -> dict[str, int]:
-    """Canonical field -> column index, keeping the best-ranked alias of each field."""
-    best: dict[str, tuple[int, int]] = {}
-    for index, cell in enumerate(header):
-        found = _ALIAS_RANK.get(_header_key(cell))
-        if found:
-            name, rank = found
-            if name not in best or rank < best[name][0]:
-                best[name] = (rank, index)
-    return {name: index for name, (rank, index) in best.items()}
-
-
-def _split_line(line: str, delimiter: str) -> list[str]:
-    try:
-        return next(csv.reader([line], delimiter=delimiter), [])
-    except csv.Error:
-        return []
-
-
-def _find_header(text: str) -> tuple[int, str, list[str], int]:
-    """Find the header row by its column names in the first lines; return its line number,
-    the delimiter, its cells and where the rows start in the text.
-
-    The preamble has changed over the years (none, a note, blank lines, `Notes:,,` padded by
-    Excel), so neither its wording nor the header's line number is trusted.
-    """
-    spans = line_spans(text)
-    best: tuple[int, int, str, list[str], int] | None = None  # score, line, delimiter, cells, end
+def _find_header(text: str) -> Header:
+    """Find the header row by its column names in the first lines, or say why there is none."""
     non_blank = 0
     only_notes = True  # a preamble-only file: up to three lines of one cell each
-    for line_no in range(1, HEADER_SCAN_LINES + 1):
-        span = next(spans, None)
-        if span is None:
-            break
-        start, end = span
-        if not _NOT_BLANK.search(text, start, end):
-            continue
+
+    def look(line_no: int, line: str | None) -> None:
+        nonlocal non_blank, only_notes
         non_blank += 1
-        if end - start > 4096:
-            only_notes = False  # no header or note is that long (nor taken out of the text)
-            continue
-        line = text[start:end]
-        filled = [cell for cell in _split_line(line, ",") if cell.strip()]
-        only_notes = only_notes and non_blank <= 3 and len(filled) <= 1
-        for delimiter in _DELIMITERS:
-            cells = _split_line(line, delimiter)
-            mapping = _map_columns(cells)
-            # One known column is enough only when it is the whole line (a one-column file).
-            whole_line = sum(1 for cell in cells if cell.strip()) == 1
-            is_header = len(mapping) >= 2 or (mapping and whole_line)
-            if is_header and (best is None or len(mapping) > best[0]):
-                best = (len(mapping), line_no, delimiter, cells, end)
-    if best is None:
-        after = next(spans, None)
-        if only_notes and (after is None or not _NOT_BLANK.search(text, *after)):
+        one_cell = line is not None and sum(1 for c in split_line(line, ",") if c.strip()) <= 1
+        only_notes = only_notes and non_blank <= 3 and one_cell
+
+    def is_header(cells: list[str], columns: dict[str, int]) -> bool:
+        # One known column is enough only when it is the whole line (a one-column file).
+        whole_line = sum(1 for cell in cells if cell.strip()) == 1
+        return len(columns) >= 2 or (bool(columns) and whole_line)
+
+    header = find_header(
+        text,
+        _COLUMN_NAMES,
+        delimiters=_DELIMITERS,
+        is_header=is_header,
+        max_lines=HEADER_SCAN_LINES,
+        look=look,
+    )
+    if header is None:
+        if only_notes and not _filled_line_after(text, HEADER_SCAN_LINES):
             raise RejectedFile("The file holds no connections: only a note, no header or rows.")
         raise RejectedFile(
             "No header row found: the file needs a row naming its columns, as in LinkedIn's "
             f"Connections.csv: {EXPECTED_COLUMNS}."
         )
-    _, line_no, delimiter, cells, end = best
-    return line_no, delimiter, cells, end
+    return header
+
+
+def _filled_line_after(text: str, scanned: int) -> bool:
+    """Whether the line after the first `scanned` lines holds anything."""
+    spans = line_spans(text)
+    for _ in range(scanned):
+        if next(spans, None) is None:
+            return False
+    after = next(spans, None)
+    return after is not None and bool(_NOT_BLANK.search(text, *after))
 
 
 def _format_label(
@@ -239,28 +215,13 @@ def _format_label(
         return "current"
     if found != set(FIELDS) - {"profile_url"}:
         return "other"
-    extras = {_header_key(cell) for cell in header} & {"websites", "instantmessengers"}
-    if extras or _US_DATE.fullmatch(first_date.lower()):
+    extras = {header_key(cell) for cell in header} & {"websites", "instantmessengers"}
+    if extras or _SLASHED_DATE.match(first_date):
         return "2018"
     return "2021" if header_line > 1 else "2019"
 
 
 # --- Rows --------------------------------------------------------------------------------------
-
-
-def _clean(value: str) -> str:
-    """Trim, collapse whitespace runs (tabs, NBSP, line breaks) to one space, NFC-normalise."""
-    if not value:
-        return value
-    if value[0] == "'":
-        value = unescape_formula(value)
-    if not value.isascii():
-        value = unicodedata.normalize("NFC", value)
-    return " ".join(value.split())
-
-
-def _quote(value: str) -> str:
-    return f'"{value[:60]}…"' if len(value) > 60 else f'"{value}"'
 
 
 def _profile_url(value: str) -> str | None:
@@ -341,7 +302,9 @@ def _read_rows(
             _reject_row(result, row_line, reason + " (a comma in a value that is not quoted?)")
             continue
         values = {
-            name: _clean(cells[index]) if index is not None and index < len(cells) else ""
+            name: clean_cell(cells[index], our_export=True)
+            if index is not None and index < len(cells)
+            else ""
             for name, index in columns
         }
         row = _make_row(row_line, values, result)
@@ -371,18 +334,18 @@ def _make_row(line: int, values: dict[str, str], result: ParsedExport) -> Connec
         url = _profile_url(values["profile_url"])
         if url is None:
             reasons.append(
-                f"profile URL {_quote(values['profile_url'])} is not a LinkedIn profile address"
+                f"profile URL {quote(values['profile_url'])} is not a LinkedIn profile address"
             )
     email = ""
     if values["email"]:
         email = _email(values["email"])
         if not email:
-            reasons.append(f"e-mail {_quote(values['email'])} is not an e-mail address")
+            reasons.append(f"e-mail {quote(values['email'])} is not an e-mail address")
     connected_on = None
     if values["connected_on"]:
-        connected_on = _parse_date(values["connected_on"].lower())
+        connected_on = parse_date(values["connected_on"])
         if connected_on is None:
-            reasons.append(f"date {_quote(values['connected_on'])} is not a date")
+            reasons.append(f"date {quote(values['connected_on'])} is not a date")
     if not (values["first_name"] or values["last_name"] or url or email):
         _reject_row(result, line, "no name, and " + "; ".join(reasons))
         return None
@@ -455,72 +418,3 @@ def _dedupe(rows: list[ConnectionRow]) -> tuple[list[ConnectionRow], int]:
 def _add(bucket: list[ConnectionRow], row: ConnectionRow) -> None:
     if not any(other is row for other in bucket):
         bucket.append(row)
-
-
-# --- Dates -------------------------------------------------------------------------------------
-
-# The month names LinkedIn and spreadsheets write in exported dates, in full and lower case to
-# match any abbreviation of them: a fact of the format, apart from linkedin_crm.dates, which
-# holds how this app shows a date.
-_MONTH_NAMES = (
-    "january", "february", "march", "april", "may", "june",
-    "july", "august", "september", "october", "november", "december",
-)  # fmt: skip
-_TIME = (
-    r"(?:[ ,t]+[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)? ?(?:[ap]\.?m\.?)? ?(?:utc|gmt|z)?)?"
-)
-_YEAR = r"([0-9]{4}|[0-9]{2})"
-_DAY_MONTH_NAME = re.compile(rf"([0-9]{{1,2}})[ ./-]?([a-z]{{3,9}})\.?[ ./,-]*{_YEAR}{_TIME}")
-_MONTH_NAME_DAY = re.compile(
-    rf"([a-z]{{3,9}})\.? ?([0-9]{{1,2}})(?:st|nd|rd|th)?,? ?([0-9]{{4}}){_TIME}"
-)
-_US_DATE = re.compile(rf"([0-9]{{1,2}})/([0-9]{{1,2}})/{_YEAR}{_TIME}")
-_DOTTED_DATE = re.compile(rf"([0-9]{{1,2}})\.([0-9]{{1,2}})\.{_YEAR}{_TIME}")
-_ISO_DATE = re.compile(rf"([0-9]{{4}})[-/.]([0-9]{{1,2}})[-/.]([0-9]{{1,2}}){_TIME}")
-
-
-def _month(word: str) -> int | None:
-    # "jan", "janu", "january" and "sept" all name a month; "jane" does not.
-    for number, name in enumerate(_MONTH_NAMES, 1):
-        if len(word) >= 3 and name.startswith(word):
-            return number
-    return None
-
-
-def _date(year: str, month: int | None, day: str) -> datetime.date | None:
-    number = int(year)
-    number += 2000 if len(year) == 2 else 0
-    if month is None or not 1900 <= number <= 2100:
-        return None
-    try:
-        return datetime.date(number, month, int(day))
-    except ValueError:
-        return None
-
-
-def _parse_date(text: str) -> datetime.date | None:
-    """Parse lower-cased, whitespace-collapsed date text."""
-    # No date format is longer than this; the bound also keeps junk out of the cache.
-    return _parse_short_date(text) if 0 < len(text) <= 64 else None
-
-
-@lru_cache(maxsize=4096)  # an export holds a few thousand distinct dates at most
-def _parse_short_date(text: str) -> datetime.date | None:
-    if match := _DAY_MONTH_NAME.fullmatch(text):
-        day, word, year = match.groups()
-        return _date(year, _month(word), day)
-    if match := _MONTH_NAME_DAY.fullmatch(text):
-        word, day, year = match.groups()
-        return _date(year, _month(word), day)
-    if match := _US_DATE.fullmatch(text):
-        first, second, year = int(match[1]), int(match[2]), match[3]
-        if first > 12 >= second:
-            first, second = second, first  # 13/06/2022 can only be day first
-        return _date(year, first, str(second))
-    if match := _DOTTED_DATE.fullmatch(text):
-        day, month, year = match.groups()
-        return _date(year, int(month), day)
-    if match := _ISO_DATE.fullmatch(text):
-        year, month, day = match.groups()
-        return _date(year, int(month), day)
-    return None

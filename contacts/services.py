@@ -122,6 +122,13 @@ def contact_update(
     now = max(timezone.now(), version + datetime.timedelta(microseconds=1))
     values = {name: getattr(contact, name) for name in [*fields, "search_text", "name_key"]}
     with transaction.atomic():
+        # For the audit log: a stage changed on this form is recorded like one changed with
+        # the stage buttons. (If the row changed since, the version check below refuses.)
+        previous_stage = (
+            Contact.objects.filter(pk=contact.pk).values_list("stage", flat=True).first()
+            if "stage" in values
+            else None
+        )
         # Check and write in one statement: of two forms loaded at the same version, the
         # second to save matches no row (on PostgreSQL it waits for the first's row lock and
         # then sees the new updated_at), so it cannot revert the first.
@@ -130,6 +137,14 @@ def contact_update(
         )
         if not saved:
             raise ContactChanged
+        if previous_stage is not None and previous_stage != contact.stage:
+            audit.record(
+                audit.Action.STAGE_CHANGE,
+                actor=user,
+                obj=contact,
+                detail={"from": previous_stage, "to": contact.stage},
+                at=now,
+            )
         contact.tags.set(list(tags))
         if getattr(user, "pk", None):
             LogEntry.objects.log_actions(
@@ -168,17 +183,91 @@ def contacts_remove_tag(*, contacts: QuerySet, tag: Tag) -> int:
     return len(ids)
 
 
-def contacts_set_stage(*, contacts: QuerySet, stage: str) -> int:
+def contacts_set_stage(
+    *, contacts: QuerySet, stage: str, actor=None, via: str = audit.Via.PAGE
+) -> int:
+    """Move the contacts to `stage`; returns how many changed. Each one that changed gets an
+    audit event (who, from which stage), which its timeline shows."""
     if stage not in Stage.values:
         raise ValueError(f"Unknown stage {stage!r}")
-    return contacts.exclude(stage=stage).update(stage=stage, updated_at=timezone.now())
+    changing = list(contacts.exclude(stage=stage).order_by().values_list("pk", "stage"))
+    now = timezone.now()
+    with transaction.atomic():
+        for chunk in chunks(changing, CHUNK):
+            Contact.objects.filter(pk__in=[pk for pk, _ in chunk]).update(
+                stage=stage, updated_at=now
+            )
+        audit.record_each(
+            audit.Action.STAGE_CHANGE,
+            objects=[(Contact(pk=pk), {"from": old, "to": stage}) for pk, old in changing],
+            actor=actor,
+            via=via,
+            at=now,
+        )
+    return len(changing)
 
 
-def contacts_mark_do_not_contact(*, contacts: QuerySet, reason: str, now=None) -> int:
+def contacts_mark_do_not_contact(
+    *, contacts: QuerySet, reason: str, actor=None, via: str = audit.Via.PAGE, now=None
+) -> int:
+    """Mark the contacts do-not-contact with `reason`; returns how many were not already.
+    Each gets an audit event without the reason, which may name the person's circumstances
+    (the log is kept for ever)."""
     now = now or timezone.now()
-    return contacts.filter(do_not_contact=False).update(
-        do_not_contact=True, dnc_reason=reason, dnc_at=now, updated_at=now
-    )
+    ids = _ids(contacts.filter(do_not_contact=False))
+    with transaction.atomic():
+        for chunk in chunks(ids, CHUNK):
+            Contact.objects.filter(pk__in=chunk).update(
+                do_not_contact=True, dnc_reason=reason, dnc_at=now, updated_at=now
+            )
+        audit.record_each(
+            audit.Action.DO_NOT_CONTACT,
+            objects=[(Contact(pk=pk), {}) for pk in ids],
+            actor=actor,
+            via=via,
+            at=now,
+        )
+    return len(ids)
+
+
+def contacts_allow_contact(*, contacts: QuerySet, actor=None, via: str = audit.Via.PAGE) -> int:
+    """Lift do-not-contact from the contacts; returns how many had it."""
+    now = timezone.now()
+    ids = _ids(contacts.filter(do_not_contact=True))
+    with transaction.atomic():
+        for chunk in chunks(ids, CHUNK):
+            Contact.objects.filter(pk__in=chunk).update(
+                do_not_contact=False, dnc_reason="", dnc_at=None, updated_at=now
+            )
+        audit.record_each(
+            audit.Action.CONTACT_ALLOWED,
+            objects=[(Contact(pk=pk), {}) for pk in ids],
+            actor=actor,
+            via=via,
+            at=now,
+        )
+    return len(ids)
+
+
+def contact_pipeline_changes_record(
+    *, contact: Contact, previous: dict, actor, via: str = audit.Via.ADMIN
+) -> None:
+    """Audit the stage and do-not-contact changes of a contact saved as a whole (the admin's
+    change form), as the services that change only those record them. `previous` holds the
+    saved `stage` and `do_not_contact`. Call it in the save's transaction."""
+    if previous["stage"] != contact.stage:
+        audit.record(
+            audit.Action.STAGE_CHANGE,
+            actor=actor,
+            obj=contact,
+            via=via,
+            detail={"from": previous["stage"], "to": contact.stage},
+        )
+    if previous["do_not_contact"] != contact.do_not_contact:
+        action = (
+            audit.Action.DO_NOT_CONTACT if contact.do_not_contact else audit.Action.CONTACT_ALLOWED
+        )
+        audit.record(action, actor=actor, obj=contact, via=via)
 
 
 def contacts_delete(*, contacts: QuerySet, actor, via: str = audit.Via.PAGE) -> int:

@@ -130,11 +130,15 @@ def contact_bulk(request):
         count = services.contacts_remove_tag(contacts=contacts, tag=tag)
         messages.success(request, f"Removed “{tag}” from {counted(count, 'contact', 'contacts')}.")
     elif action == "set_stage":
-        count = services.contacts_set_stage(contacts=contacts, stage=data["stage"])
+        count = services.contacts_set_stage(
+            contacts=contacts, stage=data["stage"], actor=request.user
+        )
         label = Stage(data["stage"]).label
         messages.success(request, f"Moved {counted(count, 'contact', 'contacts')} to “{label}”.")
     elif action == "mark_dnc":
-        count = services.contacts_mark_do_not_contact(contacts=contacts, reason=data["reason"])
+        count = services.contacts_mark_do_not_contact(
+            contacts=contacts, reason=data["reason"], actor=request.user
+        )
         messages.success(request, f"Marked {counted(count, 'contact', 'contacts')} do-not-contact.")
     elif action == "delete":
         count = services.contacts_delete(contacts=contacts, actor=request.user)
@@ -154,18 +158,23 @@ def contact_create(request):
 
 @staff_required
 def contact_detail(request, pk):
+    return _contact_page(request, pk)
+
+
+def _contact_page(request, pk, *, note_form: NoteForm | None = None, status: int = 200):
+    """The contact's page; `note_form` a refused note, shown again with what was typed."""
     contact = get_object_or_404(Contact.objects.prefetch_related("tags"), pk=pk)
     ctx = {
         "contact": contact,
         "connections": contact.connections.select_related("network__owner"),
         "notes": contact.notes.select_related("author"),
-        "note_form": NoteForm(),
+        "note_form": note_form or NoteForm(),
         "stage_form": StageForm(initial={"stage": contact.stage}),
         "dnc_form": DoNotContactForm(
             initial={"do_not_contact": contact.do_not_contact, "reason": contact.dnc_reason}
         ),
     }
-    return render(request, "contacts/detail.html", ctx)
+    return render(request, "contacts/detail.html", ctx, status=status)
 
 
 @staff_required
@@ -271,11 +280,10 @@ def contact_delete(request, pk):
 def note_add(request, pk):
     contact = get_object_or_404(Contact, pk=pk)
     form = NoteForm(request.POST)
-    if form.is_valid():
-        services.note_add(contact=contact, author=request.user, body=form.cleaned_data["body"])
-        messages.success(request, "Note added.")
-    else:
-        messages.error(request, " ".join(form.errors["body"]))
+    if not form.is_valid():
+        return _contact_page(request, pk, note_form=form, status=400)
+    services.note_add(contact=contact, author=request.user, body=form.cleaned_data["body"])
+    messages.success(request, "Note added.")
     return redirect(contact)
 
 
@@ -294,9 +302,11 @@ def contact_set_stage(request, pk):
     contact = get_object_or_404(Contact, pk=pk)
     form = StageForm(request.POST)
     if form.is_valid():
-        contact.stage = form.cleaned_data["stage"]
-        contact.save(update_fields=["stage"])
-        messages.success(request, f"Stage set to “{contact.get_stage_display()}”.")
+        stage = form.cleaned_data["stage"]
+        services.contacts_set_stage(
+            contacts=Contact.objects.filter(pk=contact.pk), stage=stage, actor=request.user
+        )
+        messages.success(request, f"Stage set to “{Stage(stage).label}”.")
     else:
         messages.error(request, "Choose one of the listed stages.")
     return redirect(contact)
@@ -310,10 +320,16 @@ def contact_set_dnc(request, pk):
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     elif form.cleaned_data["do_not_contact"]:
-        contact.mark_do_not_contact(form.cleaned_data["reason"].strip())
+        services.contacts_mark_do_not_contact(
+            contacts=Contact.objects.filter(pk=contact.pk),
+            reason=form.cleaned_data["reason"].strip(),
+            actor=request.user,
+        )
         messages.success(request, "Marked do-not-contact.")
     else:
-        contact.clear_do_not_contact()
+        services.contacts_allow_contact(
+            contacts=Contact.objects.filter(pk=contact.pk), actor=request.user
+        )
         messages.success(request, "This contact may be contacted again.")
     return redirect(contact)
 

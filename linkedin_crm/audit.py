@@ -1,5 +1,7 @@
 """Writing the audit log (linkedin_crm.models.AuditEvent): one function every interface calls."""
 
+from collections.abc import Iterable
+
 from django.db import models
 
 from linkedin_crm.models import AuditEvent
@@ -24,6 +26,31 @@ def record(
 ) -> AuditEvent:
     """Append one event. Call it inside the transaction of the act it records, so that an act
     rolled back leaves no event and an event never describes an act that did not happen."""
+    event = _event(action, actor=actor, obj=obj, via=via, counts=counts, detail=detail, at=at)
+    event.save()
+    return event
+
+
+def record_each(
+    action: str,
+    *,
+    objects: Iterable[tuple[models.Model, dict]],
+    actor=None,
+    via: str = Via.PAGE,
+    at=None,
+) -> int:
+    """Append one event per (object, detail) pair, in as few INSERTs as the database allows:
+    for an act on many objects (a bulk stage change) that each object's own history must show.
+    Like record(), call it inside the act's transaction. Returns how many it appended."""
+    events = [
+        _event(action, actor=actor, obj=obj, via=via, detail=detail, at=at)
+        for obj, detail in objects
+    ]
+    AuditEvent.objects.bulk_create(events, batch_size=500)
+    return len(events)
+
+
+def _event(action: str, *, actor, obj, via: str, counts=None, detail=None, at=None) -> AuditEvent:
     event = AuditEvent(
         action=action,
         actor=actor if actor is not None and actor.pk else None,
@@ -41,5 +68,4 @@ def record(
             event.object_repr = f"{obj._meta.verbose_name} #{obj.pk}"
         else:
             event.object_repr = str(obj)[:200]
-    event.save()
     return event

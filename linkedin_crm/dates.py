@@ -1,14 +1,16 @@
-"""Dates, weekdays and sending windows in words, the one table of day and month names the pages
-and messages use. English whatever the server's locale: strftime's %a and %b follow it.
-
-(contacts.linkedin_csv has its own month names: the full English ones LinkedIn writes in its
-exports, a fact of that format that parsing must match, not a choice of how to show a date.)"""
+"""Dates, weekdays and sending windows in words, the one table of day and month names the pages,
+the messages and the CSV readers use (contacts.csv_text reads the month names LinkedIn writes in
+its exports from here). English whatever the server's locale: strftime's %a and %b follow it."""
 
 import datetime
 from collections.abc import Iterable
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # in date.weekday() order
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+MONTHS = tuple(name[:3] for name in MONTH_NAMES)  # Jan, Feb, …
 
 
 def format_date(day: datetime.date) -> str:

@@ -9,7 +9,7 @@ Django still sizes its own bulk_create() batches for 999 on SQLite
 (DatabaseFeatures.max_query_params).
 
 The look-ups here pass up to CHUNK values, so the app needs SQLite 3.32 or later (or
-PostgreSQL); statements sized for any limit (messaging.dispatch_sql's) need nothing."""
+PostgreSQL); insert_rows() and messaging.transitions size their statements by the limit."""
 
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -45,3 +45,79 @@ def max_query_parameters(connection=None) -> int:
         connection.ensure_connection()
         return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
     return POSTGRESQL_MAX_PARAMETERS
+
+
+# Python values a database driver takes as they are, in any column but JSON: the rest
+# (datetimes, UUIDs, dates, anything for a JSON column) go through their field's
+# get_db_prep_save().
+PLAIN_TYPES = (str, int, float, bool, type(None))
+
+
+def _db_value(field, value, connection):
+    if isinstance(value, PLAIN_TYPES) and field.get_internal_type() != "JSONField":
+        return value
+    return field.get_db_prep_save(value, connection)
+
+
+def insert_rows(
+    model,
+    columns: Sequence[str],
+    rows: Sequence[Sequence],
+    *,
+    shared: dict | None = None,
+    returning: Sequence[str] = (),
+    batch: int = WRITE_BATCH,
+) -> list[tuple]:
+    """Insert many rows of `model` in multi-row INSERTs, as few as the database's parameter
+    limit allows; the one fast insert of the app (bulk sends, campaign launch, the dispatcher's
+    events).
+
+    `columns` are field attnames (`contact_id`, not `contact`) with one value each in every
+    row; `shared` maps more attnames to the value every row has. Values are Python values,
+    prepared for the database through their field (get_db_prep_save), each distinct shared
+    value once. Defaults are not filled in: a column left out gets the database's default
+    (none: NULL). No validation, no signals, as bulk_create(); bulk_create() prepares every
+    value of every row through its field, which costs more than the INSERT for plain strings
+    and numbers.
+
+    Returns the `returning` columns of the inserted rows (one tuple a row; SQLite 3.35 and
+    PostgreSQL support RETURNING), in no guaranteed order: return a unique column to match
+    them up."""
+    if not rows:
+        return []
+    shared = shared or {}
+    meta = model._meta
+    field_of = {f.attname: f for f in meta.concrete_fields}
+    if unknown := [name for name in (*columns, *shared) if name not in field_of]:
+        raise TypeError(f"{meta.label} has no column {', '.join(unknown)}")
+    if both := set(columns) & set(shared):
+        raise TypeError(f"Columns given per row and shared: {', '.join(sorted(both))}")
+    connection = default_connection
+    fields = [field_of[name] for name in columns]
+    shared_values = [_db_value(field_of[name], value, connection) for name, value in shared.items()]
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(field_of[name].column) for name in (*columns, *shared))
+    one_row = f"({', '.join(['%s'] * (len(columns) + len(shared)))})"
+    tail = (
+        f" RETURNING {', '.join(quote(field_of[name].column) for name in returning)}"
+        if returning
+        else ""
+    )
+    per_statement = max(
+        1, min(batch, max_query_parameters(connection) // (len(columns) + len(shared)))
+    )
+    # Our table and columns, from the model's _meta; every value is a parameter.
+    head = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES "  # noqa: S608
+    inserted: list[tuple] = []
+    with connection.cursor() as cursor:
+        for chunk in chunks(rows, per_statement):
+            params = []
+            for row in chunk:
+                params += [
+                    _db_value(f, value, connection) for f, value in zip(fields, row, strict=True)
+                ]
+                params += shared_values
+            cursor.execute(head + ", ".join([one_row] * len(chunk)) + tail, params)
+            if returning:
+                inserted += cursor.fetchall()
+    return inserted

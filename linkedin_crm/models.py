@@ -43,6 +43,9 @@ class AuditEvent(models.Model):
         IMPORT = "import", "Contacts imported"
         IMPORT_UNDO = "import_undo", "Import undone"
         MERGE = "merge", "Contacts merged"
+        STAGE_CHANGE = "stage_change", "Stage changed"
+        DO_NOT_CONTACT = "do_not_contact", "Marked do-not-contact"
+        CONTACT_ALLOWED = "contact_allowed", "Allowed to be contacted again"
         CONTACTS_DELETE = "contacts_delete", "Contacts deleted"
         ERASE = "erase", "Person erased"
         PERSON_EXPORT = "person_export", "Person's data exported"
@@ -75,6 +78,11 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         permissions = [("manage_team", "Can assign roles to team members")]
+        indexes = [
+            # One object's history, newest first: a contact's timeline reads its stage,
+            # do-not-contact and merge events, and the events of the imports that touched it.
+            models.Index(fields=["object_type", "object_id", "at"], name="audit_object_idx"),
+        ]
 
     def __str__(self):
         who = self.actor_name or "system"

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from linkedin_crm import audit_views, auth, views
+from linkedin_crm import audit_views, auth, timeline_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="home"),
@@ -13,6 +13,13 @@ urlpatterns = [
     # Before the admin's own: its sign-in form would try passwords around allauth's limits.
     path("admin/login/", auth.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
+    # Here rather than in contacts.urls: the timeline reads messages and campaigns, which the
+    # contacts app does not know (docs/architecture.md).
+    path(
+        "contacts/<int:pk>/timeline/",
+        timeline_views.contact_timeline,
+        name="contact_timeline",
+    ),
     path("contacts/", include("contacts.urls")),
     path("imports/", include("contacts.import_urls")),
     path("", include("messaging.urls")),

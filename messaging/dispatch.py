@@ -19,17 +19,19 @@ import secrets
 import zoneinfo
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from messaging import dispatch_sql as sql
-from messaging import services
+from messaging import services, transitions
 from messaging.linkedin import LinkedInClient, client_from_settings
-from messaging.models import LinkedInAccount, Message, MessageEvent, counting_against_cap_sql
-from messaging.sending import Claimed, Outcomes, requeue, send_claimed, uuid_text
+from messaging.models import LinkedInAccount, Message, counting_against_cap_sql
+from messaging.sending import Claimed, Outcome, Outcomes, requeue, send_claimed, uuid_text
+from messaging.transitions import Action, Increment
 
 logger = logging.getLogger(__name__)
 Status = Message.Status
@@ -50,9 +52,25 @@ class TickResult:
         return asdict(self)
 
     def add(self, other: "TickResult") -> None:
-        for name in ("claimed", "sent", "released", "retried", "uncertain", "failed", "cancelled"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.claimed += other.claimed
+        self.sent += other.sent
+        self.released += other.released
+        self.retried += other.retried
+        self.uncertain += other.uncertain
+        self.failed += other.failed
+        self.cancelled += other.cancelled
         self.capped_accounts += other.capped_accounts
+
+    def count(self, outcome: Outcome) -> None:
+        match outcome:
+            case Outcome.SENT:
+                self.sent += 1
+            case Outcome.RETRIED:
+                self.retried += 1
+            case Outcome.UNCERTAIN:
+                self.uncertain += 1
+            case Outcome.FAILED:
+                self.failed += 1
 
 
 # --- time: the account's day and window ------------------------------------------------------
@@ -126,22 +144,23 @@ def dispatch_account(
     account_id: int, *, now: datetime.datetime, client: LinkedInClient
 ) -> TickResult:
     result = TickResult()
-    account, to_send, released, capped = claim(account_id, now=now, result=result)
-    result.released += released
-    result.claimed += released + len(to_send)
-    if capped:
+    claimed = claim(account_id, now=now)
+    account = claimed.account
+    result.cancelled += claimed.cancelled
+    result.released += claimed.released
+    result.claimed += claimed.released + len(claimed.to_send)
+    if claimed.capped:
         result.capped_accounts.append(account_id)
     outcomes = Outcomes(account, now)
     try:
-        for index, message in enumerate(to_send):
-            outcome = send_claimed(
-                message, account=account, client=client, now=now, outcomes=outcomes
+        for index, message in enumerate(claimed.to_send):
+            result.count(
+                send_claimed(message, account=account, client=client, now=now, outcomes=outcomes)
             )
-            setattr(result, outcome, getattr(result, outcome) + 1)
             held = account.hold_until is not None and account.hold_until > now
             if held or account.status != LinkedInAccount.Status.ACTIVE:
                 # The account just hit LinkedIn's limit or lost its token: put the rest back.
-                rest = to_send[index + 1 :]
+                rest = claimed.to_send[index + 1 :]
                 result.retried += requeue(
                     rest, now=now, next_attempt_at=account.hold_until or now, note="account held"
                 )
@@ -153,78 +172,112 @@ def dispatch_account(
     return result
 
 
-def claim(account_id: int, *, now: datetime.datetime, result: TickResult | None = None):
-    """Claim, under the account's row lock, what the account may send now.
+class Candidate(NamedTuple):
+    """A due message chosen for this tick, with what claiming and sending it needs."""
 
-    Returns (account, messages to send through the API as Claimed, number released to the
-    Outbox, whether the daily cap is reached).
-    """
+    pk: int
+    do_not_contact: bool
+    member_urn: str
+    body: str
+    idempotency_key: object
+    attempts: int
+
+
+@dataclass
+class Claim:
+    account: LinkedInAccount
+    to_send: list[Claimed] = field(default_factory=list)  # claimed to send through the API
+    released: int = 0  # put in the Outbox
+    cancelled: int = 0  # to contacts now do-not-contact
+    capped: bool = False  # the daily cap is used up
+
+
+def claim(account_id: int, *, now: datetime.datetime) -> Claim:
+    """Claim, under the account's row lock, what the account may send now: choose the due
+    messages (the cap, the window, fair shares), cancel those whose contact is now
+    do-not-contact, claim the rest to send through the API or release them to the Outbox."""
     token = secrets.token_hex(8)
     with transaction.atomic():
         account = LinkedInAccount.objects.select_for_update().get(pk=account_id)
-        allowed, left, usage = _allowance(account, now)
-        if allowed <= 0:
-            return account, [], 0, left == 0
-        chosen = _fair_share(account.pk, now, allowed, usage)
-        if not chosen:
-            return account, [], 0, False
-        rows = sql.fetch(sql.CANDIDATES.format(ids=sql.placeholders(chosen)), chosen)
-        doomed = [row[0] for row in rows if row[1]]
-        if doomed:  # do-not-contact is checked right before claiming: never sent, cancelled now
-            cancelled = services.messages_cancel_open(
-                Message.objects.filter(pk__in=doomed),
-                note=services.DO_NOT_CONTACT_NOTE,
-                at=now,
-            )
-            if result is not None:
-                result.cancelled += cancelled
-        candidates = [row for row in rows if not row[1]]
+        allowance = _allowance(account, now)
+        if allowance.now <= 0:
+            return Claim(account, capped=allowance.left == 0)
+        chosen = _fair_share(account.pk, now, allowance.now, allowance.usage)
+        candidates = (
+            [
+                Candidate(*row)
+                for row in sql.fetch(sql.CANDIDATES.format(ids=sql.placeholders(chosen)), chosen)
+            ]
+            if chosen
+            else []
+        )
+        result = Claim(account)
+        result.cancelled = _cancel_do_not_contact(candidates, now)
+        candidates = [c for c in candidates if not c.do_not_contact]
         if not candidates:
-            return account, [], 0, False
-        automatic = account.mode == LinkedInAccount.Mode.AUTOMATIC and account.has_messaging_scope
+            return result
         # Automatic sending needs the member URN; without it the message waits in the Outbox
         # for a person, like in assisted mode.
-        api_rows = [row for row in candidates if automatic and row[2]]
-        api_ids = [row[0] for row in api_rows]
-        outbox_ids = [row[0] for row in candidates if not (automatic and row[2])]
-        # The conditional UPDATE is the claim: a message cancelled a moment ago stays cancelled.
-        at = sql.db_datetime(now)
-        sending = released = 0
-        if api_ids:
-            sending = sql.execute(
-                sql.CLAIM_FOR_SENDING.format(ids=sql.placeholders(api_ids)),
-                [Status.SENDING, at, token, Message.Channel.API, account.pk, Status.QUEUED, False]
-                + api_ids,
-            )
-        if outbox_ids:
-            released = sql.execute(
-                sql.CLAIM_FOR_OUTBOX.format(ids=sql.placeholders(outbox_ids)),
-                [Status.RELEASED, at, at, token, account.pk, Status.QUEUED, False] + outbox_ids,
-            )
-        if sending == len(api_ids) and released == len(outbox_ids):
-            # Every candidate was claimed: the events need no look-up.
-            sql.insert_events(
-                [(pk, Status.SENDING, "", None, at) for pk in api_ids]
-                + [(pk, Status.RELEASED, "", None, at) for pk in outbox_ids]
-            )
-        elif sending + released:
-            _record_claims(account.pk, token, now)
-        if sending < len(api_ids):  # some were no longer queued: send only what was claimed
-            claimed = set(
-                Message.objects.filter(
-                    pk__in=api_ids, claim_token=token, status=Status.SENDING
-                ).values_list("pk", flat=True)
-            )
-            api_rows = [row for row in api_rows if row[0] in claimed]
-        if (sending + released) and (account.min_interval_seconds or account.jitter_seconds):
+        automatic = account.mode == LinkedInAccount.Mode.AUTOMATIC and account.has_messaging_scope
+        through_api = [c for c in candidates if automatic and c.member_urn]
+        to_outbox = [c.pk for c in candidates if not (automatic and c.member_urn)]
+        claimed = _claim_for_api(account, through_api, token, now)
+        result.released = len(_release_to_outbox(account, to_outbox, token, now))
+        if (claimed or result.released) and (
+            account.min_interval_seconds or account.jitter_seconds
+        ):
             _set_next_slot(account, now)
-        capped = left - sending - released <= 0
-    to_send = [
+        result.capped = allowance.left - len(claimed) - result.released <= 0
+    result.to_send = [
         # The claim counted this attempt (attempts + 1).
-        Claimed(pk, urn, body, uuid_text(key), attempts + 1, token)
-        for pk, _, urn, body, key, attempts in api_rows
+        Claimed(c.pk, c.member_urn, c.body, uuid_text(c.idempotency_key), c.attempts + 1, token)
+        for c in through_api
+        if c.pk in claimed
     ]
-    return account, to_send, released, capped
+    return result
+
+
+def _cancel_do_not_contact(candidates: list[Candidate], now: datetime.datetime) -> int:
+    """Do-not-contact is checked right before claiming: never sent, cancelled now."""
+    doomed = [c.pk for c in candidates if c.do_not_contact]
+    if not doomed:
+        return 0
+    return services.messages_cancel_open(
+        Message.objects.filter(pk__in=doomed), note=services.DO_NOT_CONTACT_NOTE, at=now
+    )
+
+
+def _claim_for_api(account, candidates: list[Candidate], token: str, now) -> set[int]:
+    """The claim is the conditional UPDATE: a message cancelled or held a moment ago stays so.
+    Returns the ids claimed."""
+    if not candidates:
+        return set()
+    return set(
+        transitions.change(
+            Action.CLAIM,
+            [c.pk for c in candidates],
+            at=now,
+            values={
+                "claimed_at": now,
+                "claim_token": token,
+                "attempts": Increment(1),
+                "channel": Message.Channel.API,
+            },
+            where={"account_id": account.pk, "held": False},
+        )
+    )
+
+
+def _release_to_outbox(account, ids: list[int], token: str, now) -> list[int]:
+    if not ids:
+        return []
+    return transitions.change(
+        Action.RELEASE,
+        ids,
+        at=now,
+        values={"claimed_at": now, "released_at": now, "claim_token": token},
+        where={"account_id": account.pk, "held": False},
+    )
 
 
 def _fair_share(account_id: int, now: datetime.datetime, allowed: int, usage: dict) -> list[int]:
@@ -264,32 +317,26 @@ def _fair_share(account_id: int, now: datetime.datetime, allowed: int, usage: di
     return [pk for _, _, pk in order[:allowed]]
 
 
-def _record_claims(account_id: int, token: str, now: datetime.datetime) -> None:
-    """One event per message just claimed (when some of the candidates were no longer queued)."""
-    claimed = Message.objects.filter(account_id=account_id, claim_token=token)
-    MessageEvent.objects.bulk_create(
-        MessageEvent(message_id=pk, status=status, at=now)
-        for pk, status in claimed.values_list("pk", "status")
-    )
+class Allowance(NamedTuple):
+    now: int  # how many messages the account may claim now
+    left: int | None  # what its daily cap has left (0 while LinkedIn holds it; None: not counted)
+    usage: dict[str, int]  # today's used slots, per stream
 
 
-def _allowance(account: LinkedInAccount, now: datetime.datetime):
-    """How many messages the account may claim now, how many its daily cap has left (0 while
-    LinkedIn holds the account after a 429; None when not counted), and today's usage per
-    stream."""
+def _allowance(account: LinkedInAccount, now: datetime.datetime) -> Allowance:
     if account.hold_until and account.hold_until > now:
-        return 0, 0, {}
+        return Allowance(0, 0, {})
     if not in_send_window(account, now):
-        return 0, None, {}
+        return Allowance(0, None, {})
     if account.next_send_at and account.next_send_at > now:
-        return 0, None, {}
+        return Allowance(0, None, {})
     usage = usage_today(account, now)
     left = account.daily_limit - sum(usage.values())
     if left <= 0:
-        return 0, 0, usage
+        return Allowance(0, 0, usage)
     # Staggering: with a minimum interval, one message per tick (the dispatcher runs every
     # minute); without one, as many as the cap allows.
-    return (1 if account.min_interval_seconds else left), left, usage
+    return Allowance(1 if account.min_interval_seconds else left, left, usage)
 
 
 def _set_next_slot(account: LinkedInAccount, now: datetime.datetime) -> None:
@@ -302,10 +349,12 @@ class CapReached(Exception):
     """The account's daily cap is used up."""
 
 
-def outbox_send(*, message: Message, actor, client: LinkedInClient | None = None, now=None) -> str:
+def outbox_send(
+    *, message: Message, actor, client: LinkedInClient | None = None, now=None
+) -> Outcome:
     """The member pressed Send on an Outbox draft: send it through the Messages API now (a
     member's own action on an editable draft). The cap is checked again under the account lock.
-    Returns the outcome (sent, retried, uncertain, failed)."""
+    Returns what became of it."""
     now = now or timezone.now()
     services.check_manageable_by(message.account, actor)
     if services.outbox_drop_do_not_contact(Message.objects.filter(pk=message.pk)):
@@ -322,14 +371,17 @@ def outbox_send(*, message: Message, actor, client: LinkedInClient | None = None
             )
         token = secrets.token_hex(8)
         # Do-not-contact again in the claim itself: a contact marked since the check above.
-        claimed = Message.objects.filter(
-            pk=message.pk, status=Message.Status.RELEASED, contact__do_not_contact=False
-        ).update(
-            status=Message.Status.SENDING,
-            claimed_at=now,
-            claim_token=token,
-            attempts=F("attempts") + 1,
-            channel=Message.Channel.API,
+        claimed = transitions.change(
+            Action.SEND_FROM_OUTBOX,
+            Message.objects.filter(pk=message.pk, contact__do_not_contact=False),
+            actor=actor,
+            at=now,
+            values={
+                "claimed_at": now,
+                "claim_token": token,
+                "attempts": Increment(1),
+                "channel": Message.Channel.API,
+            },
         )
     if not claimed:
         if services.outbox_drop_do_not_contact(Message.objects.filter(pk=message.pk)):
@@ -338,7 +390,7 @@ def outbox_send(*, message: Message, actor, client: LinkedInClient | None = None
             )
         raise ValueError("This message is no longer in the Outbox.")
     message = Message.objects.select_related("contact").get(pk=message.pk)
-    outcomes = Outcomes(account, now)
+    outcomes = Outcomes(account, now, actor=actor)
     try:
         outcome = send_claimed(
             Claimed.from_message(message),
@@ -346,7 +398,6 @@ def outbox_send(*, message: Message, actor, client: LinkedInClient | None = None
             client=client or client_from_settings(),
             now=now,
             outcomes=outcomes,
-            actor=actor,
         )
     finally:
         outcomes.flush()
@@ -358,25 +409,19 @@ def outbox_send(*, message: Message, actor, client: LinkedInClient | None = None
 
 def reap_stuck_sends(*, now: datetime.datetime | None = None) -> int:
     """`sending` for longer than the timeout means the worker died mid-send: the message may
-    or may not have reached LinkedIn, so it becomes `uncertain` — never resent automatically."""
+    or may not have reached LinkedIn, so it becomes `uncertain` — never resent automatically.
+    An answer recorded meanwhile comes first (the message is no longer `sending`) or after
+    (LinkedIn's answer overrides the guess): the conditional UPDATE decides."""
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(seconds=settings.MESSAGE_SENDING_TIMEOUT_SECONDS)
-    # Locked while read, so an answer recorded meanwhile either comes first (and the message is
-    # no longer stuck) or after: no "reaper" event for a message it did not change.
-    with transaction.atomic():
-        stuck = list(
-            Message.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff)
-            .select_for_update()
-            .values_list("pk", flat=True)
-        )
-        if not stuck:
-            return 0
-        Message.objects.filter(pk__in=stuck).update(
-            status=Status.UNCERTAIN,
-            last_error="The worker stopped while sending; it may or may not have reached LinkedIn.",
-        )
-        MessageEvent.objects.bulk_create(
-            MessageEvent(message_id=pk, status=Status.UNCERTAIN, note="reaper", at=now)
-            for pk in stuck
-        )
-    return len(stuck)
+    reaped = transitions.change(
+        Action.REAP,
+        Message.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff),
+        note="reaper",
+        at=now,
+        values={
+            "last_error": "The worker stopped while sending; it may or may not have reached "
+            "LinkedIn."
+        },
+    )
+    return len(reaped)

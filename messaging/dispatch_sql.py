@@ -7,11 +7,9 @@ ORM form they stand for where there is one. Parameters are passed as the ORM pas
 datetimes through `db_datetime()`.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from django.db import connection
-
-from linkedin_crm.db import chunks
 
 # Today's used slots of an account's cap, per stream: `used` is counting_against_cap_sql()
 # (messaging/models.py, beside the queryset method it stands for).
@@ -50,46 +48,9 @@ CANDIDATES = """
     ORDER BY m.created_at DESC, m.id DESC
 """
 
-# The claims: conditional UPDATEs (only messages still queued, and not held by a campaign
-# paused since they were chosen, change).
-CLAIM_FOR_SENDING = """
-    UPDATE messaging_message
-    SET status = %s, claimed_at = %s, claim_token = %s, attempts = attempts + 1, channel = %s
-    WHERE account_id = %s AND status = %s AND held = %s AND id IN ({ids})
-"""
-CLAIM_FOR_OUTBOX = """
-    UPDATE messaging_message
-    SET status = %s, claimed_at = %s, released_at = %s, claim_token = %s
-    WHERE account_id = %s AND status = %s AND held = %s AND id IN ({ids})
-"""
-
-# What LinkedIn answered. Recorded whether or not the reaper has meanwhile called the message
-# uncertain: LinkedIn's answer is better knowledge than the reaper's guess.
-#
-# Sent messages of one claim in one statement (see record_sent()), each with its own id at
-# LinkedIn.
-RECORD_SENT = """
-    UPDATE messaging_message
-    SET status = %s, last_error = '', sent_at = %s, external_id = CASE id {external_ids} END
-    WHERE id IN ({ids}) AND status IN (%s, %s) AND claim_token = %s
-"""
-# Failed and uncertain ones, each with its own error: one parameter row per message (few).
-RECORD_UNSENT = """
-    UPDATE messaging_message SET status = %s, last_error = %s
-    WHERE id = %s AND status IN (%s, %s) AND claim_token = %s
-"""
-
-# Events, many in one statement (see insert_events()).
-INSERT_EVENTS = """
-    INSERT INTO messaging_messageevent (message_id, status, note, actor_id, at) VALUES {rows}
-"""
-# Rows per statement, within 999 parameters: the smallest limit of any database the app may
-# meet (SQLite before 3.32; linkedin_crm.db), so these need not ask the connection.
-EVENTS_PER_STATEMENT = 190  # 5 parameters each
-SENT_PER_STATEMENT = 300  # 3 parameters each
+# The claims and what LinkedIn answered are status changes: messaging/transitions.py writes them.
 
 SET_NEXT_SEND_AT = "UPDATE messaging_linkedinaccount SET next_send_at = %s WHERE id = %s"
-SET_LAST_SENT_AT = "UPDATE messaging_linkedinaccount SET last_sent_at = %s WHERE id = %s"
 
 
 def placeholders(values: Sequence) -> str:
@@ -112,30 +73,3 @@ def fetch(statement: str, params: Sequence = ()) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         return cursor.fetchall()
-
-
-def execute_many(statement: str, rows: Iterable[Sequence]) -> None:
-    with connection.cursor() as cursor:
-        cursor.executemany(statement, rows)
-
-
-def insert_events(rows: Sequence[tuple]) -> None:
-    """Insert (message_id, status, note, actor_id, at) rows: a statement per
-    EVENTS_PER_STATEMENT rows, not one per row (on PostgreSQL each is a round trip)."""
-    with connection.cursor() as cursor:
-        for chunk in chunks(rows, EVENTS_PER_STATEMENT):
-            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
-            cursor.execute(INSERT_EVENTS.format(rows=values), [v for row in chunk for v in row])
-
-
-def record_sent(sent: Sequence[tuple[int, str]], *, status, at, unsettled, token: str) -> None:
-    """Mark these (id, external id) messages of one claim sent, SENT_PER_STATEMENT a statement."""
-    with connection.cursor() as cursor:
-        for chunk in chunks(sent, SENT_PER_STATEMENT):
-            statement = RECORD_SENT.format(
-                external_ids=" ".join(["WHEN %s THEN %s"] * len(chunk)),
-                ids=placeholders(chunk),
-            )
-            params = [status, at, *(v for pair in chunk for v in pair)]
-            params += [pk for pk, _ in chunk] + [*unsettled, token]
-            cursor.execute(statement, params)

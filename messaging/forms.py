@@ -7,6 +7,7 @@ from django.utils import timezone
 from contacts.models import Network
 from linkedin_crm.dates import WEEKDAYS
 from linkedin_crm.forms import use_bounds
+from linkedin_crm.ids import parse_ids
 from messaging import personalize
 from messaging.models import DAILY_LIMIT_BOUNDS, LinkedInAccount, MessageTemplate
 
@@ -100,8 +101,16 @@ class MessageTemplateForm(forms.ModelForm):
 class ComposeForm(forms.Form):
     """Write or pick a template, choose the sender, send at the next slot or at a time."""
 
+    NOT_YOURS = "not_yours"
+
     template = forms.ModelChoiceField(
-        queryset=MessageTemplate.objects.all(), required=False, label="Start from a template"
+        queryset=MessageTemplate.objects.all(),
+        required=False,
+        label="Start from a template",
+        error_messages={
+            "invalid_choice": "That template does not exist (any more): pick another one, "
+            "or write the message."
+        },
     )
     body = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8}),
@@ -110,7 +119,11 @@ class ComposeForm(forms.Form):
         label="Message",
         help_text=f"Variables: {VARIABLES_HELP}.",
     )
-    account = forms.ModelChoiceField(queryset=LinkedInAccount.objects.none(), label="Send from")
+    account = forms.ModelChoiceField(
+        queryset=LinkedInAccount.objects.none(),
+        label="Send from",
+        error_messages={"invalid_choice": "Choose one of the senders listed."},
+    )
     scheduled_for = forms.DateTimeField(
         required=False,
         label="Send at (optional)",
@@ -123,12 +136,31 @@ class ComposeForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["account"].queryset = LinkedInAccount.objects.manageable_by(user).exclude(
             status=LinkedInAccount.Status.DISCONNECTED
         )
 
+    def _name_another_members_account(self) -> None:
+        """An account that exists but is another member's gets its own error (and code): the
+        composer answers 403 to it."""
+        chosen = parse_ids([str(self.data.get("account", ""))])
+        if not (chosen and self.has_error("account", "invalid_choice")):
+            return
+        mine = LinkedInAccount.objects.manageable_by(self.user)
+        if LinkedInAccount.objects.filter(pk=chosen[0]).exclude(pk__in=mine).exists():
+            del self.errors["account"]
+            self.add_error(
+                "account",
+                forms.ValidationError(
+                    "That LinkedIn account is another member's: you cannot send from it.",
+                    code=self.NOT_YOURS,
+                ),
+            )
+
     def clean(self):
         cleaned = super().clean()
+        self._name_another_members_account()
         body = (cleaned.get("body") or "").strip()
         if not body and cleaned.get("template"):
             body = cleaned["template"].body
@@ -143,9 +175,3 @@ class ComposeForm(forms.Form):
         if when and when < timezone.now() - datetime.timedelta(minutes=5):
             self.add_error("scheduled_for", "That time has passed.")
         return cleaned
-
-
-class OutboxEditForm(forms.Form):
-    body = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 6}), max_length=personalize.MAX_BODY
-    )

@@ -18,7 +18,7 @@ from linkedin_crm.text import counted
 from messaging import dispatch, personalize, services
 from messaging.filters import MessageFilter
 from messaging.forecast import forecast_account
-from messaging.forms import ComposeForm, MessageTemplateForm, OutboxEditForm
+from messaging.forms import ComposeForm, MessageTemplateForm
 from messaging.linkedin import LinkedInError
 from messaging.models import LinkedInAccount, Message, MessageTemplate
 
@@ -52,13 +52,11 @@ def forecast_for(account: LinkedInAccount, count: int, now) -> str:
 # --- composing -----------------------------------------------------------------------------------
 
 
-@staff_required
-def compose(request, pk):
-    """One message to one contact, from their page."""
-    contact = get_object_or_404(Contact, pk=pk)
+def _compose_form(request, contact: Contact) -> ComposeForm:
+    """The composer's form, bound to the POST if there is one, the senders connected to the
+    contact first."""
     connected_networks = set(contact.connections.values_list("network_id", flat=True))
-    posted = request.method == "POST"
-    form = ComposeForm(request.POST if posted else None, user=request.user)
+    form = ComposeForm(request.POST or None, user=request.user)
     accounts = sorted(
         form.fields["account"].queryset,
         key=lambda a: (a.network_id not in connected_networks, str(a)),
@@ -67,40 +65,94 @@ def compose(request, pk):
         (a.pk, f"{a}{' — connected' if a.network_id in connected_networks else ''}")
         for a in accounts
     ]
-    ctx = {"contact": contact, "form": form, "accounts": accounts}
-    if posted and form.is_valid():
-        account = form.cleaned_data["account"]
-        body = form.cleaned_data["body"]
-        connected_on = (
-            Connection.objects.filter(contact=contact, network=account.network)
-            .values_list("connected_on", flat=True)
-            .first()
-        )
-        context = personalize.context_for(
-            contact, sender_name=account.display_name, connected_on=connected_on
-        )
-        try:
-            ctx["preview"] = personalize.render(body, context)
-        except personalize.TemplateError as exc:
-            form.add_error("body", str(exc))
-            return render(request, "messaging/compose.html", ctx)
-        ctx["lint"] = personalize.lint_for_recipients(body, [context])
-        ctx["not_connected"] = account.network_id not in connected_networks
-        ctx["forecast"] = forecast_for(account, 1, timezone.now())
-        if request.POST.get("action") == "queue":
+    form.accounts = accounts
+    form.connected_networks = connected_networks
+    return form
+
+
+def _compose_check(contact: Contact, form: ComposeForm) -> dict:
+    """What the composer shows before anything is queued, for a valid form: the rendered
+    text, the linter's findings, the forecast, and why the queue would refuse it (the queue's
+    own rule, services.skip_reason, asked the same way). Reads only."""
+    account = form.cleaned_data["account"]
+    body = form.cleaned_data["body"]
+    connected_on = (
+        Connection.objects.filter(contact=contact, network=account.network)
+        .values_list("connected_on", flat=True)
+        .first()
+    )
+    context = personalize.context_for(
+        contact, sender_name=account.display_name, connected_on=connected_on
+    )
+    try:
+        preview = personalize.render(body, context)
+    except personalize.TemplateError as exc:
+        form.add_error("body", str(exc))
+        return {}
+    open_for_sender = set(
+        Message.objects.filter(
+            account=account, contact=contact, status__in=Message.OPEN_STATUSES
+        ).values_list("contact_id", flat=True)
+    )
+    refusal = services.skip_reason(contact, open_for_sender=open_for_sender)
+    return {
+        "preview": preview,
+        "lint": personalize.lint_for_recipients(body, [context]),
+        "refusal": refusal,
+        "not_connected": account.network_id not in form.connected_networks,
+        # When it would go out, for a message that can be queued.
+        "forecast": None if refusal else forecast_for(account, 1, timezone.now()),
+    }
+
+
+def _compose_status(form: ComposeForm) -> int:
+    # A sender that is another member's account comes from a stale or forged form: 403.
+    return 403 if form.has_error("account", ComposeForm.NOT_YOURS) else 200
+
+
+@staff_required
+def compose(request, pk):
+    """One message to one contact, from their page. The preview beside the form follows the
+    typing (compose_preview); Preview and Queue work without JavaScript too."""
+    contact = get_object_or_404(Contact, pk=pk)
+    form = _compose_form(request, contact)
+    ctx = {
+        "contact": contact,
+        "form": form,
+        "accounts": form.accounts,
+        "template_bodies": dict(MessageTemplate.objects.values_list("pk", "body")),
+    }
+    if request.method == "POST" and form.is_valid():
+        ctx.update(_compose_check(contact, form))
+        if request.POST.get("action") == "queue" and "preview" in ctx and not ctx["refusal"]:
             result = services.messages_queue(
                 contacts=[contact],
-                account=account,
-                body=body,
+                account=form.cleaned_data["account"],
+                body=form.cleaned_data["body"],
                 created_by=request.user,
                 scheduled_for=form.cleaned_data["scheduled_for"],
             )
-            if result.skipped:
-                messages.error(request, f"Not queued: {result.skipped[0][1]}.")
-                return redirect(contact)
-            messages.success(request, "Queued. It goes out at the sender's next free slot.")
-            return redirect(result.queued[0])
-    return render(request, "messaging/compose.html", ctx)
+            if not result.skipped:
+                messages.success(request, "Queued. It goes out at the sender's next free slot.")
+                return redirect("messaging:message_detail", result.queued_ids[0])
+            # Refused between the check and the queue (another tab queued one): say why,
+            # beside the text, which stays in the form.
+            ctx["refusal"] = result.skipped[0][1]
+    return render(request, "messaging/compose.html", ctx, status=_compose_status(form))
+
+
+@staff_required
+@require_POST
+def compose_preview(request, pk):
+    """The composer's live preview (htmx, as the member types): the rendered text, the linter's
+    findings and every reason the queue would refuse it. A POST, for a text too long for a URL;
+    it writes nothing."""
+    contact = get_object_or_404(Contact, pk=pk)
+    form = _compose_form(request, contact)
+    ctx = {"contact": contact, "form": form}
+    if form.is_valid():
+        ctx.update(_compose_check(contact, form))
+    return render(request, "messaging/_compose_preview.html", ctx, status=_compose_status(form))
 
 
 def _bulk_contacts(data: QueryDict):
@@ -195,7 +247,7 @@ def bulk_compose(request):
             )
             messages.success(
                 request,
-                f"Queued {counted(len(result.queued), 'message', 'messages')} from {account}; "
+                f"Queued {counted(len(result.queued_ids), 'message', 'messages')} from {account}; "
                 f"skipped {len(skipped) + len(result.skipped):,}. {ctx['forecast']}",
             )
             return redirect(
@@ -211,6 +263,13 @@ def bulk_compose(request):
 
 @staff_required
 def outbox(request):
+    return _outbox_page(request)
+
+
+def _outbox_page(request, *, refused: Message | None = None, typed="", error="", status=200):
+    """The Outbox. `refused` is a message whose text a member typed (`typed`) and the app
+    refused (`error`): it is shown in focus with that text and the reason, so nothing typed is
+    lost."""
     now = timezone.now()
     accounts = list(LinkedInAccount.objects.manageable_by(request.user))
     in_outbox = Message.objects.filter(account__in=accounts, status=Message.Status.RELEASED)
@@ -223,8 +282,8 @@ def outbox(request):
             ngettext(
                 "%(count)s message is hidden from the Outbox: its contact has been marked "
                 "do-not-contact since. It is cancelled at the next tick.",
-                "%(count)s messages are hidden from the Outbox: their contacts have been marked "
-                "do-not-contact since. They are cancelled at the next tick.",
+                "%(count)s messages are hidden from the Outbox: their contacts have been "
+                "marked do-not-contact since. They are cancelled at the next tick.",
                 withheld,
             )
             % {"count": f"{withheld:,}"},
@@ -239,10 +298,20 @@ def outbox(request):
         items = [m for m in released if m.account_id == account.pk]
         if not items:
             continue
+        for message in items:
+            message.on_screen, message.error = message.body, ""
+            if refused is not None and message.pk == refused.pk:
+                message.on_screen, message.error = typed, error
         start, end = dispatch.local_day_bounds(account, now)
+        # "Sent today" is what the cap limits: the rule's own queryset (messaging/models.py).
         used = Message.objects.filter(account=account).sent_between(start, end).count()
         groups.append({"account": account, "items": items, "sent_today": used})
-    return render(request, "messaging/outbox.html", {"groups": groups})
+    ctx = {
+        "groups": groups,
+        "total": sum(len(group["items"]) for group in groups),
+        "focus": refused.pk if refused is not None else None,
+    }
+    return render(request, "messaging/outbox.html", ctx, status=status)
 
 
 def _outbox_message(request, pk) -> Message:
@@ -253,23 +322,26 @@ def _outbox_message(request, pk) -> Message:
     return message
 
 
+def _outbox_next(request):
+    """Back to the Outbox, with the message the page asked to go on with (outbox.js sends the
+    one after the message acted on) in focus."""
+    url = reverse("messaging:outbox")
+    following = parse_ids([request.POST.get("next", "")])
+    return redirect(f"{url}#message-{following[0]}" if following else url)
+
+
 @staff_required
 @require_POST
 def outbox_edit(request, pk):
     message = _outbox_message(request, pk)
     if message is None:
         return redirect("messaging:outbox")
-    form = OutboxEditForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-    else:
-        try:
-            services.outbox_edit(
-                message=message, body=form.cleaned_data["body"], actor=request.user
-            )
-            messages.success(request, "Saved. Only this message changed.")
-        except ValueError as exc:
-            messages.error(request, str(exc))
+    body = request.POST.get("body", "")
+    try:
+        services.outbox_edit(message=message, body=body, actor=request.user)
+    except ValueError as exc:
+        return _outbox_page(request, refused=message, typed=body, error=str(exc), status=400)
+    messages.success(request, "Saved. Only this message changed.")
     return redirect(reverse("messaging:outbox") + f"#message-{pk}")
 
 
@@ -282,6 +354,14 @@ def outbox_send(request, pk):
     if not (message.account.has_messaging_scope and message.contact.member_urn):
         messages.error(request, "This one cannot go through LinkedIn's API: send it by hand.")
         return redirect("messaging:outbox")
+    # What goes out is the text on screen, edited or not: save an unsaved edit first.
+    body = request.POST.get("body")
+    if body is not None and body.replace("\r\n", "\n").strip() != message.body:
+        try:
+            services.outbox_edit(message=message, body=body, actor=request.user)
+        except ValueError as exc:
+            return _outbox_page(request, refused=message, typed=body, error=str(exc), status=400)
+        message.refresh_from_db()
     try:
         outcome = dispatch.outbox_send(message=message, actor=request.user)
     except dispatch.CapReached as exc:
@@ -298,16 +378,28 @@ def outbox_send(request, pk):
             "failed": "LinkedIn refused the message; see the message page.",
         }[outcome]
         (messages.success if outcome == "sent" else messages.error)(request, text)
-    return redirect("messaging:outbox")
+    return _outbox_next(request)
 
 
 @staff_required
 @require_POST
 def outbox_mark_sent(request, pk):
     message = _outbox_message(request, pk)
-    if message is not None and services.outbox_mark_sent(message=message, actor=request.user):
+    if message is None:
+        return redirect("messaging:outbox")
+    # The text on screen is the text sent, saved or not; a page without the text box (an old
+    # tab, a script) confirms the saved text.
+    body = request.POST.get("body")
+    try:
+        confirmed = services.outbox_mark_sent(message=message, actor=request.user, body=body)
+    except ValueError as exc:
+        error = f"Not recorded as sent: {exc}"
+        return _outbox_page(request, refused=message, typed=body, error=error, status=400)
+    if confirmed:
         messages.success(request, f"Recorded as sent to {message.contact}.")
-    return redirect("messaging:outbox")
+    else:
+        messages.error(request, "This message is no longer in the Outbox.")
+    return _outbox_next(request)
 
 
 @staff_required
@@ -316,7 +408,7 @@ def outbox_skip(request, pk):
     message = _outbox_message(request, pk)
     if message is not None and services.outbox_skip(message=message, actor=request.user):
         messages.success(request, f"Skipped the message to {message.contact}.")
-    return redirect("messaging:outbox")
+    return _outbox_next(request)
 
 
 # --- messages ----------------------------------------------------------------------------------

@@ -217,6 +217,16 @@ class MessageQuerySet(models.QuerySet):
         """The messages a staff member may see and act on: those of the accounts they manage."""
         return self.filter(account__in=LinkedInAccount.objects.manageable_by(user))
 
+    def with_manageable_by(self, user):
+        """Every message, each annotated `manageable`: whether `user` may see its text and act
+        on it (the rule of manageable_by), for lists that show others' messages without it."""
+        accounts = LinkedInAccount.objects.manageable_by(user).values("pk")
+        return self.annotate(
+            manageable=models.ExpressionWrapper(
+                models.Q(account__in=accounts), output_field=models.BooleanField()
+            )
+        )
+
     def due(self, now: datetime.datetime):
         """Queued messages whose time has come (first attempt or retry), unless held."""
         return self.filter(status=Message.Status.QUEUED, next_attempt_at__lte=now, held=False)

@@ -9,13 +9,12 @@ import datetime
 import random
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 
-from messaging import dispatch_sql as sql
-from messaging import services
+from messaging import services, transitions
 from messaging.linkedin import (
     AmbiguousError,
     AuthError,
@@ -24,7 +23,8 @@ from messaging.linkedin import (
     PermanentError,
     RetryableError,
 )
-from messaging.models import LinkedInAccount, Message, MessageEvent
+from messaging.models import LinkedInAccount, Message
+from messaging.transitions import Action, Increment
 
 Status = Message.Status
 
@@ -66,10 +66,20 @@ def next_utc_midnight(now: datetime.datetime) -> datetime.datetime:
     return datetime.datetime.combine(tomorrow, datetime.time(0), tzinfo=datetime.UTC)
 
 
+class Outcome(StrEnum):
+    """What became of one attempt to send, as the dispatcher counts it (TickResult)."""
+
+    SENT = "sent"
+    RETRIED = "retried"  # back in the queue, to try again later
+    UNCERTAIN = "uncertain"
+    FAILED = "failed"
+
+
 class Outcomes:
     """What LinkedIn answered for an account's claimed messages, written together by flush():
-    one UPDATE for the sent ones, one per failed or uncertain one, one INSERT of the events
-    and, when some were sent, the account's last_sent_at, in one transaction.
+    one change() for the sent ones of each claim, one for the failed and one for the uncertain
+    ones, with their events and, when some were sent, the account's last_sent_at, in one
+    transaction.
 
     Deferring the write keeps every message at most once: until it is written, a message sent
     is still `sending`; a worker that dies first leaves it so, the reaper makes it `uncertain`,
@@ -78,25 +88,17 @@ class Outcomes:
     MESSAGE_OUTCOME_FLUSH_SECONDS, and when the account's batch ends or fails.
     """
 
-    def __init__(self, account: LinkedInAccount, now: datetime.datetime):
+    def __init__(self, account: LinkedInAccount, now: datetime.datetime, *, actor=None):
         self.account_id = account.pk
-        self.at = sql.db_datetime(now)
-        self.sent: dict[str, list[tuple]] = {}  # by claim token: (id, external id)
-        self.unsent: list[tuple] = []
-        self.events: list[tuple] = []
+        self.now = now
+        self.actor = actor
+        # By (action, claim token): {message id: external id at LinkedIn, or the error}.
+        self.pending: dict[tuple[Action, str], dict[int, str]] = {}
         self.started: float | None = None
         self.flush_seconds = settings.MESSAGE_OUTCOME_FLUSH_SECONDS
 
-    def add(
-        self, message: Claimed, status: str, *, error: str = "", external_id: str = "", actor=None
-    ) -> None:
-        error = error[:500]
-        if status == Status.SENT:
-            self.sent.setdefault(message.claim_token, []).append((message.pk, external_id))
-        else:
-            unsettled = (Status.SENDING, Status.UNCERTAIN, message.claim_token)
-            self.unsent.append((status, error, message.pk, *unsettled))
-        self.events.append((message.pk, status, error, getattr(actor, "pk", None), self.at))
+    def add(self, message: Claimed, action: Action, detail: str = "") -> None:
+        self.pending.setdefault((action, message.claim_token), {})[message.pk] = detail[:500]
         if self.started is None:
             self.started = time.monotonic()
 
@@ -104,20 +106,29 @@ class Outcomes:
         return self.started is not None and time.monotonic() - self.started >= self.flush_seconds
 
     def flush(self) -> None:
-        if not self.events:
+        if not self.pending:
             return
         with transaction.atomic():
-            for token, sent in self.sent.items():
-                unsettled = (Status.SENDING, Status.UNCERTAIN)
-                sql.record_sent(
-                    sent, status=Status.SENT, at=self.at, unsettled=unsettled, token=token
+            for (action, token), details in self.pending.items():
+                if action == Action.RECORD_SENT:
+                    values = {"last_error": "", "sent_at": self.now}
+                    each = {"external_id": details}
+                    notes = {}
+                else:
+                    values, each, notes = {}, {"last_error": details}, details
+                changed = transitions.change(
+                    action,
+                    list(details),
+                    actor=self.actor,
+                    notes=notes,
+                    at=self.now,
+                    values=values,
+                    values_each=each,
+                    where={"claim_token": token},
                 )
-            if self.sent:
-                sql.execute(sql.SET_LAST_SENT_AT, [self.at, self.account_id])
-            if self.unsent:
-                sql.execute_many(sql.RECORD_UNSENT, self.unsent)
-            sql.insert_events(self.events)
-        self.sent, self.unsent, self.events, self.started = {}, [], [], None
+                if changed and action == Action.RECORD_SENT:
+                    LinkedInAccount.objects.filter(pk=self.account_id).update(last_sent_at=self.now)
+        self.pending, self.started = {}, None
 
 
 def send_claimed(
@@ -127,12 +138,10 @@ def send_claimed(
     client: LinkedInClient,
     now: datetime.datetime,
     outcomes: Outcomes,
-    actor=None,
     refreshed: bool = False,
-) -> str:
-    """Send a claimed (`sending`) message; returns which counter of TickResult it adds to:
-    sent, retried, uncertain or failed. Sent, uncertain and failed are recorded in `outcomes`
-    (written by its flush()); a retry is written at once."""
+) -> Outcome:
+    """Send a claimed (`sending`) message and say what became of it. Sent, uncertain and
+    failed are recorded in `outcomes` (written by its flush()); a retry is written at once."""
     try:
         sent = client.send_message(
             account.access_token,
@@ -143,9 +152,8 @@ def send_claimed(
     except RetryableError as exc:
         return _retry_later(message, account, exc, now, outcomes)
     except AmbiguousError as exc:
-        error = f"Outcome unknown: {exc}. Decide by hand."
-        outcomes.add(message, Status.UNCERTAIN, error=error)
-        return "uncertain"
+        outcomes.add(message, Action.RECORD_UNCERTAIN, f"Outcome unknown: {exc}. Decide by hand.")
+        return Outcome.UNCERTAIN
     except AuthError:
         if (
             not refreshed
@@ -158,7 +166,6 @@ def send_claimed(
                 client=client,
                 now=now,
                 outcomes=outcomes,
-                actor=actor,
                 refreshed=True,
             )
         if account.status != LinkedInAccount.Status.NEEDS_RECONNECT:
@@ -166,20 +173,20 @@ def send_claimed(
                 account=account, reason="LinkedIn refused the token (401); reconnect the account."
             )
         requeue([message], now=now, next_attempt_at=now, note="account needs reconnecting")
-        return "retried"
+        return Outcome.RETRIED
     except PermanentError as exc:
-        outcomes.add(message, Status.FAILED, error=str(exc))
-        return "failed"
+        outcomes.add(message, Action.RECORD_FAILED, str(exc))
+        return Outcome.FAILED
     except LinkedInError as exc:  # a new subclass nobody classified: be safe, a person decides
-        outcomes.add(message, Status.UNCERTAIN, error=str(exc))
-        return "uncertain"
-    outcomes.add(message, Status.SENT, external_id=sent.external_id, actor=actor)
-    return "sent"
+        outcomes.add(message, Action.RECORD_UNCERTAIN, str(exc))
+        return Outcome.UNCERTAIN
+    outcomes.add(message, Action.RECORD_SENT, sent.external_id)
+    return Outcome.SENT
 
 
 def _retry_later(
     message: Claimed, account: LinkedInAccount, exc: RetryableError, now, outcomes: Outcomes
-) -> str:
+) -> Outcome:
     if exc.status == 429:
         # LinkedIn's limit for this member is used up: hold the account until LinkedIn's day
         # ends (or as long as it asked), without counting the attempt.
@@ -191,11 +198,12 @@ def _retry_later(
         LinkedInAccount.objects.filter(pk=account.pk).update(hold_until=hold)
         account.hold_until = hold
         requeue([message], now=now, next_attempt_at=hold, note="LinkedIn rate limit (429)")
-        return "retried"
+        return Outcome.RETRIED
     if message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
-        error = f"Gave up after {message.attempts} attempts: {exc}"
-        outcomes.add(message, Status.FAILED, error=error)
-        return "failed"
+        outcomes.add(
+            message, Action.RECORD_FAILED, f"Gave up after {message.attempts} attempts: {exc}"
+        )
+        return Outcome.FAILED
     delay = min(
         settings.MESSAGE_RETRY_BASE_SECONDS * 2 ** (message.attempts - 1),
         settings.MESSAGE_RETRY_MAX_SECONDS,
@@ -203,38 +211,35 @@ def _retry_later(
     if exc.retry_after:
         delay = max(delay, exc.retry_after)
     delay += random.uniform(0, delay / 4)  # noqa: S311 — jitter spreads retries out
-    updated = Message.objects.filter(pk=message.pk, status=Status.SENDING).update(
-        status=Status.QUEUED,
-        next_attempt_at=now + datetime.timedelta(seconds=delay),
-        last_error=str(exc)[:500],
-        claimed_at=None,
-        claim_token="",
+    transitions.change(
+        Action.RETRY,
+        [message.pk],
+        note=f"retry: {exc}",
+        at=now,
+        values={
+            "next_attempt_at": now + datetime.timedelta(seconds=delay),
+            "last_error": str(exc)[:500],
+            "claimed_at": None,
+            "claim_token": "",
+        },
     )
-    if updated:
-        MessageEvent.objects.create(
-            message_id=message.pk, status=Status.QUEUED, note=f"retry: {exc}"[:500], at=now
-        )
-    return "retried"
+    return Outcome.RETRIED
 
 
 def requeue(messages, *, now, next_attempt_at, note: str) -> int:
     """Put claimed messages back in the queue without counting the attempt (nothing was sent)."""
     if not messages:
         return 0
-    with transaction.atomic():  # events only for the messages this really put back
-        ids = list(
-            Message.objects.filter(pk__in=[m.pk for m in messages], status=Status.SENDING)
-            .select_for_update()
-            .values_list("pk", flat=True)
-        )
-        Message.objects.filter(pk__in=ids).update(
-            status=Status.QUEUED,
-            next_attempt_at=next_attempt_at,
-            claimed_at=None,
-            claim_token="",
-            attempts=F("attempts") - 1,
-        )
-        MessageEvent.objects.bulk_create(
-            MessageEvent(message_id=pk, status=Status.QUEUED, note=note, at=now) for pk in ids
-        )
-    return len(ids)
+    changed = transitions.change(
+        Action.REQUEUE,
+        [m.pk for m in messages],
+        note=note,
+        at=now,
+        values={
+            "next_attempt_at": next_attempt_at,
+            "claimed_at": None,
+            "claim_token": "",
+            "attempts": Increment(-1),
+        },
+    )
+    return len(changed)

@@ -13,9 +13,10 @@ from django.utils import timezone
 from contacts.models import Connection, Network
 from linkedin_crm import audit
 from linkedin_crm.db import CHUNK, chunks
-from messaging import bulk, personalize, skip_reasons
+from messaging import bulk, personalize, skip_reasons, transitions
 from messaging.linkedin import AuthError, LinkedInClient, LinkedInError, client_from_settings
-from messaging.models import LinkedInAccount, Message, MessageEvent
+from messaging.models import LinkedInAccount, Message
+from messaging.transitions import Action
 
 logger = logging.getLogger(__name__)
 REFRESH_TOKEN_LIFETIME = 365 * 24 * 3600
@@ -245,7 +246,7 @@ def _needs_reconnect(account: LinkedInAccount, reason: str) -> tuple[bool, str]:
 
 @dataclass
 class QueueResult:
-    queued: list[Message] = field(default_factory=list)
+    queued_ids: list[int] = field(default_factory=list)
     # (contact, reason) for every recipient left out
     skipped: list[tuple] = field(default_factory=list)
 
@@ -317,7 +318,7 @@ def messages_queue(
         )
         open_for_sender.add(contact.pk)  # the same person twice in one selection: once
     with transaction.atomic():
-        result.queued = bulk.messages_insert(
+        result.queued_ids = bulk.messages_insert(
             rows,
             account_id=account.pk,
             status=Message.Status.QUEUED,
@@ -332,7 +333,7 @@ def messages_queue(
                 actor=created_by,
                 obj=account,
                 via=via,
-                counts={"queued": len(result.queued), "skipped": len(result.skipped)},
+                counts={"queued": len(result.queued_ids), "skipped": len(result.skipped)},
                 at=now,
             )
     return result
@@ -340,28 +341,9 @@ def messages_queue(
 
 def messages_cancel_open(messages, *, note: str, actor=None, at=None) -> int:
     """Cancel each of `messages` that has not gone out yet (queued, or waiting in an Outbox),
-    with an event in its history (at `at`, default now); returns how many. The rows are locked
-    first, so a worker claiming one of them at the same moment either gets it before or not at
-    all."""
-    at = at or timezone.now()
-    with transaction.atomic():
-        ids = list(
-            messages.filter(status__in=Message.OPEN_STATUSES)
-            .select_for_update(of=("self",))
-            .values_list("pk", flat=True)
-        )
-        if not ids:
-            return 0
-        Message.objects.filter(pk__in=ids).update(
-            status=Message.Status.CANCELLED, last_error=note[:500]
-        )
-        MessageEvent.objects.bulk_create(
-            MessageEvent(
-                message_id=pk, status=Message.Status.CANCELLED, note=note, actor=actor, at=at
-            )
-            for pk in ids
-        )
-    return len(ids)
+    with an event in its history (at `at`, default now); returns how many. One conditional
+    UPDATE: a worker claiming one of them at the same moment gets it before or not at all."""
+    return len(transitions.change(Action.CANCEL, messages, note=note, actor=actor, at=at))
 
 
 DO_NOT_CONTACT_NOTE = "The contact is marked do-not-contact."
@@ -394,24 +376,22 @@ def outbox_drop_do_not_contact(messages=None) -> int:
 
 
 def message_cancel(*, message: Message, actor, reason: str = "cancelled by a person") -> bool:
-    return _transition(message, Message.OPEN_STATUSES, Message.Status.CANCELLED, actor, reason)
+    return _transition(Action.CANCEL, message, actor, reason)
 
 
 def message_resolve_uncertain(*, message: Message, sent: bool, actor) -> bool:
     """A person decides what an uncertain message was: sent, or to be sent again."""
     if sent:
         return _transition(
+            Action.CONFIRM_SENT,
             message,
-            [Message.Status.UNCERTAIN],
-            Message.Status.SENT,
             actor,
             "confirmed sent",
             sent_at=message.claimed_at or timezone.now(),
         )
     return _transition(
+        Action.SEND_AGAIN,
         message,
-        [Message.Status.UNCERTAIN],
-        Message.Status.QUEUED,
         actor,
         "requeued by a person",
         next_attempt_at=timezone.now(),
@@ -420,52 +400,60 @@ def message_resolve_uncertain(*, message: Message, sent: bool, actor) -> bool:
     )
 
 
-def outbox_edit(*, message: Message, body: str, actor) -> None:
-    check_manageable_by(message.account, actor)
-    body = body.strip()
+def _outbox_body(body: str) -> str:
+    """The text of an Outbox message as a member typed it, or ValueError saying what is wrong.
+    A browser sends a text box's line breaks as CRLF: they are kept as the LF they were."""
+    body = body.replace("\r\n", "\n").strip()
     if not body:
         raise ValueError("A message cannot be empty.")
     if len(body) > personalize.MAX_BODY:
         raise ValueError(f"A message has at most {personalize.MAX_BODY:,} characters.")
-    updated = Message.objects.filter(pk=message.pk, status=Message.Status.RELEASED).update(
-        body=body
-    )
-    if not updated:
+    return body
+
+
+def outbox_edit(*, message: Message, body: str, actor) -> None:
+    check_manageable_by(message.account, actor)
+    if not _transition(Action.EDIT, message, actor, "edited", body=_outbox_body(body)):
         raise ValueError("This message is no longer in the Outbox.")
-    MessageEvent.objects.create(message=message, status=message.status, note="edited", actor=actor)
 
 
 def outbox_skip(*, message: Message, actor) -> bool:
-    return _transition(
-        message, [Message.Status.RELEASED], Message.Status.CANCELLED, actor, "skipped in the Outbox"
+    return _transition(Action.SKIP, message, actor, "skipped in the Outbox")
+
+
+def outbox_mark_sent(*, message: Message, actor, now=None, body: str | None = None) -> bool:
+    """The member sent the prepared text by hand on LinkedIn and says so.
+
+    `body` is the text they sent, as it stood in the Outbox's text box (which they may have
+    edited without saving): it is saved with the confirmation in the same UPDATE, so the record
+    is what went out. ValueError when it is empty or too long; nothing is written then."""
+    check_manageable_by(message.account, actor)
+    note = "sent by hand on LinkedIn"
+    if body is not None:
+        body = _outbox_body(body)
+        if body != message.body:
+            note = "sent by hand on LinkedIn, with the text edited in the Outbox"
+    return message_mark_sent_by_hand(
+        message.pk, actor=actor, at=now or timezone.now(), note=note, body=body
     )
 
 
-def outbox_mark_sent(*, message: Message, actor, now=None) -> bool:
-    """The member sent the prepared text by hand on LinkedIn and says so."""
-    now = now or timezone.now()
-    return _transition(
-        message,
-        [Message.Status.RELEASED],
-        Message.Status.SENT,
-        actor,
-        "sent by hand on LinkedIn",
-        sent_at=now,
-        claimed_at=now,
-        channel=Message.Channel.MANUAL,
+def message_mark_sent_by_hand(pk: int, *, actor, at, note: str, body: str | None = None) -> bool:
+    """An Outbox message went out by hand on LinkedIn at `at` (with `body`, when the member
+    changed the text before sending): the member says so, or their messages export shows it.
+    (The caller has checked the actor may act for its account.)"""
+    values = {"sent_at": at, "claimed_at": at, "channel": Message.Channel.MANUAL}
+    if body is not None:
+        values["body"] = body
+    changed = transitions.change(
+        Action.MARK_SENT_BY_HAND, [pk], actor=actor, note=note, at=at, values=values
     )
+    return bool(changed)
 
 
-def _transition(message: Message, sources, target: str, actor, note: str, **fields) -> bool:
-    """A person's conditional status change, on a message of an account they may manage: only
-    from the expected states, so a double click or a worker acting at the same moment cannot
+def _transition(action: Action, message: Message, actor, note: str, **values) -> bool:
+    """A person's status change, on a message of an account they may manage: only from the
+    action's source states, so a double click or a worker acting at the same moment cannot
     apply it twice."""
     check_manageable_by(message.account, actor)
-    updated = Message.objects.filter(pk=message.pk, status__in=sources).update(
-        status=target,
-        **({"last_error": note} if target == Message.Status.CANCELLED else {}),
-        **fields,
-    )
-    if updated:
-        MessageEvent.objects.create(message=message, status=target, note=note, actor=actor)
-    return bool(updated)
+    return bool(transitions.change(action, [message.pk], actor=actor, note=note, values=values))

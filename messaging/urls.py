@@ -16,6 +16,11 @@ urlpatterns = [
         name="account_disconnect",
     ),
     path("contacts/<int:pk>/message/", message_views.compose, name="compose"),
+    path(
+        "contacts/<int:pk>/message/preview/",
+        message_views.compose_preview,
+        name="compose_preview",
+    ),
     path("contacts/message/", message_views.bulk_compose, name="bulk_compose"),
     path("outbox/", message_views.outbox, name="outbox"),
     path("outbox/<int:pk>/edit/", message_views.outbox_edit, name="outbox_edit"),

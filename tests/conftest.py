@@ -42,3 +42,21 @@ def non_staff_client(non_staff_user):
 @pytest.fixture
 def anon_client():
     return Client()
+
+
+@pytest.fixture(autouse=True)
+def message_status_guard(request, monkeypatch):
+    """Every status change of a message goes through messaging.transitions.change()
+    (tests/status_guard.py): checked in every test that runs inside a transaction of its own.
+    Tests with a live server or worker processes commit for real and are left alone."""
+    marker = request.node.get_closest_marker("django_db")
+    in_own_transaction = (
+        (marker is not None and not marker.kwargs.get("transaction"))
+        or "db" in request.fixturenames
+    ) and not {"transactional_db", "live_server"} & set(request.fixturenames)
+    if in_own_transaction:
+        request.getfixturevalue("db")
+        from tests import status_guard
+
+        status_guard.install(monkeypatch)
+    yield

@@ -129,3 +129,12 @@ def test_it_states_the_literal_defaults_of_the_code():
         value = _as_env(default)
         assert f"`{value}`" in readme[name][1], f"README.md: {name} defaults to {value}"
         assert example[name] == value, f".env.example: {name} defaults to {value}"
+
+
+def test_the_architecture_shows_the_state_machine_the_code_runs():
+    from messaging.transitions import mermaid
+
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    assert f"```mermaid\n{mermaid()}\n```" in page, (
+        "docs/architecture.md's message state diagram is not transitions.mermaid()'s: paste it"
+    )

@@ -512,24 +512,32 @@ class Demo:
                 self.set_stage,
                 message.contact_id,
                 Stage.NOT_INTERESTED,
+                owner.pk,
             )
 
     def book_meeting(self, contact_id: int, owner_id: int) -> None:
         contact = Contact.objects.get(pk=contact_id)
         author = get_user_model().objects.get(pk=owner_id)
-        self.set_stage(contact_id, Stage.MEETING)
+        self.set_stage(contact_id, Stage.MEETING, owner_id)
         day = self.now + datetime.timedelta(days=self.rng.randint(2, 6))
         contact_services.note_add(
             contact=contact, author=author, body=story.meeting_note(day, self.rng)
         )
         if self.rng.random() < 0.2:
             self.schedule(
-                self.now + datetime.timedelta(days=14), self.set_stage, contact_id, Stage.CUSTOMER
+                self.now + datetime.timedelta(days=14),
+                self.set_stage,
+                contact_id,
+                Stage.CUSTOMER,
+                owner_id,
             )
 
-    def set_stage(self, contact_id: int, stage: str) -> None:
+    def set_stage(self, contact_id: int, stage: str, actor_id: int | None = None) -> None:
+        """A member moves the contact on (the contact's timeline says who), or, with no actor,
+        a bulk action of the team's."""
+        actor = get_user_model().objects.get(pk=actor_id) if actor_id else None
         contact_services.contacts_set_stage(
-            contacts=Contact.objects.filter(pk=contact_id), stage=stage
+            contacts=Contact.objects.filter(pk=contact_id), stage=stage, actor=actor
         )
 
     def mark_contacted(self, key: str) -> None:

@@ -16,3 +16,12 @@ document.addEventListener("change", (event) => {
     field.form.submit();
   }
 });
+
+// htmx swaps in only 2xx answers by default; a fragment that answers 400 or 403 says what is
+// wrong (the composer's preview for another member's account): show it too.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if ([400, 403].includes(event.detail.xhr.status)) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});

@@ -5,13 +5,12 @@ import csv
 import datetime
 import io
 import time
-import tracemalloc
 import unicodedata
 import zipfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from campaigns.messages_csv import (
@@ -26,6 +25,8 @@ from campaigns.messages_csv import (
 )
 from contacts.identity import canonical_profile_url
 from tests.byte_mutations import MUTATION, mutate
+from tests.csv_helpers import MB, assert_one_line_reason, property_settings
+from tests.csv_helpers import peak_memory as measure_peak_memory
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "linkedin_messages"
 IN = "https://www.linkedin.com/in/"
@@ -214,6 +215,44 @@ def test_it_reports_and_skips_rows_with_bad_dates_or_no_sender():
     assert (result.total_rows, result.skipped) == (7, 5)
 
 
+def test_it_reads_the_2018_export_of_names_and_directions():
+    result = parse("export_2018.csv")
+
+    assert [(m.line, m.sender_name, m.recipient_names, m.outgoing) for m in result.messages] == [
+        (2, "Zoë Müller", "Alice Archer", False),
+        (3, "Alice Archer", "Zoe Muller", True),
+        (4, "Sam Lee", "Alice Archer", False),
+        (5, "Alice Archer", "Sam Lee", True),
+        (6, "Quentin Moreau", "Alice Archer", False),
+        (7, "Alice Archer", "Bartholomew Quince", True),
+    ]
+    assert result.messages[1].sent_at == utc("2018-03-01 18:14:00")  # month first
+    assert [direction(m, "") for m in result.messages[:2]] == ["inbound", "outbound"]
+    assert (result.has_direction, result.has_recipient_urls) == (True, False)
+    assert (result.owner_url, result.owner_name) == (None, "Alice Archer")
+    assert (result.total_rows, result.skipped, result.problems) == (6, 0, [])
+
+
+def test_it_tells_the_2018_direction_by_the_folder_or_says_why_it_cannot():
+    header = ["From", "To", "Date", "Subject", "Content", "Direction", "Folder"]
+    rows = [
+        ["Alice Archer", "Zoë Müller", "2018-03-01 10:00", "", "Hi", "", "SENT"],
+        ["Zoë Müller", "Alice Archer", "2018-03-02 10:00", "", "Hallo", "", "INBOX"],
+        ["Zoë Müller", "Alice Archer", "2018-03-03 10:00", "", "?", "SIDEWAYS", "ARCHIVE"],
+    ]
+
+    result = parse_messages(csv_bytes(*rows, header=header))
+
+    assert [m.outgoing for m in result.messages] == [True, False]
+    assert result.problems == [
+        (
+            4,
+            'Row skipped: DIRECTION "SIDEWAYS" is neither INCOMING nor OUTGOING, and FOLDER is '
+            "neither INBOX nor SENT.",
+        )
+    ]
+
+
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
@@ -246,6 +285,7 @@ def test_it_has_a_test_for_every_fixture():
         "older_no_recipient_urls.csv",
         "excel_semicolon_bom.csv",
         "bad_dates.csv",
+        "export_2018.csv",
     }
 
 
@@ -714,18 +754,10 @@ def test_it_strips_control_characters():
 
 # --- Memory ------------------------------------------------------------------------------------
 
-MB = 1024 * 1024
-
 
 def peak_memory(data: bytes) -> tuple[ParsedMessages, int]:
     """Parse data; return the result and the peak memory the parsing allocated, in bytes."""
-    tracemalloc.start()
-    try:
-        result = parse_messages(data, max_bytes=len(data))
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    return result, peak
+    return measure_peak_memory(parse_messages, data, max_bytes=len(data))
 
 
 @pytest.mark.parametrize("filler", [b",", b"x"], ids=["commas", "letters"])
@@ -797,12 +829,7 @@ VALID = {
     for path in sorted(FIXTURES.glob("*.csv"))
     if path.name not in REJECTED_FIXTURES
 }
-PROPERTY = settings(
-    max_examples=150,
-    deadline=None,
-    database=None,  # no .hypothesis folder in the project
-    suppress_health_check=[HealthCheck.too_slow],
-)
+PROPERTY = property_settings(max_examples=150)
 CSV_ISH = st.lists(
     st.sampled_from(
         [
@@ -855,7 +882,7 @@ def parse_or_reject(data: bytes) -> ParsedMessages | None:
     try:
         result = parse_messages(data)
     except RejectedFile as exc:
-        assert str(exc) and "\n" not in str(exc)
+        assert_one_line_reason(exc)
         return None
     check_invariants(result)
     return result

@@ -7,11 +7,13 @@ import pytest
 from campaigns import planning, services
 from campaigns.models import Campaign, Enrollment, Reply, Variant
 from contacts.models import Network, Stage
+from linkedin_crm.models import AuditEvent
 from messaging import personalize
 from messaging.models import Message, MessageEvent
 from tests.campaigns.factories import AudienceFactory, CampaignFactory, add_step
 from tests.contacts.factories import ConnectionFactory, ContactFactory, TagFactory, give_role
 from tests.messaging.factories import LinkedInAccountFactory, MessageFactory
+from tests.status_guard import bypass
 
 pytestmark = pytest.mark.django_db
 NOW = datetime.datetime(2026, 11, 25, 10, 0, tzinfo=datetime.UTC)
@@ -128,7 +130,8 @@ def test_launching_twice_is_refused(world):
 def test_follow_ups_wait_for_the_delay_and_stop_on_reply(world):
     campaign = world["campaign"]
     services.campaign_launch(campaign=campaign, actor=campaign.owner, now=NOW)
-    Message.objects.filter(stream=campaign.stream).update(status="sent", sent_at=NOW)
+    with bypass():  # the state this test starts from
+        Message.objects.filter(stream=campaign.stream).update(status="sent", sent_at=NOW)
     replier = world["people"][0]
     services.reply_record(
         contact=replier, text="Sounds good!", received_at=NOW + datetime.timedelta(days=1)
@@ -138,7 +141,8 @@ def test_follow_ups_wait_for_the_delay_and_stop_on_reply(world):
     follow_ups = Message.objects.filter(campaign_link__step__order=2)
     assert replier.pk not in set(follow_ups.values_list("contact_id", flat=True))
     assert services.campaigns_advance(now=NOW + datetime.timedelta(days=4))["queued"] == 0
-    follow_ups.update(status="sent", sent_at=NOW + datetime.timedelta(days=3))
+    with bypass():  # the state this test starts from
+        follow_ups.update(status="sent", sent_at=NOW + datetime.timedelta(days=3))
     services.campaigns_advance(now=NOW + datetime.timedelta(days=4))
     campaign.refresh_from_db()
     assert campaign.status == "completed"
@@ -147,10 +151,12 @@ def test_follow_ups_wait_for_the_delay_and_stop_on_reply(world):
 def test_a_reply_cancels_a_follow_up_waiting_in_the_outbox(world):
     campaign = world["campaign"]
     services.campaign_launch(campaign=campaign, actor=campaign.owner, now=NOW)
-    Message.objects.filter(stream=campaign.stream).update(status="sent", sent_at=NOW)
+    with bypass():  # the state this test starts from
+        Message.objects.filter(stream=campaign.stream).update(status="sent", sent_at=NOW)
     services.campaigns_advance(now=NOW + datetime.timedelta(days=3))
     follow_ups = Message.objects.filter(campaign_link__step__order=2)
-    follow_ups.update(status="released", released_at=NOW + datetime.timedelta(days=3))
+    with bypass():  # the state this test starts from
+        follow_ups.update(status="released", released_at=NOW + datetime.timedelta(days=3))
     replier = world["people"][0]
     services.reply_record(
         contact=replier, text="Sorry, just saw this!", received_at=NOW + datetime.timedelta(days=4)
@@ -168,15 +174,21 @@ def test_a_campaign_completes_when_some_first_messages_failed_or_were_skipped(wo
     services.campaign_launch(campaign=campaign, actor=campaign.owner, now=NOW)
     people = world["people"]
     first = Message.objects.filter(stream=campaign.stream)
-    first.update(status="sent", sent_at=NOW)
-    first.filter(contact=people[0]).update(status="failed", sent_at=None)  # LinkedIn refused
-    first.filter(contact=people[1]).update(status="cancelled", sent_at=None)  # skipped in Outbox
+    with bypass():  # the state this test starts from
+        first.update(status="sent", sent_at=NOW)
+    with bypass():  # the state this test starts from
+        first.filter(contact=people[0]).update(status="failed", sent_at=None)  # LinkedIn refused
+    with bypass():  # the state this test starts from
+        first.filter(contact=people[1]).update(
+            status="cancelled", sent_at=None
+        )  # skipped in Outbox
     people[2].mark_do_not_contact("asked on the phone")
     later = NOW + datetime.timedelta(days=3)
     assert services.campaigns_advance(now=later)["queued"] == 3  # not to 0, 1 or 2
     states = dict(Enrollment.objects.values_list("contact_id", "state"))
     assert [states[p.pk] for p in people[:3]] == ["stopped"] * 3
-    Message.objects.filter(campaign_link__step__order=2).update(status="sent", sent_at=later)
+    with bypass():  # the state this test starts from
+        Message.objects.filter(campaign_link__step__order=2).update(status="sent", sent_at=later)
     services.campaigns_advance(now=later + datetime.timedelta(minutes=5))
     campaign.refresh_from_db()
     assert campaign.status == "completed"
@@ -190,11 +202,14 @@ def test_an_uncertain_first_message_keeps_the_campaign_running(world):
     campaign = world["campaign"]
     services.campaign_launch(campaign=campaign, actor=campaign.owner, now=NOW)
     first = Message.objects.filter(stream=campaign.stream)
-    first.update(status="sent", sent_at=NOW)
-    first.filter(contact=world["people"][0]).update(status="uncertain", sent_at=None)
+    with bypass():  # the state this test starts from
+        first.update(status="sent", sent_at=NOW)
+    with bypass():  # the state this test starts from
+        first.filter(contact=world["people"][0]).update(status="uncertain", sent_at=None)
     later = NOW + datetime.timedelta(days=3)
     services.campaigns_advance(now=later)
-    Message.objects.filter(campaign_link__step__order=2).update(status="sent", sent_at=later)
+    with bypass():  # the state this test starts from
+        Message.objects.filter(campaign_link__step__order=2).update(status="sent", sent_at=later)
     services.campaigns_advance(now=later + datetime.timedelta(minutes=5))
     campaign.refresh_from_db()
     assert campaign.status == "running"  # a person has to say what the uncertain one was
@@ -236,6 +251,12 @@ def test_a_reply_moves_the_stage_and_an_opt_out_marks_do_not_contact(world):
     assert "keine weiteren Nachrichten" not in contact.dnc_reason
     assert "keine weiteren Nachrichten" in reply.text
     assert reply.opted_out
+    # Both changes are on the contact's record (no one recorded this reply: no actor).
+    recorded = AuditEvent.objects.filter(object_type="contact", object_id=str(contact.pk))
+    assert sorted(recorded.values_list("action", "actor_name")) == [
+        ("do_not_contact", ""),
+        ("stage_change", ""),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -594,7 +615,8 @@ def test_follow_ups_know_the_connection_date_and_stop_when_they_cannot_be_render
     campaign = world["campaign"]
     campaign.steps.get(order=2).variants.update(body="We connected on {{ connected_on }}.")
     services.campaign_launch(campaign=campaign, actor=campaign.owner, now=NOW)
-    Message.objects.filter(stream=campaign.stream).update(status="sent", sent_at=NOW)
+    with bypass():  # the state this test starts from
+        Message.objects.filter(stream=campaign.stream).update(status="sent", sent_at=NOW)
     later = NOW + datetime.timedelta(days=3)
     assert services.campaigns_advance(now=later)["queued"] == 6
     follow_ups = Message.objects.filter(campaign_link__step__order=2)
@@ -606,7 +628,8 @@ def test_a_follow_up_that_renders_empty_stops_its_enrollment(world):
     campaign = world["campaign"]
     campaign.steps.get(order=2).variants.update(body="{% if company == 'Nope' %}Hi{% endif %}")
     services.campaign_launch(campaign=campaign, actor=campaign.owner, now=NOW)
-    Message.objects.filter(stream=campaign.stream).update(status="sent", sent_at=NOW)
+    with bypass():  # the state this test starts from
+        Message.objects.filter(stream=campaign.stream).update(status="sent", sent_at=NOW)
     assert services.campaigns_advance(now=NOW + datetime.timedelta(days=3))["queued"] == 0
     assert set(Enrollment.objects.values_list("state", "skip_reason")) == {
         ("stopped", "step 2 cannot be rendered for this contact")
@@ -618,7 +641,8 @@ def test_a_follow_up_that_renders_empty_stops_its_enrollment(world):
 def test_a_launched_step_emptied_in_the_admin_does_not_stop_the_tick(world):
     campaign = world["campaign"]
     services.campaign_launch(campaign=campaign, actor=campaign.owner, now=NOW)
-    Message.objects.filter(stream=campaign.stream).update(status="sent", sent_at=NOW)
+    with bypass():  # the state this test starts from
+        Message.objects.filter(stream=campaign.stream).update(status="sent", sent_at=NOW)
     campaign.steps.get(order=2).variants.all().delete()
     assert services.campaigns_advance(now=NOW + datetime.timedelta(days=3)) == {"queued": 0}
 
@@ -631,7 +655,8 @@ def test_follow_ups_stop_for_senders_the_launcher_may_no_longer_use(world):
 
     campaign = world["campaign"]
     services.campaign_launch(campaign=campaign, actor=campaign.owner, now=NOW)
-    Message.objects.filter(stream=campaign.stream).update(status="sent", sent_at=NOW)
+    with bypass():  # the state this test starts from
+        Message.objects.filter(stream=campaign.stream).update(status="sent", sent_at=NOW)
     alice = campaign.owner
     alice.groups.remove(Group.objects.get(name="Manager"))
     assert services.campaigns_advance(now=NOW + datetime.timedelta(days=3))["queued"] == 3

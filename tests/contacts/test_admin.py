@@ -184,6 +184,40 @@ def test_a_member_who_may_only_view_contacts_cannot_run_the_bulk_actions(staff_u
     assert not contact.do_not_contact
 
 
+def test_stage_and_do_not_contact_changed_on_the_change_form_are_audited(admin_client):
+    from linkedin_crm.models import AuditEvent
+
+    contact = ContactFactory(first_name="Ann", last_name="Lee", email="")
+    data = {
+        "first_name": "Ann",
+        "last_name": "Lee",
+        "profile_url": contact.profile_url,
+        "email": "",
+        "member_urn": "",
+        "company": contact.company,
+        "position": contact.position,
+        "industry": "",
+        "stage": "meeting",
+        "do_not_contact": "on",
+        "dnc_reason": "Asked on the phone",
+        **{
+            f"{prefix}-{name}": 0
+            for prefix in ("connections", "notes")
+            for name in ("TOTAL_FORMS", "INITIAL_FORMS")
+        },
+    }
+    response = admin_client.post(f"/admin/contacts/contact/{contact.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    events = AuditEvent.objects.filter(object_id=str(contact.pk)).order_by("id")
+    assert [(e.action, e.via, e.actor_name, e.detail) for e in events] == [
+        ("stage_change", "admin", "root", {"from": "lead", "to": "meeting"}),
+        ("do_not_contact", "admin", "root", {}),
+    ]
+    # Saved again unchanged: nothing more to record.
+    admin_client.post(f"/admin/contacts/contact/{contact.pk}/change/", data)
+    assert events.count() == 2
+
+
 def test_the_admin_names_its_models_in_good_english(admin_client):
     """Issue #13: "Linked in accounts", "Replys"."""
     page = admin_client.get("/admin/").content.decode()

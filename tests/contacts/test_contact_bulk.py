@@ -1,6 +1,7 @@
 import pytest
 
 from contacts.models import Contact, Stage, Tag
+from linkedin_crm.models import AuditEvent
 from tests.contacts.factories import ContactFactory, NoteFactory, TagFactory, with_role
 
 pytestmark = pytest.mark.django_db
@@ -72,12 +73,20 @@ def test_it_sets_the_stage_of_all_contacts_matching_the_filter(staff_client, peo
     assert response["Location"] == "/contacts/?company=Acme"
     stages = dict(Contact.objects.values_list("first_name", "stage"))
     assert stages == {"Ann": Stage.CONTACTED, "Ben": Stage.CONTACTED, "Cat": Stage.LEAD}
+    # One event per contact that changed, for its timeline.
+    recorded = AuditEvent.objects.filter(action="stage_change")
+    assert sorted(recorded.values_list("object_id", flat=True)) == sorted(
+        [str(people[0].pk), str(people[1].pk)]
+    )
+    assert {event.actor for event in recorded} == {response.wsgi_request.user}
 
 
 def test_it_marks_do_not_contact_with_a_reason(staff_client, people):
     post(staff_client, action="mark_dnc", reason="Competitor", selected=[people[2].pk])
     people[2].refresh_from_db()
     assert people[2].do_not_contact and people[2].dnc_reason == "Competitor"
+    event = AuditEvent.objects.get(action="do_not_contact")
+    assert event.object_id == str(people[2].pk) and "Competitor" not in str(event.detail)
 
 
 def test_it_asks_before_deleting_and_states_the_count(staff_client, people):

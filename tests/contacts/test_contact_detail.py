@@ -3,6 +3,7 @@ import datetime
 import pytest
 
 from contacts.models import Contact, Note, Stage
+from linkedin_crm.models import AuditEvent
 from tests.contacts.factories import ConnectionFactory, ContactFactory, NoteFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,8 +41,19 @@ def test_it_adds_a_note(staff_client, staff_user, contact):
 
 
 def test_it_refuses_an_empty_note(staff_client, contact):
-    response = staff_client.post(f"/contacts/{contact.pk}/notes/", {"body": "   "}, follow=True)
+    response = staff_client.post(f"/contacts/{contact.pk}/notes/", {"body": "   "})
+    assert response.status_code == 400
     assert "A note cannot be empty." in response.content.decode()
+    assert not contact.notes.exists()
+
+
+def test_a_note_too_long_comes_back_with_what_was_typed(staff_client, contact):
+    typed = "Long call notes. " * 600  # 10,200 characters
+    response = staff_client.post(f"/contacts/{contact.pk}/notes/", {"body": typed})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Ensure this value has at most 10000 characters (it has 10199)." in page
+    assert f"{typed}</textarea>" in page
     assert not contact.notes.exists()
 
 
@@ -60,10 +72,23 @@ def test_note_actions_are_post_only(staff_client, contact):
     assert Note.objects.filter(pk=note.pk).exists()
 
 
-def test_it_sets_the_stage(staff_client, contact):
+def events(contact) -> list[tuple]:
+    return list(
+        AuditEvent.objects.filter(object_type="contact", object_id=str(contact.pk))
+        .order_by("id")
+        .values_list("action", "actor_name", "detail")
+    )
+
+
+def test_it_sets_the_stage_and_records_who_did(staff_client, staff_user, contact):
     staff_client.post(f"/contacts/{contact.pk}/stage/", {"stage": "meeting"})
     contact.refresh_from_db()
     assert contact.stage == Stage.MEETING
+    who = staff_user.username
+    assert events(contact) == [("stage_change", who, {"from": "lead", "to": "meeting"})]
+    # The same stage again is no change, and no event.
+    staff_client.post(f"/contacts/{contact.pk}/stage/", {"stage": "meeting"})
+    assert len(events(contact)) == 1
 
 
 def test_it_refuses_an_unknown_stage(staff_client, contact):
@@ -71,9 +96,10 @@ def test_it_refuses_an_unknown_stage(staff_client, contact):
     assert "Choose one of the listed stages." in response.content.decode()
     contact.refresh_from_db()
     assert contact.stage == Stage.LEAD
+    assert events(contact) == []
 
 
-def test_it_marks_and_clears_do_not_contact_with_reason_and_date(staff_client, contact):
+def test_it_marks_and_clears_do_not_contact_with_reason_and_date(staff_client, staff_user, contact):
     url = f"/contacts/{contact.pk}/do-not-contact/"
     staff_client.post(url, {"do_not_contact": "on", "reason": "Asked us to stop"})
     contact.refresh_from_db()
@@ -82,6 +108,9 @@ def test_it_marks_and_clears_do_not_contact_with_reason_and_date(staff_client, c
     staff_client.post(url, {})
     contact.refresh_from_db()
     assert not contact.do_not_contact and contact.dnc_at is None
+    # Who did both, without the reason (the audit log is kept for ever).
+    who = staff_user.username
+    assert events(contact) == [("do_not_contact", who, {}), ("contact_allowed", who, {})]
 
 
 def test_it_requires_a_reason_for_do_not_contact(staff_client, contact):
@@ -90,6 +119,7 @@ def test_it_requires_a_reason_for_do_not_contact(staff_client, contact):
     assert "Say why" in response.content.decode()
     contact.refresh_from_db()
     assert not contact.do_not_contact
+    assert events(contact) == []
 
 
 def test_it_asks_before_deleting_a_contact(manager_client, contact):

@@ -264,3 +264,19 @@ def test_it_says_so_when_the_contact_is_deleted_while_saving(staff_client, manag
     assert response.status_code == 302 and response["Location"] == "/contacts/"
     assert "Someone deleted this contact" in staff_client.get("/contacts/").content.decode()
     assert not Contact.objects.exists()
+
+
+def test_a_stage_changed_on_the_form_is_recorded_with_who_changed_it(staff_client, staff_user):
+    from linkedin_crm.models import AuditEvent
+
+    contact = ann()
+    edit(staff_client, contact, position="VP")
+    assert not AuditEvent.objects.exists()  # the stage did not change
+    edit(staff_client, contact, stage="meeting")
+    event = AuditEvent.objects.get()
+    assert (event.action, event.object_id, event.actor) == (
+        "stage_change",
+        str(contact.pk),
+        staff_user,
+    )
+    assert event.detail == {"from": "lead", "to": "meeting"}

@@ -1,13 +1,11 @@
 """Bytes to text and text to lines, shared by the Connections.csv and messages.csv readers."""
 
 import io
-import tracemalloc
 
 import pytest
 
 from contacts.csv_bytes import RecordLines, RecordTooLong, decode, line_spans
-
-MB = 1024 * 1024
+from tests.csv_helpers import MB, peak_memory
 
 
 @pytest.mark.parametrize("text", ["", "a", "a\n", "a\r\nb\rc\n\nd", "\r\r\n\n", "é\u2028x\n"])
@@ -47,12 +45,7 @@ def test_it_decodes_a_file_of_short_lines_with_one_cp1252_byte_in_little_memory(
     # times the size of a file of empty lines, 34 times for lines of two letters.
     data = "Zoë\n".encode("cp1252") + b"ab\n" * (6 * MB)
 
-    tracemalloc.start()
-    try:
-        text, encoding = decode(data)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    (text, encoding), peak = peak_memory(decode, data)
 
     assert (text[:7], encoding) == ("Zoë\nab\n", "cp1252")
     assert len(text) == len(data)

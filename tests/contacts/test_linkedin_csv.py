@@ -3,7 +3,6 @@
 import datetime
 import io
 import time
-import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -17,6 +16,8 @@ from contacts.linkedin_csv import (
     parse_linkedin_date,
     unescape_formula,
 )
+from tests.csv_helpers import MB
+from tests.csv_helpers import peak_memory as measure_peak_memory
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "linkedin"
 IN = "https://www.linkedin.com/in/"
@@ -638,18 +639,10 @@ def test_it_takes_the_size_limit_as_an_argument():
 
 # --- Memory ------------------------------------------------------------------------------------
 
-MB = 1024 * 1024
-
 
 def peak_memory(data: bytes):
     """Parse data; return the result and the peak memory the parsing allocated, in bytes."""
-    tracemalloc.start()
-    try:
-        result = parse_connections(data, max_bytes=len(data))
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    return result, peak
+    return measure_peak_memory(parse_connections, data, max_bytes=len(data))
 
 
 @pytest.mark.parametrize("filler", [b",", b'"x'], ids=["commas", "one open quote"])

@@ -8,12 +8,13 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from contacts.identity import canonical_profile_url
 from contacts.linkedin_csv import ParsedExport, RejectedFile, parse_connections
 from tests.byte_mutations import MUTATION, mutate
+from tests.csv_helpers import assert_one_line_reason, property_settings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "linkedin"
 VALID = {
@@ -32,12 +33,7 @@ VALID = {
         "doc.pdf.csv",
     }
 }
-PROPERTY = settings(
-    max_examples=200,
-    deadline=None,
-    database=None,  # no .hypothesis folder in the project
-    suppress_health_check=[HealthCheck.too_slow],
-)
+PROPERTY = property_settings(max_examples=200)
 # Text that looks enough like a CSV to reach the row reader: delimiters, quotes, line breaks,
 # header words, dates, URLs and a few non-ASCII and control characters.
 CSV_ISH = st.lists(
@@ -87,8 +83,7 @@ def parse_or_reject(data: bytes) -> ParsedExport | None:
     try:
         result = parse_connections(data)
     except RejectedFile as exc:
-        message = str(exc)
-        assert message and "\n" not in message
+        assert_one_line_reason(exc)
         return None
     check_invariants(result)
     return result

@@ -1,16 +1,20 @@
 """The import wizard in a real browser: upload an export, read the preview, confirm, see the
 batch, undo it."""
 
+import datetime
 import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from campaigns.models import Reply
 from contacts.models import Contact, ImportBatch
-from tests.contacts.factories import ContactFactory
+from tests.contacts.factories import ConnectionFactory, ContactFactory
+from tests.messaging.factories import LinkedInAccountFactory, MessageFactory
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "linkedin"
+MESSAGES = Path(__file__).resolve().parents[1] / "fixtures" / "linkedin_messages"
 
 
 @pytest.fixture
@@ -66,3 +70,38 @@ def test_upload_preview_confirm_and_undo(known_contact, logged_in_page: Page):
     expect(page.get_by_text("Undone: 5 contacts deleted, 1 restored")).to_be_visible()
     expect(page.locator(".badge", has_text="Undone")).to_be_visible()
     assert list(Contact.objects.values_list("position", flat=True)) == ["Intern"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_a_2018_messages_export_and_read_what_became_of_every_row(
+    e2e_staff_user, logged_in_page: Page
+):
+    account = LinkedInAccountFactory(owner=e2e_staff_user, display_name="Alice Archer")
+    for first, last in [("Zoë", "Müller"), ("Sam", "Lee"), ("Sam", "Lee")]:
+        contact = ContactFactory(first_name=first, last_name=last, profile_url=None)
+        ConnectionFactory(contact=contact, network=account.network)
+        if first == "Zoë":
+            MessageFactory(
+                account=account,
+                contact=contact,
+                status="sent",
+                sent_at=datetime.datetime(2018, 3, 1, 18, 14, tzinfo=datetime.UTC),
+            )
+    page = logged_in_page
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Imports").click()
+    page.get_by_role("link", name="import LinkedIn's messages.csv").click()
+
+    page.get_by_label("messages.csv").set_input_files(str(MESSAGES / "export_2018.csv"))
+    page.get_by_role("button", name="Import replies").click()
+
+    result = page.locator("#messages-result")
+    expect(result).to_contain_text("1 new reply recorded")
+    expect(result).to_contain_text("1 already known")
+    expect(result).to_contain_text(
+        "2 rows not taken: several contacts in your network have this name"
+    )
+    page.get_by_text("Rows not taken, and names not found").click()
+    expect(page.locator("#messages-not-taken")).to_contain_text(
+        "Line 6: “Quentin Moreau”: no contact in your network has this name"
+    )
+    assert Reply.objects.get().text == "Danke, gern!"

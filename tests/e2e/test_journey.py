@@ -198,6 +198,7 @@ def test_a_new_members_first_hour(sandbox_settings, logged_in_page: Page, shoot,
     expect(zoe.get_by_label("Message to Zoë Løvås 🚀")).to_have_value(
         re.compile(r"^Hallo Zoë, kurze Frage zu Nordlicht GmbH — hast du 15 Minuten\? Kenji$")
     )
+    expect(zoe).to_have_class(re.compile(r"\bcurrent\b"))  # the first, in focus
     zoe.get_by_role("button", name="I sent it").click()
     expect(flash(page)).to_have_text("Recorded as sent to Zoë Løvås 🚀.")
     expect(items).to_have_count(2)

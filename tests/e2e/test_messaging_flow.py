@@ -191,8 +191,11 @@ def test_bulk_message_queue_tick_and_send_from_the_outbox(
     # With a member URN the API can send it; without one, a person sends it on LinkedIn.
     expect(ngozi_item.get_by_role("button", name="I sent it")).to_have_count(0)
     expect(emile_item.get_by_role("button", name="Send via LinkedIn")).to_have_count(0)
+    # The Outbox folds all but the message in focus; a click on one brings it into focus.
+    emile_item.locator(".outbox-snippet").click()
     expect(emile_item.get_by_role("button", name="Copy and open LinkedIn profile")).to_be_visible()
 
+    ngozi_item.locator(".outbox-snippet").click()
     ngozi_item.get_by_role("button", name="Send via LinkedIn").click()
     expect(page.get_by_role("status")).to_have_text(f"Sent to {ngozi}.")
     sent = sandbox_settings.sent_messages()

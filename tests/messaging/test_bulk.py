@@ -7,6 +7,7 @@ import uuid
 import pytest
 from django.utils import timezone
 
+from linkedin_crm.db import WRITE_BATCH
 from messaging import bulk
 from messaging.models import Message
 from tests.contacts.factories import ContactFactory, UserFactory
@@ -25,7 +26,7 @@ def test_it_stores_per_row_and_shared_values_and_defaults_for_the_rest():
         for c in contacts
     ]
     before = timezone.now()
-    messages = bulk.messages_insert(
+    ids = bulk.messages_insert(
         rows,
         account_id=account.pk,
         stream="campaign:7",
@@ -35,9 +36,8 @@ def test_it_stores_per_row_and_shared_values_and_defaults_for_the_rest():
         created_by_id=user.pk,
         created_at=AT,
     )
-    assert [m.contact_id for m in messages] == [c.pk for c in contacts]
-    for message, contact in zip(messages, contacts, strict=True):
-        stored = Message.objects.get(pk=message.pk)
+    for pk, contact in zip(ids, contacts, strict=True):
+        stored = Message.objects.get(pk=pk)
         assert (stored.contact, stored.account, stored.created_by) == (contact, account, user)
         assert stored.body == f"Hi {contact.first_name}" and stored.channel == "api"
         assert (stored.stream, stored.held, stored.status) == ("campaign:7", True, "queued")
@@ -45,39 +45,47 @@ def test_it_stores_per_row_and_shared_values_and_defaults_for_the_rest():
         assert (stored.attempts, stored.claim_token, stored.last_error) == (0, "", "")
         assert stored.claimed_at is stored.sent_at is stored.released_at is None
         assert stored.updated_at >= before
-    keys = [m.idempotency_key for m in messages]
+    keys = list(Message.objects.filter(pk__in=ids).values_list("idempotency_key", flat=True))
     assert len(set(keys)) == 3 and all(isinstance(key, uuid.UUID) for key in keys)
 
 
-def test_the_returned_messages_are_what_the_database_holds():
+def test_inserted_messages_are_like_any_other(django_assert_num_queries):
+    """What the ORM would have written: a message loads, and saves, as one it created."""
     account = LinkedInAccountFactory()
     contacts = ContactFactory.create_batch(2)
-    messages = bulk.messages_insert(
+    ids = bulk.messages_insert(
         [{"contact_id": c.pk, "body": "Hello", "channel": "manual"} for c in contacts],
         account_id=account.pk,
     )
-    for message in messages:
-        stored = Message.objects.get(pk=message.pk)
-        for f in Message._meta.concrete_fields:
-            assert getattr(message, f.attname) == getattr(stored, f.attname), f.name
-        # A saved message like any other: its relations load, save() updates it.
-        assert message.contact.pk == message.contact_id
-        assert message.get_absolute_url() == stored.get_absolute_url()
-        message.body = "Changed"
-        message.save()
-    assert Message.objects.count() == 2
-    assert set(Message.objects.values_list("body", flat=True)) == {"Changed"}
+    made = Message.objects.create(contact=contacts[0], account=account, body="Hello")
+    for pk in ids:
+        stored = Message.objects.get(pk=pk)
+        for name in ("status", "held", "stream", "attempts", "claim_token", "last_error"):
+            assert getattr(stored, name) == getattr(made, name), name
+        stored.body = "Changed"
+        stored.save()
+    assert set(Message.objects.filter(pk__in=ids).values_list("body", flat=True)) == {"Changed"}
+
+
+def test_a_message_starts_queued():
+    account = LinkedInAccountFactory()
+    with pytest.raises(TypeError, match="queued messages only"):
+        bulk.messages_insert(
+            [{"contact_id": ContactFactory().pk, "body": "Hi"}],
+            account_id=account.pk,
+            status=Message.Status.SENT,
+        )
+    assert not Message.objects.exists()
 
 
 def test_it_keeps_the_rows_order_over_many_statements():
     account = LinkedInAccountFactory()
     contact = ContactFactory()
-    count = 2 * bulk.ROWS_PER_STATEMENT + 7
+    count = 2 * WRITE_BATCH + 7
     rows = [{"contact_id": contact.pk, "body": f"message {n}"} for n in range(count)]
-    messages = bulk.messages_insert(rows, account_id=account.pk)
-    assert [m.body for m in messages] == [f"message {n}" for n in range(count)]
+    ids = bulk.messages_insert(rows, account_id=account.pk)
     stored = dict(Message.objects.values_list("pk", "body"))
-    assert {m.pk: m.body for m in messages} == stored
+    assert [stored[pk] for pk in ids] == [f"message {n}" for n in range(count)]
 
 
 def test_it_inserts_nothing_for_no_rows(django_assert_num_queries):

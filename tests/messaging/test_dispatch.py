@@ -12,6 +12,7 @@ from messaging.dispatch import dispatch_tick, reap_stuck_sends
 from messaging.models import Message, MessageEvent
 from tests.contacts.factories import ContactFactory
 from tests.messaging.factories import LinkedInAccountFactory, MessageFactory
+from tests.status_guard import bypass
 
 pytestmark = pytest.mark.django_db
 UTC = datetime.UTC
@@ -134,7 +135,8 @@ def test_yesterdays_unsent_outbox_holds_todays_slots_and_can_still_be_sent(
     assert tick(sandbox_client, now=thursday + datetime.timedelta(minutes=1)).released == 0
     with pytest.raises(dispatch.CapReached):  # a fourth today is over the cap
         extra = Message.objects.filter(pk=messages[-1].pk)
-        extra.update(status="released", released_at=thursday, claimed_at=thursday)
+        with bypass():  # the state this test starts from
+            extra.update(status="released", released_at=thursday, claimed_at=thursday)
         dispatch.outbox_send(
             message=extra.get(), actor=account.owner, client=sandbox_client, now=thursday
         )
@@ -363,7 +365,8 @@ def test_permanent_errors_fail_the_message(sandbox_settings, sandbox_client):
 def test_the_reaper_makes_stuck_sends_uncertain(sandbox_settings, sandbox_client, settings):
     account = automatic_account(sandbox_settings)
     message = queue(account, 1)[0]
-    Message.objects.filter(pk=message.pk).update(status="sending", claimed_at=WEDNESDAY)
+    with bypass():  # the state this test starts from
+        Message.objects.filter(pk=message.pk).update(status="sending", claimed_at=WEDNESDAY)
     assert reap_stuck_sends(now=WEDNESDAY + datetime.timedelta(seconds=60)) == 0
     later = WEDNESDAY + datetime.timedelta(seconds=settings.MESSAGE_SENDING_TIMEOUT_SECONDS + 1)
     assert reap_stuck_sends(now=later) == 1
@@ -634,13 +637,20 @@ def test_putting_back_writes_history_only_for_messages_it_changed(sandbox_settin
 
     account = automatic_account(sandbox_settings)
     sending, settled = queue(account, 2)
-    Message.objects.filter(pk=sending.pk).update(status="sending", claimed_at=WEDNESDAY, attempts=1)
-    Message.objects.filter(pk=settled.pk).update(status="sent", claimed_at=WEDNESDAY, attempts=1)
+    with bypass():  # the state this test starts from
+        Message.objects.filter(pk=sending.pk).update(
+            status="sending", claimed_at=WEDNESDAY, attempts=1
+        )
+    with bypass():  # the state this test starts from
+        Message.objects.filter(pk=settled.pk).update(
+            status="sent", claimed_at=WEDNESDAY, attempts=1
+        )
     assert requeue([sending, settled], now=WEDNESDAY, next_attempt_at=WEDNESDAY, note="back") == 1
     assert list(MessageEvent.objects.values_list("message_id", "status")) == [
         (sending.pk, "queued")
     ]
-    Message.objects.filter(pk=sending.pk).update(status="sending", claimed_at=WEDNESDAY)
+    with bypass():  # the state this test starts from
+        Message.objects.filter(pk=sending.pk).update(status="sending", claimed_at=WEDNESDAY)
     later = WEDNESDAY + datetime.timedelta(days=1)
     assert reap_stuck_sends(now=later) == 1
     assert MessageEvent.objects.filter(note="reaper").get().message_id == sending.pk

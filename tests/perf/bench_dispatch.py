@@ -510,7 +510,7 @@ def run_queue(user, account, contact_ids) -> dict:
             )
             timings.append((time.perf_counter() - started) * 1000)
             cpu.append((time.process_time() - cpu_started) * 1000)
-        created = [message.pk for message in result.queued]
+        created = result.queued_ids
         if len(created) != QUEUE_COUNT or result.skipped or None in created:
             raise AssertionError(
                 f"queued {len(created)}, skipped {len(result.skipped)} of {QUEUE_COUNT}"
@@ -538,7 +538,7 @@ def run_queue(user, account, contact_ids) -> dict:
             created_by=user,
             now=NOW,
         )
-        Message.objects.filter(pk__in=[message.pk for message in result.queued]).delete()
+        Message.objects.filter(pk__in=result.queued_ids).delete()
         profile = profile_text(profiler)
     return {
         "median": median,

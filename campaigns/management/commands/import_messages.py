@@ -5,6 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from campaigns import services
 from campaigns.messages_csv import parse_messages
@@ -40,13 +41,18 @@ class Command(BaseCommand):
             self.stdout.write(_dumps(summary))
         else:
             self.stdout.write(
+                f"{counted(result.rows, 'row', 'rows')} in "
                 f"{counted(result.conversations, 'conversation', 'conversations')}: "
                 f"{counted(result.replies, 'new reply', 'new replies')}, "
                 f"{counted(result.confirmed_sent, 'send', 'sends')} confirmed, "
-                f"{result.already_known:,} already known, {result.unmatched:,} from non-contacts, "
+                f"{result.already_known:,} already known, {result.unmatched:,} to or from "
+                f"non-contacts, {result.suppressed:,} of erased people, "
                 f"{counted(result.skipped_rows, 'row', 'rows')} left out."
             )
-            for line, reason in result.problems:
+            for reason, count in result.left_out.items():
+                rows = ngettext("%(count)d row", "%(count)d rows", count) % {"count": count}
+                self.stdout.write(f"{rows} not taken: {reason}.")
+            for line, reason in [*result.problems, *result.left_out_lines]:
                 self.stdout.write(f"  line {line}: {reason}")
 
 

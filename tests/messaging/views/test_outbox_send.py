@@ -18,7 +18,11 @@ def test_send_via_linkedin_from_the_outbox(sandbox_settings, staff_client, staff
     message.refresh_from_db()
     assert message.status == "sent" and message.channel == "api"
     assert [m["body"] for m in sandbox_settings.sent_messages()] == ["Via the API"]
-    assert [(e.status, e.actor) for e in message.events.all()] == [("sent", staff_user)]
+    # Every status change has its event: the claim from the Outbox too.
+    assert [(e.status, e.actor) for e in message.events.all()] == [
+        ("sending", staff_user),
+        ("sent", staff_user),
+    ]
     account.refresh_from_db()
     assert account.last_sent_at == message.sent_at
 
