@@ -113,7 +113,8 @@ def test_page_size_and_note_deletion_work_from_static_scripts(contacts, logged_i
     delete = page.get_by_role("button", name="Delete note")
     page.once("dialog", lambda dialog: dialog.dismiss())
     delete.click()
-    expect(page.get_by_text("Short-lived note")).to_be_visible()
+    # In the notes and in the timeline; the notes are where it is deleted.
+    expect(page.get_by_role("region", name="Notes").get_by_text("Short-lived note")).to_be_visible()
     assert Note.objects.filter(contact=zoe).exists()
 
     page.once("dialog", lambda dialog: dialog.accept())

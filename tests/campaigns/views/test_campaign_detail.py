@@ -2,7 +2,6 @@ import pytest
 from django.utils import timezone
 
 from messaging.models import Message
-
 from tests.status_guard import bypass
 
 pytestmark = pytest.mark.django_db
