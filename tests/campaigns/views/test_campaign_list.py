@@ -1,7 +1,13 @@
+import re
+
 import pytest
+from django.utils import timezone
 
 from campaigns.models import Campaign, Variant
+from messaging.models import Message
 from tests.campaigns.factories import AudienceFactory
+from tests.contacts.factories import ContactFactory
+from tests.status_guard import bypass
 
 pytestmark = pytest.mark.django_db
 
@@ -62,3 +68,30 @@ def test_bad_campaign_input_is_refused(staff_client):
     page = response.content.decode()
     assert "This field is required" in page and "Select a valid choice" in page
     assert not Campaign.objects.exists()
+
+
+def test_the_list_and_the_campaign_page_count_enrollments_alike(staff_client, campaign):
+    """Issue #13: the list said "Enrolled 38" (skipped included) while the page said Active 23,
+    Skipped 15. The list, the page and the dashboard now count "enrolled" as the launch message
+    does: everyone but the skipped, with the skipped beside it."""
+    tag = campaign.audience.query.split("=")[1]
+    for name in ("Dan", "Eve"):
+        ContactFactory(first_name=name, tags=[int(tag)], do_not_contact=True)
+    launched = staff_client.post(
+        f"/campaigns/{campaign.pk}/launch/", {"confirm": "yes"}, follow=True
+    )
+    assert "Launched: 3 enrolled, 2 skipped." in launched.content.decode()
+    with bypass():  # the state this test starts from
+        Message.objects.update(status="sent", sent_at=timezone.now())
+    staff_client.post(f"/messages/{Message.objects.first().pk}/reply/", {"text": "Thanks!"})
+
+    listed = staff_client.get("/campaigns/").content.decode()
+    page = staff_client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    dashboard = staff_client.get("/").content.decode()
+
+    row = re.search(rf'<tr><td><a href="/campaigns/{campaign.pk}/">.*?</tr>', listed).group()
+    assert '<td class="num">3</td><td class="num">2</td>' in row
+    assert 'id="count-enrolled">3<' in page and 'id="count-skipped">2<' in page
+    assert 'id="count-active">2<' in page and 'id="count-replied">1<' in page
+    assert 'id="count-stopped">0<' in page
+    assert "1 of 3 contacts done · 1 replied" in dashboard

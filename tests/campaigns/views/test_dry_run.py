@@ -1,6 +1,8 @@
+import datetime
 import re
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -89,3 +91,34 @@ def test_the_forecast_counts_one_recipient_in_the_singular(staff_client, campaig
     Contact.objects.filter(first_name__in=["Ben", "Cat"]).update(do_not_contact=True)
     page = staff_client.get(f"/campaigns/{campaign.pk}/dry-run/").content.decode()
     assert "(1 recipient, all steps)" in page
+
+
+MONDAY_7_DEC = datetime.datetime(2026, 12, 7, 8, 0, tzinfo=datetime.UTC)
+
+
+@time_machine.travel(MONDAY_7_DEC, tick=False)
+def test_dry_run_forecasts_follow_ups_after_their_delay(staff_client, staff_user, account):
+    """Issue #13: with step 2 three days after step 1, the dry run said the last message goes
+    out on the first day. The account sends one message every 150 s (120 s + half of 60 s of
+    jitter) from 09:00 UTC, Monday to Friday."""
+    campaign = big_campaign(staff_user, account, 3)
+    add_step(campaign, 2, {"A": "Still there, {{ first_name }}?"}, delay_days=3)
+
+    page = staff_client.get(f"/campaigns/{campaign.pk}/dry-run/").content.decode()
+
+    # Step 1: Mon 09:00, 09:02:30, 09:05; step 2: three days after each, on Thursday.
+    assert "(3 recipients, all steps): 6 messages;" in page
+    assert "the last goes out on Thu 10 Dec 2026 around 09:05." in page
+
+
+@time_machine.travel(MONDAY_7_DEC, tick=False)
+def test_dry_run_forecasts_from_the_campaigns_start(staff_client, staff_user, account):
+    campaign = big_campaign(staff_user, account, 3)
+    add_step(campaign, 2, {"A": "Still there, {{ first_name }}?"}, delay_days=3)
+    campaign.starts_at = datetime.datetime(2027, 1, 15, 14, 0, tzinfo=datetime.UTC)  # a Friday
+    campaign.save()
+
+    page = staff_client.get(f"/campaigns/{campaign.pk}/dry-run/").content.decode()
+
+    # Step 1 Fri 14:00 … 14:05; step 2 due Mon 18 Jan (three days on, a Monday) 14:00 … 14:05.
+    assert "the last goes out on Mon 18 Jan 2027 around 14:05." in page

@@ -100,3 +100,20 @@ def test_bulk_queues_without_confirmation_when_everyone_has_the_values(
     assert "Every recipient has every value the message uses." in preview
     assert staff_client.post("/contacts/message/", data).status_code == 302
     assert Message.objects.count() == 1
+
+
+@time_machine.travel(datetime.datetime(2026, 12, 7, 8, 0, tzinfo=UTC), tick=False)
+def test_bulk_forecast_starts_at_send_at(staff_client, account, audience):
+    response = staff_client.post(
+        "/contacts/message/",
+        {
+            "selected": [p.pk for p in audience],
+            "step": "preview",
+            "body": "Hi {{ first_name }}",
+            "account": account.pk,
+            "scheduled_for": "2027-01-16T10:00",  # a Saturday: Monday's window
+        },
+    )
+
+    # Two sendable, from Monday 18 Jan 09:00, one a minute apart (no interval on this account).
+    assert "the last goes out on Mon 18 Jan 2027 around 09:00." in response.content.decode()

@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+import time_machine
 
 from messaging.models import Message, MessageTemplate
 from tests.contacts.factories import NetworkFactory
@@ -49,6 +50,19 @@ def test_compose_from_a_template_and_scheduled(staff_client, account, contact):
     message = Message.objects.get()
     assert message.body == "Hello Zoë"
     assert message.next_attempt_at == datetime.datetime(2030, 1, 2, 10, 30, tzinfo=UTC)
+
+
+@time_machine.travel(datetime.datetime(2026, 12, 7, 8, 0, tzinfo=UTC), tick=False)
+def test_compose_forecasts_a_scheduled_message_for_its_send_at(staff_client, account, contact):
+    """Issue #13: with "Send at" 15 Jan 2027 the page said it goes out Mon 07 Dec."""
+    data = {"body": "Hi", "account": account.pk, "scheduled_for": "2027-01-15T10:00"}
+    url = f"/contacts/{contact.pk}/message/"
+
+    preview = staff_client.post(url, {**data, "action": "preview"}).content.decode()
+    queued = staff_client.post(url, {**data, "action": "queue"}, follow=True).content.decode()
+
+    assert "it goes out on Fri 15 Jan 2027 around 10:00." in preview
+    assert "Queued: 1 message;" in queued and "on Fri 15 Jan 2027 around 10:00." in queued
 
 
 def test_compose_warns_when_the_sender_is_not_connected(staff_client, staff_user, contact):
