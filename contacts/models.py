@@ -14,6 +14,7 @@ from contacts import liveness
 from contacts.identity import canonical_profile_url, fold, name_key
 from linkedin_crm import search
 from linkedin_crm.db import CHUNK, chunks
+from linkedin_crm.text import counted
 
 
 class Stage(models.TextChoices):
@@ -496,6 +497,7 @@ class ContactAlias(models.Model):
     value = models.CharField(max_length=500)
 
     class Meta:
+        verbose_name_plural = "contact aliases"
         constraints = [
             models.UniqueConstraint(fields=["kind", "value"], name="one_alias_per_identifier")
         ]
@@ -524,6 +526,22 @@ class MergeLog(models.Model):
 
     def __str__(self):
         return f"contact {self.merged_contact_id} merged into {self.survivor_id}"
+
+    @property
+    def moved_summary(self) -> str:
+        """What moved to the survivor, "1 note, 2 connections", or "" when nothing did. The
+        log keys counts by the relation's name; the related model says its singular."""
+        meta = {
+            relation.get_accessor_name(): relation.related_model._meta
+            for relation in Contact._meta.related_objects
+        }
+        parts = []
+        for name, count in self.moved.items():
+            known = meta.get(name)
+            singular = str(known.verbose_name) if known else name
+            plural = str(known.verbose_name_plural) if known else name
+            parts.append(counted(count, singular, plural))
+        return ", ".join(parts)
 
 
 class SuppressionQuerySet(models.QuerySet):

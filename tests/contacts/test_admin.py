@@ -216,3 +216,10 @@ def test_stage_and_do_not_contact_changed_on_the_change_form_are_audited(admin_c
     # Saved again unchanged: nothing more to record.
     admin_client.post(f"/admin/contacts/contact/{contact.pk}/change/", data)
     assert events.count() == 2
+
+
+def test_the_admin_names_its_models_in_good_english(admin_client):
+    """Issue #13: "Linked in accounts", "Replys"."""
+    page = admin_client.get("/admin/").content.decode()
+    assert "LinkedIn accounts" in page and "Linked in" not in page
+    assert "Replies" in page and "Replys" not in page
