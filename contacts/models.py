@@ -209,6 +209,10 @@ class Contact(models.Model):
 
     objects = ContactQuerySet.as_manager()
 
+    # Computed from the other fields by refresh_derived_fields(): every write of those fields
+    # writes these too (bulk writes name them in update_fields).
+    DERIVED_FIELDS = ("search_text", "name_key")
+
     class Meta:
         ordering = ["-created_at", "-id"]
         permissions = [
@@ -237,7 +241,7 @@ class Contact(models.Model):
         self.refresh_derived_fields()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "search_text", "name_key", "updated_at"}
+            kwargs["update_fields"] = {*update_fields, *self.DERIVED_FIELDS, "updated_at"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
