@@ -8,14 +8,15 @@ wizard and the command: this module only adapts the engine's plan to the library
 
 import tablib
 from django.conf import settings
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import OuterRef, Prefetch, Subquery
+from django.utils import timezone
 from import_export import fields, resources
 from import_export.formats.base_formats import CSV
 from import_export.results import Result, RowResult
 
 from contacts import importing
 from contacts.linkedin_csv import ParsedExport, parse_connections
-from contacts.models import Connection, Contact, Network
+from contacts.models import Connection, Contact, Network, Note
 from linkedin_crm import audit
 
 LINKEDIN_HEADER = {
@@ -29,6 +30,14 @@ LINKEDIN_HEADER = {
 }
 # A spreadsheet treats a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Excel holds at most 32,767 characters in a cell, and the reader gives up a record longer
+# than 64 KiB (linkedin_csv.MAX_RECORD_CHARS): a re-import must not lose the contact.
+NOTES_CELL_CHARS = 30_000
+NOTES_SEPARATOR = " | "
+# Excel opens a CSV without a byte order mark in the local code page: "Müller" and any CJK
+# name would show garbled. The reader skips the mark, so an export still imports.
+CSV_ENCODING = "utf-8-sig"
+BYTE_ORDER_MARK = "\ufeff"
 
 
 def parsed_to_dataset(parsed: ParsedExport) -> tablib.Dataset:
@@ -68,7 +77,7 @@ class ContactResource(resources.ModelResource):
     tags = fields.Field(column_name="Tags", readonly=True)
     stage = fields.Field(attribute="stage", column_name="Stage", readonly=True)
     do_not_contact = fields.Field(column_name="Do Not Contact", readonly=True)
-    notes = fields.Field(attribute="export_note_count", column_name="Notes", readonly=True)
+    notes = fields.Field(column_name="Notes", readonly=True)
     networks = fields.Field(column_name="Networks", readonly=True)
 
     class Meta:
@@ -169,6 +178,9 @@ class ContactResource(resources.ModelResource):
     def dehydrate_do_not_contact(self, contact):
         return "yes" if contact.do_not_contact else ""
 
+    def dehydrate_notes(self, contact):
+        return notes_cell(contact.notes.all())
+
     def dehydrate_networks(self, contact):
         return ", ".join(c.network.name for c in contact.connections.all())
 
@@ -182,16 +194,33 @@ def export_queryset(queryset, *, network: Network | None = None):
     connections = Connection.objects.filter(contact=OuterRef("pk"), connected_on__isnull=False)
     if network is not None:
         connections = connections.filter(network=network)
+    notes = Note.objects.select_related("author").order_by("-created_at", "-id")
     return (
         queryset.annotate(
             export_connected_on=Subquery(
                 connections.order_by("connected_on").values("connected_on")[:1]
             ),
-            export_note_count=Count("notes", distinct=True),
         )
-        .prefetch_related("tags", "connections__network")
+        .prefetch_related("tags", "connections__network", Prefetch("notes", queryset=notes))
         .order_by("pk")
     )
+
+
+def notes_cell(notes) -> str:
+    """A contact's notes, newest first, each as "2026-01-05 mia: text", in one line.
+
+    One line because the reader takes a record of more than a few lines for a stray quote
+    (linkedin_csv.MAX_RECORD_LINES): an export must import again. Cut to NOTES_CELL_CHARS.
+    """
+    parts = []
+    for note in notes:
+        author = note.author.get_full_name() or note.author.get_username() if note.author else "?"
+        stamp = timezone.localtime(note.created_at).strftime("%Y-%m-%d")
+        parts.append(f"{stamp} {author}: {' '.join(note.body.split())}")
+    text = NOTES_SEPARATOR.join(parts)
+    if len(text) > NOTES_CELL_CHARS:
+        text = text[: NOTES_CELL_CHARS - 1].rstrip() + "…"
+    return text
 
 
 def escape_formula(value):

@@ -36,7 +36,7 @@ from contacts.models import (
     Stage,
     Tag,
 )
-from contacts.resources import ContactResource
+from contacts.resources import BYTE_ORDER_MARK, ContactResource
 from linkedin_crm import audit, roles
 from linkedin_crm.db import CHUNK, chunks
 
@@ -771,11 +771,13 @@ def contacts_export(
     """Write contacts as CSV to `out` (LinkedIn's header first, then ours) and log the export.
     Needs contacts.export_contact.
 
-    Returns the number of contacts written. Streams in chunks, so 100,000 contacts do not sit
-    in memory at once.
+    The text starts with a byte order mark, so that Excel reads it as UTF-8 (written as UTF-8,
+    `out` then holds the bytes of resources.CSV_ENCODING). Returns the number of contacts
+    written. Streams in chunks, so 100,000 contacts do not sit in memory at once.
     """
     require_permission(user, roles.EXPORT_CONTACTS)
     resource = ContactResource(export_network=network)
+    out.write(BYTE_ORDER_MARK)
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(resource.get_export_headers())
     count = 0
