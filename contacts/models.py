@@ -117,15 +117,22 @@ class Network(models.Model):
 
 class ContactQuerySet(models.QuerySet):
     def search(self, text: str):
-        """Unicode case-insensitive search over name, company, position and e-mail.
+        """Case-, accent- and transliteration-insensitive search over name, company, position
+        and e-mail.
 
-        Every word must appear; matching runs on the folded `search_text` column so that
-        "müller" finds "MÜLLER" on SQLite as on PostgreSQL. Only the words search.capped
-        keeps are used (the page says so).
+        Every word must appear; matching runs on the `search_text` column, reduced in Python
+        (linkedin_crm.search), so that "müller", "MÜLLER", "muller" and "mueller" find each
+        other on SQLite as on PostgreSQL. Only the words search.capped keeps are used (the page
+        says so).
         """
         qs = self
-        for word in fold(search.capped(text).text).split()[: search.MAX_WORDS]:
-            qs = qs.filter(search_text__contains=word)
+        for word in search.capped(text).text.split():
+            variants = search.word_variants(word)
+            if variants:
+                matches = Q()
+                for variant in variants:
+                    matches |= Q(search_text__contains=variant)
+                qs = qs.filter(matches)
         return qs
 
     def with_tag_ids(self, tag_ids):
@@ -188,8 +195,8 @@ class Contact(models.Model):
     dnc_reason = models.CharField("do-not-contact reason", max_length=500, blank=True)
     dnc_at = models.DateTimeField("do-not-contact since", null=True, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="contacts")
-    # Folded copy of name, company, position and e-mail: SQLite's LIKE folds ASCII only, so
-    # case-insensitive search runs on text folded in Python (identity.fold).
+    # Name, company, position and e-mail without case, accents or special letters: SQLite's
+    # LIKE folds ASCII only, so search runs on text reduced in Python (search.indexed_text).
     search_text = models.TextField(editable=False, default="")
     # The last identity rule (docs/import-formats.md): first + last name + company, folded.
     # Indexed because imports of URL-less exports look contacts up by it.
@@ -268,7 +275,8 @@ class Contact(models.Model):
         return self.message_channel is not None
 
     def build_search_text(self) -> str:
-        return fold(
+        # The fields and their order are also those of migration 0008's refill.
+        return search.indexed_text(
             " ".join((self.first_name, self.last_name, self.company, self.position, self.email))
         )
 

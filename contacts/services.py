@@ -114,7 +114,7 @@ def contact_update(
     # Never the version this edit replaces, even with a coarse or frozen clock: a form loaded
     # before this edit must see it as a change.
     now = max(timezone.now(), version + datetime.timedelta(microseconds=1))
-    values = {name: getattr(contact, name) for name in [*fields, "search_text", "name_key"]}
+    values = {name: getattr(contact, name) for name in [*fields, *Contact.DERIVED_FIELDS]}
     with transaction.atomic():
         # Check and write in one statement: of two forms loaded at the same version, the
         # second to save matches no row (on PostgreSQL it waits for the first's row lock and
