@@ -127,12 +127,9 @@ class ContactQuerySet(models.QuerySet):
         """
         qs = self
         for word in search.capped(text).text.split():
-            variants = search.word_variants(word)
-            if variants:
-                matches = Q()
-                for variant in variants:
-                    matches |= Q(search_text__contains=variant)
-                qs = qs.filter(matches)
+            # A word of accents alone looks for nothing, which would match everyone.
+            if looked_for := search.search_word(word):
+                qs = qs.filter(search_text__contains=looked_for)
         return qs
 
     def with_tag_ids(self, tag_ids):

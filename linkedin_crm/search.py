@@ -7,7 +7,7 @@ MAX_WORDS words of their first MAX_CHARS characters, and the page says what was 
 
 Matching ignores case, accents and the usual transliterations ("Müller" = "muller" =
 "mueller", "Łukasz" = "lukasz", "Søren" = "soren"): the searched text is stored reduced by
-`indexed_text` and each word of a search by `word_variants`, in Python, so that a plain
+`indexed_text` and each word of a search by `search_word`, in Python, so that a plain
 substring match (LIKE) does the rest the same way on SQLite and PostgreSQL.
 """
 
@@ -89,7 +89,7 @@ def _without_german_spelling(word: str) -> str:
 def indexed_text(text: str | None) -> str:
     """What a search matches against: the search key of `text`, followed by each of its words
     that holds "ae", "oe" or "ue" as it reads with a plain vowel, so that "muller" finds
-    "Mueller" (as "mueller" finds "Müller" through word_variants)."""
+    "Mueller" and "mueller" (looking for "muller", search_word) finds all three."""
     key = search_key(text)
     if "e" not in key:
         return key
@@ -99,10 +99,8 @@ def indexed_text(text: str | None) -> str:
     return " ".join([key, *plain])
 
 
-def word_variants(word: str) -> list[str]:
-    """The texts one word of a search matches in `indexed_text`; any one will do. "Müller"
-    -> ["muller"]; "Mueller" -> ["mueller", "muller"]."""
-    key = search_key(word)
-    plain = _without_german_spelling(key)
-    # A word of marks alone reduces to nothing, which would match everyone.
-    return [variant for variant in dict.fromkeys((key, plain)) if variant]
+def search_word(word: str) -> str:
+    """What one word of a search looks for in `indexed_text`: its search key, with German
+    "ae", "oe", "ue" as the plain vowel ("Müller", "Mueller" -> "muller"), which every
+    indexed word holding them has too. One LIKE per word, however it was spelled."""
+    return _without_german_spelling(search_key(word))

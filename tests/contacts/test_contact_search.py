@@ -121,3 +121,10 @@ def test_the_migration_refills_contacts_stored_before_and_back():
         assert OldContact.objects.get(pk=old.pk).search_text == "jürgen müller"
     finally:
         migrate(("contacts", "0008_search_text_without_accents"))
+
+
+def test_a_word_of_accents_alone_narrows_nothing():
+    contact = ContactFactory(first_name="Jürgen", last_name="Müller")
+    ContactFactory(first_name="Ann", last_name="Lee")
+    assert list(Contact.objects.search("\u0301 mueller")) == [contact]
+    assert Contact.objects.search("\u0301").count() == 2
