@@ -80,8 +80,8 @@ def _allowed_networks() -> list:
     return [ipaddress.ip_network(net, strict=False) for net in allowed]
 
 
-def _refusal(address: str) -> str | None:
-    """Why a target may not be at `address`, or None."""
+def _refused_kind(address: str) -> str | None:
+    """What kind of address a target may not be at `address` is, or None when it may."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
@@ -91,11 +91,12 @@ def _refusal(address: str) -> str | None:
         ("loopback", ip.is_loopback),
         ("link-local", ip.is_link_local),
         ("multicast", ip.is_multicast),
-        ("private", ip.is_private),
-        ("reserved", ip.is_reserved or ip.is_unspecified or not ip.is_global),
+        ("reserved", ip.is_reserved or ip.is_unspecified),
+        # Private networks, and the other special ranges (shared address space, documentation).
+        ("private", ip.is_private or not ip.is_global),
     ):
         if test:
-            return f"{address} is a {kind} address"
+            return kind
     return None
 
 
@@ -114,10 +115,15 @@ def resolve_target(url: str) -> list[str]:
         raise ValidationError(f"The host {parts.hostname} could not be found.") from None
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     for address in addresses:
-        if reason := _refusal(address):
+        if kind := _refused_kind(address):
+            where = (
+                f"{address} is"
+                if address == parts.hostname
+                else f"{parts.hostname} resolves to {address},"
+            )
             raise ValidationError(
-                f"{parts.hostname} resolves to {reason}; webhooks are only sent to public "
-                "addresses (see WEBHOOKS_ALLOW_PRIVATE_TARGETS)."
+                f"{where} a {kind} address; webhooks are only sent to public addresses (see "
+                "WEBHOOKS_ALLOW_PRIVATE_TARGETS)."
             )
     return addresses
 
@@ -307,6 +313,7 @@ def emit(
                 "attempts": 0,
                 "next_attempt_at": at,
                 "retry_until": at + RETRY_FOR,
+                "last_error": "",
             },
         )
         transaction.on_commit(enqueue_delivery)
