@@ -296,3 +296,23 @@ def test_it_checks_the_target_again_before_each_delivery(admin, receiver, settin
     assert delivery.last_error.startswith("Refused: 127.0.0.1 is a loopback address;")
     assert receiver.received == []
     assert timezone.now() < delivery.next_attempt_at
+
+
+def test_secrets_are_stored_encrypted_and_rotated_with_the_tokens(
+    admin, receiver, settings, capsys
+):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    subscription = subscribe(admin, receiver)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT secret FROM linkedin_crm_webhooksubscription")
+        [(stored,)] = cursor.fetchall()
+    assert subscription.secret.startswith("whsec_") and "whsec_" not in stored
+
+    new_key = Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [new_key, *settings.FIELD_ENCRYPTION_KEYS]
+    call_command("rotate_encryption_keys")
+    assert "Re-encrypted the signing secret of 1 webhook." in capsys.readouterr().out
+    settings.FIELD_ENCRYPTION_KEYS = [new_key]
+    assert WebhookSubscription.objects.get().secret == subscription.secret
