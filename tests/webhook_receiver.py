@@ -6,8 +6,10 @@ import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-# An answer: a status code, or DROP to close the connection without answering.
+# An answer: a status code, DROP to close the connection without answering, or HANG to answer
+# nothing until the receiver stops (a sender killed mid-request).
 DROP = "drop"
+HANG = "hang"
 
 
 @dataclass
@@ -22,6 +24,7 @@ class Receiver:
         self.received: list[Received] = []
         self.answers: list[int | str] = []
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.receiver = self
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -39,6 +42,7 @@ class Receiver:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -53,6 +57,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         received = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
         answer = self.server.receiver._next_answer(received)
+        if answer == HANG:
+            self.server.receiver._stopping.wait(120)
+            answer = DROP
         if answer == DROP:
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
