@@ -39,7 +39,8 @@ class WebhookForm(forms.Form):
     )
     description = forms.CharField(max_length=200, required=False)
     events = forms.MultipleChoiceField(
-        choices=webhooks.EventType.choices,
+        # The type beside its description: receivers (and docs/api.md) know events by type.
+        choices=[(value, f"{label} ({value})") for value, label in webhooks.EventType.choices],
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one event."},
     )
