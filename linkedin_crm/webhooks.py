@@ -252,7 +252,7 @@ def delivery_redeliver(
             via=via,
             detail={"event": delivery.event_id},
         )
-        transaction.on_commit(enqueue_delivery)
+        transaction.on_commit(enqueue_delivery, robust=True)
     delivery.refresh_from_db()
     return delivery
 
@@ -316,7 +316,7 @@ def emit(
                 "last_error": "",
             },
         )
-        transaction.on_commit(enqueue_delivery)
+        transaction.on_commit(enqueue_delivery, robust=True)
     return len(events)
 
 
@@ -337,6 +337,8 @@ def emit_messages(event_type: str, message_ids: Sequence[int]) -> int:
 
 
 def enqueue_delivery() -> None:
+    # Called after the commit, robustly: a broker that is down must not fail a change that
+    # committed; the sweep schedule delivers its events then.
     async_task("linkedin_crm.tasks.deliver_webhooks", group="webhooks")
 
 
@@ -414,10 +416,12 @@ def _attempt(delivery: WebhookDelivery, report: DeliveryReport) -> None:
         )
         # A target that failed every try for a day is gone or broken: stop sending to it until
         # an Admin turns it on again, rather than piling up a day of retries per event.
-        subscription = WebhookSubscription.objects.select_for_update().get(
-            pk=delivery.subscription_id
+        subscription = (
+            WebhookSubscription.objects.select_for_update()
+            .filter(pk=delivery.subscription_id)
+            .first()
         )
-        if subscription.active:
+        if subscription is not None and subscription.active:
             subscription.disable(
                 f"Turned off on {timezone.localtime(now):%Y-%m-%d %H:%M}: event "
                 f"{delivery.event_id} could not be delivered in {delivery.attempts} tries over a "

@@ -316,3 +316,17 @@ def test_secrets_are_stored_encrypted_and_rotated_with_the_tokens(
     assert "Re-encrypted the signing secret of 1 webhook." in capsys.readouterr().out
     settings.FIELD_ENCRYPTION_KEYS = [new_key]
     assert WebhookSubscription.objects.get().secret == subscription.secret
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_that_is_down_does_not_fail_the_change(receiver, monkeypatch):
+    admin = UserFactory(username="ada", is_staff=True, is_superuser=True)
+    subscribe(admin, receiver)
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("the broker is down")
+
+    monkeypatch.setattr(webhooks, "async_task", broker_down)
+    Contact.objects.create(first_name="Grace")  # commits, and its event with it
+    assert WebhookDelivery.objects.filter(state=State.PENDING).count() == 1
+    assert webhooks.deliver_due().delivered == 1  # what the sweep then does
