@@ -111,6 +111,7 @@ class AuditEvent(models.Model):
             "campaign": "campaigns:detail",
             "linkedinaccount": "messaging:account_detail",
             "importbatch": "imports:detail",
+            "webhooksubscription": "webhook_detail",
         }
         route = routes.get(self.object_type)
         if not route or not self.object_id.isdigit():
