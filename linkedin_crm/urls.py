@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from linkedin_crm import audit_views, auth, timeline_views, views
+from linkedin_crm import api_token_views, audit_views, auth, timeline_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="home"),
@@ -9,6 +9,14 @@ urlpatterns = [
     path("team/", views.team, name="team"),
     path("team/<int:pk>/role/", views.team_role, name="team_role"),
     path("audit/", audit_views.audit_log, name="audit_log"),
+    path("settings/api-tokens/", api_token_views.api_token_list, name="api_tokens"),
+    path(
+        "settings/api-tokens/<int:pk>/revoke/",
+        api_token_views.api_token_revoke,
+        name="api_token_revoke",
+    ),
+    # The REST API (docs/api.md): its own authentication, answers in JSON, never redirects.
+    path("api/v1/", include("linkedin_crm.api_urls")),
     path("accounts/", include("allauth.urls")),
     # Before the admin's own: its sign-in form would try passwords around allauth's limits.
     path("admin/login/", auth.admin_login, name="admin_login"),

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from linkedin_crm import api_tokens
 from messaging.models import MessageTemplate
 from tests.campaigns.factories import CampaignFactory, add_step
 from tests.contacts.factories import ImportBatchFactory, NetworkFactory, NoteFactory
@@ -19,6 +20,9 @@ PUBLIC_PREFIXES = (
     # The Django admin applies its own staff check; its sign-in is allauth's (tested in
     # tests/linkedin_crm/test_admin_login.py).
     "admin/",
+    # The REST API authenticates by token and answers 401/403 as problem+json, never with a
+    # redirect to sign-in; tests/api/test_api_access.py walks its routes the same way.
+    "api/",
 )
 
 # Pages that redirect a staff member who arrives without parameters, and where to.
@@ -66,6 +70,7 @@ def objects(db, staff_user):
     template = MessageTemplate.objects.create(name="Hello", body="Hi {{ first_name }}")
     campaign = CampaignFactory(owner=staff_user)
     step = add_step(campaign, 1, {"A": "Hi {{ first_name }}"})
+    token, _ = api_tokens.api_token_create(owner=staff_user, name="Script")
     return {
         # What fills the URL parameters of the routes under each prefix.
         "routes": {
@@ -79,6 +84,7 @@ def objects(db, staff_user):
             "messages/templates/": {"pk": template.pk},
             "messages/": {"pk": message.pk},
             "team/": {"pk": staff_user.pk},
+            "settings/api-tokens/": {"pk": token.pk},
         },
         "contact": note.contact,
         "account": account,
