@@ -2,6 +2,7 @@
 ETag/If-Match), its tags and notes. Validation is ContactForm's and writes are
 contacts.services', as on the pages."""
 
+from django.conf import settings
 from django.db import transaction
 from django.forms.models import model_to_dict
 from django.http import StreamingHttpResponse
@@ -11,24 +12,34 @@ from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.decorators import api_view
+from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.response import Response
 
 from contacts import services
 from contacts.filters import ContactFilter, sort_order
-from contacts.forms import ContactForm, NoteForm
-from contacts.models import Contact, Note, Tag
+from contacts.forms import ContactForm, ImportUploadForm, NoteForm
+from contacts.linkedin_csv import RejectedFile
+from contacts.models import Contact, ImportBatch, Network, Note, Tag
 from contacts.serializers import (
     ContactSerializer,
     ContactWriteSerializer,
+    ImportBatchSerializer,
     NoteSerializer,
     NoteWriteSerializer,
     TagAddSerializer,
     TagSerializer,
 )
 from linkedin_crm import audit, roles
-from linkedin_crm.api import ApiCursorPagination, PreconditionFailed, idempotent, raise_validation
+from linkedin_crm.api import (
+    ApiCursorPagination,
+    Conflict,
+    PayloadTooLarge,
+    PreconditionFailed,
+    idempotent,
+    raise_validation,
+)
 
 PROBLEM = OpenApiResponse(description="A problem (application/problem+json, RFC 9457).")
 
@@ -242,6 +253,122 @@ def contact_export(request):
     return response
 
 
+# --- imports -------------------------------------------------------------------------------------
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    """The import page's form, for the schema: ImportUploadForm validates."""
+
+    file = serializers.FileField(help_text="LinkedIn's Connections.csv.")
+    network = serializers.IntegerField(
+        required=False, help_text="Whose network the export is; default: your own."
+    )
+    tags = serializers.CharField(
+        required=False, allow_blank=True, help_text="Comma-separated tags for every contact."
+    )
+    keep_existing = serializers.BooleanField(
+        required=False, help_text="Only fill empty fields of contacts known already."
+    )
+
+
+class ImportBatchList(generics.ListAPIView):
+    """Every import, newest first (the imports page's list)."""
+
+    serializer_class = ImportBatchSerializer
+    pagination_class = ApiCursorPagination
+    queryset = ImportBatch.objects.select_related("uploaded_by", "network").defer("plan")
+
+    @extend_schema(
+        request={"multipart/form-data": ImportUploadSerializer},
+        responses={201: ImportBatchSerializer, 403: PROBLEM, 413: PROBLEM, 422: PROBLEM},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+    )
+    @idempotent
+    def post(self, request):
+        """Upload a Connections.csv: parsed and planned, nothing changed yet. The answer is the
+        pending batch with the plan's counts and each line's problems; confirm it to import."""
+        data = request.data  # parsed here, by BoundedUploadHandler within IMPORT_MAX_MB
+        refusal = getattr(request._request, "upload_refusal", "")
+        if refusal:
+            raise PayloadTooLarge(f"{refusal} {ImportUploadForm.SIZE_HINT}")
+        if not hasattr(data, "getlist"):
+            raise UnsupportedMediaType(
+                request.content_type,
+                "Send the file as multipart/form-data, with the field name “file”.",
+            )
+        form = ImportUploadForm(
+            data, request.FILES, max_bytes=settings.IMPORT_MAX_BYTES, user=request.user
+        )
+        if not form.is_valid():
+            raise_validation(form.errors)
+        upload = form.cleaned_data["file"]
+        try:
+            # A refused file leaves nothing behind: not the network, not the tags.
+            with transaction.atomic():
+                network = form.cleaned_data["network"] or Network.objects.default_for(request.user)
+                batch = services.import_preview(
+                    data=upload.read(),
+                    file_name=upload.name,
+                    user=request.user,
+                    network=network,
+                    tags=[Tag.get_or_create_named(name) for name in form.cleaned_data["tags"]],
+                    keep_existing=form.cleaned_data["keep_existing"],
+                )
+        except RejectedFile as error:
+            raise_validation({"file": [str(error)]})
+        return Response(_batch_data(batch.pk), status=status.HTTP_201_CREATED)
+
+
+def _batch_data(pk: int) -> dict:
+    batch = ImportBatch.objects.select_related("uploaded_by", "network").defer("plan").get(pk=pk)
+    return ImportBatchSerializer(batch).data
+
+
+def _batch(pk: int) -> ImportBatch:
+    return get_object_or_404(ImportBatch.objects.select_related("network").defer("plan"), pk=pk)
+
+
+@extend_schema(responses={200: ImportBatchSerializer, 404: PROBLEM})
+@api_view(["GET"])
+def import_detail(request, pk: int):
+    return Response(_batch_data(_batch(pk).pk))
+
+
+@extend_schema(
+    request=None,
+    responses={200: ImportBatchSerializer, 202: ImportBatchSerializer, 403: PROBLEM, 409: PROBLEM},
+)
+@api_view(["POST"])
+def import_confirm(request, pk: int):
+    """Apply a previewed batch: at once when small (200), in the worker when larger than
+    IMPORT_ASYNC_ROWS (202; read the batch for its progress)."""
+    batch = get_object_or_404(ImportBatch, pk=pk)
+    try:
+        batch = services.import_confirm(batch=batch, actor=request.user, via=audit.Via.API)
+    except services.StalePreview:
+        raise Conflict(
+            "Contacts changed after this preview, so nothing was imported. Upload the file "
+            "again for a fresh preview."
+        ) from None
+    except ValueError as error:
+        raise Conflict(str(error)) from None
+    code = status.HTTP_200_OK if batch.is_finished else status.HTTP_202_ACCEPTED
+    return Response(_batch_data(batch.pk), status=code)
+
+
+@extend_schema(request=None, responses={200: ImportBatchSerializer, 403: PROBLEM, 409: PROBLEM})
+@api_view(["POST"])
+def import_undo(request, pk: int):
+    """Undo an import exactly: the contacts it created are deleted (but those with notes or
+    messages since, which are kept and listed in undo_report), those it updated restored."""
+    batch = _batch(pk)
+    try:
+        services.import_batch_undo(batch=batch, actor=request.user, via=audit.Via.API)
+    except ValueError as error:
+        raise Conflict(str(error)) from None
+    return Response(_batch_data(pk))
+
+
 # Included under /api/v1/ by linkedin_crm.api_urls (namespace "api").
 urlpatterns = [
     path("contacts/", ContactListCreate.as_view(), name="contact_list"),
@@ -251,4 +378,8 @@ urlpatterns = [
     path("contacts/<int:pk>/tags/<int:tag_pk>/", contact_tag_remove, name="contact_tag_remove"),
     path("contacts/<int:pk>/notes/", contact_notes, name="contact_notes"),
     path("contacts/<int:pk>/notes/<int:note_pk>/", contact_note_delete, name="contact_note_delete"),
+    path("imports/", ImportBatchList.as_view(), name="import_list"),
+    path("imports/<int:pk>/", import_detail, name="import_detail"),
+    path("imports/<int:pk>/confirm/", import_confirm, name="import_confirm"),
+    path("imports/<int:pk>/undo/", import_undo, name="import_undo"),
 ]
