@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.exceptions import NotFound
 
+from campaigns import api as campaigns_api
 from contacts import api as contacts_api
 from linkedin_crm import api_views
 from linkedin_crm.auth import staff_required
@@ -33,6 +34,7 @@ urlpatterns = [
     *contacts_api.urlpatterns,
     *api_views.urlpatterns,
     *messaging_api.urlpatterns,
+    *campaigns_api.urlpatterns,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", staff_required(ApiDocsView.as_view(url_name="api:schema")), name="docs"),
     re_path(r"^(?P<path>.*)$", not_found, name="not_found"),

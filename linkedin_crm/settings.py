@@ -404,6 +404,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "StageEnum": "contacts.models.Stage",
         "MessageStatusEnum": "messaging.models.Message.Status",
+        "AccountStatusEnum": "messaging.models.LinkedInAccount.Status",
+        "CampaignStatusEnum": "campaigns.models.Campaign.Status",
+        "ImportStatusEnum": "contacts.models.ImportBatch.Status",
     },
 }
 
