@@ -33,6 +33,7 @@ from contacts.serializers import (
 )
 from linkedin_crm import audit, roles
 from linkedin_crm.api import (
+    IDEMPOTENCY_KEY,
     ApiCursorPagination,
     Conflict,
     PayloadTooLarge,
@@ -88,7 +89,7 @@ class ContactListCreate(generics.ListAPIView):
     @extend_schema(
         request=ContactWriteSerializer,
         responses={201: ContactSerializer, 422: PROBLEM},
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        parameters=[IDEMPOTENCY_KEY],
     )
     @idempotent
     def post(self, request):
@@ -173,7 +174,7 @@ def _check_if_match(request, contact: Contact) -> None:
     methods=["POST"],
     request=TagAddSerializer,
     responses={201: TagSerializer(many=True), 422: PROBLEM},
-    parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+    parameters=[IDEMPOTENCY_KEY],
 )
 @api_view(["GET", "POST"])
 @idempotent
@@ -205,7 +206,7 @@ def contact_tag_remove(request, pk: int, tag_pk: int):
     methods=["POST"],
     request=NoteWriteSerializer,
     responses={201: NoteSerializer, 422: PROBLEM},
-    parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+    parameters=[IDEMPOTENCY_KEY],
 )
 @api_view(["GET", "POST"])
 @idempotent
@@ -281,7 +282,7 @@ class ImportBatchList(generics.ListAPIView):
     @extend_schema(
         request={"multipart/form-data": ImportUploadSerializer},
         responses={201: ImportBatchSerializer, 403: PROBLEM, 413: PROBLEM, 422: PROBLEM},
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        parameters=[IDEMPOTENCY_KEY],
     )
     @idempotent
     def post(self, request):

@@ -14,6 +14,8 @@ class TagSerializer(serializers.ModelSerializer):
 
 class ContactSerializer(serializers.ModelSerializer):
     tags = TagSerializer(many=True, read_only=True)
+    # Empty when unknown, which the schema's "email" format would not allow.
+    email = serializers.CharField(read_only=True)
 
     class Meta:
         model = Contact
@@ -62,7 +64,9 @@ class TagAddSerializer(serializers.Serializer):
 
 
 class NoteSerializer(serializers.ModelSerializer):
-    author = serializers.CharField(source="author.get_username", read_only=True, default=None)
+    author = serializers.CharField(
+        source="author.get_username", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = Note
@@ -77,7 +81,7 @@ class NoteWriteSerializer(serializers.Serializer):
 class ImportBatchSerializer(serializers.ModelSerializer):
     network = serializers.CharField(source="network.name", read_only=True)
     uploaded_by = serializers.CharField(
-        source="uploaded_by.get_username", read_only=True, default=None
+        source="uploaded_by.get_username", read_only=True, default=None, allow_null=True
     )
 
     class Meta:

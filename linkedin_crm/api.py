@@ -5,6 +5,7 @@ Idempotency-Key replay and cursor pagination. Each app's endpoints live in its o
 import datetime
 import hashlib
 import json
+import re
 import time
 from functools import wraps
 from http import HTTPStatus
@@ -12,9 +13,11 @@ from http import HTTPStatus
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, connection, transaction
+from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.html import strip_tags
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, permissions, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.pagination import CursorPagination
@@ -259,7 +262,11 @@ def problem_exception_handler(exc, context):
     }
     if "Retry-After" in headers:
         problem["retry_after"] = int(headers["Retry-After"])
-    return Response(problem, status=code, headers=headers, content_type=PROBLEM_JSON)
+    # Rendered here, not by the view's renderer: the schema view's would write YAML.
+    response = JsonResponse(problem, status=code, content_type=PROBLEM_JSON)
+    for name, value in headers.items():
+        response[name] = value
+    return response
 
 
 def _summary(errors: dict[str, list[str]]) -> str:
@@ -295,6 +302,16 @@ def _fingerprint(request) -> str:
     return digest.hexdigest()
 
 
+IDEMPOTENCY_KEY_FORMAT = re.compile(r"[\x21-\x7e]{1,255}")
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
+    OpenApiParameter.HEADER,
+    description="A retry with the same key and body gets the first answer again and never "
+    "acts twice; the same key with another body is 422. Kept 24 hours.",
+)
+
+
 def idempotent(view):
     """Honour an Idempotency-Key header on a POST that creates or sends: the first 2xx response
     is kept for 24 hours with the key (per user), and a retry with the same key and body gets
@@ -310,10 +327,14 @@ def idempotent(view):
         key = request.headers.get("Idempotency-Key")
         if key is None:
             return view(*args, **kwargs)
-        key = key.strip()
-        if not key or len(key) > 255 or not key.isprintable():
+        if not IDEMPOTENCY_KEY_FORMAT.fullmatch(key):
             raise exceptions.ValidationError(
-                {"Idempotency-Key": ["An Idempotency-Key is 1 to 255 printable characters."]}
+                {
+                    "Idempotency-Key": [
+                        "An Idempotency-Key is 1 to 255 visible ASCII characters, no spaces "
+                        "(a UUID is a good one)."
+                    ]
+                }
             )
         fingerprint = _fingerprint(request)
         now = timezone.now()
@@ -363,3 +384,73 @@ class ApiCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     ordering = "-id"
+
+    def get_page_size(self, request):
+        """The asked-for page size; one that is not a whole number from 1 to 200 is refused
+        rather than quietly replaced by the default."""
+        raw = request.query_params.getlist(self.page_size_query_param)
+        if not raw:
+            return self.page_size
+        if len(raw) > 1 or not raw[0].isdigit() or not 1 <= int(raw[0]) <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {"page_size": [f"A page holds 1 to {self.max_page_size} items."]}
+            )
+        return int(raw[0])
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
+
+
+# --- the schema ----------------------------------------------------------------------------------
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "An error, as RFC 9457 describes it.",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "object",
+            "description": "For 422: the sentences about each field that was refused.",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+        "retry_after": {"type": "integer", "description": "For 429: seconds to wait."},
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+ERROR_STATUSES = {
+    "400": "The body is not well-formed JSON.",
+    "401": "No token, or one that is unknown, revoked or expired.",
+    "403": "The token's owner may not do this, or the token is read-only.",
+    "404": "Not found, or not one the token's owner may see.",
+    "405": "This method is not allowed here.",
+    "409": "The object is not in a state that allows this.",
+    "412": "If-Match named a version that is no longer current.",
+    "413": "The body is too large.",
+    "415": "The body's media type is not accepted here.",
+    "422": "The request is well-formed but invalid: see `errors`.",
+    "429": "Too many requests for this token; see Retry-After.",
+}
+
+
+def add_problem_responses(result, generator, request, public):
+    """drf-spectacular's postprocessing hook: every operation may answer each error status
+    as application/problem+json, described once."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    problem = {"$ref": "#/components/schemas/Problem"}
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for code, description in ERROR_STATUSES.items():
+                responses[code] = {
+                    "description": description,
+                    "content": {PROBLEM_JSON: {"schema": problem}},
+                }
+    return result

@@ -396,11 +396,17 @@ SPECTACULAR_SETTINGS = {
     "docs/api.md.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema, like everything else, is for the team: a token or a staff session.
+    "SERVE_PERMISSIONS": ["linkedin_crm.api.IsActiveStaff"],
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # Swagger UI from our own static files (drf-spectacular-sidecar), no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "linkedin_crm.api.add_problem_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "StageEnum": "contacts.models.Stage",
         "MessageStatusEnum": "messaging.models.Message.Status",

@@ -11,7 +11,7 @@ from django.urls import path
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from django_q.tasks import async_task
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
@@ -20,6 +20,7 @@ from contacts.filters import ContactFilter
 from contacts.models import Connection, Contact
 from linkedin_crm import audit
 from linkedin_crm.api import (
+    IDEMPOTENCY_KEY,
     AdminOnly,
     ApiCursorPagination,
     Conflict,
@@ -48,12 +49,6 @@ from messaging.serializers import (
 )
 
 PROBLEM = OpenApiResponse(description="A problem (application/problem+json, RFC 9457).")
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    description="A retry with the same key and body gets the first answer, never a second send.",
-)
 
 
 def _compose_form(request, data: dict) -> ComposeForm:

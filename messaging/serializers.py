@@ -8,9 +8,11 @@ from messaging.models import LinkedInAccount, Message, MessageEvent
 
 class MessageSerializer(serializers.ModelSerializer):
     contact_name = serializers.CharField(source="contact.__str__", read_only=True)
+    # Empty until the message goes out one way or the other, which an enum would not allow.
+    channel = serializers.CharField(read_only=True)
     account_name = serializers.CharField(source="account.display_name", read_only=True)
     created_by = serializers.CharField(
-        source="created_by.get_username", read_only=True, default=None
+        source="created_by.get_username", read_only=True, default=None, allow_null=True
     )
 
     class Meta:
@@ -39,7 +41,9 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class MessageEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.get_username", read_only=True, default=None)
+    actor = serializers.CharField(
+        source="actor.get_username", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = MessageEvent
