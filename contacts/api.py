@@ -30,6 +30,7 @@ from contacts.serializers import (
     NoteWriteSerializer,
     TagAddSerializer,
     TagSerializer,
+    contacts_json,
 )
 from linkedin_crm import audit, roles
 from linkedin_crm.api import (
@@ -74,11 +75,16 @@ def _form_for(contact: Contact | None, data: dict) -> ContactForm:
 class ContactListCreate(generics.ListAPIView):
     """Contacts, filtered with every filter of the contacts page (contacts.filters)."""
 
-    queryset = Contact.objects.prefetch_related("tags")
+    # The search columns are the filters' business, not the answer's.
+    queryset = Contact.objects.defer("search_text", "name_key")
     serializer_class = ContactSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = ContactFilter
     pagination_class = ContactPagination
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(contacts_json(page))
 
     @extend_schema(
         responses={200: ContactSerializer(many=True), 422: PROBLEM},

@@ -39,6 +39,40 @@ class ContactSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def contacts_json(contacts: list[Contact]) -> list[dict]:
+    """What ContactSerializer writes, for a page of the list: the tags of every contact in one
+    query of (contact, tag, name) rows, without building model instances for them, and each
+    field read once. A hundred contacts through the serializer cost more than the queries
+    (tests/perf/bench_api.py); tests/api/test_contacts_api.py checks the two agree."""
+    through = Contact.tags.through.objects.filter(contact_id__in=[c.pk for c in contacts])
+    tags: dict[int, list[dict]] = {}
+    for contact_id, tag_id, name in through.order_by("tag__name").values_list(
+        "contact_id", "tag_id", "tag__name"
+    ):
+        tags.setdefault(contact_id, []).append({"id": tag_id, "name": name})
+    datetime_field = serializers.DateTimeField()
+    return [
+        {
+            "id": c.pk,
+            "first_name": c.first_name,
+            "last_name": c.last_name,
+            "profile_url": c.profile_url,
+            "email": c.email,
+            "company": c.company,
+            "position": c.position,
+            "industry": c.industry,
+            "member_urn": c.member_urn,
+            "stage": c.stage,
+            "do_not_contact": c.do_not_contact,
+            "dnc_reason": c.dnc_reason,
+            "tags": tags.get(c.pk, []),
+            "created_at": datetime_field.to_representation(c.created_at),
+            "updated_at": datetime_field.to_representation(c.updated_at),
+        }
+        for c in contacts
+    ]
+
+
 class ContactWriteSerializer(serializers.Serializer):
     """What a create or PATCH may set; PATCH leaves out what it does not change. `tags` is the
     contact's whole set of tag ids."""

@@ -325,7 +325,7 @@ def idempotent(view):
         # A function view's first argument is the request; a view method's is `self`.
         request = args[0] if isinstance(args[0], Request) else args[1]
         key = request.headers.get("Idempotency-Key")
-        if key is None:
+        if key is None or request.method != "POST":
             return view(*args, **kwargs)
         if not IDEMPOTENCY_KEY_FORMAT.fullmatch(key):
             raise exceptions.ValidationError(

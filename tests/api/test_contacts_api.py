@@ -235,3 +235,15 @@ def test_export_streams_the_filtered_contacts_for_those_allowed(api, manager_api
     assert event.via == "api" and event.counts == {"contacts": 1}
     assert manager_api.post("/api/v1/contacts/export/?stage=emperor").status_code == 422
     assert manager_api.get("/api/v1/contacts/export/").status_code == 405
+
+
+def test_the_lists_fast_path_writes_what_the_serializer_writes(api):
+    from contacts.serializers import ContactSerializer
+
+    ContactFactory(tags=[TagFactory(name="b"), TagFactory(name="a")], email="x@example.com")
+    ContactFactory(profile_url=None)
+    listed = api.get("/api/v1/contacts/").json()["results"]
+    expected = [ContactSerializer(Contact.objects.get(pk=row["id"])).data for row in listed]
+    for row in expected:
+        row["tags"] = sorted(row["tags"], key=lambda tag: tag["name"])
+    assert listed == expected
