@@ -18,7 +18,7 @@ from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.response import Response
 
 from contacts import services
-from contacts.filters import ContactFilter, sort_order
+from contacts.filters import SORT_CHOICES, ContactFilter, sort_order
 from contacts.forms import ContactForm, ImportUploadForm, NoteForm
 from contacts.linkedin_csv import RejectedFile
 from contacts.models import Contact, ImportBatch, Network, Note, Tag
@@ -72,13 +72,29 @@ def _form_for(contact: Contact | None, data: dict) -> ContactForm:
     return ContactForm(data=values, instance=contact)
 
 
+class ContactFilterBackend(DjangoFilterBackend):
+    """ContactFilter as the list page uses it, except that an unknown sort, which the page
+    replaces by the default order with a notice, is refused: a script should hear of it."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset.unknown_sort:
+            choices = ", ".join(value for value, _ in SORT_CHOICES)
+            raise_validation(
+                {"sort": [f"“{filterset.unknown_sort}” is not a sort; use {choices}."]}
+            )
+        if not filterset.is_valid():
+            raise_validation(filterset.errors)
+        return filterset.qs
+
+
 class ContactListCreate(generics.ListAPIView):
     """Contacts, filtered with every filter of the contacts page (contacts.filters)."""
 
     # The search columns are the filters' business, not the answer's.
     queryset = Contact.objects.defer("search_text", "name_key")
     serializer_class = ContactSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [ContactFilterBackend]
     filterset_class = ContactFilter
     pagination_class = ContactPagination
 

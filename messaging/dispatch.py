@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from messaging import dispatch_sql as sql
 from messaging import services, transitions
@@ -202,15 +203,7 @@ def claim(account_id: int, *, now: datetime.datetime) -> Claim:
         allowance = _allowance(account, now)
         if allowance.now <= 0:
             return Claim(account, capped=allowance.left == 0)
-        chosen = _fair_share(account.pk, now, allowance.now, allowance.usage)
-        candidates = (
-            [
-                Candidate(*row)
-                for row in sql.fetch(sql.CANDIDATES.format(ids=sql.placeholders(chosen)), chosen)
-            ]
-            if chosen
-            else []
-        )
+        candidates = _candidates(_fair_share(account.pk, now, allowance.now, allowance.usage))
         result = Claim(account)
         result.cancelled = _cancel_do_not_contact(candidates, now)
         candidates = [c for c in candidates if not c.do_not_contact]
@@ -237,6 +230,14 @@ def claim(account_id: int, *, now: datetime.datetime) -> Claim:
     return result
 
 
+def _candidates(ids: list[int]) -> list[Candidate]:
+    if not ids:
+        return []
+    return [
+        Candidate(*row) for row in sql.fetch(sql.CANDIDATES.format(ids=sql.placeholders(ids)), ids)
+    ]
+
+
 def _cancel_do_not_contact(candidates: list[Candidate], now: datetime.datetime) -> int:
     """Do-not-contact is checked right before claiming: never sent, cancelled now."""
     doomed = [c.pk for c in candidates if c.do_not_contact]
@@ -257,15 +258,20 @@ def _claim_for_api(account, candidates: list[Candidate], token: str, now) -> set
             Action.CLAIM,
             [c.pk for c in candidates],
             at=now,
-            values={
-                "claimed_at": now,
-                "claim_token": token,
-                "attempts": Increment(1),
-                "channel": Message.Channel.API,
-            },
+            values=_claimed_for_api(now, token),
             where={"account_id": account.pk, "held": False},
         )
     )
+
+
+def _claimed_for_api(now: datetime.datetime, token: str) -> dict:
+    """What claiming a message to send through the API sets: this attempt counts."""
+    return {
+        "claimed_at": now,
+        "claim_token": token,
+        "attempts": Increment(1),
+        "channel": Message.Channel.API,
+    }
 
 
 def _release_to_outbox(account, ids: list[int], token: str, now) -> list[int]:
@@ -367,7 +373,12 @@ def outbox_send(
         used = Message.objects.filter(account=account).sent_between(start, end).count()
         if used >= account.daily_limit:
             raise CapReached(
-                f"{account} has used today’s {account.daily_limit} messages; try again tomorrow."
+                ngettext(
+                    "%(account)s has used today’s %(count)d message; try again tomorrow.",
+                    "%(account)s has used today’s %(count)d messages; try again tomorrow.",
+                    account.daily_limit,
+                )
+                % {"account": account, "count": account.daily_limit}
             )
         token = secrets.token_hex(8)
         # Do-not-contact again in the claim itself: a contact marked since the check above.
@@ -376,12 +387,7 @@ def outbox_send(
             Message.objects.filter(pk=message.pk, contact__do_not_contact=False),
             actor=actor,
             at=now,
-            values={
-                "claimed_at": now,
-                "claim_token": token,
-                "attempts": Increment(1),
-                "channel": Message.Channel.API,
-            },
+            values=_claimed_for_api(now, token),
         )
     if not claimed:
         if services.outbox_drop_do_not_contact(Message.objects.filter(pk=message.pk)):

@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from linkedin_crm.db import chunks, insert_rows, max_query_parameters
+from linkedin_crm.db import chunks, db_value, insert_rows, max_query_parameters
 from messaging.models import Message, MessageEvent
 
 Status = Message.Status
@@ -115,7 +115,9 @@ def change(
     changes = {"status": target, **(values or {})}
     if target == Status.CANCELLED and "last_error" not in changes:
         changes["last_error"] = note[:500]
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction: the dispatcher calls this for every account
+    # of a tick, and a failure here fails the caller's transaction anyway.
+    with transaction.atomic(savepoint=False):
         if isinstance(messages, QuerySet):
             changed = _update(changes, values_each or {}, sources, where or {}, subquery=messages)
         else:
@@ -189,7 +191,7 @@ def _update(changes, values_each, sources, where, *, ids=(), subquery=None) -> l
 
 
 def _db(name: str, value):
-    return FIELD[name].get_db_prep_save(value, connection)
+    return db_value(FIELD[name], value, connection)
 
 
 # --- the diagram in docs/architecture.md -------------------------------------------------------
