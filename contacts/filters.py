@@ -1,6 +1,8 @@
 import django_filters
 from django import forms
 from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from contacts.models import Contact, Network, Stage, Tag
 from linkedin_crm import search
@@ -143,6 +145,8 @@ class ContactFilter(django_filters.FilterSet):
     def filter_has_profile_url(self, queryset, name, value):
         return queryset.filter(profile_url__isnull=not value)
 
+    # The API's schema: networks are chosen by id (contacts has no field of that name).
+    @extend_schema_field(OpenApiTypes.INT)
     def filter_network(self, queryset, name, value):
         return queryset.in_network([network.pk for network in value]) if value else queryset
 

@@ -1,5 +1,9 @@
 """The audit log: an append-only record of the acts a team needs to be able to answer for;
-and webhooks: subscriptions, the events written with the changes they describe, deliveries."""
+webhooks: subscriptions, the events written with the changes they describe, deliveries; and the
+API's personal tokens and idempotency keys."""
+
+import hashlib
+import secrets
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -54,6 +58,7 @@ class AuditEvent(models.Model):
         ERASE = "erase", "Person erased"
         PERSON_EXPORT = "person_export", "Person's data exported"
         API_TOKEN_CREATE = "api_token_create", "API token created"
+        API_TOKEN_REVOKE = "api_token_revoke", "API token revoked"
         WEBHOOK_CREATE = "webhook_create", "Webhook created"
         WEBHOOK_UPDATE = "webhook_update", "Webhook changed"
         WEBHOOK_DELETE = "webhook_delete", "Webhook deleted"
@@ -219,3 +224,94 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event_id} → {self.subscription_id} ({self.state})"
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self, now):
+        """Tokens that may still authenticate: not revoked and not expired at `now`."""
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+
+class ApiToken(models.Model):
+    """A personal API token (docs/api.md). Only a hash of the token is stored: whoever reads
+    the database cannot act with it. The prefix is shown on the tokens page so that a person
+    can tell which token a script holds."""
+
+    # "lcrm_" says what the secret is when it turns up in a log or a repository.
+    SCHEME = "lcrm_"
+    PREFIX_LENGTH = len(SCHEME) + 6
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=PREFIX_LENGTH)
+    token_hash = models.CharField(max_length=64, unique=True)
+    read_only = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # Fixed-window request counts for throttling (linkedin_crm.api.TokenThrottle), kept on the
+    # token's own row so that counting costs the one UPDATE that also sets last_used_at. A
+    # window is the number of whole periods since the epoch.
+    read_window = models.BigIntegerField(default=0, editable=False)
+    reads_in_window = models.PositiveIntegerField(default=0, editable=False)
+    write_window = models.BigIntegerField(default=0, editable=False)
+    writes_in_window = models.PositiveIntegerField(default=0, editable=False)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash(raw: str) -> str:
+        # The token holds 256 random bits: a plain SHA-256 cannot be reversed by guessing, so
+        # it needs no salt or slow hash (unlike a password).
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    @classmethod
+    def generate(cls) -> str:
+        return cls.SCHEME + secrets.token_urlsafe(32)
+
+    def is_usable(self, now) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    @property
+    def state(self) -> str:
+        now = timezone.now()
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "active"
+
+
+class IdempotencyKey(models.Model):
+    """The first response to a POST sent with an Idempotency-Key header, per user, so that a
+    retried request gets it again instead of acting twice (docs/api.md). Kept 24 hours."""
+
+    LIFETIME_HOURS = 24
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # What the key was first sent with: method, path and a hash of the body.
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.JSONField(null=True)
+    response_headers = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "key"], name="idempotency_key_per_owner")
+        ]
+
+    def __str__(self):
+        return self.key

@@ -7,6 +7,7 @@ naming the variable, instead of surfacing later as odd behaviour.
 import base64
 import hashlib
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -96,6 +97,9 @@ INSTALLED_APPS = [
     "csp",
     "django_q",
     "import_export",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "linkedin_crm",
     "contacts",
     "messaging",
@@ -364,6 +368,62 @@ CAMPAIGN_COOL_OFF_DAYS = env_int("CAMPAIGN_COOL_OFF_DAYS", 30, minimum=0)
 OPT_OUT_PHRASES = env_list("OPT_OUT_PHRASES")
 
 SOCIALACCOUNT_ADAPTER = "messaging.adapters.LinkedInConnectAdapter"
+
+# --- The REST API (docs/api.md) -------------------------------------------------------------
+# Requests per token, reads (GET, HEAD, OPTIONS) and writes counted apart: "N/second", "N/minute",
+# "N/hour" or "N/day". Past it the API answers 429 with Retry-After.
+API_THROTTLE_READ = env_str("API_THROTTLE_READ", "600/minute")
+API_THROTTLE_WRITE = env_str("API_THROTTLE_WRITE", "120/minute")
+for _name, _rate in (
+    ("API_THROTTLE_READ", API_THROTTLE_READ),
+    ("API_THROTTLE_WRITE", API_THROTTLE_WRITE),
+):
+    if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", _rate.strip()):
+        raise ImproperlyConfigured(
+            f"{_name} must look like 600/minute (per second, minute, hour or day), got {_rate!r}"
+        )
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "linkedin_crm.api.BearerTokenAuthentication",
+        # The interactive docs in a signed-in browser; DRF checks CSRF on its writes.
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["linkedin_crm.api.IsActiveStaff", "linkedin_crm.api.TokenScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["linkedin_crm.api.TokenThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "linkedin_crm.api.problem_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "LinkedIn CRM API",
+    "DESCRIPTION": "Contacts, imports, messages, accounts, campaigns and statistics. See "
+    "docs/api.md.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema, like everything else, is for the team: a token or a staff session.
+    "SERVE_PERMISSIONS": ["linkedin_crm.api.IsActiveStaff"],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Swagger UI from our own static files (drf-spectacular-sidecar), no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "linkedin_crm.api.add_problem_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "StageEnum": "contacts.models.Stage",
+        "MessageStatusEnum": "messaging.models.Message.Status",
+        "AccountStatusEnum": "messaging.models.LinkedInAccount.Status",
+        "CampaignStatusEnum": "campaigns.models.Campaign.Status",
+        "ImportStatusEnum": "contacts.models.ImportBatch.Status",
+    },
+}
 
 
 def linkedin_provider_settings(*, client_id: str, secret: str, server_url: str, scopes: list[str]):

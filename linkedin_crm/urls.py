@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from linkedin_crm import audit_views, auth, timeline_views, views, webhook_views
+from linkedin_crm import api_token_views, audit_views, auth, timeline_views, views, webhook_views
 
 urlpatterns = [
     path("", views.dashboard, name="home"),
@@ -19,6 +19,14 @@ urlpatterns = [
         webhook_views.webhook_redeliver,
         name="webhook_redeliver",
     ),
+    path("settings/api-tokens/", api_token_views.api_token_list, name="api_tokens"),
+    path(
+        "settings/api-tokens/<int:pk>/revoke/",
+        api_token_views.api_token_revoke,
+        name="api_token_revoke",
+    ),
+    # The REST API (docs/api.md): its own authentication, answers in JSON, never redirects.
+    path("api/v1/", include("linkedin_crm.api_urls")),
     path("accounts/", include("allauth.urls")),
     # Before the admin's own: its sign-in form would try passwords around allauth's limits.
     path("admin/login/", auth.admin_login, name="admin_login"),

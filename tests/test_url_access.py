@@ -7,6 +7,7 @@ from django.contrib.auth.models import Permission
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from linkedin_crm import api_tokens
 from linkedin_crm.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from linkedin_crm.webhooks import new_secret
 from messaging.models import MessageTemplate
@@ -22,6 +23,9 @@ PUBLIC_PREFIXES = (
     # The Django admin applies its own staff check; its sign-in is allauth's (tested in
     # tests/linkedin_crm/test_admin_login.py).
     "admin/",
+    # The REST API authenticates by token and answers 401/403 as problem+json, never with a
+    # redirect to sign-in; tests/api/test_api_access.py walks its routes the same way.
+    "api/",
 )
 
 # Pages that redirect a staff member who arrives without parameters, and where to.
@@ -84,6 +88,7 @@ def objects(db, staff_user):
     delivery = WebhookDelivery.objects.create(
         event=event, subscription=subscription, retry_until=timezone.now()
     )
+    token, _ = api_tokens.api_token_create(owner=staff_user, name="Script")
     return {
         # What fills the URL parameters of the routes under each prefix.
         "routes": {
@@ -98,6 +103,7 @@ def objects(db, staff_user):
             "messages/": {"pk": message.pk},
             "team/": {"pk": staff_user.pk},
             "settings/webhooks/": {"pk": subscription.pk, "delivery_pk": delivery.pk},
+            "settings/api-tokens/": {"pk": token.pk},
         },
         "contact": note.contact,
         "account": account,

@@ -70,10 +70,12 @@ def demo_sandbox(sandbox_settings, settings):
 def test_it_loads_six_weeks_of_a_team_through_the_real_paths(
     demo_sandbox, make_sandbox_client, capsys, caplog
 ):
-    started = time.monotonic()
+    # CPU time (this process's threads, the sandbox's included): what the demo costs, not how
+    # busy the machine is.
+    started = time.process_time()
     with caplog.at_level(logging.WARNING, logger="messaging.linkedin"):
         call_command("seed_demo", "--full", "--contacts", "300")
-    seconds = time.monotonic() - started
+    seconds = time.process_time() - started
     out = capsys.readouterr().out
     now = timezone.now()
 
