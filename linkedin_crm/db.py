@@ -11,11 +11,16 @@ Django still sizes its own bulk_create() batches for 999 on SQLite
 The look-ups here pass up to CHUNK values, so the app needs SQLite 3.32 or later (or
 PostgreSQL); insert_rows() and messaging.transitions size their statements by the limit."""
 
+import datetime
 import sqlite3
+import uuid
 from collections.abc import Iterator, Sequence
-from typing import TypeVar
+from decimal import Decimal
+from typing import Any, TypeAlias, TypeVar
 
 from django.db import connection as default_connection
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field, Model
 
 # Values in one `__in` look-up (or one bulk delete or update by id): far inside 32,766, and a
 # 30,000-contact audience or import takes a handful of queries.
@@ -28,6 +33,22 @@ POSTGRESQL_MAX_PARAMETERS = 65_535
 
 T = TypeVar("T")
 
+# What a database driver takes as one parameter of a statement (cursor.execute()).
+SQLValue: TypeAlias = (
+    bool
+    | int
+    | float
+    | Decimal
+    | str
+    | bytes
+    | datetime.date
+    | datetime.datetime
+    | uuid.UUID
+    | tuple[Any, ...]
+    | list[Any]
+    | None
+)
+
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     """Consecutive slices of `items`, each of `size` items but the last; none for no items."""
@@ -37,13 +58,14 @@ def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def max_query_parameters(connection=None) -> int:
+def max_query_parameters(connection: BaseDatabaseWrapper | None = None) -> int:
     """How many parameters one statement may carry on this connection (the default one
     without it)."""
     connection = connection or default_connection
     if connection.vendor == "sqlite":
         connection.ensure_connection()
-        return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        limit: int = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        return limit
     return POSTGRESQL_MAX_PARAMETERS
 
 
@@ -53,21 +75,30 @@ def max_query_parameters(connection=None) -> int:
 PLAIN_TYPES = (str, int, float, bool, type(None))
 
 
-def _db_value(field, value, connection):
+# Quoted: Django's Field takes no type arguments at run time, only in django-stubs.
+def _db_value(field: "Field[Any, Any]", value: object, connection: BaseDatabaseWrapper) -> SQLValue:
     if isinstance(value, PLAIN_TYPES) and field.get_internal_type() != "JSONField":
         return value
-    return field.get_db_prep_save(value, connection)
+    prepared: SQLValue = field.get_db_prep_save(value, connection)
+    return prepared
+
+
+def column_name(field: "Field[Any, Any]") -> str:
+    """The column of a concrete field (django-stubs allows None: a field may have no column)."""
+    if field.column is None:
+        raise TypeError(f"{field} has no column")
+    return field.column
 
 
 def insert_rows(
-    model,
+    model: type[Model],
     columns: Sequence[str],
-    rows: Sequence[Sequence],
+    rows: Sequence[Sequence[object]],
     *,
-    shared: dict | None = None,
+    shared: dict[str, object] | None = None,
     returning: Sequence[str] = (),
     batch: int = WRITE_BATCH,
-) -> list[tuple]:
+) -> list[tuple[Any, ...]]:
     """Insert many rows of `model` in multi-row INSERTs, as few as the database's parameter
     limit allows; the one fast insert of the app (bulk sends, campaign launch, the dispatcher's
     events).
@@ -96,10 +127,10 @@ def insert_rows(
     fields = [field_of[name] for name in columns]
     shared_values = [_db_value(field_of[name], value, connection) for name, value in shared.items()]
     quote = connection.ops.quote_name
-    names = ", ".join(quote(field_of[name].column) for name in (*columns, *shared))
+    names = ", ".join(quote(column_name(field_of[name])) for name in (*columns, *shared))
     one_row = f"({', '.join(['%s'] * (len(columns) + len(shared)))})"
     tail = (
-        f" RETURNING {', '.join(quote(field_of[name].column) for name in returning)}"
+        f" RETURNING {', '.join(quote(column_name(field_of[name])) for name in returning)}"
         if returning
         else ""
     )
@@ -108,10 +139,10 @@ def insert_rows(
     )
     # Our table and columns, from the model's _meta; every value is a parameter.
     head = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES "  # noqa: S608
-    inserted: list[tuple] = []
+    inserted: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
         for chunk in chunks(rows, per_statement):
-            params = []
+            params: list[SQLValue] = []
             for row in chunk:
                 params += [
                     _db_value(f, value, connection) for f, value in zip(fields, row, strict=True)
