@@ -8,6 +8,7 @@ import base64
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -259,7 +260,7 @@ IMPORT_STALL_SECONDS = env_int("IMPORT_STALL_SECONDS", 300, minimum=60)
 
 # The queue's broker is the database unless REDIS_URL is set (docs/queue.md).
 REDIS_URL = env_str("REDIS_URL")
-Q_CLUSTER = {
+Q_CLUSTER: dict[str, Any] = {
     "name": "linkedin_crm",
     "workers": env_int("Q_WORKERS", 2, minimum=1),
     "timeout": 120,
@@ -277,6 +278,7 @@ else:
 # shares: with a cache per process each gunicorn worker counted alone, and the limits grew with
 # the number of workers. The database by default (its table comes with `migrate`, see
 # linkedin_crm/migrations), Redis when there is one.
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {

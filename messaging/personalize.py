@@ -378,12 +378,12 @@ class _Linter:
         # literal text; in a message that is always a mistake, so it is an error here.
         text = token.contents
         for match in _UNCLOSED_RE.finditer(text):
-            line = token.lineno + text.count("\n", 0, match.start())
+            line = _line(token) + text.count("\n", 0, match.start())
             opening = match.group()
             closing = {"{{": "}}", "{%": "%}", "{#": "#}"}[opening]
             self.error(f"Line {line}: “{opening}” is not closed by “{closing}” on the same line.")
         for match in _STRAY_CLOSE_RE.finditer(text):
-            line = token.lineno + text.count("\n", 0, match.start())
+            line = _line(token) + text.count("\n", 0, match.start())
             closing = match.group()
             opening = {"}}": "{{", "%}": "{%"}[closing]
             self.error(f"Line {line}: “{closing}” has no “{opening}” before it.")
@@ -392,7 +392,7 @@ class _Linter:
         if not token.contents:
             self.error(f"Line {token.lineno}: empty {{{{ }}}}; write a variable inside.")
             return
-        self.check_expression(token.contents, token.lineno, in_condition=False)
+        self.check_expression(token.contents, _line(token), in_condition=False)
 
     def check_block_tag(self, token: Token) -> None:
         bits = token.split_contents()
@@ -413,7 +413,7 @@ class _Linter:
         elif tag == "endif":
             self.depth = max(self.depth - 1, 0)
         if tag in ("if", "elif"):
-            self.check_condition(bits[1:], token.lineno, tag)
+            self.check_condition(bits[1:], _line(token), tag)
 
     def reject_tag(self, tag: str) -> None:
         # "{% endfor %}" after "{% for %}" is the same mistake, reported once.
@@ -488,6 +488,12 @@ class _Linter:
                 # much as the value it is applied to.
                 self.use(name, defaulted=defaulted or filter_name == "default")
         return True
+
+
+def _line(token: Token) -> int:
+    """The token's line: Lexer numbers every token (django-stubs allows None, for tokens made
+    by hand)."""
+    return token.lineno or 0
 
 
 def _is_literal(name: str) -> bool:
@@ -589,7 +595,8 @@ def _chosen_branch(node: IfNode, context: Context) -> NodeList | None:
         if condition is None:  # {% else %}
             return nodelist
         try:
-            match = condition.eval(context)
+            # IfNode.render() passes the Context too; django-stubs says a dict.
+            match = condition.eval(context)  # type: ignore[arg-type]
         except VariableDoesNotExist:
             match = None
         if (refusal := _refusal.get()) is not None:
@@ -607,7 +614,7 @@ def _render_nodes(nodelist: NodeList, context: Context, output: _Output) -> None
                 _render_nodes(branch, context, output)
         else:
             # Text from the body, or one variable after its (bounded) filters.
-            output.write(node.render_annotated(context))
+            output.write(str(node.render_annotated(context)))
 
 
 class _BoundedTemplate(Template):
@@ -704,7 +711,7 @@ def render(body: str, context: dict) -> str:
     values = dict(_EMPTY_CONTEXT)
     values.update(context)
     try:
-        text = compiled(body).render(Context(values, autoescape=False))
+        text: str = compiled(body).render(Context(values, autoescape=False))
     except TemplateError:
         raise  # a bound was reached; the message already says which
     except Exception as error:
