@@ -81,7 +81,7 @@ class ContactFilter(django_filters.FilterSet):
 
     class Meta:
         model = Contact
-        fields = []
+        fields: list[str] = []
 
     def filter_search(self, queryset, name, value):
         return queryset.search(value)

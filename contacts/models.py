@@ -66,11 +66,11 @@ class Tag(models.Model):
         return cls.find_named(name) or cls.objects.create(name=name)
 
 
-class NetworkQuerySet(models.QuerySet):
+class NetworkQuerySet(models.QuerySet["Network"]):
     def default_for(self, user) -> "Network":
         """The user's own network, created on first use: every staff member has one. It writes,
         so only acts that need the network call it, never a page being looked at."""
-        network = self.filter(owner=user, is_default=True).first()
+        network: Network | None = self.filter(owner=user, is_default=True).first()
         if network is None:
             name = user.get_full_name() or user.get_username()
             network = self.create(owner=user, is_default=True, name=f"{name}'s network")

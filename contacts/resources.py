@@ -16,7 +16,7 @@ One resource serves the staff import wizard, the admin's import/export and the
 """
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 
@@ -127,7 +127,9 @@ class ImportPlan:
         return {item.name: getattr(self, item.name) for item in dataclass_fields(self)}
 
     @classmethod
-    def from_json(cls, data: dict) -> "ImportPlan":
+    def from_json(cls, data: dict | None) -> "ImportPlan":
+        if data is None:  # a batch whose plan was not kept, or was dropped when it failed
+            raise TypeError("This import batch has no plan.")
         return cls(**data)
 
     @property
@@ -205,8 +207,8 @@ class IdentityInstanceLoader(BaseInstanceLoader):
                 self.by_email.setdefault(contact.email, set()).add(contact.pk)
             if contact.name_key:
                 self.by_key.setdefault(contact.name_key, set()).add(contact.pk)
-        for kind, value, contact_id in aliases:
-            if kind == ContactAlias.Kind.URL:
+        for alias_kind, value, contact_id in aliases:
+            if alias_kind == ContactAlias.Kind.URL:
                 self.by_url.setdefault(value, contact_id)
             else:
                 self.by_email.setdefault(value, set()).add(contact_id)
@@ -658,7 +660,7 @@ def apply_plan(
             progress(done)
 
 
-def _create_contacts(entries: list[dict], batch: ImportBatch, tag_ids: list[int]) -> None:
+def _create_contacts(entries: Sequence[dict], batch: ImportBatch, tag_ids: list[int]) -> None:
     now = timezone.now()
     contacts = []
     for entry in entries:
@@ -684,7 +686,7 @@ def _create_contacts(entries: list[dict], batch: ImportBatch, tag_ids: list[int]
 
 
 def _update_contacts(
-    entries: list[dict],
+    entries: Sequence[dict],
     batch: ImportBatch,
     network_id: int,
     connected: set[int],
