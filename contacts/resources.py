@@ -155,7 +155,7 @@ class IdentityInstanceLoader(BaseInstanceLoader):
     resolve to the survivor.
     """
 
-    def __init__(self, resource, dataset=None):
+    def __init__(self, resource, dataset=None) -> None:
         super().__init__(resource, dataset)
         self.by_pk: dict[int, Contact] = {}
         self.by_url: dict[str, int] = {}

@@ -1,5 +1,7 @@
 """The audit log: an append-only record of the acts a team needs to be able to answer for."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -88,7 +90,7 @@ class AuditEvent(models.Model):
         who = self.actor_name or "system"
         return f"{self.at:%Y-%m-%d %H:%M} {who}: {self.get_action_display()}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AuditLogIsAppendOnly("Audit events are never changed.")
         super().save(*args, **kwargs)

@@ -18,7 +18,7 @@ import datetime
 import difflib
 import functools
 import re
-from collections.abc import Callable, Iterable, Sized
+from collections.abc import Callable, Iterable, Mapping, Sized
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import NoReturn
@@ -213,7 +213,7 @@ def _refuse(message: str) -> NoReturn:
     raise TemplateError(message)
 
 
-def _bounded(name: str, function: Callable) -> Callable:
+def _bounded(name: str, function: Callable[..., object]) -> Callable[..., object]:
     """The filter, refusing a result longer than a whole message may be. Each allowed filter
     makes at most a few times what it is given; this keeps a chain of them from compounding
     ("|upper|lower|upper…", "|add:position|add:position…")."""
@@ -525,7 +525,7 @@ def _closest(name: str) -> str | None:
     return matches[0] if matches else None
 
 
-def _explain_expression(message: str, line: int, filters: dict) -> str:
+def _explain_expression(message: str, line: int, filters: Iterable[str]) -> str:
     if match := _INVALID_FILTER_RE.match(message):
         name = match.group(1)
         if name in _WITHHELD_FILTERS:
@@ -658,7 +658,7 @@ def _is_empty(value: object) -> bool:
     return False
 
 
-def lint_for_recipients(body: str, contexts: Iterable[dict]) -> LintResult:
+def lint_for_recipients(body: str, contexts: Iterable[Mapping[str, object]]) -> LintResult:
     """lint() plus, across the audience, how many recipients lack each value the template
     shows without a default. Checks the values only; nothing is rendered."""
     result = lint(body)
@@ -680,8 +680,8 @@ def _clean(value: object) -> str:
 
 
 def context_for(
-    contact, *, sender_name: str = "", connected_on: datetime.date | None = None
-) -> dict:
+    contact: object, *, sender_name: str = "", connected_on: datetime.date | None = None
+) -> dict[str, str]:
     """The template variables for one recipient (any object with first_name, last_name,
     company, position and industry attributes)."""
     first_name = _clean(getattr(contact, "first_name", ""))
@@ -700,7 +700,7 @@ def context_for(
     }
 
 
-def render(body: str, context: dict) -> str:
+def render(body: str, context: Mapping[str, object]) -> str:
     """The message one recipient gets; the preview calls this too, so what a person sees is
     what is sent. Raises TemplateError when the template does not lint, when a filter fails
     on this recipient's values, or when the result is empty or too long; a result that grows
@@ -708,7 +708,7 @@ def render(body: str, context: dict) -> str:
     analysis = _analyse(body)
     if analysis.errors:
         raise TemplateError(" ".join(analysis.errors), list(analysis.errors))
-    values = dict(_EMPTY_CONTEXT)
+    values: dict[str, object] = dict(_EMPTY_CONTEXT)
     values.update(context)
     try:
         text: str = compiled(body).render(Context(values, autoescape=False))
