@@ -1,7 +1,6 @@
 """Campaign writes shared by the pages, the admin, the worker and commands (docs/campaigns.md)."""
 
 import datetime
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -13,7 +12,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import ngettext
 
-from campaigns import planning, stats
+from campaigns import opt_out, planning, stats
 from campaigns.messages_csv import direction
 from campaigns.models import Audience, Campaign, CampaignMessage, Enrollment, Reply, Step
 from campaigns.planning import LaunchPlan, variant_picker
@@ -470,27 +469,11 @@ def campaign_delete(*, campaign: Campaign, actor, via: str = audit.Via.PAGE) -> 
 
 # --- replies ----------------------------------------------------------------------------------
 
-# Opt-out phrases in English, German, French and Spanish (settings.OPT_OUT_PHRASES adds more).
-OPT_OUT_PATTERN = re.compile(
-    r"\b(unsubscribe|remove me|opt[ -]?out|do not contact|don't contact|no more messages"
-    r"|stop (messaging|contacting|writing)|please stop"
-    r"|abmelden|keine weiteren nachrichten|nicht mehr kontaktieren|austragen"
-    r"|désabonner|desabonner|ne plus me contacter|retirez-moi"
-    r"|darme de baja|dar de baja|no me contacte|no más mensajes|no mas mensajes)\b",
-    re.IGNORECASE,
-)
-
-
-# A bare "stop" is an opt-out only as the whole reply: "non-stop growth" is not.
-STOP_ALONE = re.compile(r"^\W*(stop|stopp|arrêtez|arretez|basta|alto)\W*$", re.IGNORECASE)
-
 
 def is_opt_out(text: str) -> bool:
-    text = text or ""
-    extra = [phrase.lower() for phrase in settings.OPT_OUT_PHRASES]
-    return bool(STOP_ALONE.match(text) or OPT_OUT_PATTERN.search(text)) or any(
-        phrase in text.lower() for phrase in extra
-    )
+    """Does the reply ask not to be contacted again (campaigns/opt_out.py), with the phrases
+    of the OPT_OUT_PHRASES setting besides the built-in ones?"""
+    return opt_out.is_opt_out(text, extra_phrases=settings.OPT_OUT_PHRASES)
 
 
 def reply_record(

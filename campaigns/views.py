@@ -1,3 +1,5 @@
+import datetime
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -17,7 +19,7 @@ from campaigns.forms import (
     VariantForm,
 )
 from campaigns.messages_csv import parse_messages
-from campaigns.models import Campaign, Enrollment, Step, Variant
+from campaigns.models import Campaign, Enrollment, EnrollmentCounts, Step, Variant
 from contacts.linkedin_csv import RejectedFile
 from linkedin_crm.auth import staff_required
 from linkedin_crm.uploads import upload_limit, upload_refusal
@@ -43,21 +45,16 @@ def campaign_list(request):
         form.save_m2m()
         messages.success(request, "Campaign created. Add its steps and variants.")
         return redirect(campaign)
-    campaigns = (
-        _campaigns(request)
-        .select_related("audience", "owner")
-        .annotate(enrolled=Count("enrollments"))
-    )
-    return render(request, "campaigns/list.html", {"campaigns": campaigns, "form": form})
+    campaigns = _campaigns(request).select_related("audience", "owner")
+    counts = campaigns.enrollment_counts()
+    rows = [(campaign, counts.get(campaign.pk, EnrollmentCounts())) for campaign in campaigns]
+    return render(request, "campaigns/list.html", {"rows": rows, "form": form})
 
 
 @staff_required
 def campaign_detail(request, pk):
     campaign = get_object_or_404(
         _campaigns(request).select_related("audience", "launched_by"), pk=pk
-    )
-    states = dict(
-        Enrollment.objects.filter(campaign=campaign).values_list("state").annotate(n=Count("pk"))
     )
     skipped = (
         Enrollment.objects.filter(campaign=campaign, state=Enrollment.State.SKIPPED)
@@ -71,8 +68,8 @@ def campaign_detail(request, pk):
         matches_now = None
     ctx = {
         "campaign": campaign,
+        "counts": campaign.enrollment_counts(),
         "steps": campaign.steps.prefetch_related("variants"),
-        "states": states,
         "skipped": skipped,
         "matches_now": matches_now,
         "results": services.campaign_results(campaign) if campaign.launched_at else [],
@@ -240,7 +237,8 @@ def dry_run(request, pk):
     plan = services.plan_launch(campaign, now=now)
     page = Paginator(plan.recipients, DRY_RUN_PAGE).get_page(request.GET.get("page"))
     plan.load(page.object_list)  # the contacts and messages of this page, not of everyone
-    steps = list(campaign.steps.all())
+    # Each later step waits its delay after the one before it went out (not after launch).
+    delays = [datetime.timedelta(days=step.delay_days) for step in campaign.steps.all()[1:]]
     enrolled = len(plan.enrolled)
     ctx = {
         "campaign": campaign,
@@ -250,7 +248,13 @@ def dry_run(request, pk):
         "skipped_count": len(plan.recipients) - enrolled,
         "skipped": sorted(plan.skipped_by_reason.items(), key=lambda kv: -kv[1]),
         "forecasts": [
-            (sender, count, forecast_for(sender, count * max(1, len(steps)), now))
+            (
+                sender,
+                count,
+                forecast_for(
+                    sender, count, now, not_before=campaign.starts_at, follow_up_delays=delays
+                ),
+            )
             for sender, count in plan.per_sender.items()
         ],
     }

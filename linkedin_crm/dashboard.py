@@ -21,14 +21,14 @@ messages-per-day chart, reply rates and campaigns are the team's: totals, with n
 """
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import Count, IntegerField, Max, OuterRef, Subquery, Value
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django_q.models import Schedule, Task
 
-from campaigns.models import Campaign, Enrollment
+from campaigns.models import Campaign, EnrollmentCounts
 from campaigns.stats import Interval, wilson_interval
 from contacts.models import Connection, Contact, ImportBatch, Network, Stage
 from linkedin_crm import charts
@@ -417,37 +417,30 @@ def reply_rates(now: datetime.datetime, periods=(30, 90)) -> list[ReplyRate]:
 class CampaignProgress:
     pk: int
     name: str
-    states: dict = field(default_factory=dict)  # Enrollment.State value → count
+    counts: EnrollmentCounts
 
     @property
     def enrolled(self) -> int:
-        """Contacts the campaign is for: everyone enrolled but the skipped."""
-        return sum(n for state, n in self.states.items() if state != Enrollment.State.SKIPPED)
+        return self.counts.enrolled
 
     @property
     def done(self) -> int:
-        return self.enrolled - self.states.get(Enrollment.State.ACTIVE, 0)
+        return self.counts.done
 
     @property
     def replied(self) -> int:
-        return self.states.get(Enrollment.State.REPLIED, 0)
+        return self.counts.replied
 
 
 def running_campaigns(user) -> list[CampaignProgress]:
-    """The running campaigns the user may open (Campaign.objects.editable_by)."""
-    rows = (
-        Campaign.objects.editable_by(user)
-        .filter(status=Campaign.Status.RUNNING)
-        .values_list("pk", "name", "enrollments__state")
-        .annotate(n=Count("enrollments"))
-        .order_by("name", "pk")
-    )
-    campaigns: dict[int, CampaignProgress] = {}
-    for pk, name, state, n in rows:
-        progress = campaigns.setdefault(pk, CampaignProgress(pk, name))
-        if state:
-            progress.states[state] = n
-    return list(campaigns.values())
+    """The running campaigns the user may open (Campaign.objects.editable_by), counted as the
+    campaign list and page count them (Campaign.objects.enrollment_counts)."""
+    running = Campaign.objects.editable_by(user).filter(status=Campaign.Status.RUNNING)
+    counts = running.enrollment_counts()
+    return [
+        CampaignProgress(pk, name, counts.get(pk, EnrollmentCounts()))
+        for pk, name in running.order_by("name", "pk").values_list("pk", "name")
+    ]
 
 
 # --- health -----------------------------------------------------------------------------------

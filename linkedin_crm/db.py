@@ -20,7 +20,7 @@ from typing import Any, TypeAlias, TypeVar
 
 from django.db import connection as default_connection
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Field, Model
+from django.db.models import Field, JSONField, Model
 
 # Values in one `__in` look-up (or one bulk delete or update by id): far inside 32,766, and a
 # 30,000-contact audience or import takes a handful of queries.
@@ -76,8 +76,9 @@ PLAIN_TYPES = (str, int, float, bool, type(None))
 
 
 # Quoted: Django's Field takes no type arguments at run time, only in django-stubs.
-def _db_value(field: "Field[Any, Any]", value: object, connection: BaseDatabaseWrapper) -> SQLValue:
-    if isinstance(value, PLAIN_TYPES) and field.get_internal_type() != "JSONField":
+def db_value(field: "Field[Any, Any]", value: object, connection: BaseDatabaseWrapper) -> SQLValue:
+    """`value` as the database takes it in `field`'s column."""
+    if isinstance(value, PLAIN_TYPES) and not isinstance(field, JSONField):
         return value
     prepared: SQLValue = field.get_db_prep_save(value, connection)
     return prepared
@@ -125,30 +126,40 @@ def insert_rows(
         raise TypeError(f"Columns given per row and shared: {', '.join(sorted(both))}")
     connection = default_connection
     fields = [field_of[name] for name in columns]
-    shared_values = [_db_value(field_of[name], value, connection) for name, value in shared.items()]
+    plains = [not isinstance(f, JSONField) for f in fields]
+    shared_values = [db_value(field_of[name], value, connection) for name, value in shared.items()]
     quote = connection.ops.quote_name
     names = ", ".join(quote(column_name(field_of[name])) for name in (*columns, *shared))
-    one_row = f"({', '.join(['%s'] * (len(columns) + len(shared)))})"
+    # INSERT … SELECT v.column1, …, %s, … FROM (VALUES (…), (…)) v: what every row shares is
+    # sent once a statement, not once a row. PostgreSQL types a VALUES column by what it holds
+    # (a column of NULLs would be text): each is cast to its field's type there.
+    postgres = connection.vendor == "postgresql"
+    picked = [
+        f"CAST(v.column{n} AS {f.db_type(connection)})" if postgres else f"v.column{n}"
+        for n, f in enumerate(fields, start=1)
+    ] + ["%s"] * len(shared)
+    one_row = f"({', '.join(['%s'] * len(columns))})"
     tail = (
         f" RETURNING {', '.join(quote(column_name(field_of[name])) for name in returning)}"
         if returning
         else ""
     )
-    per_statement = max(
-        1, min(batch, max_query_parameters(connection) // (len(columns) + len(shared)))
-    )
+    room = (max_query_parameters(connection) - len(shared)) // len(columns)
+    per_statement = max(1, min(batch, room))
     # Our table and columns, from the model's _meta; every value is a parameter.
-    head = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES "  # noqa: S608
+    head = f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT {', '.join(picked)} FROM (VALUES "  # noqa: S608
     inserted: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
         for chunk in chunks(rows, per_statement):
-            params: list[SQLValue] = []
+            params: list[SQLValue] = list(shared_values)
             for row in chunk:
                 params += [
-                    _db_value(f, value, connection) for f, value in zip(fields, row, strict=True)
+                    value
+                    if plain and isinstance(value, PLAIN_TYPES)
+                    else f.get_db_prep_save(value, connection)
+                    for f, plain, value in zip(fields, plains, row, strict=True)
                 ]
-                params += shared_values
-            cursor.execute(head + ", ".join([one_row] * len(chunk)) + tail, params)
+            cursor.execute(head + ", ".join([one_row] * len(chunk)) + ") v" + tail, params)
             if returning:
                 inserted += cursor.fetchall()
     return inserted

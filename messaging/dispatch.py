@@ -206,15 +206,7 @@ def claim(account_id: int, *, now: datetime.datetime) -> Claim:
         allowance = _allowance(account, now)
         if allowance.now <= 0:
             return Claim(account, capped=allowance.left == 0)
-        chosen = _fair_share(account.pk, now, allowance.now, allowance.usage)
-        candidates = (
-            [
-                Candidate(*row)
-                for row in sql.fetch(sql.CANDIDATES.format(ids=sql.placeholders(chosen)), chosen)
-            ]
-            if chosen
-            else []
-        )
+        candidates = _candidates(_fair_share(account.pk, now, allowance.now, allowance.usage))
         result = Claim(account)
         result.cancelled = _cancel_do_not_contact(candidates, now)
         candidates = [c for c in candidates if not c.do_not_contact]
@@ -242,6 +234,14 @@ def claim(account_id: int, *, now: datetime.datetime) -> Claim:
         if c.pk in claimed
     ]
     return result
+
+
+def _candidates(ids: list[int]) -> list[Candidate]:
+    if not ids:
+        return []
+    return [
+        Candidate(*row) for row in sql.fetch(sql.CANDIDATES.format(ids=sql.placeholders(ids)), ids)
+    ]
 
 
 def _cancel_do_not_contact(candidates: list[Candidate], now: datetime.datetime) -> int:

@@ -55,6 +55,7 @@ CANDIDATES = """
 # The claims and what LinkedIn answered are status changes: messaging/transitions.py writes them.
 
 SET_NEXT_SEND_AT = "UPDATE messaging_linkedinaccount SET next_send_at = %s WHERE id = %s"
+SET_LAST_SENT_AT = "UPDATE messaging_linkedinaccount SET last_sent_at = %s WHERE id = %s"
 
 
 def placeholders(values: Sequence[object]) -> str:

@@ -1,5 +1,7 @@
 """Composing, the Outbox, the message list and the template library."""
 
+import datetime
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -16,7 +18,7 @@ from linkedin_crm.auth import staff_required
 from linkedin_crm.ids import parse_ids
 from messaging import dispatch, personalize, services
 from messaging.filters import MessageFilter
-from messaging.forecast import forecast_account
+from messaging.forecast import forecast_account, forecast_account_sequence
 from messaging.forms import ComposeForm, MessageTemplateForm
 from messaging.linkedin import LinkedInError
 from messaging.models import LinkedInAccount, Message, MessageTemplate
@@ -31,20 +33,32 @@ def _message(request, pk) -> Message:
     return get_object_or_404(queryset, pk=pk)
 
 
-def forecast_for(account: LinkedInAccount, count: int, now) -> str:
-    # Held messages (a paused campaign's) are not ahead: they wait for the campaign.
+def forecast_for(
+    account: LinkedInAccount,
+    count: int,
+    now,
+    *,
+    not_before=None,
+    follow_up_delays: list[datetime.timedelta] | None = None,
+) -> str:
+    """The forecast sentence for `count` messages from the account, due from not_before (the
+    composer's "Send at", a campaign's start) on; with follow_up_delays, `count` recipients of
+    a campaign whose later steps wait those delays (docs/queue.md, "Forecast")."""
+    due = max(now, not_before) if not_before else now
+    # Held messages (a paused campaign's) are not ahead: they wait for the campaign. Nor are
+    # those due after ours.
     ahead = Message.objects.filter(
-        account=account, status=Message.Status.QUEUED, held=False
+        account=account, status=Message.Status.QUEUED, held=False, next_attempt_at__lte=due
     ).count()
     start, end = dispatch.local_day_bounds(account, now)
     used = Message.objects.filter(account=account).counting_against_cap(start, end).count()
-    result = forecast_account(
-        account,
-        count=count,
-        now=now,
-        already_today=used,
-        queued_before=ahead,
-    )
+    common = {"now": now, "already_today": used, "queued_before": ahead, "not_before": due}
+    if follow_up_delays:
+        result = forecast_account_sequence(
+            account, recipients=count, follow_up_delays=follow_up_delays, **common
+        )
+    else:
+        result = forecast_account(account, count=count, **common)
     return result.describe(account.timezone)
 
 
@@ -101,7 +115,11 @@ def _compose_check(contact: Contact, form: ComposeForm) -> dict:
         "refusal": refusal,
         "not_connected": account.network_id not in form.connected_networks,
         # When it would go out, for a message that can be queued.
-        "forecast": None if refusal else forecast_for(account, 1, timezone.now()),
+        "forecast": None
+        if refusal
+        else forecast_for(
+            account, 1, timezone.now(), not_before=form.cleaned_data["scheduled_for"]
+        ),
     }
 
 
@@ -133,7 +151,14 @@ def compose(request, pk):
                 scheduled_for=form.cleaned_data["scheduled_for"],
             )
             if not result.skipped:
-                messages.success(request, "Queued. It goes out at the sender's next free slot.")
+                # With a "Send at", say when: the next free slot is not when it goes out.
+                scheduled = form.cleaned_data["scheduled_for"]
+                messages.success(
+                    request,
+                    f"Queued: {ctx['forecast']}"
+                    if scheduled
+                    else "Queued. It goes out at the sender's next free slot.",
+                )
                 return redirect("messaging:message_detail", result.queued_ids[0])
             # Refused between the check and the queue (another tab queued one): say why,
             # beside the text, which stays in the form.
@@ -233,7 +258,12 @@ def bulk_compose(request):
             skipped=skipped,
             sendable=len(sendable),
             not_connected=sum(1 for c in sendable if c.pk not in connected),
-            forecast=forecast_for(account, len(sendable), timezone.now()),
+            forecast=forecast_for(
+                account,
+                len(sendable),
+                timezone.now(),
+                not_before=form.cleaned_data["scheduled_for"],
+            ),
         )
         needs_confirmation = lint.has_missing and not form.cleaned_data["confirm_missing"]
         # Queueing is a POST (with its CSRF token): a link must never send messages.
@@ -303,10 +333,24 @@ def _outbox_page(request, *, refused: Message | None = None, typed="", error="",
             message.on_screen, message.error = message.body, ""  # type: ignore[attr-defined]
             if refused is not None and message.pk == refused.pk:
                 message.on_screen, message.error = typed, error  # type: ignore[attr-defined]
+        # Both from the cap rule (messaging/models.py): what went to LinkedIn today, which an
+        # Outbox Send checks against the cap, and what waits here, each holding a slot until it
+        # is sent; their sum is the day's taken slots, as the dashboard shows them.
         start, end = dispatch.local_day_bounds(account, now)
-        # "Sent today" is what the cap limits: the rule's own queryset (messaging/models.py).
-        used = Message.objects.filter(account=account).sent_between(start, end).count()
-        groups.append({"account": account, "items": items, "sent_today": used})
+        sent, waiting = (
+            part.count()
+            for part in Message.objects.filter(account=account).counting_against_cap_parts(
+                start, end
+            )
+        )
+        groups.append(
+            {
+                "account": account,
+                "items": items,
+                "sent_today": sent,
+                "slots_taken": sent + waiting,
+            }
+        )
     ctx = {
         "groups": groups,
         "total": sum(len(group["items"]) for group in groups),

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from messaging import dispatch_sql as sql
 from messaging import services, transitions
 from messaging.linkedin import (
     AmbiguousError,
@@ -131,7 +132,7 @@ class Outcomes:
                     where={"claim_token": token},
                 )
                 if changed and action == Action.RECORD_SENT:
-                    LinkedInAccount.objects.filter(pk=self.account_id).update(last_sent_at=self.now)
+                    sql.execute(sql.SET_LAST_SENT_AT, [sql.db_datetime(self.now), self.account_id])
         self.pending, self.started = {}, None
 
 

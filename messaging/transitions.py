@@ -15,14 +15,21 @@ a database trigger that refuses any other status change than through change().
 import datetime
 import enum
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from linkedin_crm.db import SQLValue, chunks, column_name, insert_rows, max_query_parameters
+from linkedin_crm.db import (
+    SQLValue,
+    chunks,
+    column_name,
+    db_value,
+    insert_rows,
+    max_query_parameters,
+)
 from messaging.models import Message, MessageEvent
 
 Status = Message.Status
@@ -116,7 +123,9 @@ def change(
     changes: dict[str, object] = {"status": target, **(values or {})}
     if target == Status.CANCELLED and "last_error" not in changes:
         changes["last_error"] = note[:500]
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction: the dispatcher calls this for every account
+    # of a tick, and a failure here fails the caller's transaction anyway.
+    with transaction.atomic(savepoint=False):
         if isinstance(messages, QuerySet):
             changed = _update(changes, values_each or {}, sources, where or {}, subquery=messages)
         else:
@@ -198,8 +207,8 @@ def _update(
         return [row[0] for row in cursor.fetchall()]
 
 
-def _db(name: str, value: object) -> Any:
-    return FIELD[name].get_db_prep_save(value, connection)
+def _db(name: str, value: object) -> SQLValue:
+    return db_value(FIELD[name], value, connection)
 
 
 # --- the diagram in docs/architecture.md -------------------------------------------------------

@@ -259,6 +259,45 @@ def test_a_reply_moves_the_stage_and_an_opt_out_marks_do_not_contact(world):
     ]
 
 
+def test_a_reply_with_the_verb_first_marks_do_not_contact(world):
+    """Issue #13: "Bitte kontaktieren Sie mich nicht mehr." made the contact Replied but not
+    do-not-contact; the old pattern knew "nicht mehr kontaktieren" only in that order."""
+    contact = world["people"][4]
+    MessageFactory(contact=contact, account=world["alice"], status="sent", sent_at=NOW)
+
+    reply = services.reply_record(
+        contact=contact,
+        text="Bitte kontaktieren Sie mich nicht mehr.",
+        received_at=NOW + datetime.timedelta(hours=1),
+    )
+
+    contact.refresh_from_db()
+    assert reply.opted_out
+    assert contact.stage == Stage.REPLIED and contact.do_not_contact
+
+
+def test_a_friendly_reply_does_not_mark_do_not_contact(world):
+    contact = world["people"][4]
+    MessageFactory(contact=contact, account=world["alice"], status="sent", sent_at=NOW)
+
+    reply = services.reply_record(
+        contact=contact,
+        text="Bitte kontaktieren Sie mich gerne nächste Woche.",
+        received_at=NOW + datetime.timedelta(hours=1),
+    )
+
+    contact.refresh_from_db()
+    assert not reply.opted_out
+    assert contact.stage == Stage.REPLIED and not contact.do_not_contact
+
+
+def test_the_opt_out_phrases_setting_adds_phrases(settings):
+    settings.OPT_OUT_PHRASES = ["kein Newsletter"]
+
+    assert services.is_opt_out("Bitte KEIN Newsletter mehr!")
+    assert not services.is_opt_out("Der Newsletter ist gut.")
+
+
 @pytest.mark.parametrize(
     ("text", "opted_out"),
     [

@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -106,6 +107,37 @@ def test_dry_run_shows_every_recipient_and_changes_nothing(staff_client, campaig
     assert not Enrollment.objects.exists() and not Message.objects.exists()
 
 
+MONDAY_7_DEC = datetime.datetime(2026, 12, 7, 8, 0, tzinfo=datetime.UTC)
+
+
+@time_machine.travel(MONDAY_7_DEC, tick=False)
+def test_dry_run_forecasts_follow_ups_after_their_delay(staff_client, staff_user, account):
+    """Issue #13: with step 2 three days after step 1, the dry run said the last message goes
+    out on the first day. The account sends one message every 150 s (120 s + half of 60 s of
+    jitter) from 09:00 UTC, Monday to Friday."""
+    campaign = big_campaign(staff_user, account, 3)
+    add_step(campaign, 2, {"A": "Still there, {{ first_name }}?"}, delay_days=3)
+
+    page = staff_client.get(f"/campaigns/{campaign.pk}/dry-run/").content.decode()
+
+    # Step 1: Mon 09:00, 09:02:30, 09:05; step 2: three days after each, on Thursday.
+    assert "(3 recipients, all steps): 6 messages;" in page
+    assert "the last goes out on Thu 10 Dec 2026 around 09:05." in page
+
+
+@time_machine.travel(MONDAY_7_DEC, tick=False)
+def test_dry_run_forecasts_from_the_campaigns_start(staff_client, staff_user, account):
+    campaign = big_campaign(staff_user, account, 3)
+    add_step(campaign, 2, {"A": "Still there, {{ first_name }}?"}, delay_days=3)
+    campaign.starts_at = datetime.datetime(2027, 1, 15, 14, 0, tzinfo=datetime.UTC)  # a Friday
+    campaign.save()
+
+    page = staff_client.get(f"/campaigns/{campaign.pk}/dry-run/").content.decode()
+
+    # Step 1 Fri 14:00 … 14:05; step 2 due Mon 18 Jan (three days on, a Monday) 14:00 … 14:05.
+    assert "the last goes out on Mon 18 Jan 2027 around 14:05." in page
+
+
 def big_campaign(owner, account, size):
     tag = TagFactory(name=f"Big {size}")
     for index in range(size):
@@ -178,6 +210,31 @@ def test_launch_pause_resume_cancel(staff_client, campaign):
     staff_client.post(f"/campaigns/{campaign.pk}/cancel/")
     assert Campaign.objects.get().status == "cancelled"
     assert set(Message.objects.values_list("status", flat=True)) == {"cancelled"}
+
+
+def test_the_list_and_the_campaign_page_count_enrollments_alike(staff_client, campaign):
+    """Issue #13: the list said "Enrolled 38" (skipped included) while the page said Active 23,
+    Skipped 15. The list, the page and the dashboard now count "enrolled" as the launch message
+    does: everyone but the skipped, with the skipped beside it."""
+    tag = campaign.audience.query.split("=")[1]
+    for name in ("Dan", "Eve"):
+        ContactFactory(first_name=name, tags=[int(tag)], do_not_contact=True)
+    launched = staff_client.post(f"/campaigns/{campaign.pk}/launch/", follow=True)
+    assert "Launched: 3 enrolled, 2 skipped." in launched.content.decode()
+    with bypass():  # the state this test starts from
+        Message.objects.update(status="sent", sent_at=timezone.now())
+    staff_client.post(f"/messages/{Message.objects.first().pk}/reply/", {"text": "Thanks!"})
+
+    listed = staff_client.get("/campaigns/").content.decode()
+    page = staff_client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    dashboard = staff_client.get("/").content.decode()
+
+    row = re.search(rf'<tr><td><a href="/campaigns/{campaign.pk}/">.*?</tr>', listed).group()
+    assert '<td class="num">3</td><td class="num">2</td>' in row
+    assert 'id="count-enrolled">3<' in page and 'id="count-skipped">2<' in page
+    assert 'id="count-active">2<' in page and 'id="count-replied">1<' in page
+    assert 'id="count-stopped">0<' in page
+    assert "1 of 3 contacts done · 1 replied" in dashboard
 
 
 def test_a_launched_campaign_cannot_be_edited(staff_client, campaign):

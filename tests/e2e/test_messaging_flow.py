@@ -182,7 +182,7 @@ def test_bulk_message_queue_tick_and_send_from_the_outbox(
     expect(page.get_by_role("heading", level=1)).to_have_text("Outbox")
     group = page.get_by_role("region", name=re.compile(rf"^{SENDER}"))
     expect(group.get_by_role("heading", level=2)).to_have_text(
-        f"{SENDER} 2 waiting · 0 of 50 sent today"
+        f"{SENDER} 2 waiting · 0 of 50 sent today · 2 of 50 of today's slots taken"
     )
     ngozi_item = page.locator("article.outbox-item", has=page.get_by_role("link", name=str(ngozi)))
     emile_item = page.locator("article.outbox-item", has=page.get_by_role("link", name=str(emile)))
@@ -204,7 +204,7 @@ def test_bulk_message_queue_tick_and_send_from_the_outbox(
     ]
     expect(ngozi_item).to_have_count(0)
     expect(group.get_by_role("heading", level=2)).to_have_text(
-        f"{SENDER} 1 waiting · 1 of 50 sent today"
+        f"{SENDER} 1 waiting · 1 of 50 sent today · 2 of 50 of today's slots taken"
     )
 
     emile_item.get_by_role("button", name="I sent it").click()

@@ -459,3 +459,24 @@ def test_all_accounts_fine_says_so(staff_user, staff_client):
     account(staff_user, "Fine")
     html = staff_client.get("/").content.decode()
     assert "Every account is connected, with a token valid for a week or more." in html
+
+
+def test_the_dashboard_and_the_outbox_count_todays_slots_alike(staff_user, staff_client):
+    """Issue #13: the dashboard said 8 / 27 while the Outbox said 0 of 27 sent today. The cap
+    rule counts a message waiting in the Outbox (whatever day it was released) as a taken
+    slot: the dashboard was right. The Outbox now shows the same 8 taken, beside how many of
+    them went out (what its Send checks against the cap)."""
+    maya = account(staff_user, "Maya Okafor", daily_limit=27)
+    for hours in range(6):  # released yesterday and today, none sent yet
+        message(maya, ContactFactory(), S.RELEASED, released_at=ago(hours=hours * 5))
+    message(maya, ContactFactory(), S.SENT, ago(hours=1), sent_at=ago(hours=1))
+    message(maya, ContactFactory(), S.UNCERTAIN, ago(hours=2))
+    message(maya, ContactFactory(), S.SENT, ago(days=1), sent_at=ago(days=1))  # yesterday's
+
+    dashboard_html = staff_client.get("/").content.decode()
+    outbox_html = staff_client.get("/outbox/").content.decode()
+
+    assert 'max="27" value="8" aria-hidden="true"></meter> 8 / 27' in dashboard_html
+    assert "6 waiting · " in outbox_html
+    assert "2 of 27 sent today · " in outbox_html
+    assert "8 of 27 of today's slots taken" in outbox_html

@@ -1,7 +1,14 @@
+import datetime
+
 import pytest
 from django.db import DatabaseError, connection
 
-from linkedin_crm.db import chunks, max_query_parameters
+from campaigns.models import Enrollment
+from linkedin_crm.db import chunks, insert_rows, max_query_parameters
+from messaging.models import MessageEvent
+from tests.campaigns.factories import CampaignFactory
+from tests.contacts.factories import ContactFactory
+from tests.messaging.factories import MessageFactory
 
 
 def test_it_cuts_a_sequence_into_slices_of_the_size():
@@ -39,3 +46,48 @@ def test_a_statement_may_carry_as_many_parameters_as_it_says_and_no_more():
     # On PostgreSQL, Django's psycopg binds parameters on the client (unless the database's
     # OPTIONS ask for server_side_binding), so one more goes through: 65,535 is the bound that
     # holds either way.
+
+
+# --- insert_rows ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_insert_rows_writes_per_row_and_shared_values_and_returns_the_asked_columns():
+    campaign = CampaignFactory()
+    people = ContactFactory.create_batch(3)
+    at = datetime.datetime(2026, 11, 25, 10, 0, tzinfo=datetime.UTC)
+    inserted = insert_rows(
+        Enrollment,
+        ["contact_id", "sender_id", "variants", "skip_reason", "state", "last_step"],
+        # A column of NULLs only (the sender), and JSON (the variants).
+        [(c.pk, None, {"1": n}, "", "skipped", 0) for n, c in enumerate(people)],
+        shared={"campaign_id": campaign.pk, "created_at": at},
+        returning=("contact_id", "id"),
+    )
+    ids = dict(inserted)
+    assert sorted(ids) == sorted(c.pk for c in people)
+    for n, contact in enumerate(people):
+        stored = Enrollment.objects.get(pk=ids[contact.pk])
+        assert (stored.campaign, stored.contact, stored.sender) == (campaign, contact, None)
+        assert (stored.variants, stored.state, stored.created_at) == ({"1": n}, "skipped", at)
+
+
+@pytest.mark.django_db
+def test_insert_rows_splits_by_the_parameter_limit_and_refuses_unknown_columns():
+    message = MessageFactory()
+    at = datetime.datetime(2026, 11, 25, 10, 0, tzinfo=datetime.UTC)
+    rows = [(message.pk, f"note {n}") for n in range(2500)]
+    insert_rows(
+        MessageEvent,
+        ["message_id", "note"],
+        rows,
+        shared={"status": "queued", "at": at},
+        batch=1000,
+    )
+    assert MessageEvent.objects.count() == 2500
+    assert insert_rows(MessageEvent, ["message_id"], []) == []
+    with pytest.raises(TypeError, match="no column colour"):
+        insert_rows(MessageEvent, ["message_id", "colour"], [(message.pk, "red")])
+    with pytest.raises(TypeError, match="per row and shared"):
+        insert_rows(MessageEvent, ["status"], [("queued",)], shared={"status": "sent"})
+    assert MessageEvent.objects.count() == 2500

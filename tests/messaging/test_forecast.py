@@ -7,7 +7,7 @@ import zoneinfo
 
 import pytest
 
-from messaging.forecast import Forecast, days_label, forecast
+from messaging.forecast import Forecast, days_label, forecast, forecast_sequence
 
 UTC = datetime.UTC
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
@@ -301,26 +301,28 @@ def one_by_one(
     now,
     already_today=0,
     queued_before=0,
+    not_before=None,
 ):
     """The slow obvious simulation: place every message, one at a time."""
     zone = zoneinfo.ZoneInfo(timezone)
     spacing = max(min_interval_seconds + jitter_seconds / 2, 60)
     today = day = now.astimezone(zone).date()
+    ready = max(now, not_before or now).astimezone(UTC)
     sends: list[datetime.datetime] = []
     while len(sends) < queued_before + count:
         if day.weekday() in window_days:
             start = datetime.datetime.combine(day, window_start, tzinfo=zone).astimezone(UTC)
             end = datetime.datetime.combine(day, window_end, tzinfo=zone).astimezone(UTC)
-            moment = max(start, now.astimezone(UTC)) if day == today else start
+            at = max(start, now.astimezone(UTC)) if day == today else start
             used = already_today if day == today else 0
-            slot = 0
             while used < daily_limit and len(sends) < queued_before + count:
-                at = moment + datetime.timedelta(seconds=slot * spacing)
+                if len(sends) >= queued_before:  # ours: not before "Send at"
+                    at = max(at, ready)
                 if at > end:
                     break
                 sends.append(at)
                 used += 1
-                slot += 1
+                at += datetime.timedelta(seconds=spacing)
         day += datetime.timedelta(days=1)
     ours = sends[queued_before:]
     return ours[0], ours[-1], len({at.astimezone(zone).date() for at in ours})
@@ -343,6 +345,7 @@ def test_it_agrees_with_placing_messages_one_by_one():
             "now": utc(2026, rng.randrange(1, 13), rng.randrange(1, 29), rng.randrange(24)),
             "already_today": rng.randrange(0, 5),
             "queued_before": rng.choice([0, 10, 700]),
+            "not_before": rng.choice([None, None, utc(2026, 12, 24, rng.randrange(24))]),
         }
 
         result = forecast(**arguments)
@@ -382,3 +385,243 @@ def test_it_forecasts_100000_messages_in_well_under_50_ms(change, capsys):
         print(f"\nforecast of 100,000 ({change or 'default'}): {elapsed * 1000:.2f} ms")
     assert result.last_at is not None
     assert elapsed < 1.0  # a few ms; only a disaster (a loop per message) fails
+
+
+# --- "Send at" and campaign steps (issue #13) --------------------------------------------------
+
+MONDAY_7_DEC = datetime.datetime(2026, 12, 7, 8, 0, tzinfo=BERLIN)
+
+
+def test_it_sends_a_message_with_send_at_then_not_now():
+    send_at = datetime.datetime(2027, 1, 15, 10, 0, tzinfo=BERLIN)  # a Friday
+
+    result = forecast(count=1, now=MONDAY_7_DEC, not_before=send_at, **ACCOUNT)
+
+    assert result.first_at == result.last_at == berlin(2027, 1, 15, 10, 0)
+    assert result.describe("Europe/Berlin") == (
+        "1 message; at 50/day inside Mon–Fri 09:00–17:00 Europe/Berlin it goes out on "
+        "Fri 15 Jan 2027 around 10:00."
+    )
+
+
+def test_a_send_at_outside_the_window_waits_for_the_next_window():
+    saturday = datetime.datetime(2027, 1, 16, 10, 0, tzinfo=BERLIN)
+    friday_evening = datetime.datetime(2027, 1, 15, 18, 0, tzinfo=BERLIN)
+
+    assert forecast(count=1, now=MONDAY_7_DEC, not_before=saturday, **ACCOUNT).first_at == berlin(
+        2027, 1, 18, 9, 0
+    )
+    assert forecast(
+        count=1, now=MONDAY_7_DEC, not_before=friday_evening, **ACCOUNT
+    ).first_at == berlin(2027, 1, 18, 9, 0)
+
+
+def test_a_send_at_in_the_past_means_now():
+    result = forecast(
+        count=1, now=MONDAY_8AM, not_before=MONDAY_8AM - datetime.timedelta(days=1), **ACCOUNT
+    )
+
+    assert result.first_at == berlin(2026, 3, 2, 9, 0)
+
+
+def test_the_queue_ahead_still_goes_first_after_send_at():
+    # 120 ahead: Mon 50, Tue 50, Wed 20 (09:00 … 09:47:30). "Send at" Tuesday 09:00 is
+    # passed by then: ours follow the queue, at 09:50 on Wednesday.
+    tuesday = datetime.datetime(2026, 3, 3, 9, 0, tzinfo=BERLIN)
+
+    result = forecast(count=2, now=MONDAY_8AM, queued_before=120, not_before=tuesday, **ACCOUNT)
+
+    assert (result.first_at, result.last_at) == (
+        berlin(2026, 3, 4, 9, 50),
+        berlin(2026, 3, 4, 9, 52, 30),
+    )
+
+
+def test_send_at_after_the_queue_ahead_has_gone_keeps_its_time_and_the_days_cap():
+    # 10 ahead go out 09:00 … 09:22:30; ours are due at 13:00 and fill the 40 slots left
+    # (13:00 … 14:37:30), the other 5 go out on Tuesday from 09:00.
+    one_pm = datetime.datetime(2026, 3, 2, 13, 0, tzinfo=BERLIN)
+
+    result = forecast(count=45, now=MONDAY_8AM, queued_before=10, not_before=one_pm, **ACCOUNT)
+
+    assert result.first_at == berlin(2026, 3, 2, 13, 0)
+    assert result.last_at == berlin(2026, 3, 3, 9, 10)
+    assert result.days == 2
+
+
+def test_a_follow_up_waits_its_delay_after_the_first_step():
+    """Issue #13: a dry run of 13 recipients whose step 2 waits three days said the last of the
+    26 messages goes out on the first day."""
+    result = forecast_sequence(
+        recipients=13,
+        follow_up_delays=[datetime.timedelta(days=3)],
+        now=MONDAY_7_DEC,
+        **ACCOUNT,
+    )
+
+    # Step 1: Monday 09:00 … 09:30 (13 sends 150 s apart); step 2: each three days later.
+    assert result.count == 26
+    assert result.first_at == berlin(2026, 12, 7, 9, 0)
+    assert result.last_at == berlin(2026, 12, 10, 9, 30)
+    assert result.days == 2
+    assert result.describe("Europe/Berlin") == (
+        "26 messages; at 50/day inside Mon–Fri 09:00–17:00 Europe/Berlin the last goes out "
+        "on Thu 10 Dec 2026 around 09:30."
+    )
+
+
+def test_follow_ups_share_the_cap_behind_what_became_due_before_them():
+    # 60 recipients, 50 a day, step 2 one day later.
+    # Mon: step 1 × 50 (09:00 … 11:02:30).
+    # Tue: step 1 × 10 (09:00 … 09:22:30), then step 2 of Monday's 50 from 09:25: 40 fit.
+    # Wed: the other 10 of Monday's step 2 (09:00 … 09:22:30), then Tuesday's 10 (09:25 …
+    #      09:47:30).
+    result = forecast_sequence(
+        recipients=60,
+        follow_up_delays=[datetime.timedelta(days=1)],
+        now=MONDAY_7_DEC,
+        **ACCOUNT,
+    )
+
+    assert result.last_at == berlin(2026, 12, 9, 9, 47, 30)
+    assert result.days == 3
+
+
+def test_a_follow_up_due_on_a_weekend_goes_out_on_monday():
+    thursday = datetime.datetime(2026, 12, 10, 8, 0, tzinfo=BERLIN)
+
+    result = forecast_sequence(
+        recipients=1,
+        follow_up_delays=[datetime.timedelta(days=2), datetime.timedelta(days=1)],
+        now=thursday,
+        **ACCOUNT,
+    )
+
+    # Step 1 Thu 09:00; step 2 due Sat 09:00, sent Mon 09:00; step 3 Tue 09:00.
+    assert result.count == 3
+    assert result.last_at == berlin(2026, 12, 15, 9, 0)
+    assert result.days == 3
+
+
+def test_a_campaign_that_starts_later_starts_then():
+    starts = datetime.datetime(2027, 1, 15, 14, 0, tzinfo=BERLIN)
+
+    result = forecast_sequence(
+        recipients=2,
+        follow_up_delays=[datetime.timedelta(days=3)],
+        now=MONDAY_7_DEC,
+        not_before=starts,
+        **ACCOUNT,
+    )
+
+    # Fri 14:00 and 14:02:30; step 2 due Mon 18 Jan 14:00 and 14:02:30.
+    assert result.first_at == berlin(2027, 1, 15, 14, 0)
+    assert result.last_at == berlin(2027, 1, 18, 14, 2, 30)
+
+
+def test_a_sequence_refuses_a_negative_delay():
+    with pytest.raises(ValueError, match="cannot be due before the step it follows"):
+        forecast_sequence(
+            recipients=1,
+            follow_up_delays=[datetime.timedelta(days=-1)],
+            now=MONDAY_7_DEC,
+            **ACCOUNT,
+        )
+
+
+def steps_one_by_one(
+    *,
+    recipients,
+    follow_up_delays,
+    daily_limit,
+    timezone,
+    window_days,
+    window_start,
+    window_end,
+    min_interval_seconds,
+    jitter_seconds,
+    now,
+    already_today=0,
+    queued_before=0,
+    not_before=None,
+):
+    """The slow obvious simulation of a campaign: every slot takes the message that became due
+    first; a recipient's next step becomes due its delay after their previous one went out."""
+    zone = zoneinfo.ZoneInfo(timezone)
+    spacing = datetime.timedelta(seconds=max(min_interval_seconds + jitter_seconds / 2, 60))
+    now = now.astimezone(UTC)
+    today = day = now.astimezone(zone).date()
+    ready = max(now, not_before or now).astimezone(UTC)
+    order = iter(range(10**9))
+    due = [(now, next(order), -1) for _ in range(queued_before)]
+    due += [(ready, next(order), 0) for _ in range(recipients)]
+    ours: list[datetime.datetime] = []
+    while due:
+        due.sort()
+        if day.weekday() in window_days:
+            start = datetime.datetime.combine(day, window_start, tzinfo=zone).astimezone(UTC)
+            end = datetime.datetime.combine(day, window_end, tzinfo=zone).astimezone(UTC)
+            at = max(start, now) if day == today else start
+            used = already_today if day == today else 0
+            while used < daily_limit and due:
+                due.sort()
+                at = max(at, due[0][0])
+                if at > end:
+                    break
+                _, _, step = due.pop(0)
+                if step >= 0:
+                    ours.append(at)
+                    if step < len(follow_up_delays):
+                        due.append((at + follow_up_delays[step], next(order), step + 1))
+                used += 1
+                at += spacing
+        day += datetime.timedelta(days=1)
+    return min(ours), max(ours), len({at.astimezone(zone).date() for at in ours})
+
+
+def test_a_sequence_agrees_with_placing_messages_one_by_one():
+    rng = random.Random(13)
+    zones = ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC"]
+    for _ in range(60):
+        start_hour = rng.randrange(0, 12)
+        arguments = {
+            "recipients": rng.randrange(1, 150),
+            "follow_up_delays": [
+                datetime.timedelta(days=rng.choice([0, 1, 3, 7]))
+                for _ in range(rng.randrange(0, 3))
+            ],
+            "daily_limit": rng.randrange(1, 60),
+            "timezone": rng.choice(zones),
+            "window_days": rng.sample(range(7), rng.randrange(1, 8)),
+            "window_start": datetime.time(start_hour, rng.choice([0, 30])),
+            "window_end": datetime.time(rng.randrange(start_hour + 1, 24), rng.choice([0, 59])),
+            "min_interval_seconds": rng.choice([0, 120, 600, 3600]),
+            "jitter_seconds": rng.choice([0, 60, 600]),
+            "now": utc(2026, rng.randrange(1, 13), rng.randrange(1, 29), rng.randrange(24)),
+            "already_today": rng.randrange(0, 5),
+            "queued_before": rng.choice([0, 10, 70]),
+            "not_before": rng.choice([None, utc(2026, 12, 24, rng.randrange(24))]),
+        }
+
+        result = forecast_sequence(**arguments)
+
+        expected = steps_one_by_one(**arguments)
+        assert (result.first_at, result.last_at, result.days) == expected, arguments
+
+
+def test_a_sequence_of_10000_recipients_and_three_steps_is_quick(capsys):
+    """The dry run forecasts every sender's share of the audience on each page view."""
+    started = time.process_time()
+    result = forecast_sequence(
+        recipients=10_000,
+        follow_up_delays=[datetime.timedelta(days=3), datetime.timedelta(days=7)],
+        now=MONDAY_8AM,
+        queued_before=5_000,
+        **ACCOUNT,
+    )
+    elapsed = time.process_time() - started
+
+    with capsys.disabled():
+        print(f"\nforecast of 10,000 recipients × 3 steps: {elapsed * 1000:.2f} ms")
+    assert result.count == 30_000 and result.last_at is not None
+    assert elapsed < 1.0

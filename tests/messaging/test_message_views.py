@@ -72,6 +72,36 @@ def test_compose_from_a_template_and_scheduled(staff_client, account, contact):
     assert message.next_attempt_at == datetime.datetime(2030, 1, 2, 10, 30, tzinfo=UTC)
 
 
+@time_machine.travel(datetime.datetime(2026, 12, 7, 8, 0, tzinfo=UTC), tick=False)
+def test_compose_forecasts_a_scheduled_message_for_its_send_at(staff_client, account, contact):
+    """Issue #13: with "Send at" 15 Jan 2027 the page said it goes out Mon 07 Dec."""
+    data = {"body": "Hi", "account": account.pk, "scheduled_for": "2027-01-15T10:00"}
+    url = f"/contacts/{contact.pk}/message/"
+
+    preview = staff_client.post(url, {**data, "action": "preview"}).content.decode()
+    queued = staff_client.post(url, {**data, "action": "queue"}, follow=True).content.decode()
+
+    assert "it goes out on Fri 15 Jan 2027 around 10:00." in preview
+    assert "Queued: 1 message;" in queued and "on Fri 15 Jan 2027 around 10:00." in queued
+
+
+@time_machine.travel(datetime.datetime(2026, 12, 7, 8, 0, tzinfo=UTC), tick=False)
+def test_bulk_forecast_starts_at_send_at(staff_client, account, audience):
+    response = staff_client.post(
+        "/contacts/message/",
+        {
+            "selected": [p.pk for p in audience],
+            "step": "preview",
+            "body": "Hi {{ first_name }}",
+            "account": account.pk,
+            "scheduled_for": "2027-01-16T10:00",  # a Saturday: Monday's window
+        },
+    )
+
+    # Two sendable, from Monday 18 Jan 09:00, one a minute apart (no interval on this account).
+    assert "the last goes out on Mon 18 Jan 2027 around 09:00." in response.content.decode()
+
+
 def test_compose_warns_when_the_sender_is_not_connected(staff_client, staff_user, contact):
     stranger = LinkedInAccountFactory(
         owner=staff_user, display_name="Other account", network=NetworkFactory(owner=staff_user)
@@ -436,7 +466,9 @@ def test_the_outbox_never_offers_a_message_to_someone_now_do_not_contact(
 def test_message_list_caps_a_long_contact_search_and_says_so(staff_client, account):
     ann = ContactFactory(first_name="Ann", last_name="Lee")
     MessageFactory(account=account, contact=ann, body="To Ann")
-    MessageFactory(account=account, body="To someone else")
+    # A made-up name could hold "ann" (Joanne, Hanna): this one cannot.
+    bo = ContactFactory(first_name="Bo", last_name="Yu", company="Tech Co", position="Chef")
+    MessageFactory(account=account, contact=bo, body="To someone else")
     response = staff_client.get("/messages/", {"contact": "ann " * 10 + "zzz " * 1490})
     assert response.status_code == 200
     page = response.content.decode()
