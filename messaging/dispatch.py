@@ -26,6 +26,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from linkedin_crm.db import SQLValue
 from messaging import dispatch_sql as sql
@@ -384,7 +385,12 @@ def outbox_send(
         used = Message.objects.filter(account=account).sent_between(start, end).count()
         if used >= account.daily_limit:
             raise CapReached(
-                f"{account} has used today’s {account.daily_limit} messages; try again tomorrow."
+                ngettext(
+                    "%(account)s has used today’s %(count)d message; try again tomorrow.",
+                    "%(account)s has used today’s %(count)d messages; try again tomorrow.",
+                    account.daily_limit,
+                )
+                % {"account": account, "count": account.daily_limit}
             )
         token = secrets.token_hex(8)
         # Do-not-contact again in the claim itself: a contact marked since the check above.
