@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from linkedin_crm import webhooks
 from linkedin_crm.db import (
     SQLValue,
     chunks,
@@ -85,6 +86,13 @@ TRANSITIONS: dict[Action, Transition] = {
 
 INITIAL = Status.QUEUED
 
+# The webhook event (linkedin_crm/webhooks.py) announcing that messages reached a status.
+WEBHOOK_EVENTS: dict[str, webhooks.EventType] = {
+    Status.SENT: webhooks.EventType.MESSAGE_SENT,
+    Status.FAILED: webhooks.EventType.MESSAGE_FAILED,
+    Status.UNCERTAIN: webhooks.EventType.MESSAGE_UNCERTAIN,
+}
+
 
 def allowed_changes() -> set[tuple[str, str]]:
     """Every (from, to) pair of statuses some action may make."""
@@ -141,6 +149,8 @@ def change(
             [(pk, notes.get(pk, note)[:500]) for pk in changed],
             shared={"status": target, "actor_id": getattr(actor, "pk", None), "at": at},
         )
+        if target in WEBHOOK_EVENTS:
+            webhooks.emit_messages(WEBHOOK_EVENTS[target], changed)
     return changed
 
 
