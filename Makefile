@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run demo test bench lint format migrate-check clean screenshots
+.PHONY: run demo test bench lint typecheck format migrate-check clean screenshots
 
 # run and demo are development (runserver, the sandbox, the development keys), which the
 # settings refuse unless DEBUG is on: it is off by default, so that production fails closed.
@@ -70,6 +70,10 @@ bench: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# mypy with django-stubs: pyproject.toml says which code is checked, and which strictly.
+typecheck: $(VENV)/.installed-dev
+	$(VENV)/bin/mypy
 
 format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check --fix .

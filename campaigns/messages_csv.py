@@ -175,7 +175,9 @@ def _find_header(text: str) -> Header:
 
     def look(line_no: int, line: str | None) -> None:
         nonlocal connections
-        for delimiter in _DELIMITERS if line and not connections else ():
+        if not line or connections:
+            return
+        for delimiter in _DELIMITERS:
             keys = {header_key(cell) for cell in split_line(line, delimiter)}
             connections = connections or len(keys & _CONNECTIONS_COLUMNS) >= 3
 

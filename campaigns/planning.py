@@ -13,6 +13,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.conf import settings
 from django.db import connection
@@ -20,6 +21,7 @@ from django.db.models import (
     BigIntegerField,
     Case,
     Exists,
+    Expression,
     ExpressionWrapper,
     IntegerField,
     OuterRef,
@@ -136,7 +138,7 @@ class PlannedRecipient:
         if self._variant is _UNASSIGNED:
             pick = self.plan.pick
             self._variant = pick(self.contact_id) if pick and self.sender else None
-        return self._variant
+        return cast(Variant | None, self._variant)  # assigned above
 
     @property
     def contact(self) -> Contact:
@@ -145,10 +147,13 @@ class PlannedRecipient:
     @property
     def context(self) -> dict:
         """The template variables of the first message (needs a sender)."""
+        sender = self.sender
+        if sender is None:
+            raise TypeError("A recipient without a sender gets no message.")
         return personalize.context_for(
             self.contact,
-            sender_name=self.sender.display_name,
-            connected_on=self.plan.connected_on(self.contact_id, self.sender.network_id),
+            sender_name=sender.display_name,
+            connected_on=self.plan.connected_on(self.contact_id, sender.network_id),
         )
 
     @property
@@ -156,11 +161,12 @@ class PlannedRecipient:
         """The rendered first message, rendered on first use: the dry run renders only the
         page it shows, the launch renders everyone. Empty without a variant (a campaign with
         no first step yet: the plan's errors say so)."""
-        if self._message is None and self.variant is None:
-            return ""
         if self._message is None:
+            variant = self.variant
+            if variant is None:
+                return ""
             try:
-                self._message = personalize.render(self.variant.body, self.context)
+                self._message = personalize.render(variant.body, self.context)
             except personalize.TemplateError as exc:
                 self._message = ""
                 self.skip_reason = f"cannot be rendered: {exc}"
@@ -295,7 +301,8 @@ def plan_recipients(
     held_end = 2 + masks
     dated_end = held_end + (masks if dated else 0)
     bits = _mask_bits(plan.networks)
-    eligible_for = {}  # masks → (id, sender) of the senders whose network holds the contact
+    # masks → (id, sender) of the senders whose network holds the contact
+    eligible_for: dict[tuple[int, ...], list[tuple[int, LinkedInAccount]]] = {}
     load = {s.pk: 0 for s in senders}
     used = []
     if first_variants:
@@ -349,7 +356,7 @@ def _network_masks(networks: tuple[int, ...], **lookups) -> list:
     connection filtered by **lookups): integers, so 30,000 rows need no conversion."""
     masks = []
     for column in chunks(networks, _MASK_BITS):
-        mask = Value(0)
+        mask: Expression = Value(0)
         for bit, network_id in enumerate(column):
             held = Connection.objects.filter(
                 contact=OuterRef("pk"), network_id=network_id, **lookups
@@ -430,8 +437,9 @@ class MissingValues:
         self.columns = columns
         self.senders = {s.pk: s for s in senders}
         self.bits = _mask_bits(_networks_of(senders))
-        self.names_for = {}  # (sender id, date masks, blank columns) → the names missing
-        self.lacking = []  # (recipient, the names it lacks)
+        # (sender id, date masks, blank columns) → the names missing
+        self.names_for: dict[tuple[int, tuple, tuple], tuple[str, ...]] = {}
+        self.lacking: list[tuple[PlannedRecipient, tuple[str, ...]]] = []  # (recipient, names)
 
     def add(self, recipient: PlannedRecipient, sender_id: int, dates: tuple, values: tuple):
         key = (sender_id, dates, tuple([not value or value.isspace() for value in values]))

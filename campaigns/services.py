@@ -199,15 +199,16 @@ def _enroll(campaign: Campaign, plan: LaunchPlan, *, now) -> dict[int, Enrollmen
     attnames = [f.attname for f in Enrollment._meta.concrete_fields]
     alias = connection.alias
     enrollments = {}
+    # An enrolled recipient has a sender and a variant; only the skipped lack them.
     for row in plan.enrolled:
         values = {
             "id": ids[row.contact_id],
             "campaign_id": campaign.pk,
             "contact_id": row.contact_id,
-            "sender_id": row.sender.pk,
+            "sender_id": row.sender.pk,  # type: ignore[union-attr]
             "state": Enrollment.State.ACTIVE,
             "skip_reason": "",
-            "variants": {"1": row.variant.pk},
+            "variants": {"1": row.variant.pk},  # type: ignore[union-attr]
             "last_step": 1,
             "last_step_at": None,
             "replied_at": None,
@@ -294,11 +295,12 @@ def campaigns_advance(*, now=None) -> dict:
                     do_not_contact.append(enrollment.pk)
                     continue
                 variant = pick(enrollment.contact_id)
+                # An active enrollment has a sender; only a skipped one lacks it.
                 context = personalize.context_for(
                     enrollment.contact,
-                    sender_name=enrollment.sender.display_name,
+                    sender_name=enrollment.sender.display_name,  # type: ignore[union-attr]
                     connected_on=connected_on.get(
-                        (enrollment.contact_id, enrollment.sender.network_id)
+                        (enrollment.contact_id, enrollment.sender.network_id)  # type: ignore[union-attr]
                     ),
                 )
                 try:
@@ -354,13 +356,14 @@ def senders_authorised(campaign: Campaign) -> set[int]:
 
 def _connection_dates(enrollments: list[Enrollment]) -> dict:
     """{(contact id, network id): connected_on} for the enrollments' senders' networks."""
-    dates = {}
+    dates: dict[tuple[int, int], datetime.date | None] = {}
     for chunk in chunks(enrollments, CHUNK):
         dates.update(
             ((contact_id, network_id), connected_on)
             for contact_id, network_id, connected_on in Connection.objects.filter(
                 contact_id__in=[e.contact_id for e in chunk],
-                network_id__in={e.sender.network_id for e in chunk},
+                # Active enrollments, each with a sender.
+                network_id__in={e.sender.network_id for e in chunk},  # type: ignore[union-attr]
             ).values_list("contact_id", "network_id", "connected_on")
         )
     return dates
@@ -713,7 +716,9 @@ def messages_import(*, parsed, actor, now=None) -> MessagesImportResult:
     if by_name:
         people = _people_by_name(parsed.messages, _import_networks(actor, accounts))
         # No conversation IDs in that export: a conversation is the other person's.
-        result.conversations = len({tuple(people.keys(m, m.outgoing)) for m in parsed.messages})
+        result.conversations = len(
+            {tuple(people.keys(m, m.outgoing) or ()) for m in parsed.messages}
+        )
     else:
         people = _people_by_url(parsed.messages, owner)
         result.conversations = len({m.conversation_id for m in parsed.messages})
@@ -820,7 +825,7 @@ class _PeopleByName(_People):
 
 def _people_by_url(messages, owner: str) -> _People:
     people = _PeopleByUrl()
-    urls = set()
+    urls: set[str] = set()
     for message in messages:
         urls.update(filter(None, [message.sender_url, *message.recipient_urls]))
         if message.sender_url and message.sender_url != owner:

@@ -295,6 +295,7 @@ def parse_datetime(text: str, *, day_first: bool = False) -> datetime.datetime |
 
 def _date_parts(text: str, *, day_first: bool) -> tuple[int, int, int, tuple] | None:
     """Year, month, day and the time groups of lower-cased, whitespace-collapsed text."""
+    month: int | None  # None: a word that names no month
     if match := _ISO.fullmatch(text):
         year, month, day = match[1], int(match[2]), match[3]
     elif match := _DOTTED.fullmatch(text):

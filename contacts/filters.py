@@ -92,7 +92,7 @@ class ContactFilter(django_filters.FilterSet):
 
     class Meta:
         model = Contact
-        fields = []
+        fields: list[str] = []
 
     def __init__(self, data=None, *args, **kwargs):
         # An unknown sort (an old bookmark, a hand-edited link) falls back to the default order

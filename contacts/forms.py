@@ -1,6 +1,7 @@
 import copy
 import datetime
 from dataclasses import dataclass
+from typing import cast
 
 from django import forms
 from django.core import signing
@@ -123,7 +124,8 @@ class LoadedVersion:
                 label = "tags"
                 shown = ", ".join(current.tags.values_list("name", flat=True))
             else:
-                label = str(Contact._meta.get_field(name).verbose_name)
+                # A field of the form is one of the contact's own, never a reverse relation.
+                label = str(Contact._meta.get_field(name).verbose_name)  # type: ignore[union-attr]
                 shown = _display(current, name)
             described.append(f"{label} (now “{shown}”)" if shown else f"{label} (now empty)")
         return described
@@ -170,7 +172,8 @@ class ContactEditForm(ContactForm):
     def with_current_version(self, current: Contact) -> "ContactEditForm":
         """The same typed values on a form carrying `current`'s version, to show again after a
         conflict: saving it then replaces what is saved now, which its user has been shown."""
-        data = self.data.copy()
+        # A bound form's data is the request's QueryDict; django-stubs says a Mapping.
+        data = self.data.copy()  # type: ignore[attr-defined]
         data[self.add_prefix("version")] = LoadedVersion.of(current).token()
         # A copy: validating copies the typed values onto the form's instance.
         form = ContactEditForm(data, instance=copy.copy(current))
@@ -275,7 +278,7 @@ class ImportUploadForm(forms.Form):
     def __init__(self, *args, max_bytes: int, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.max_bytes = max_bytes
-        network = self.fields["network"]
+        network = cast("forms.ModelChoiceField[Network]", self.fields["network"])
         network.queryset = Network.objects.importable_by(user).select_related("owner")
         # Choosing nothing means "mine": looking at the page must not create the network, so
         # the import creates it when it is not there yet. A form shown before it existed and

@@ -16,7 +16,7 @@ background task all go through here. Importing happens in two steps:
 """
 
 import datetime
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 
@@ -68,7 +68,9 @@ class ImportPlan:
         return {item.name: getattr(self, item.name) for item in dataclass_fields(self)}
 
     @classmethod
-    def from_json(cls, data: dict) -> "ImportPlan":
+    def from_json(cls, data: dict | None) -> "ImportPlan":
+        if data is None:  # a batch whose plan was not kept, or was dropped when it failed
+            raise TypeError("This import batch has no plan.")
         # Plans stored by earlier versions also carry an "invalid" list (always empty: the
         # reader refuses bad rows before planning); a preview made before an upgrade still
         # confirms.
@@ -159,14 +161,14 @@ class IdentityMatcher:
         # Only the columns identity and change detection need: loading 30,000 full rows (with
         # their time stamps to parse) is the largest cost of a re-import.
         contacts = Contact.objects.only("pk", "name_key", *IMPORT_FIELDS)
-        for lookup, values in (
+        for lookup, wanted in (
             ("profile_url__in", urls),
             ("email__in", emails),
             ("name_key__in", keys),
             ("pk__in", alias_ids),
         ):
-            for chunk in chunks(sorted(values), CHUNK):
-                for contact in contacts.filter(**{lookup: chunk}):
+            for wanted_chunk in chunks(sorted(wanted), CHUNK):
+                for contact in contacts.filter(**{lookup: wanted_chunk}):
                     self.by_pk[contact.pk] = contact
 
         for contact in self.by_pk.values():
@@ -176,8 +178,8 @@ class IdentityMatcher:
                 self.by_email.setdefault(contact.email, set()).add(contact.pk)
             if contact.name_key:
                 self.by_key.setdefault(contact.name_key, set()).add(contact.pk)
-        for kind, value, contact_id in aliases:
-            if kind == ContactAlias.Kind.URL:
+        for alias_kind, value, contact_id in aliases:
+            if alias_kind == ContactAlias.Kind.URL:
                 self.by_url.setdefault(value, contact_id)
             else:
                 self.by_email.setdefault(value, set()).add(contact_id)
@@ -258,7 +260,7 @@ def plan_import(
             plan.unchanged.append({**entry, "contact": match.contact.pk})
 
     ids = [entry["contact"] for entry in plan.updates + plan.unchanged]
-    connected = set()
+    connected: set[int] = set()
     for chunk in chunks(ids, CHUNK):
         connected.update(
             Connection.objects.filter(network=network, contact_id__in=chunk).values_list(
@@ -422,7 +424,7 @@ def apply_plan(
             progress(done)
 
 
-def create_contacts(entries: list[dict], batch: ImportBatch, tag_ids: list[int]) -> None:
+def create_contacts(entries: Sequence[dict], batch: ImportBatch, tag_ids: list[int]) -> None:
     """Insert the planned new contacts with their connection and the batch's tags; each entry
     learns its contact's id (for the possible duplicates the batch reports)."""
     now = timezone.now()
@@ -450,7 +452,7 @@ def create_contacts(entries: list[dict], batch: ImportBatch, tag_ids: list[int])
 
 
 def update_contacts(
-    entries: list[dict],
+    entries: Sequence[dict],
     batch: ImportBatch,
     network_id: int,
     connected: set[int],

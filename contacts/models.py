@@ -67,11 +67,11 @@ class Tag(models.Model):
         return cls.find_named(name) or cls.objects.create(name=name)
 
 
-class NetworkQuerySet(models.QuerySet):
+class NetworkQuerySet(models.QuerySet["Network"]):
     def default_for(self, user) -> "Network":
         """The user's own network, created on first use: every staff member has one. It writes,
         so only acts that need the network call it, never a page being looked at."""
-        network = self.filter(owner=user, is_default=True).first()
+        network: Network | None = self.filter(owner=user, is_default=True).first()
         if network is None:
             name = user.get_full_name() or user.get_username()
             network = self.create(owner=user, is_default=True, name=f"{name}'s network")
@@ -583,7 +583,7 @@ class MergeLog(models.Model):
 
 
 class SuppressionQuerySet(models.QuerySet):
-    def matching(self, kind: str, values: Iterable[str]) -> set[str]:
+    def matching(self, kind: str, values: Iterable[str | None]) -> set[str]:
         """The values among `values` that identify an erased person (one query per CHUNK)."""
         by_digest: dict[str, str] = {}
         if not self.filter(kind=kind).exists():

@@ -216,6 +216,8 @@ def _scrub_waiting_imports(contact: Contact, identifiers: list[tuple[str, str]])
     removed = 0
     for batch in waiting:
         plan = batch.plan
+        if plan is None:  # not with plan__isnull=False above
+            continue
         creates = [
             entry
             for entry in plan["creates"]

@@ -5,6 +5,7 @@ import datetime
 import hashlib
 import itertools
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -507,7 +508,7 @@ def import_batch_undo(
         batch.refresh_from_db()
     if batch.status not in undoable:
         raise ValueError(batch.undo_refusal)
-    report = {"deleted": 0, "kept": [], "restored": 0, "conflicts": []}
+    report: dict[str, Any] = {"deleted": 0, "kept": [], "restored": 0, "conflicts": []}
     with transaction.atomic():
         # Conditional: of two undos at once (two tabs, the page and the command) one undoes.
         if not ImportBatch.objects.filter(pk=batch.pk, status__in=undoable).update(
@@ -694,11 +695,8 @@ def _contacts_with_activity(contacts: QuerySet) -> set[int]:
         if relation.many_to_many:
             continue
         column = relation.field.name
-        kept.update(
-            relation.related_model.objects.filter(**{f"{column}__in": ids}).values_list(
-                column, flat=True
-            )
-        )
+        model: Any = relation.related_model  # each relation's own model, read generically
+        kept.update(model.objects.filter(**{f"{column}__in": ids}).values_list(column, flat=True))
     return kept
 
 
@@ -770,7 +768,8 @@ def _move_relations(source: Contact, target: Contact) -> dict:
     for relation in Contact._meta.related_objects:
         if relation.many_to_many:
             continue
-        model, column = relation.related_model, relation.field.name
+        model: Any = relation.related_model  # each relation's own model, read generically
+        column = relation.field.name
         rows = model._default_manager.filter(**{column: source})
         if model is ImportChange:
             # An import's undo record describes the merged contact's old values; replaying it
@@ -874,7 +873,7 @@ def contacts_export(
     for row in _export_rows(contacts, network):
         writer.writerow(row)
         count += 1
-    detail = {"filter": filter_params or {}}
+    detail: dict[str, Any] = {"filter": filter_params or {}}
     if network is not None:
         detail["network"] = network.pk
     contacts_export_record(user=user, via=via, count=count, detail=detail)

@@ -1,7 +1,10 @@
 """Writing the audit log (linkedin_crm.models.AuditEvent): one function every interface calls."""
 
+import datetime
 from collections.abc import Iterable
+from typing import Any
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 
 from linkedin_crm.models import AuditEvent
@@ -13,16 +16,19 @@ Via = AuditEvent.Via
 # erasure request would have to remove: contacts are named by their id only.
 _NAMED_BY_ID_ONLY = {"contact"}
 
+# Who acted: a person, or nobody (the worker, a command without a user).
+Actor = User | AnonymousUser | None
+
 
 def record(
     action: str,
     *,
-    actor=None,
+    actor: Actor = None,
     obj: models.Model | None = None,
     via: str = Via.PAGE,
-    counts: dict | None = None,
-    detail: dict | None = None,
-    at=None,
+    counts: dict[str, int] | None = None,
+    detail: dict[str, Any] | None = None,
+    at: datetime.datetime | None = None,
 ) -> AuditEvent:
     """Append one event. Call it inside the transaction of the act it records, so that an act
     rolled back leaves no event and an event never describes an act that did not happen."""
@@ -34,10 +40,10 @@ def record(
 def record_each(
     action: str,
     *,
-    objects: Iterable[tuple[models.Model, dict]],
-    actor=None,
+    objects: Iterable[tuple[models.Model, dict[str, Any]]],
+    actor: Actor = None,
     via: str = Via.PAGE,
-    at=None,
+    at: datetime.datetime | None = None,
 ) -> int:
     """Append one event per (object, detail) pair, in as few INSERTs as the database allows:
     for an act on many objects (a bulk stage change) that each object's own history must show.
@@ -50,7 +56,16 @@ def record_each(
     return len(events)
 
 
-def _event(action: str, *, actor, obj, via: str, counts=None, detail=None, at=None) -> AuditEvent:
+def _event(
+    action: str,
+    *,
+    actor: Actor,
+    obj: models.Model | None,
+    via: str,
+    counts: dict[str, int] | None = None,
+    detail: dict[str, Any] | None = None,
+    at: datetime.datetime | None = None,
+) -> AuditEvent:
     event = AuditEvent(
         action=action,
         actor=actor if actor is not None and actor.pk else None,
@@ -62,7 +77,7 @@ def _event(action: str, *, actor, obj, via: str, counts=None, detail=None, at=No
     if at is not None:
         event.at = at
     if obj is not None:
-        event.object_type = obj._meta.model_name
+        event.object_type = obj._meta.model_name or ""  # None only for a model never set up
         event.object_id = str(obj.pk)
         if event.object_type in _NAMED_BY_ID_ONLY:
             event.object_repr = f"{obj._meta.verbose_name} #{obj.pk}"

@@ -281,7 +281,7 @@ def sending_panel(user, now: datetime.datetime) -> dict:
     uncertain messages, the next slot and when the queue empties."""
     accounts = list(LinkedInAccount.objects.manageable_by(user).defer("refresh_token"))
     rows = {account.pk: AccountRow(account, account.health(now)) for account in accounts}
-    ctx = {
+    ctx: dict[str, object] = {
         "rows": list(rows.values()),
         # Accounts that need reconnecting, or whose token expires within the warning days.
         "attention": [row for row in rows.values() if row.health[0] in NEEDS_ATTENTION],

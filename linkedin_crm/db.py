@@ -11,12 +11,16 @@ Django still sizes its own bulk_create() batches for 999 on SQLite
 The look-ups here pass up to CHUNK values, so the app needs SQLite 3.32 or later (or
 PostgreSQL); insert_rows() and messaging.transitions size their statements by the limit."""
 
+import datetime
 import sqlite3
+import uuid
 from collections.abc import Iterator, Sequence
-from typing import TypeVar
+from decimal import Decimal
+from typing import Any, TypeAlias, TypeVar
 
 from django.db import connection as default_connection
-from django.db.models import JSONField
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field, JSONField, Model
 
 # Values in one `__in` look-up (or one bulk delete or update by id): far inside 32,766, and a
 # 30,000-contact audience or import takes a handful of queries.
@@ -29,6 +33,22 @@ POSTGRESQL_MAX_PARAMETERS = 65_535
 
 T = TypeVar("T")
 
+# What a database driver takes as one parameter of a statement (cursor.execute()).
+SQLValue: TypeAlias = (
+    bool
+    | int
+    | float
+    | Decimal
+    | str
+    | bytes
+    | datetime.date
+    | datetime.datetime
+    | uuid.UUID
+    | tuple[Any, ...]
+    | list[Any]
+    | None
+)
+
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     """Consecutive slices of `items`, each of `size` items but the last; none for no items."""
@@ -38,13 +58,14 @@ def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def max_query_parameters(connection=None) -> int:
+def max_query_parameters(connection: BaseDatabaseWrapper | None = None) -> int:
     """How many parameters one statement may carry on this connection (the default one
     without it)."""
     connection = connection or default_connection
     if connection.vendor == "sqlite":
         connection.ensure_connection()
-        return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        limit: int = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        return limit
     return POSTGRESQL_MAX_PARAMETERS
 
 
@@ -54,22 +75,31 @@ def max_query_parameters(connection=None) -> int:
 PLAIN_TYPES = (str, int, float, bool, type(None))
 
 
-def db_value(field, value, connection):
+# Quoted: Django's Field takes no type arguments at run time, only in django-stubs.
+def db_value(field: "Field[Any, Any]", value: object, connection: BaseDatabaseWrapper) -> SQLValue:
     """`value` as the database takes it in `field`'s column."""
     if isinstance(value, PLAIN_TYPES) and not isinstance(field, JSONField):
         return value
-    return field.get_db_prep_save(value, connection)
+    prepared: SQLValue = field.get_db_prep_save(value, connection)
+    return prepared
+
+
+def column_name(field: "Field[Any, Any]") -> str:
+    """The column of a concrete field (django-stubs allows None: a field may have no column)."""
+    if field.column is None:
+        raise TypeError(f"{field} has no column")
+    return field.column
 
 
 def insert_rows(
-    model,
+    model: type[Model],
     columns: Sequence[str],
-    rows: Sequence[Sequence],
+    rows: Sequence[Sequence[object]],
     *,
-    shared: dict | None = None,
+    shared: dict[str, object] | None = None,
     returning: Sequence[str] = (),
     batch: int = WRITE_BATCH,
-) -> list[tuple]:
+) -> list[tuple[Any, ...]]:
     """Insert many rows of `model` in multi-row INSERTs, as few as the database's parameter
     limit allows; the one fast insert of the app (bulk sends, campaign launch, the dispatcher's
     events).
@@ -99,7 +129,7 @@ def insert_rows(
     plains = [not isinstance(f, JSONField) for f in fields]
     shared_values = [db_value(field_of[name], value, connection) for name, value in shared.items()]
     quote = connection.ops.quote_name
-    names = ", ".join(quote(field_of[name].column) for name in (*columns, *shared))
+    names = ", ".join(quote(column_name(field_of[name])) for name in (*columns, *shared))
     # INSERT … SELECT v.column1, …, %s, … FROM (VALUES (…), (…)) v: what every row shares is
     # sent once a statement, not once a row. PostgreSQL types a VALUES column by what it holds
     # (a column of NULLs would be text): each is cast to its field's type there.
@@ -110,7 +140,7 @@ def insert_rows(
     ] + ["%s"] * len(shared)
     one_row = f"({', '.join(['%s'] * len(columns))})"
     tail = (
-        f" RETURNING {', '.join(quote(field_of[name].column) for name in returning)}"
+        f" RETURNING {', '.join(quote(column_name(field_of[name])) for name in returning)}"
         if returning
         else ""
     )
@@ -118,10 +148,10 @@ def insert_rows(
     per_statement = max(1, min(batch, room))
     # Our table and columns, from the model's _meta; every value is a parameter.
     head = f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT {', '.join(picked)} FROM (VALUES "  # noqa: S608
-    inserted: list[tuple] = []
+    inserted: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
         for chunk in chunks(rows, per_statement):
-            params = list(shared_values)
+            params: list[SQLValue] = list(shared_values)
             for row in chunk:
                 params += [
                     value

@@ -51,4 +51,4 @@ class AuditEventFilter(django_filters.FilterSet):
 
     class Meta:
         model = AuditEvent
-        fields = []
+        fields: list[str] = []

@@ -5,6 +5,8 @@ API's personal tokens and idempotency keys."""
 import hashlib
 import secrets
 
+from typing import Any
+
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -101,7 +103,7 @@ class AuditEvent(models.Model):
         who = self.actor_name or "system"
         return f"{self.at:%Y-%m-%d %H:%M} {who}: {self.get_action_display()}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AuditLogIsAppendOnly("Audit events are never changed.")
         super().save(*args, **kwargs)

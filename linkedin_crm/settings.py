@@ -9,6 +9,7 @@ import hashlib
 import os
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -272,7 +273,7 @@ WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_list(
 
 # The queue's broker is the database unless REDIS_URL is set (docs/queue.md).
 REDIS_URL = env_str("REDIS_URL")
-Q_CLUSTER = {
+Q_CLUSTER: dict[str, Any] = {
     "name": "linkedin_crm",
     "workers": env_int("Q_WORKERS", 2, minimum=1),
     "timeout": 120,
@@ -290,6 +291,7 @@ else:
 # shares: with a cache per process each gunicorn worker counted alone, and the limits grew with
 # the number of workers. The database by default (its table comes with `migrate`, see
 # linkedin_crm/migrations), Redis when there is one.
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {

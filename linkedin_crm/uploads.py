@@ -30,7 +30,8 @@ def upload_limit(max_bytes: Callable[[], int]) -> Callable:
     """
 
     def decorator(view: Callable) -> Callable:
-        view.upload_max_bytes = max_bytes
+        # A mark on the view function, as csrf_exempt sets one; _max_bytes() reads it back.
+        view.upload_max_bytes = max_bytes  # type: ignore[attr-defined]
         return view
 
     return decorator
@@ -76,7 +77,8 @@ class BoundedUploadHandler(FileUploadHandler):
         input_data: Any,
         META: dict,
         content_length: int,
-        boundary: bytes,
+        # Django passes the boundary as bytes; django-stubs says str.
+        boundary: bytes,  # type: ignore[override]
         encoding: str | None = None,
     ) -> tuple[QueryDict, MultiValueDict] | None:
         self.trusted = _is_staff(self.request)
@@ -111,7 +113,8 @@ class BoundedUploadHandler(FileUploadHandler):
 
     def _refuse(self) -> None:
         # The body's size stands for the file's: the form's other fields are a few hundred bytes.
-        self.request.upload_refusal = (
+        # A mark on the request for the view, which upload_refusal() reads back.
+        self.request.upload_refusal = (  # type: ignore[union-attr]
             f"This file is {self.body_length / 2**20:.1f} MB, "
             f"over the {self.max_bytes / 2**20:.3g} MB limit."
         )

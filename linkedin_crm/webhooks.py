@@ -113,7 +113,8 @@ def resolve_target(url: str) -> list[str]:
         infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, ValueError):
         raise ValidationError(f"The host {parts.hostname} could not be found.") from None
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    # An IPv4 or IPv6 socket address starts with the address as text.
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     for address in addresses:
         if kind := _refused_kind(address):
             where = (
@@ -189,7 +190,7 @@ def subscription_update(
     """Change what is given (None leaves a field as it is). Turning a subscription on again
     clears why the app turned it off; its pending deliveries then go out."""
     check_manageable_by(actor)
-    changes = {}
+    changes: dict[str, object] = {}
     if url is not None and url != subscription.url:
         resolve_target(url)
         changes["url"] = url
@@ -477,9 +478,10 @@ def _post(url: str, address: str, body: bytes, headers: dict) -> tuple[int, str]
     # later: a second lookup could answer with an internal address (DNS rebinding).
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
+    connection: http.client.HTTPConnection
     if parts.scheme == "https":
         connection = _PinnedHTTPSConnection(
-            parts.hostname,
+            parts.hostname,  # type: ignore[arg-type]  # resolve_target() refused a URL without one
             port,
             address=address,
             timeout=CONNECT_TIMEOUT,

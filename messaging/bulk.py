@@ -17,7 +17,7 @@ from linkedin_crm.db import insert_rows
 from messaging.models import Message
 
 
-def messages_insert(rows: Iterable[Mapping], **shared) -> list[int]:
+def messages_insert(rows: Iterable[Mapping[str, object]], **shared: object) -> list[int]:
     """Insert one queued message per row; returns their ids, in the rows' order.
 
     Each row maps field attnames (`contact_id`, not `contact`) to what differs per message,
@@ -43,7 +43,7 @@ def messages_insert(rows: Iterable[Mapping], **shared) -> list[int]:
         raise TypeError("messages_insert() inserts queued messages only")
 
     now = timezone.now()
-    common = {}
+    common: dict[str, object] = {}
     for f in fields:
         if f.attname in varying or f.attname == "idempotency_key":
             continue
@@ -68,5 +68,5 @@ def messages_insert(rows: Iterable[Mapping], **shared) -> list[int]:
     return ids
 
 
-def _uuid(value) -> uuid.UUID:
+def _uuid(value: uuid.UUID | str) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(value)

@@ -19,14 +19,16 @@ import secrets
 import zoneinfo
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from linkedin_crm.db import SQLValue
 from messaging import dispatch_sql as sql
 from messaging import services, transitions
 from messaging.linkedin import LinkedInClient, client_from_settings
@@ -49,7 +51,7 @@ class TickResult:
     cancelled: int = 0
     capped_accounts: list[int] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def add(self, other: "TickResult") -> None:
@@ -77,7 +79,9 @@ class TickResult:
 # --- time: the account's day and window ------------------------------------------------------
 
 
-def local_day_bounds(account: LinkedInAccount, now: datetime.datetime):
+def local_day_bounds(
+    account: LinkedInAccount, now: datetime.datetime
+) -> tuple[datetime.datetime, datetime.datetime]:
     """Start and end (UTC) of the calendar day `now` falls in, in the account's time zone.
     DST days are 23 or 25 hours long; zoneinfo gets them right."""
     tz = zoneinfo.ZoneInfo(account.timezone)
@@ -220,7 +224,10 @@ def claim(account_id: int, *, now: datetime.datetime) -> Claim:
             account.min_interval_seconds or account.jitter_seconds
         ):
             _set_next_slot(account, now)
-        result.capped = allowance.left - len(claimed) - result.released <= 0
+        # allowance.left is None only when nothing may be claimed, which returned above.
+        result.capped = (
+            allowance.left is not None and allowance.left - len(claimed) - result.released <= 0
+        )
     result.to_send = [
         # The claim counted this attempt (attempts + 1).
         Claimed(c.pk, c.member_urn, c.body, uuid_text(c.idempotency_key), c.attempts + 1, token)
@@ -248,7 +255,9 @@ def _cancel_do_not_contact(candidates: list[Candidate], now: datetime.datetime) 
     )
 
 
-def _claim_for_api(account, candidates: list[Candidate], token: str, now) -> set[int]:
+def _claim_for_api(
+    account: LinkedInAccount, candidates: list[Candidate], token: str, now: datetime.datetime
+) -> set[int]:
     """The claim is the conditional UPDATE: a message cancelled or held a moment ago stays so.
     Returns the ids claimed."""
     if not candidates:
@@ -264,7 +273,7 @@ def _claim_for_api(account, candidates: list[Candidate], token: str, now) -> set
     )
 
 
-def _claimed_for_api(now: datetime.datetime, token: str) -> dict:
+def _claimed_for_api(now: datetime.datetime, token: str) -> dict[str, object]:
     """What claiming a message to send through the API sets: this attempt counts."""
     return {
         "claimed_at": now,
@@ -274,7 +283,9 @@ def _claimed_for_api(now: datetime.datetime, token: str) -> dict:
     }
 
 
-def _release_to_outbox(account, ids: list[int], token: str, now) -> list[int]:
+def _release_to_outbox(
+    account: LinkedInAccount, ids: list[int], token: str, now: datetime.datetime
+) -> list[int]:
     if not ids:
         return []
     return transitions.change(
@@ -286,7 +297,9 @@ def _release_to_outbox(account, ids: list[int], token: str, now) -> list[int]:
     )
 
 
-def _fair_share(account_id: int, now: datetime.datetime, allowed: int, usage: dict) -> list[int]:
+def _fair_share(
+    account_id: int, now: datetime.datetime, allowed: int, usage: dict[str, int]
+) -> list[int]:
     """The due messages to claim, as ids. Fair share: an account's streams of work (one-off
     messages, each campaign) are served round-robin, each oldest first: the first of every
     stream, then the second of every stream, and so on — ties by age, then id. Claiming one
@@ -297,13 +310,13 @@ def _fair_share(account_id: int, now: datetime.datetime, allowed: int, usage: di
     Only each stream's first `allowed` due messages can be chosen, and those are all that is
     read: one statement lists the streams, one reads their heads through the index.
     """
-    queued = [Status.QUEUED, False]  # not held
+    queued: list[SQLValue] = [Status.QUEUED, False]  # not held
     streams = [row[0] for row in sql.fetch(sql.QUEUED_STREAMS, [account_id, *queued])]
     if not streams:
         return []
     at = sql.db_datetime(now)
     branches = " UNION ALL ".join(sql.STREAM_HEAD.format(n=n) for n in range(len(streams)))
-    params = []
+    params: list[SQLValue] = []
     for stream in streams:
         params += [account_id, *queued, stream, at, allowed]
     tiebreak = "stream" if allowed == 1 else "id"
@@ -314,8 +327,8 @@ def _fair_share(account_id: int, now: datetime.datetime, allowed: int, usage: di
             return []
         _, (pk, _) = min(enumerate(heads), key=lambda h: (usage.get(h[1][1], 0), h[0]))
         return [pk]
-    turns = Counter()
-    order = []
+    turns: Counter[str] = Counter()
+    order: list[tuple[int, int, int]] = []
     for position, (pk, stream) in enumerate(heads):
         turns[stream] += 1
         order.append((turns[stream], position, pk))
@@ -356,7 +369,11 @@ class CapReached(Exception):
 
 
 def outbox_send(
-    *, message: Message, actor, client: LinkedInClient | None = None, now=None
+    *,
+    message: Message,
+    actor: User | None,
+    client: LinkedInClient | None = None,
+    now: datetime.datetime | None = None,
 ) -> Outcome:
     """The member pressed Send on an Outbox draft: send it through the Messages API now (a
     member's own action on an editable draft). The cap is checked again under the account lock.

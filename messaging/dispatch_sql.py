@@ -8,8 +8,12 @@ datetimes through `db_datetime()`.
 """
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from django.db import connection
+
+from linkedin_crm.db import SQLValue
 
 # Today's used slots of an account's cap, per stream: `used` is counting_against_cap_sql()
 # (messaging/models.py, beside the queryset method it stands for).
@@ -54,23 +58,25 @@ SET_NEXT_SEND_AT = "UPDATE messaging_linkedinaccount SET next_send_at = %s WHERE
 SET_LAST_SENT_AT = "UPDATE messaging_linkedinaccount SET last_sent_at = %s WHERE id = %s"
 
 
-def placeholders(values: Sequence) -> str:
+def placeholders(values: Sequence[object]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def db_datetime(value):
+def db_datetime(value: datetime | None) -> SQLValue:
     """A datetime as the ORM passes it to this database (SQLite: UTC text)."""
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def execute(statement: str, params: Sequence = ()) -> int:
+def execute(statement: str, params: Sequence[SQLValue] = ()) -> int:
     """Run one statement; returns the number of rows it changed."""
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
-        return cursor.rowcount
+        changed: int = cursor.rowcount
+        return changed
 
 
-def fetch(statement: str, params: Sequence = ()) -> list[tuple]:
+def fetch(statement: str, params: Sequence[SQLValue] = ()) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
-        return cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows

@@ -29,7 +29,7 @@ class MessageFilter(django_filters.FilterSet):
 
     class Meta:
         model = Message
-        fields = []
+        fields: list[str] = []
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -134,6 +134,11 @@ class ComposeForm(forms.Form):
         required=False, label="Send anyway to recipients who lack a value the message uses"
     )
 
+    # The senders, connected to the contact first, and the networks they connect it to: the
+    # composer's view sets them (message_views._compose_form).
+    accounts: list[LinkedInAccount]
+    connected_networks: set[int]
+
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user

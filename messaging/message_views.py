@@ -71,11 +71,12 @@ def _compose_form(request, contact: Contact) -> ComposeForm:
     contact first."""
     connected_networks = set(contact.connections.values_list("network_id", flat=True))
     form = ComposeForm(request.POST or None, user=request.user)
+    # form.fields holds the declared ModelChoiceField; django-stubs types it as a plain Field.
     accounts = sorted(
-        form.fields["account"].queryset,
+        form.fields["account"].queryset,  # type: ignore[attr-defined]
         key=lambda a: (a.network_id not in connected_networks, str(a)),
     )
-    form.fields["account"].choices = [("", "Choose a sender")] + [
+    form.fields["account"].choices = [("", "Choose a sender")] + [  # type: ignore[attr-defined]
         (a.pk, f"{a}{' — connected' if a.network_id in connected_networks else ''}")
         for a in accounts
     ]
@@ -328,10 +329,11 @@ def _outbox_page(request, *, refused: Message | None = None, typed="", error="",
         items = [m for m in released if m.account_id == account.pk]
         if not items:
             continue
+        # What each message's text box and error show, set on the message for the template.
         for message in items:
-            message.on_screen, message.error = message.body, ""
+            message.on_screen, message.error = message.body, ""  # type: ignore[attr-defined]
             if refused is not None and message.pk == refused.pk:
-                message.on_screen, message.error = typed, error
+                message.on_screen, message.error = typed, error  # type: ignore[attr-defined]
         # Both from the cap rule (messaging/models.py): what went to LinkedIn today, which an
         # Outbox Send checks against the cap, and what waits here, each holding a slot until it
         # is sent; their sum is the day's taken slots, as the dashboard shows them.
@@ -358,7 +360,7 @@ def _outbox_page(request, *, refused: Message | None = None, typed="", error="",
     return render(request, "messaging/outbox.html", ctx, status=status)
 
 
-def _outbox_message(request, pk) -> Message:
+def _outbox_message(request, pk) -> Message | None:
     message = _message(request, pk)
     if message.status != Message.Status.RELEASED:
         messages.error(request, "This message is no longer in the Outbox.")

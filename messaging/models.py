@@ -3,6 +3,7 @@ import uuid
 import zoneinfo
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
@@ -30,8 +31,8 @@ def validate_timezone(value: str) -> None:
         ) from None
 
 
-class LinkedInAccountQuerySet(models.QuerySet):
-    def manageable_by(self, user):
+class LinkedInAccountQuerySet(models.QuerySet["LinkedInAccount"]):
+    def manageable_by(self, user: User) -> "LinkedInAccountQuerySet":
         """The accounts a staff member may manage and send from: their own, or all with the
         messaging.manage_all_accounts permission."""
         if user.has_perm("messaging.manage_all_accounts"):
@@ -212,12 +213,12 @@ class MessageTemplate(models.Model):
         return reverse("messaging:template_edit", args=[self.pk])
 
 
-class MessageQuerySet(models.QuerySet):
-    def manageable_by(self, user):
+class MessageQuerySet(models.QuerySet["Message"]):
+    def manageable_by(self, user: User) -> "MessageQuerySet":
         """The messages a staff member may see and act on: those of the accounts they manage."""
         return self.filter(account__in=LinkedInAccount.objects.manageable_by(user))
 
-    def with_manageable_by(self, user):
+    def with_manageable_by(self, user: User) -> "MessageQuerySet":
         """Every message, each annotated `manageable`: whether `user` may see its text and act
         on it (the rule of manageable_by), for lists that show others' messages without it."""
         accounts = LinkedInAccount.objects.manageable_by(user).values("pk")
@@ -227,7 +228,7 @@ class MessageQuerySet(models.QuerySet):
             )
         )
 
-    def due(self, now: datetime.datetime):
+    def due(self, now: datetime.datetime) -> "MessageQuerySet":
         """Queued messages whose time has come (first attempt or retry), unless held."""
         return self.filter(status=Message.Status.QUEUED, next_attempt_at__lte=now, held=False)
 

@@ -18,7 +18,7 @@ import datetime
 import difflib
 import functools
 import re
-from collections.abc import Callable, Iterable, Sized
+from collections.abc import Callable, Iterable, Mapping, Sized
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import NoReturn
@@ -213,7 +213,7 @@ def _refuse(message: str) -> NoReturn:
     raise TemplateError(message)
 
 
-def _bounded(name: str, function: Callable) -> Callable:
+def _bounded(name: str, function: Callable[..., object]) -> Callable[..., object]:
     """The filter, refusing a result longer than a whole message may be. Each allowed filter
     makes at most a few times what it is given; this keeps a chain of them from compounding
     ("|upper|lower|upper…", "|add:position|add:position…")."""
@@ -378,12 +378,12 @@ class _Linter:
         # literal text; in a message that is always a mistake, so it is an error here.
         text = token.contents
         for match in _UNCLOSED_RE.finditer(text):
-            line = token.lineno + text.count("\n", 0, match.start())
+            line = _line(token) + text.count("\n", 0, match.start())
             opening = match.group()
             closing = {"{{": "}}", "{%": "%}", "{#": "#}"}[opening]
             self.error(f"Line {line}: “{opening}” is not closed by “{closing}” on the same line.")
         for match in _STRAY_CLOSE_RE.finditer(text):
-            line = token.lineno + text.count("\n", 0, match.start())
+            line = _line(token) + text.count("\n", 0, match.start())
             closing = match.group()
             opening = {"}}": "{{", "%}": "{%"}[closing]
             self.error(f"Line {line}: “{closing}” has no “{opening}” before it.")
@@ -392,7 +392,7 @@ class _Linter:
         if not token.contents:
             self.error(f"Line {token.lineno}: empty {{{{ }}}}; write a variable inside.")
             return
-        self.check_expression(token.contents, token.lineno, in_condition=False)
+        self.check_expression(token.contents, _line(token), in_condition=False)
 
     def check_block_tag(self, token: Token) -> None:
         bits = token.split_contents()
@@ -413,7 +413,7 @@ class _Linter:
         elif tag == "endif":
             self.depth = max(self.depth - 1, 0)
         if tag in ("if", "elif"):
-            self.check_condition(bits[1:], token.lineno, tag)
+            self.check_condition(bits[1:], _line(token), tag)
 
     def reject_tag(self, tag: str) -> None:
         # "{% endfor %}" after "{% for %}" is the same mistake, reported once.
@@ -490,6 +490,12 @@ class _Linter:
         return True
 
 
+def _line(token: Token) -> int:
+    """The token's line: Lexer numbers every token (django-stubs allows None, for tokens made
+    by hand)."""
+    return token.lineno or 0
+
+
 def _is_literal(name: str) -> bool:
     if name in _CONSTANTS:
         return True
@@ -519,7 +525,7 @@ def _closest(name: str) -> str | None:
     return matches[0] if matches else None
 
 
-def _explain_expression(message: str, line: int, filters: dict) -> str:
+def _explain_expression(message: str, line: int, filters: Iterable[str]) -> str:
     if match := _INVALID_FILTER_RE.match(message):
         name = match.group(1)
         if name in _WITHHELD_FILTERS:
@@ -589,7 +595,8 @@ def _chosen_branch(node: IfNode, context: Context) -> NodeList | None:
         if condition is None:  # {% else %}
             return nodelist
         try:
-            match = condition.eval(context)
+            # IfNode.render() passes the Context too; django-stubs says a dict.
+            match = condition.eval(context)  # type: ignore[arg-type]
         except VariableDoesNotExist:
             match = None
         if (refusal := _refusal.get()) is not None:
@@ -607,7 +614,7 @@ def _render_nodes(nodelist: NodeList, context: Context, output: _Output) -> None
                 _render_nodes(branch, context, output)
         else:
             # Text from the body, or one variable after its (bounded) filters.
-            output.write(node.render_annotated(context))
+            output.write(str(node.render_annotated(context)))
 
 
 class _BoundedTemplate(Template):
@@ -651,7 +658,7 @@ def _is_empty(value: object) -> bool:
     return False
 
 
-def lint_for_recipients(body: str, contexts: Iterable[dict]) -> LintResult:
+def lint_for_recipients(body: str, contexts: Iterable[Mapping[str, object]]) -> LintResult:
     """lint() plus, across the audience, how many recipients lack each value the template
     shows without a default. Checks the values only; nothing is rendered."""
     result = lint(body)
@@ -673,8 +680,8 @@ def _clean(value: object) -> str:
 
 
 def context_for(
-    contact, *, sender_name: str = "", connected_on: datetime.date | None = None
-) -> dict:
+    contact: object, *, sender_name: str = "", connected_on: datetime.date | None = None
+) -> dict[str, str]:
     """The template variables for one recipient (any object with first_name, last_name,
     company, position and industry attributes)."""
     first_name = _clean(getattr(contact, "first_name", ""))
@@ -693,7 +700,7 @@ def context_for(
     }
 
 
-def render(body: str, context: dict) -> str:
+def render(body: str, context: Mapping[str, object]) -> str:
     """The message one recipient gets; the preview calls this too, so what a person sees is
     what is sent. Raises TemplateError when the template does not lint, when a filter fails
     on this recipient's values, or when the result is empty or too long; a result that grows
@@ -701,10 +708,10 @@ def render(body: str, context: dict) -> str:
     analysis = _analyse(body)
     if analysis.errors:
         raise TemplateError(" ".join(analysis.errors), list(analysis.errors))
-    values = dict(_EMPTY_CONTEXT)
+    values: dict[str, object] = dict(_EMPTY_CONTEXT)
     values.update(context)
     try:
-        text = compiled(body).render(Context(values, autoescape=False))
+        text: str = compiled(body).render(Context(values, autoescape=False))
     except TemplateError:
         raise  # a bound was reached; the message already says which
     except Exception as error:

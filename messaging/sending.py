@@ -8,10 +8,12 @@ the next state from the answer: sent, failed and uncertain are recorded for a ba
 import datetime
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from messaging import dispatch_sql as sql
@@ -53,7 +55,7 @@ class Claimed:
         )
 
 
-def uuid_text(value) -> str:
+def uuid_text(value: object) -> str:
     """A UUID column's value as text with hyphens (as str(uuid.UUID) writes it): SQLite keeps
     32 hex digits, PostgreSQL gives a UUID."""
     if isinstance(value, str) and len(value) == 32:
@@ -89,7 +91,9 @@ class Outcomes:
     MESSAGE_OUTCOME_FLUSH_SECONDS, and when the account's batch ends or fails.
     """
 
-    def __init__(self, account: LinkedInAccount, now: datetime.datetime, *, actor=None):
+    def __init__(
+        self, account: LinkedInAccount, now: datetime.datetime, *, actor: User | None = None
+    ):
         self.account_id = account.pk
         self.now = now
         self.actor = actor
@@ -186,7 +190,11 @@ def send_claimed(
 
 
 def _retry_later(
-    message: Claimed, account: LinkedInAccount, exc: RetryableError, now, outcomes: Outcomes
+    message: Claimed,
+    account: LinkedInAccount,
+    exc: RetryableError,
+    now: datetime.datetime,
+    outcomes: Outcomes,
 ) -> Outcome:
     if exc.status == 429:
         # LinkedIn's limit for this member is used up: hold the account until LinkedIn's day
@@ -227,7 +235,13 @@ def _retry_later(
     return Outcome.RETRIED
 
 
-def requeue(messages, *, now, next_attempt_at, note: str) -> int:
+def requeue(
+    messages: Sequence[Claimed],
+    *,
+    now: datetime.datetime,
+    next_attempt_at: datetime.datetime,
+    note: str,
+) -> int:
     """Put claimed messages back in the queue without counting the attempt (nothing was sent)."""
     if not messages:
         return 0

@@ -2,15 +2,18 @@
 
 import datetime
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from allauth.socialaccount.models import SocialLogin
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from contacts.models import Connection, Network
+from contacts.models import Connection, Contact, Network
 from linkedin_crm import audit, webhooks
 from linkedin_crm.db import CHUNK, chunks
 from messaging import bulk, personalize, skip_reasons, transitions
@@ -26,7 +29,9 @@ class AccountOwnedElsewhere(Exception):
     """The LinkedIn member is already connected by another staff member."""
 
 
-def account_save_from_login(*, user, sociallogin, now=None) -> LinkedInAccount:
+def account_save_from_login(
+    *, user: User, sociallogin: SocialLogin, now: datetime.datetime | None = None
+) -> LinkedInAccount:
     """Create or update the LinkedInAccount for a completed OAuth connect (allauth signal)."""
     now = now or timezone.now()
     data = sociallogin.account.extra_data or {}
@@ -75,7 +80,10 @@ def account_save_from_login(*, user, sociallogin, now=None) -> LinkedInAccount:
 
 
 def account_validate(
-    *, account: LinkedInAccount, client: LinkedInClient | None = None, now=None
+    *,
+    account: LinkedInAccount,
+    client: LinkedInClient | None = None,
+    now: datetime.datetime | None = None,
 ) -> tuple[bool, str]:
     """Ask LinkedIn whether the token still works (introspection, then userinfo)."""
     now = now or timezone.now()
@@ -108,7 +116,10 @@ def account_validate(
 
 
 def account_refresh(
-    *, account: LinkedInAccount, client: LinkedInClient | None = None, now=None
+    *,
+    account: LinkedInAccount,
+    client: LinkedInClient | None = None,
+    now: datetime.datetime | None = None,
 ) -> bool:
     """Use the refresh token (partner apps only) for a new access token; True on success.
 
@@ -144,7 +155,9 @@ def account_refresh(
     return True
 
 
-def accounts_check_expiry(*, now=None, client: LinkedInClient | None = None) -> dict:
+def accounts_check_expiry(
+    *, now: datetime.datetime | None = None, client: LinkedInClient | None = None
+) -> dict[str, int]:
     """Daily housekeeping: refresh tokens that expire soon where a refresh token exists; flag
     the others "needs reconnect" a week before they expire (docs/linkedin.md)."""
     now = now or timezone.now()
@@ -164,26 +177,36 @@ def accounts_check_expiry(*, now=None, client: LinkedInClient | None = None) -> 
     return result
 
 
-def check_manageable_by(account: LinkedInAccount, actor) -> None:
+def check_manageable_by(account: LinkedInAccount, actor: User | None) -> None:
     """The rule for every act on an account and for every message sent from it: its owner,
     or someone with messaging.manage_all_accounts (LinkedInAccount.objects.manageable_by)."""
     if actor is None or not LinkedInAccount.objects.manageable_by(actor).filter(pk=account.pk):
         raise PermissionDenied(f"{account} is another member's LinkedIn account.")
 
 
-def account_pause(*, account: LinkedInAccount, actor, via: str = audit.Via.PAGE) -> None:
+def account_pause(
+    *, account: LinkedInAccount, actor: User | None, via: str = audit.Via.PAGE
+) -> None:
     _account_set_status(
         account, actor, via, LinkedInAccount.Status.ACTIVE, LinkedInAccount.Status.PAUSED
     )
 
 
-def account_resume(*, account: LinkedInAccount, actor, via: str = audit.Via.PAGE) -> None:
+def account_resume(
+    *, account: LinkedInAccount, actor: User | None, via: str = audit.Via.PAGE
+) -> None:
     _account_set_status(
         account, actor, via, LinkedInAccount.Status.PAUSED, LinkedInAccount.Status.ACTIVE
     )
 
 
-def _account_set_status(account: LinkedInAccount, actor, via: str, source: str, target: str):
+def _account_set_status(
+    account: LinkedInAccount,
+    actor: User | None,
+    via: str,
+    source: LinkedInAccount.Status,
+    target: LinkedInAccount.Status,
+) -> None:
     """A member pauses or resumes their account: only from the state the button is for."""
     check_manageable_by(account, actor)
     if account.status != source:
@@ -202,7 +225,9 @@ def _account_set_status(account: LinkedInAccount, actor, via: str, source: str, 
 AUDITED_SETTINGS = ("mode", "daily_limit")
 
 
-def account_save_settings(*, account: LinkedInAccount, actor, via: str = audit.Via.PAGE) -> None:
+def account_save_settings(
+    *, account: LinkedInAccount, actor: User | None, via: str = audit.Via.PAGE
+) -> None:
     """Save an account whose settings were edited (by the page's form or the admin); a change
     of mode or daily cap is written to the audit log with the values before and after."""
     check_manageable_by(account, actor)
@@ -222,7 +247,9 @@ def account_save_settings(*, account: LinkedInAccount, actor, via: str = audit.V
             )
 
 
-def account_disconnect(*, account: LinkedInAccount, actor, via: str = audit.Via.PAGE) -> None:
+def account_disconnect(
+    *, account: LinkedInAccount, actor: User | None, via: str = audit.Via.PAGE
+) -> None:
     """Forget the tokens; the account stays listed (its history matters) as disconnected."""
     check_manageable_by(account, actor)
     with transaction.atomic():
@@ -264,10 +291,10 @@ def _needs_reconnect(account: LinkedInAccount, reason: str) -> tuple[bool, str]:
 class QueueResult:
     queued_ids: list[int] = field(default_factory=list)
     # (contact, reason) for every recipient left out
-    skipped: list[tuple] = field(default_factory=list)
+    skipped: list[tuple[Contact, str]] = field(default_factory=list)
 
 
-def skip_reason(contact, *, open_for_sender: set[int]) -> str | None:
+def skip_reason(contact: Contact, *, open_for_sender: set[int]) -> str | None:
     """Why a contact cannot get a message from this sender now, or None."""
     if contact.do_not_contact:
         return skip_reasons.DO_NOT_CONTACT
@@ -280,13 +307,13 @@ def skip_reason(contact, *, open_for_sender: set[int]) -> str | None:
 
 def messages_queue(
     *,
-    contacts: Iterable,
+    contacts: Iterable[Contact],
     account: LinkedInAccount,
     body: str,
-    created_by,
+    created_by: User,
     scheduled_for: datetime.datetime | None = None,
     via: str = audit.Via.PAGE,
-    now=None,
+    now: datetime.datetime | None = None,
 ) -> QueueResult:
     """Render the template for every recipient and queue the messages (what was previewed is
     what is sent). Recipients who cannot or must not get it are skipped with the reason.
@@ -300,8 +327,8 @@ def messages_queue(
         raise personalize.TemplateError(" ".join(lint_result.errors))
     contacts = list(contacts)
     ids = [contact.pk for contact in contacts]
-    open_for_sender = set()
-    connected_on = {}
+    open_for_sender: set[int] = set()
+    connected_on: dict[int, datetime.date | None] = {}
     for chunk in chunks(ids, CHUNK):
         open_for_sender.update(
             Message.objects.filter(
@@ -316,7 +343,7 @@ def messages_queue(
             )
     result = QueueResult()
     due = scheduled_for or now
-    rows = []
+    rows: list[dict[str, object]] = []
     for contact in contacts:
         reason = skip_reason(contact, open_for_sender=open_for_sender)
         if reason:
@@ -355,7 +382,13 @@ def messages_queue(
     return result
 
 
-def messages_cancel_open(messages, *, note: str, actor=None, at=None) -> int:
+def messages_cancel_open(
+    messages: QuerySet[Message] | Sequence[int],
+    *,
+    note: str,
+    actor: User | None = None,
+    at: datetime.datetime | None = None,
+) -> int:
     """Cancel each of `messages` that has not gone out yet (queued, or waiting in an Outbox),
     with an event in its history (at `at`, default now); returns how many. One conditional
     UPDATE: a worker claiming one of them at the same moment gets it before or not at all."""
@@ -365,7 +398,7 @@ def messages_cancel_open(messages, *, note: str, actor=None, at=None) -> int:
 DO_NOT_CONTACT_NOTE = "The contact is marked do-not-contact."
 
 
-def messages_drop_unauthorised(*, user, actor=None) -> int:
+def messages_drop_unauthorised(*, user: User, actor: User | None = None) -> int:
     """Cancel every unsent message `user` queued (one-off or through a campaign they launched)
     from an account they may no longer manage: after they lost a role or left the team, their
     authority over other members' accounts goes with it. Returns how many."""
@@ -381,7 +414,7 @@ def messages_drop_unauthorised(*, user, actor=None) -> int:
     )
 
 
-def outbox_drop_do_not_contact(messages=None) -> int:
+def outbox_drop_do_not_contact(messages: QuerySet[Message] | None = None) -> int:
     """Take out of the Outbox every message whose contact was marked do-not-contact after it
     was released: nobody may send it any more (the queue checks the same at claim time)."""
     messages = Message.objects.all() if messages is None else messages
@@ -391,11 +424,13 @@ def outbox_drop_do_not_contact(messages=None) -> int:
     )
 
 
-def message_cancel(*, message: Message, actor, reason: str = "cancelled by a person") -> bool:
+def message_cancel(
+    *, message: Message, actor: User | None, reason: str = "cancelled by a person"
+) -> bool:
     return _transition(Action.CANCEL, message, actor, reason)
 
 
-def message_resolve_uncertain(*, message: Message, sent: bool, actor) -> bool:
+def message_resolve_uncertain(*, message: Message, sent: bool, actor: User | None) -> bool:
     """A person decides what an uncertain message was: sent, or to be sent again."""
     if sent:
         return _transition(
@@ -427,17 +462,23 @@ def _outbox_body(body: str) -> str:
     return body
 
 
-def outbox_edit(*, message: Message, body: str, actor) -> None:
+def outbox_edit(*, message: Message, body: str, actor: User | None) -> None:
     check_manageable_by(message.account, actor)
     if not _transition(Action.EDIT, message, actor, "edited", body=_outbox_body(body)):
         raise ValueError("This message is no longer in the Outbox.")
 
 
-def outbox_skip(*, message: Message, actor) -> bool:
+def outbox_skip(*, message: Message, actor: User | None) -> bool:
     return _transition(Action.SKIP, message, actor, "skipped in the Outbox")
 
 
-def outbox_mark_sent(*, message: Message, actor, now=None, body: str | None = None) -> bool:
+def outbox_mark_sent(
+    *,
+    message: Message,
+    actor: User | None,
+    now: datetime.datetime | None = None,
+    body: str | None = None,
+) -> bool:
     """The member sent the prepared text by hand on LinkedIn and says so.
 
     `body` is the text they sent, as it stood in the Outbox's text box (which they may have
@@ -454,11 +495,13 @@ def outbox_mark_sent(*, message: Message, actor, now=None, body: str | None = No
     )
 
 
-def message_mark_sent_by_hand(pk: int, *, actor, at, note: str, body: str | None = None) -> bool:
+def message_mark_sent_by_hand(
+    pk: int, *, actor: User | None, at: datetime.datetime, note: str, body: str | None = None
+) -> bool:
     """An Outbox message went out by hand on LinkedIn at `at` (with `body`, when the member
     changed the text before sending): the member says so, or their messages export shows it.
     (The caller has checked the actor may act for its account.)"""
-    values = {"sent_at": at, "claimed_at": at, "channel": Message.Channel.MANUAL}
+    values: dict[str, object] = {"sent_at": at, "claimed_at": at, "channel": Message.Channel.MANUAL}
     if body is not None:
         values["body"] = body
     changed = transitions.change(
@@ -467,7 +510,9 @@ def message_mark_sent_by_hand(pk: int, *, actor, at, note: str, body: str | None
     return bool(changed)
 
 
-def _transition(action: Action, message: Message, actor, note: str, **values) -> bool:
+def _transition(
+    action: Action, message: Message, actor: User | None, note: str, **values: object
+) -> bool:
     """A person's status change, on a message of an account they may manage: only from the
     action's source states, so a double click or a worker acting at the same moment cannot
     apply it twice."""

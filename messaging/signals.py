@@ -1,9 +1,13 @@
+from allauth.socialaccount.models import SocialLogin
 from django.contrib import messages
+from django.http import HttpRequest
 
 from messaging import services
 
 
-def linkedin_account_connected(sender, request, sociallogin, **kwargs):
+def linkedin_account_connected(
+    sender: object, request: HttpRequest, sociallogin: SocialLogin, **kwargs: object
+) -> None:
     """allauth connected (or re-connected) a LinkedIn account: keep our record of it."""
     user = request.user
     if not (user.is_authenticated and user.is_staff) or sociallogin.user != user:

@@ -14,15 +14,23 @@ a database trigger that refuses any other status change than through change().
 
 import datetime
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from linkedin_crm import webhooks
-from linkedin_crm.db import chunks, db_value, insert_rows, max_query_parameters
+from linkedin_crm.db import (
+    SQLValue,
+    chunks,
+    column_name,
+    db_value,
+    insert_rows,
+    max_query_parameters,
+)
 from messaging.models import Message, MessageEvent
 
 Status = Message.Status
@@ -51,7 +59,7 @@ class Transition(NamedTuple):
     target: str
 
 
-def _t(sources, target) -> Transition:
+def _t(sources: Iterable[str], target: str) -> Transition:
     return Transition(frozenset(sources), target)
 
 
@@ -79,7 +87,7 @@ TRANSITIONS: dict[Action, Transition] = {
 INITIAL = Status.QUEUED
 
 # The webhook event (linkedin_crm/webhooks.py) announcing that messages reached a status.
-WEBHOOK_EVENTS = {
+WEBHOOK_EVENTS: dict[str, webhooks.EventType] = {
     Status.SENT: webhooks.EventType.MESSAGE_SENT,
     Status.FAILED: webhooks.EventType.MESSAGE_FAILED,
     Status.UNCERTAIN: webhooks.EventType.MESSAGE_UNCERTAIN,
@@ -99,9 +107,9 @@ class Increment(NamedTuple):
 
 def change(
     action: Action,
-    messages: QuerySet | Sequence[int],
+    messages: QuerySet[Message] | Sequence[int],
     *,
-    actor=None,
+    actor: User | None = None,
     note: str = "",
     notes: Mapping[int, str] | None = None,
     at: datetime.datetime | None = None,
@@ -120,7 +128,7 @@ def change(
     token. Columns are attnames of Message."""
     sources, target = TRANSITIONS[action]
     at = at or timezone.now()
-    changes = {"status": target, **(values or {})}
+    changes: dict[str, object] = {"status": target, **(values or {})}
     if target == Status.CANCELLED and "last_error" not in changes:
         changes["last_error"] = note[:500]
     # No savepoint inside a caller's transaction: the dispatcher calls this for every account
@@ -146,7 +154,7 @@ def change(
     return changed
 
 
-def _ids_per_statement(values_each) -> int:
+def _ids_per_statement(values_each: Mapping[str, Mapping[int, object]] | None) -> int:
     # Each id is a parameter, twice more for every per-message column (CASE id WHEN ? THEN ?).
     per_id = 1 + 2 * len(values_each or {})
     return max(1, min(1000, (max_query_parameters() - 50) // per_id))
@@ -155,13 +163,22 @@ def _ids_per_statement(values_each) -> int:
 FIELD = {f.attname: f for f in Message._meta.concrete_fields}
 
 
-def _update(changes, values_each, sources, where, *, ids=(), subquery=None) -> list[int]:
+def _update(
+    changes: Mapping[str, object],
+    values_each: Mapping[str, Mapping[int, object]],
+    sources: frozenset[str],
+    where: Mapping[str, object],
+    *,
+    ids: Collection[int] = (),
+    subquery: QuerySet[Message] | None = None,
+) -> list[int]:
     """One conditional UPDATE … RETURNING id: only rows still in a source state change, and
     the database says which did."""
     quote = connection.ops.quote_name
-    sets, params = [], []
+    sets: list[str] = []
+    params: list[SQLValue] = []
     for name, value in changes.items():
-        column = quote(FIELD[name].column)
+        column = quote(column_name(FIELD[name]))
         if isinstance(value, Increment):
             sets.append(f"{column} = {column} + %s")
             params.append(value.by)
@@ -172,7 +189,7 @@ def _update(changes, values_each, sources, where, *, ids=(), subquery=None) -> l
         relevant = [(pk, value) for pk, value in by_id.items() if not ids or pk in ids]
         if not relevant:
             continue
-        column = quote(FIELD[name].column)
+        column = quote(column_name(FIELD[name]))
         whens = " ".join(["WHEN %s THEN %s"] * len(relevant))
         sets.append(f"{column} = CASE id {whens} ELSE {column} END")
         params += [v for pk, value in relevant for v in (pk, _db(name, value))]
@@ -182,7 +199,7 @@ def _update(changes, values_each, sources, where, *, ids=(), subquery=None) -> l
     conditions = [f"{quote('status')} IN ({', '.join(['%s'] * len(sources))})"]
     params += sorted(sources)
     for name, value in where.items():
-        conditions.append(f"{quote(FIELD[name].column)} = %s")
+        conditions.append(f"{quote(column_name(FIELD[name]))} = %s")
         params.append(_db(name, value))
     if subquery is not None:
         select, select_params = subquery.order_by().values("pk").query.sql_with_params()
@@ -200,7 +217,7 @@ def _update(changes, values_each, sources, where, *, ids=(), subquery=None) -> l
         return [row[0] for row in cursor.fetchall()]
 
 
-def _db(name: str, value):
+def _db(name: str, value: object) -> SQLValue:
     return db_value(FIELD[name], value, connection)
 
 

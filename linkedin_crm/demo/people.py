@@ -283,7 +283,7 @@ def seed_contacts(count: int, *, network: Network, seed: int = 1) -> int:
                     position=person["position"],
                     industry=person["industry"],
                     stage=rng.choice(stages),
-                    created_at=now - timezone.timedelta(seconds=count - created - offset),
+                    created_at=now - timedelta(seconds=count - created - offset),
                 )
                 contact.refresh_derived_fields()
                 contacts.append(contact)

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import requests
 import time_machine
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.db.models import Count
 from django.test import Client
 from django.urls import reverse
@@ -78,7 +78,7 @@ class Demo:
         self.client = client_from_settings()
         self.events: list = []
         self.sequence = itertools.count()
-        self.users: dict[str, object] = {}
+        self.users: dict[str, User] = {}
         self.networks: dict[str, Network] = {}
         self.accounts: dict[str, LinkedInAccount] = {}
         self.campaigns: dict[str, Campaign] = {}
@@ -272,10 +272,10 @@ class Demo:
             raise DemoError(f"The sandbox's consent page did not show {spec['sandbox_member']}.")
         # What the consent form posts: its hidden fields (the request's parameters), the member
         # picked and the Approve button.
-        form = dict(parse_qsl(urlsplit(authorize_url).query))
-        form.update(sandbox_member=spec["sandbox_member"], decision="approve")
+        consent = dict(parse_qsl(urlsplit(authorize_url).query))
+        consent.update(sandbox_member=spec["sandbox_member"], decision="approve")
         approved = requests.post(
-            authorize_url.split("?")[0], data=form, allow_redirects=False, timeout=10
+            authorize_url.split("?")[0], data=consent, allow_redirects=False, timeout=10
         )
         callback = urlsplit(approved.headers.get("Location", ""))
         if approved.status_code != 302 or "code=" not in callback.query:
@@ -423,9 +423,7 @@ class Demo:
         owner = self.users[spec["owner"]]
         query = [(name, value) for name, value in spec["filter"]]
         query += [("network", self.networks[m].pk) for m in spec["senders"]]
-        query = [
-            (name, Tag.find_named(value).pk if name == "tags" else value) for name, value in query
-        ]
+        query = [(name, self.tag_pk(value) if name == "tags" else value) for name, value in query]
         # Beside data of its own (--force) a team may have an audience of that name already.
         name = Audience.free_name(spec["audience"])
         audience_form = AudienceForm({"name": name, "query": urlencode(query)})
@@ -465,6 +463,12 @@ class Demo:
         self.campaigns[key] = campaign
         self.reply_rates[campaign.pk] = spec["reply_rates"]
 
+    def tag_pk(self, name: str) -> int:
+        tag = Tag.find_named(name)  # enrich() made the story's tags
+        if tag is None:
+            raise DemoError(f"The demo's tag {name!r} is missing.")
+        return tag.pk
+
     def inject_fault(self, status: int) -> None:
         """LinkedIn has a bad moment: the next Messages API call fails (the sandbox's faults)."""
         response = requests.post(
@@ -498,7 +502,9 @@ class Demo:
         """The contact answered on LinkedIn; the sender marks the message replied."""
         message = Message.objects.select_related("contact", "account__owner").get(pk=pk)
         owner = message.account.owner
-        kind = self.rng.choices(list(story.REPLY_KINDS), weights=story.REPLY_KINDS.values())[0]
+        kind = self.rng.choices(list(story.REPLY_KINDS), weights=list(story.REPLY_KINDS.values()))[
+            0
+        ]
         text = self.rng.choice(story.REPLIES[kind]).format(sender=owner.first_name)
         campaign_services.reply_record(
             contact=message.contact, message=message, text=text, actor=owner

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import random
 from dataclasses import dataclass, replace
+from typing import Any
 
 from linkedin_crm.demo.people import COMPANIES, DemoPerson
 
@@ -52,7 +53,8 @@ MEMBERSHIPS = (
 
 # Sofía's file is an old export (no URL column: her contacts join the others' by name and
 # company, or stay without a profile URL); Lukas re-saved his in Excel before uploading.
-EXPORTS = {
+# Each spec's keys hold values of different types (names, dates, numbers).
+EXPORTS: dict[str, dict[str, Any]] = {
     # LinkedIn wrote this format (no URL column) from 2021 to 2023: the file keeps its date.
     "sofia": {
         "file_name": "Connections_2022.csv",
@@ -77,7 +79,7 @@ MEMBER_URN_SHARE = {"lukas": 0.6, "maya": 0.35}
 CONNECTS = {"maya": (38, 9, 30), "lukas": (38, 9, 45)}
 # The account settings form's fields, plus the sandbox member and how the cap grows with the
 # demo's size (a bigger network, a bigger cap, so the first campaign ends in time).
-ACCOUNTS = {
+ACCOUNTS: dict[str, dict[str, Any]] = {
     "maya": {
         "sandbox_member": "sbx-maya-okafor",
         "mode": "assisted",
@@ -157,7 +159,7 @@ ONE_OFFS = (
 LAST_DAY_ONE_OFF = ("maya", "Quick intro")
 
 SIGN_OFF = "\n\n– {{ sender_first_name }}"
-CAMPAIGNS = {
+CAMPAIGNS: dict[str, dict[str, Any]] = {
     "intro": {
         "name": "Engineering leaders: intro",
         "audience": "Engineering leaders (Maya's and Lukas's networks)",

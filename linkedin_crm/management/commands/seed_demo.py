@@ -163,7 +163,8 @@ class Command(BaseCommand):
     def report(self, summary: demo.DemoSummary, seconds: float) -> None:
         statuses = summary.messages_by_status
         exports = ", ".join(
-            f"{b.uploaded_by.get_full_name()}: {b.rows:,} rows" for b in summary.batches
+            f"{b.uploaded_by.get_full_name() if b.uploaded_by else 'nobody'}: {b.rows:,} rows"
+            for b in summary.batches
         )
         lines = [
             f"Demo loaded in {seconds:.0f} s: six weeks of a three-person team's work, up to now.",
