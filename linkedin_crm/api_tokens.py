@@ -24,8 +24,8 @@ def api_token_create(
     name = name.strip()
     if not name:
         raise ValueError("Give the token a name, to tell later what uses it.")
-    if len(name) > ApiToken._meta.get_field("name").max_length:
-        raise ValueError("A token's name has at most 100 characters.")
+    if len(name) > ApiToken.NAME_MAX_LENGTH:
+        raise ValueError(f"A token's name has at most {ApiToken.NAME_MAX_LENGTH} characters.")
     if expires_at is not None and expires_at <= timezone.now():
         raise ValueError("The expiry date must be in the future.")
     raw = ApiToken.generate()

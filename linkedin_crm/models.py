@@ -244,11 +244,12 @@ class ApiToken(models.Model):
     # "lcrm_" says what the secret is when it turns up in a log or a repository.
     SCHEME = "lcrm_"
     PREFIX_LENGTH = len(SCHEME) + 6
+    NAME_MAX_LENGTH = 100
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
     )
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
     prefix = models.CharField(max_length=PREFIX_LENGTH)
     token_hash = models.CharField(max_length=64, unique=True)
     read_only = models.BooleanField(default=False)
