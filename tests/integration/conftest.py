@@ -114,3 +114,33 @@ def start_worker(ticks: int, env: dict, *, pause: float = 0.0) -> subprocess.Pop
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
+
+
+def processes_talking_to(port: int, *, group: int) -> list[int]:
+    """The processes of a process group that have a TCP connection open to `port` on this
+    machine, from /proc (Linux): a worker with a request in flight to the sandbox."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as lines:
+            next(lines)
+            for line in lines:
+                fields = line.split()
+                remote_port, state, inode = (
+                    int(fields[2].rsplit(":", 1)[1], 16),
+                    fields[3],
+                    fields[9],
+                )
+                if remote_port == port and state == "01":  # ESTABLISHED
+                    inodes.add(f"socket:[{inode}]")
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getpgid(int(entry.name)) != group:
+                continue
+            if any(os.readlink(fd) in inodes for fd in (entry / "fd").iterdir()):
+                found.append(int(entry.name))
+        except (ProcessLookupError, FileNotFoundError, PermissionError):
+            continue  # gone meanwhile
+    return found
