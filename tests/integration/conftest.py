@@ -105,11 +105,13 @@ def worker_env(sandbox, tmp_path) -> dict:
     }
 
 
-def start_worker(ticks: int, env: dict, *, pause: float = 0.0) -> subprocess.Popen:
+def start_worker(
+    ticks: int, env: dict, *, pause: float = 0.0, turns: bool = False
+) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, str(ROOT / "tests" / "integration" / "worker_loop.py"), str(ticks)],
         cwd=ROOT,
-        env={**env, "TICK_PAUSE": str(pause)},
+        env={**env, "TICK_PAUSE": str(pause), "TURNS": "1" if turns else ""},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,

@@ -16,7 +16,7 @@ from django_q.models import OrmQ
 from messaging.dispatch import reap_stuck_sends
 from messaging.fan_out import dispatch_fan_out
 from messaging.models import LinkedInAccount, Message
-from tests.integration.conftest import processes_talking_to, wait_for
+from tests.integration.conftest import processes_talking_to, start_worker, wait_for, worker_env
 from tests.integration.test_send_queue import automatic_account
 from tests.messaging.factories import MessageFactory
 
@@ -111,3 +111,29 @@ def test_a_worker_killed_during_a_fanned_out_dispatch_sends_nothing_twice_and_lo
     assert set(received) <= by_status["sent"] | by_status["uncertain"]
     # The one LinkedIn held when the worker died is among the uncertain: never resent.
     assert by_status["uncertain"] & set(received)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_four_workers_running_turns_of_one_account_at_once_keep_its_cap(linkedin_sandbox, tmp_path):
+    # The marker keeps an account to one turn at a time, but nothing rests on it: here four
+    # processes run turns of the same account together, in batches, and the claim alone holds
+    # the cap and sends each message once.
+    linkedin_sandbox.daily_limit = 10_000
+    account = automatic_account(linkedin_sandbox, daily_limit=100)
+    other = automatic_account(linkedin_sandbox, daily_limit=30)
+    past = timezone.now() - datetime.timedelta(minutes=1)
+    MessageFactory.create_batch(400, account=account, next_attempt_at=past)
+    MessageFactory.create_batch(50, account=other, next_attempt_at=past)
+
+    env = {**worker_env(linkedin_sandbox, tmp_path), "DISPATCH_BATCH_SIZE": "7"}
+    workers = [start_worker(12, env, pause=0.05, turns=True) for _ in range(4)]
+    for worker in workers:
+        _, errors = worker.communicate(timeout=240)
+        assert worker.returncode == 0, errors.decode()[-2000:]
+
+    received = Counter(m["idempotency_key"] for m in linkedin_sandbox.sent_messages())
+    assert max(received.values()) == 1  # no message twice
+    sent = Counter(Message.objects.filter(status="sent").values_list("account_id", flat=True))
+    assert sent == {account.pk: 100, other.pk: 30}
+    assert sum(received.values()) == 130
+    assert Message.objects.filter(status="queued").count() == 300 + 20
