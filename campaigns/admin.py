@@ -7,6 +7,7 @@ from campaigns import services
 from campaigns.models import Audience, Campaign, Enrollment, Reply, Step, Variant
 from contacts.admin import ContactAdmin
 from linkedin_crm import roles
+from linkedin_crm.text import counted
 from messaging.models import LinkedInAccount, Message
 
 # An audience made from an admin selection lists the ids in its filter; keep it bounded.
@@ -38,7 +39,9 @@ def _apply(modeladmin, request, queryset, service, verb):
         except (services.CampaignError, PermissionDenied):
             pass  # not in a state that allows it, or not theirs; counted out below
     modeladmin.message_user(
-        request, f"{verb} {done} of {len(queryset)} campaign(s).", messages.SUCCESS
+        request,
+        f"{verb} {done:,} of {counted(len(queryset), 'campaign', 'campaigns')}.",
+        messages.SUCCESS,
     )
 
 
@@ -179,12 +182,14 @@ def add_to_campaign(modeladmin, request, queryset):
         return None
     stamp = timezone.now().strftime("%d %b %Y %H:%M")
     audience = Audience.objects.create(
-        name=f"Admin selection {stamp}",
+        name=Audience.free_name(f"Admin selection {stamp}"),
         owner=request.user,
         query="ids=" + ",".join(map(str, ids)),
     )
     campaign = Campaign.objects.create(
-        name=f"Campaign for {len(ids)} contacts ({stamp})", owner=request.user, audience=audience
+        name=f"Campaign for {counted(len(ids), 'contact', 'contacts')} ({stamp})",
+        owner=request.user,
+        audience=audience,
     )
     modeladmin.message_user(
         request, "Draft campaign created: add senders, steps and variants.", messages.SUCCESS

@@ -1,6 +1,7 @@
 from django import forms
 
-from campaigns.models import Audience, Campaign, Step, Variant
+from campaigns.models import DELAY_BOUNDS, WEIGHT_BOUNDS, Audience, Campaign, Step, Variant
+from linkedin_crm.forms import use_bounds
 from messaging import personalize
 from messaging.models import LinkedInAccount
 
@@ -51,7 +52,13 @@ class StepForm(forms.ModelForm):
         model = Step
         fields = ["delay_days", "stop_on_reply"]
         labels = {"delay_days": "Days after the previous step"}
-        help_texts = {"delay_days": "Ignored for the first step, which goes out at launch."}
+        help_texts = {
+            "delay_days": "Up to 365. Ignored for the first step, which goes out at launch."
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        use_bounds(self.fields["delay_days"], DELAY_BOUNDS)
 
 
 class VariantForm(forms.ModelForm):
@@ -63,6 +70,7 @@ class VariantForm(forms.ModelForm):
     def __init__(self, *args, campaign, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["step"].queryset = campaign.steps.all()
+        use_bounds(self.fields["weight"], WEIGHT_BOUNDS)
 
     def clean_label(self):
         return self.cleaned_data["label"].strip().upper()
@@ -87,6 +95,16 @@ class AudienceForm(forms.ModelForm):
         model = Audience
         fields = ["name", "query"]
         widgets = {"query": forms.HiddenInput}
+        error_messages = {"name": {"required": "Give the audience a name."}}
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if Audience.objects.filter(name__iexact=name).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(
+                f"An audience named “{name}” exists already: choose another name, or use that "
+                "one in a campaign."
+            )
+        return name
 
 
 class ReplyForm(forms.Form):

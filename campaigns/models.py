@@ -1,10 +1,23 @@
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.timezone import now as timezone_now
+
+# A step's delay and a variant's weight, with the messages the forms show. A year is longer than
+# any follow-up makes sense for, and keeps the scheduler's date arithmetic far from datetime's
+# limits; a weight of 1,000 allows a 0.1% share and keeps the weighted pick's arithmetic small.
+DELAY_BOUNDS = [
+    MinValueValidator(0, "A delay cannot be negative."),
+    MaxValueValidator(365, "A step can wait at most 365 days."),
+]
+WEIGHT_BOUNDS = [
+    MinValueValidator(1, "A weight is at least 1."),
+    MaxValueValidator(1000, "A weight is at most 1,000."),
+]
 
 
 class Audience(models.Model):
@@ -18,9 +31,32 @@ class Audience(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # Every member picks audiences from one list on the campaign form: two of the same
+            # name (in any case) could not be told apart there.
+            models.UniqueConstraint(
+                Lower("name"),
+                name="one_audience_per_name",
+                violation_error_message="An audience of this name exists already.",
+            )
+        ]
 
     def __str__(self):
         return self.name
+
+    @classmethod
+    def free_name(cls, name: str) -> str:
+        """name, or name (2), name (3), … : the first no audience has yet (for names made up by
+        the code, such as the admin's selections, which must not fail on a clash)."""
+        taken = {
+            taken.lower()
+            for taken in cls.objects.filter(name__istartswith=name).values_list("name", flat=True)
+        }
+        candidate, number = name, 1
+        while candidate.lower() in taken:
+            number += 1
+            candidate = f"{name} ({number})"
+        return candidate
 
 
 class CampaignQuerySet(models.QuerySet):
@@ -140,7 +176,9 @@ class Step(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="steps")
     order = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     delay_days = models.PositiveIntegerField(
-        default=0, help_text="Days after the previous step (step 1 goes out at launch)."
+        default=0,
+        validators=DELAY_BOUNDS,
+        help_text="Days after the previous step (step 1 goes out at launch), up to 365.",
     )
     stop_on_reply = models.BooleanField(default=True)
 
@@ -158,7 +196,11 @@ class Variant(models.Model):
     step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="variants")
     label = models.CharField(max_length=10)
     body = models.TextField(max_length=8000)
-    weight = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    weight = models.PositiveIntegerField(
+        default=1,
+        validators=WEIGHT_BOUNDS,
+        help_text="From 1 to 1,000, relative to the step's other variants.",
+    )
 
     class Meta:
         ordering = ["step", "label"]
@@ -262,6 +304,7 @@ class Reply(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
+        verbose_name_plural = "replies"
         constraints = [
             models.UniqueConstraint(
                 fields=["external_key"],

@@ -195,6 +195,16 @@ class LaunchPlan:
     def skipped_by_reason(self) -> Counter:
         return Counter(r.skip_reason for r in self.recipients if r.skip_reason)
 
+    def render_enrolled(self) -> list[PlannedRecipient]:
+        """Render every enrolled recipient's first message, as the launch does before it
+        queues them, and return those still enrolled: one whose message cannot be rendered is
+        skipped. The launch confirmation counts this list, so it states what the launch will
+        really queue."""
+        self.load(self.enrolled)
+        for row in self.enrolled:
+            row.message  # noqa: B018 — rendering decides whether the row stays enrolled
+        return self.enrolled
+
     def load(self, rows: list[PlannedRecipient]) -> None:
         """Fetch the contacts of these rows and (if shown) when they connected with their
         senders, a few queries for any number of rows: the dry run loads the page it shows,

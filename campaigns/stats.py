@@ -15,6 +15,8 @@ import itertools
 import math
 from dataclasses import dataclass
 
+from linkedin_crm.text import counted
+
 POWER = 0.80
 FISHER = "fisher"
 Z_TEST = "z-test"
@@ -343,12 +345,14 @@ def compare(a: VariantResult, b: VariantResult, alpha: float = 0.05) -> Comparis
     points = f"{abs(rate_a - rate_b) * 100:.1f}-point difference"
     power = f"{POWER:.0%} power"
     if more > 0:
-        advice = f"about {more} more sends per variant would detect a {points} with {power}."
+        sends = counted(more, "more send", "more sends")
+        advice = f"about {sends} per variant would detect a {points} with {power}."
     else:
         # Only happens at tiny counts, where Fisher's test is conservative and the normal
         # approximation behind the estimate is rough.
         advice = (
-            f"keep sending: each variant already has the {needed} sends that the usual "
+            f"keep sending: each variant already has the {counted(needed, 'send', 'sends')} "
+            "that the usual "
             f"estimate gives for detecting a {points} with {power}, but that estimate is "
             "approximate at these counts."
         )

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from campaigns import services
@@ -106,6 +107,20 @@ def campaign_delete(request, pk):
     return redirect("campaigns:list")
 
 
+def _step(request, pk) -> Step:
+    """A step of a campaign the member may act on (_campaigns), or 404."""
+    steps = Step.objects.select_related("campaign").filter(campaign__in=_campaigns(request))
+    return get_object_or_404(steps, pk=pk)
+
+
+def _variant(request, pk) -> Variant:
+    """A variant of a campaign the member may act on (_campaigns), or 404."""
+    variants = Variant.objects.select_related("step__campaign").filter(
+        step__campaign__in=_campaigns(request)
+    )
+    return get_object_or_404(variants, pk=pk)
+
+
 def _form_page(request, campaign, form, title, submit):
     ctx = {"campaign": campaign, "form": form, "title": title, "submit": submit}
     return render(request, "campaigns/form.html", ctx, status=400 if form.errors else 200)
@@ -133,7 +148,9 @@ def step_add(request, pk):
             step.save()
             messages.success(request, f"Added step {step.order}.")
         else:
-            messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+            # The form again with its errors and what was typed, rather than a redirect that
+            # would lose it.
+            return _form_page(request, campaign, form, "Add a step", "Add step")
     return redirect(campaign)
 
 
@@ -149,15 +166,13 @@ def variant_add(request, pk):
                 request, f"Added variant {variant.label} to step {variant.step.order}."
             )
         else:
-            messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+            return _form_page(request, campaign, form, "Add a variant", "Add variant")
     return redirect(campaign)
 
 
 @staff_required
 def step_edit(request, pk):
-    step = get_object_or_404(
-        Step.objects.select_related("campaign").filter(campaign__in=_campaigns(request)), pk=pk
-    )
+    step = _step(request, pk)
     campaign = step.campaign
     if not _editable(request, campaign):
         return redirect(campaign)
@@ -176,9 +191,7 @@ def step_edit(request, pk):
 @staff_required
 @require_POST
 def step_delete(request, pk):
-    step = get_object_or_404(
-        Step.objects.select_related("campaign").filter(campaign__in=_campaigns(request)), pk=pk
-    )
+    step = _step(request, pk)
     campaign = step.campaign
     if _editable(request, campaign):
         with transaction.atomic():
@@ -195,12 +208,7 @@ def step_delete(request, pk):
 
 @staff_required
 def variant_edit(request, pk):
-    variant = get_object_or_404(
-        Variant.objects.select_related("step__campaign").filter(
-            step__campaign__in=_campaigns(request)
-        ),
-        pk=pk,
-    )
+    variant = _variant(request, pk)
     campaign = variant.step.campaign
     if not _editable(request, campaign):
         return redirect(campaign)
@@ -217,12 +225,7 @@ def variant_edit(request, pk):
 @staff_required
 @require_POST
 def variant_delete(request, pk):
-    variant = get_object_or_404(
-        Variant.objects.select_related("step__campaign").filter(
-            step__campaign__in=_campaigns(request)
-        ),
-        pk=pk,
-    )
+    variant = _variant(request, pk)
     campaign = variant.step.campaign
     if _editable(request, campaign):
         variant.delete()
@@ -262,20 +265,45 @@ def dry_run(request, pk):
 
 
 @staff_required
-@require_POST
 def launch(request, pk):
+    """Launch a draft only after the person has seen how many contacts it will queue to, from
+    how many senders: a GET (or a POST without the confirm field) shows that count, computed
+    by the same planning code the launch runs; the confirmation form posts confirm=yes."""
     campaign = get_object_or_404(_campaigns(request), pk=pk)
-    try:
-        plan = services.campaign_launch(campaign=campaign, actor=request.user)
-    except services.CampaignError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request,
-            f"Launched: {len(plan.enrolled):,} enrolled, "
-            f"{len(plan.recipients) - len(plan.enrolled):,} skipped.",
-        )
-    return redirect(campaign)
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        try:
+            plan = services.campaign_launch(campaign=campaign, actor=request.user)
+        except services.CampaignError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                f"Launched: {len(plan.enrolled):,} enrolled, "
+                f"{len(plan.recipients) - len(plan.enrolled):,} skipped.",
+            )
+        return redirect(campaign)
+    if not campaign.is_editable:
+        messages.error(request, "Only a draft campaign can be launched.")
+        return redirect(campaign)
+    plan = services.plan_launch(campaign, now=timezone.now())
+    errors = list(plan.errors)
+    foreign = services.senders_not_manageable_by(campaign, request.user)
+    if foreign:
+        names = ", ".join(str(account) for account in foreign)
+        errors.append(f"You may not send from {names}.")
+    enrolled = [] if errors else plan.render_enrolled()
+    contacts = len(enrolled)
+    senders = len({row.sender.pk for row in enrolled})
+    contacts_text = ngettext("%(n)s contact", "%(n)s contacts", contacts) % {"n": f"{contacts:,}"}
+    senders_text = ngettext("%(n)s sender", "%(n)s senders", senders) % {"n": f"{senders:,}"}
+    ctx = {
+        "campaign": campaign,
+        "errors": errors,
+        "question": f"Launch to {contacts_text} from {senders_text}?",
+        "contacts": contacts,
+        "skipped": len(plan.recipients) - contacts,
+    }
+    return render(request, "campaigns/launch_confirm.html", ctx)
 
 
 @staff_required
@@ -306,7 +334,7 @@ def audience_save(request):
         audience.save()
         messages.success(request, f"Saved audience “{audience}”. Use it in a campaign.")
     else:
-        messages.error(request, "Give the audience a name.")
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
     query = request.POST.get("query", "")
     return redirect("/contacts/" + (f"?{query}" if query else ""))
 

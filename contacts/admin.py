@@ -23,8 +23,9 @@ from contacts.models import (
     Stage,
     Tag,
 )
-from contacts.resources import ContactResource, LinkedInConnectionsCSV
+from contacts.resources import CSV_ENCODING, ContactResource, LinkedInConnectionsCSV
 from linkedin_crm import audit, search
+from linkedin_crm.text import counted
 from linkedin_crm.uploads import upload_refusal
 
 
@@ -115,7 +116,9 @@ def add_tag(modeladmin, request, queryset):
         return result
     tag = Tag.get_or_create_named(result["tag"])
     count = services.contacts_add_tag(contacts=queryset, tag=tag)
-    modeladmin.message_user(request, f"Tagged {count} contact(s) “{tag}”.", messages.SUCCESS)
+    modeladmin.message_user(
+        request, f"Tagged {counted(count, 'contact', 'contacts')} “{tag}”.", messages.SUCCESS
+    )
     return None
 
 
@@ -127,7 +130,11 @@ def set_stage(modeladmin, request, queryset):
     count = services.contacts_set_stage(
         contacts=queryset, stage=result["stage"], actor=request.user, via=audit.Via.ADMIN
     )
-    modeladmin.message_user(request, f"Moved {count} contact(s).", messages.SUCCESS)
+    modeladmin.message_user(
+        request,
+        f"Moved {counted(count, 'contact', 'contacts')} to “{Stage(result['stage']).label}”.",
+        messages.SUCCESS,
+    )
     return None
 
 
@@ -146,7 +153,9 @@ def mark_do_not_contact(modeladmin, request, queryset):
     count = services.contacts_mark_do_not_contact(
         contacts=queryset, reason=result["reason"], actor=request.user, via=audit.Via.ADMIN
     )
-    modeladmin.message_user(request, f"Marked {count} contact(s) do-not-contact.", messages.SUCCESS)
+    modeladmin.message_user(
+        request, f"Marked {counted(count, 'contact', 'contacts')} do-not-contact.", messages.SUCCESS
+    )
     return None
 
 
@@ -157,6 +166,8 @@ class ContactAdmin(ImportExportMixin, CappedSearchAdmin):
     resource_classes = [ContactResource]
     import_formats = [LinkedInConnectionsCSV]
     export_formats = [CSV]
+    # The export, like the page's, starts with a byte order mark for Excel.
+    to_encoding = CSV_ENCODING
     # Rows are written in bulk after planning, so there are no per-row admin log entries.
     skip_admin_log = True
 

@@ -4,6 +4,7 @@ from django.db.models import Q
 
 from contacts.models import Contact, Network, Stage, Tag
 from linkedin_crm import search
+from linkedin_crm.forms import date_input
 
 SORT_CHOICES = [
     ("-created", "Newest first"),
@@ -56,12 +57,12 @@ class ContactFilter(django_filters.FilterSet):
     connected_after = django_filters.DateFilter(
         label="Connected on or after",
         method="filter_connected_after",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=date_input(),
     )
     connected_before = django_filters.DateFilter(
         label="Connected on or before",
         method="filter_connected_before",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=date_input(),
     )
     has_email = django_filters.BooleanFilter(
         label="Has e-mail", method="filter_has_email", widget=yes_no_select()
@@ -73,15 +74,39 @@ class ContactFilter(django_filters.FilterSet):
     network = django_filters.ModelMultipleChoiceFilter(
         label="In the network of", queryset=Network.objects.all(), method="filter_network"
     )
-    # A fixed selection (comma-separated ids), for audiences made from an admin selection.
-    ids = NumberInFilter(field_name="pk", lookup_expr="in", label="Contact ids")
+    # A fixed selection (comma-separated ids), for audiences made from an admin selection: kept
+    # while the filter is refined, not typed.
+    ids = NumberInFilter(
+        field_name="pk", lookup_expr="in", label="Contact ids", widget=forms.HiddenInput
+    )
+    # Chosen through the column headings; the filter form carries it along.
     sort = django_filters.ChoiceFilter(
-        label="Sort by", choices=SORT_CHOICES, method="filter_sort", empty_label=None
+        label="Sort by",
+        choices=SORT_CHOICES,
+        method="filter_sort",
+        empty_label=None,
+        widget=forms.HiddenInput,
     )
 
     class Meta:
         model = Contact
         fields = []
+
+    def __init__(self, data=None, *args, **kwargs):
+        # An unknown sort (an old bookmark, a hand-edited link) falls back to the default order
+        # and says so, rather than emptying the list over a field the page does not show.
+        self.unknown_sort = ""
+        if data is not None and data.get("sort", "") not in {"", *dict(SORT_CHOICES)}:
+            data = data.copy()
+            self.unknown_sort = data.pop("sort")[-1]
+        super().__init__(data, *args, **kwargs)
+
+    @property
+    def sort_key(self) -> str:
+        """The sort the list is in, as the column headings' links know it ("" is the default)."""
+        if self.is_bound and self.form.is_valid():
+            return self.form.cleaned_data.get("sort") or ""
+        return ""
 
     def filter_search(self, queryset, name, value):
         return queryset.search(value)
@@ -125,21 +150,23 @@ class ContactFilter(django_filters.FilterSet):
         return queryset
 
     @property
-    def search_notices(self) -> list[str]:
-        """What the search boxes left out of a long search, to say so above the results."""
+    def notices(self) -> list[str]:
+        """What the list did with input it could not take whole (an unknown sort, the words
+        a long search left out), to say so above the results."""
+        notices = []
+        if self.unknown_sort:
+            notices.append(f"Unknown sort “{self.unknown_sort[:40]}”: shown newest first.")
         if not self.is_bound or not self.is_valid():
-            return []
-        notices = [
+            return notices
+        capped = [
             search.capped(self.form.cleaned_data.get(name), label=str(self.filters[name].label))
             for name in ("q", "position")
         ]
-        return [terms.notice for terms in notices if terms.notice]
+        return notices + [terms.notice for terms in capped if terms.notice]
 
     @property
     def qs(self):
-        queryset = super().qs
-        sort = self.form.cleaned_data.get("sort") if self.is_bound and self.form.is_valid() else ""
-        return queryset.order_by(*sort_order(sort or "-created"))
+        return super().qs.order_by(*sort_order(self.sort_key or "-created"))
 
 
 def sort_order(sort: str) -> list[str]:

@@ -10,10 +10,11 @@ from django.views.decorators.http import require_POST
 
 from contacts import services
 from contacts.forms import ImportUploadForm
+from contacts.importing import ImportPlan
 from contacts.linkedin_csv import RejectedFile
 from contacts.models import Contact, ImportBatch, Network, Tag
-from contacts.resources import ImportPlan
 from linkedin_crm.auth import staff_required
+from linkedin_crm.text import counted
 from linkedin_crm.uploads import upload_refusal
 
 PREVIEW_ROWS = 100
@@ -153,7 +154,8 @@ def import_undo(request, pk):
             kept = len(report["kept"])
             messages.success(
                 request,
-                f"Undone: {report['deleted']} contact(s) deleted, {report['restored']} restored"
+                f"Undone: {counted(report['deleted'], 'contact', 'contacts')} deleted, "
+                f"{report['restored']:,} restored"
                 + (f", {kept} kept because they have notes or messages since." if kept else "."),
             )
         return redirect("imports:detail", pk=pk)

@@ -14,6 +14,7 @@ from contacts import liveness
 from contacts.identity import canonical_profile_url, fold, name_key
 from linkedin_crm import search
 from linkedin_crm.db import CHUNK, chunks
+from linkedin_crm.text import counted
 
 
 class Stage(models.TextChoices):
@@ -117,15 +118,19 @@ class Network(models.Model):
 
 class ContactQuerySet(models.QuerySet):
     def search(self, text: str):
-        """Unicode case-insensitive search over name, company, position and e-mail.
+        """Case-, accent- and transliteration-insensitive search over name, company, position
+        and e-mail.
 
-        Every word must appear; matching runs on the folded `search_text` column so that
-        "müller" finds "MÜLLER" on SQLite as on PostgreSQL. Only the words search.capped
-        keeps are used (the page says so).
+        Every word must appear; matching runs on the `search_text` column, reduced in Python
+        (linkedin_crm.search), so that "müller", "MÜLLER", "muller" and "mueller" find each
+        other on SQLite as on PostgreSQL. Only the words search.capped keeps are used (the page
+        says so).
         """
         qs = self
-        for word in fold(search.capped(text).text).split()[: search.MAX_WORDS]:
-            qs = qs.filter(search_text__contains=word)
+        for word in search.capped(text).text.split():
+            # A word of accents alone looks for nothing, which would match everyone.
+            if looked_for := search.search_word(word):
+                qs = qs.filter(search_text__contains=looked_for)
         return qs
 
     def with_tag_ids(self, tag_ids):
@@ -188,8 +193,8 @@ class Contact(models.Model):
     dnc_reason = models.CharField("do-not-contact reason", max_length=500, blank=True)
     dnc_at = models.DateTimeField("do-not-contact since", null=True, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="contacts")
-    # Folded copy of name, company, position and e-mail: SQLite's LIKE folds ASCII only, so
-    # case-insensitive search runs on text folded in Python (identity.fold).
+    # Name, company, position and e-mail without case, accents or special letters: SQLite's
+    # LIKE folds ASCII only, so search runs on text reduced in Python (search.indexed_text).
     search_text = models.TextField(editable=False, default="")
     # The last identity rule (docs/import-formats.md): first + last name + company, folded.
     # Indexed because imports of URL-less exports look contacts up by it.
@@ -208,6 +213,10 @@ class Contact(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ContactQuerySet.as_manager()
+
+    # Computed from the other fields by refresh_derived_fields(): every write of those fields
+    # writes these too (bulk writes name them in update_fields).
+    DERIVED_FIELDS = ("search_text", "name_key")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -237,7 +246,7 @@ class Contact(models.Model):
         self.refresh_derived_fields()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "search_text", "name_key", "updated_at"}
+            kwargs["update_fields"] = {*update_fields, *self.DERIVED_FIELDS, "updated_at"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -264,7 +273,8 @@ class Contact(models.Model):
         return self.message_channel is not None
 
     def build_search_text(self) -> str:
-        return fold(
+        # The fields and their order are also those of migration 0008's refill.
+        return search.indexed_text(
             " ".join((self.first_name, self.last_name, self.company, self.position, self.email))
         )
 
@@ -496,6 +506,7 @@ class ContactAlias(models.Model):
     value = models.CharField(max_length=500)
 
     class Meta:
+        verbose_name_plural = "contact aliases"
         constraints = [
             models.UniqueConstraint(fields=["kind", "value"], name="one_alias_per_identifier")
         ]
@@ -524,6 +535,22 @@ class MergeLog(models.Model):
 
     def __str__(self):
         return f"contact {self.merged_contact_id} merged into {self.survivor_id}"
+
+    @property
+    def moved_summary(self) -> str:
+        """What moved to the survivor, "1 note, 2 connections", or "" when nothing did. The
+        log keys counts by the relation's name; the related model says its singular."""
+        meta = {
+            relation.get_accessor_name(): relation.related_model._meta
+            for relation in Contact._meta.related_objects
+        }
+        parts = []
+        for name, count in self.moved.items():
+            known = meta.get(name)
+            singular = str(known.verbose_name) if known else name
+            plural = str(known.verbose_name_plural) if known else name
+            parts.append(counted(count, singular, plural))
+        return ", ".join(parts)
 
 
 class SuppressionQuerySet(models.QuerySet):

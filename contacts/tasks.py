@@ -3,6 +3,7 @@
 import logging
 
 from contacts import services
+from linkedin_crm.text import counted
 
 logger = logging.getLogger(__name__)
 
@@ -27,4 +28,6 @@ def recover_imports_at_worker_start(sender, **kwargs) -> None:
         logger.exception("Recovering stopped imports at worker start failed")
         return
     if recovered:
-        logger.warning("Marked %d import(s) failed: their worker had stopped", recovered)
+        logger.warning(
+            "Marked %s failed: their worker had stopped", counted(recovered, "import", "imports")
+        )

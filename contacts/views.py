@@ -28,6 +28,7 @@ from contacts.forms import (
 from contacts.models import Contact, Note, Stage, Tag
 from linkedin_crm import roles
 from linkedin_crm.auth import staff_required
+from linkedin_crm.text import counted
 
 DEFAULT_PAGE_SIZE = 50
 
@@ -75,7 +76,7 @@ def contact_list(request):
         "page_size": paginator.per_page,
         "bulk_form": BulkActionForm(),
         "stages": Stage.choices,
-        "sort": request.GET.get("sort", ""),
+        "sort": filterset.sort_key,
     }
     return render(request, "contacts/list.html", ctx)
 
@@ -123,25 +124,25 @@ def contact_bulk(request):
     if action == "add_tag":
         tag = Tag.get_or_create_named(data["tag"])
         count = services.contacts_add_tag(contacts=contacts, tag=tag)
-        messages.success(request, f"Tagged {count} contact(s) “{tag}”.")
+        messages.success(request, f"Tagged {counted(count, 'contact', 'contacts')} “{tag}”.")
     elif action == "remove_tag":
         tag = data["tag_obj"]
         count = services.contacts_remove_tag(contacts=contacts, tag=tag)
-        messages.success(request, f"Removed “{tag}” from {count} contact(s).")
+        messages.success(request, f"Removed “{tag}” from {counted(count, 'contact', 'contacts')}.")
     elif action == "set_stage":
         count = services.contacts_set_stage(
             contacts=contacts, stage=data["stage"], actor=request.user
         )
         label = Stage(data["stage"]).label
-        messages.success(request, f"Moved {count} contact(s) to “{label}”.")
+        messages.success(request, f"Moved {counted(count, 'contact', 'contacts')} to “{label}”.")
     elif action == "mark_dnc":
         count = services.contacts_mark_do_not_contact(
             contacts=contacts, reason=data["reason"], actor=request.user
         )
-        messages.success(request, f"Marked {count} contact(s) do-not-contact.")
+        messages.success(request, f"Marked {counted(count, 'contact', 'contacts')} do-not-contact.")
     elif action == "delete":
         count = services.contacts_delete(contacts=contacts, actor=request.user)
-        messages.success(request, f"Deleted {count} contact(s).")
+        messages.success(request, f"Deleted {counted(count, 'contact', 'contacts')}.")
     return redirect(back)
 
 
@@ -359,8 +360,11 @@ def contact_merge(request):
         log = services.contacts_merge(
             survivor=survivor, merged=merged, values=form.chosen_values(), user=request.user
         )
-        moved = ", ".join(f"{count} {name}" for name, count in log.moved.items()) or "nothing"
-        messages.success(request, f"Merged into {survivor}; moved {moved}.")
+        moved = log.moved_summary
+        messages.success(
+            request,
+            f"Merged into {survivor}; moved {moved}." if moved else f"Merged into {survivor}.",
+        )
         return redirect(survivor)
     return render(request, "contacts/merge.html", {"form": form})
 

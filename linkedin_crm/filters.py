@@ -1,9 +1,9 @@
 """The audit log page's filter."""
 
 import django_filters
-from django import forms
 from django.apps import apps
 
+from linkedin_crm.forms import date_input
 from linkedin_crm.models import AuditEvent
 
 
@@ -40,13 +40,13 @@ class AuditEventFilter(django_filters.FilterSet):
         label="From",
         field_name="at",
         lookup_expr="date__gte",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=date_input(),
     )
     date_to = django_filters.DateFilter(
         label="To",
         field_name="at",
         lookup_expr="date__lte",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=date_input(),
     )
 
     class Meta:

@@ -115,6 +115,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "linkedin_crm.middleware.NumberTooLargeMiddleware",
+    "linkedin_crm.middleware.MethodNotAllowedPageMiddleware",
 ]
 
 ROOT_URLCONF = "linkedin_crm.urls"

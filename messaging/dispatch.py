@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from messaging import dispatch_sql as sql
 from messaging import services, transitions
@@ -249,14 +250,7 @@ def claim(account_id: int, *, now: datetime.datetime, limit: int | None = None) 
             return Claim(account, capped=allowance.left == 0)
         allowed = allowance.now if limit is None else min(allowance.now, limit)
         chosen = _fair_share(account.pk, now, allowed, allowance.usage)
-        candidates = (
-            [
-                Candidate(*row)
-                for row in sql.fetch(sql.CANDIDATES.format(ids=sql.placeholders(chosen)), chosen)
-            ]
-            if chosen
-            else []
-        )
+        candidates = _candidates(chosen)
         result = Claim(account, limited=allowed < allowance.now and len(chosen) == allowed)
         result.cancelled = _cancel_do_not_contact(candidates, now)
         candidates = [c for c in candidates if not c.do_not_contact]
@@ -281,6 +275,14 @@ def claim(account_id: int, *, now: datetime.datetime, limit: int | None = None) 
         if c.pk in claimed
     ]
     return result
+
+
+def _candidates(ids: list[int]) -> list[Candidate]:
+    if not ids:
+        return []
+    return [
+        Candidate(*row) for row in sql.fetch(sql.CANDIDATES.format(ids=sql.placeholders(ids)), ids)
+    ]
 
 
 def _cancel_do_not_contact(candidates: list[Candidate], now: datetime.datetime) -> int:
@@ -413,7 +415,12 @@ def outbox_send(
         used = Message.objects.filter(account=account).sent_between(start, end).count()
         if used >= account.daily_limit:
             raise CapReached(
-                f"{account} has used today’s {account.daily_limit} messages; try again tomorrow."
+                ngettext(
+                    "%(account)s has used today’s %(count)d message; try again tomorrow.",
+                    "%(account)s has used today’s %(count)d messages; try again tomorrow.",
+                    account.daily_limit,
+                )
+                % {"account": account, "count": account.daily_limit}
             )
         token = secrets.token_hex(8)
         # Do-not-contact again in the claim itself: a contact marked since the check above.

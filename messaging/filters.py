@@ -1,8 +1,8 @@
 import django_filters
-from django import forms
 
 from contacts.models import Contact
 from linkedin_crm import search
+from linkedin_crm.forms import date_input
 from messaging.models import LinkedInAccount, Message
 
 
@@ -15,13 +15,13 @@ class MessageFilter(django_filters.FilterSet):
         field_name="created_at",
         lookup_expr="date__gte",
         label="Created on or after",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=date_input(),
     )
     created_before = django_filters.DateFilter(
         field_name="created_at",
         lookup_expr="date__lte",
         label="Created on or before",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=date_input(),
     )
     contact = django_filters.CharFilter(
         label="Contact", method="filter_contact", widget=search.search_input()
@@ -36,7 +36,7 @@ class MessageFilter(django_filters.FilterSet):
         self.filters["account"].queryset = LinkedInAccount.objects.manageable_by(user)
 
     @property
-    def search_notices(self) -> list[str]:
+    def notices(self) -> list[str]:
         """What the contact search left out of a long search, to say so above the results."""
         if not self.is_bound or not self.is_valid():
             return []

@@ -6,9 +6,10 @@ from django.utils import timezone
 
 from contacts.models import Network
 from linkedin_crm.dates import WEEKDAYS
+from linkedin_crm.forms import use_bounds
 from linkedin_crm.ids import parse_ids
 from messaging import personalize
-from messaging.models import LinkedInAccount, MessageTemplate
+from messaging.models import DAILY_LIMIT_BOUNDS, LinkedInAccount, MessageTemplate
 
 
 class AccountSettingsForm(forms.ModelForm):
@@ -54,6 +55,7 @@ class AccountSettingsForm(forms.ModelForm):
             owner=user
         ) | Network.objects.filter(pk=self.instance.network_id)
         self.timezones = sorted(zoneinfo.available_timezones())
+        use_bounds(self.fields["daily_limit"], DAILY_LIMIT_BOUNDS)
 
     def clean(self):
         cleaned = super().clean()

@@ -16,6 +16,7 @@ from contacts.filters import ContactFilter
 from contacts.models import Connection, Contact
 from linkedin_crm.auth import staff_required
 from linkedin_crm.ids import parse_ids
+from linkedin_crm.text import counted
 from messaging import dispatch, personalize, services
 from messaging.filters import MessageFilter
 from messaging.forecast import forecast_account, forecast_account_sequence
@@ -276,7 +277,7 @@ def bulk_compose(request):
             )
             messages.success(
                 request,
-                f"Queued {len(result.queued_ids):,} message(s) from {account}; "
+                f"Queued {counted(len(result.queued_ids), 'message', 'messages')} from {account}; "
                 f"skipped {len(skipped) + len(result.skipped):,}. {ctx['forecast']}",
             )
             return redirect(
@@ -309,13 +310,13 @@ def _outbox_page(request, *, refused: Message | None = None, typed="", error="",
         messages.warning(
             request,
             ngettext(
-                "%(count)d message is hidden from the Outbox: its contact has been marked "
+                "%(count)s message is hidden from the Outbox: its contact has been marked "
                 "do-not-contact since. It is cancelled at the next tick.",
-                "%(count)d messages are hidden from the Outbox: their contacts have been "
+                "%(count)s messages are hidden from the Outbox: their contacts have been "
                 "marked do-not-contact since. They are cancelled at the next tick.",
                 withheld,
             )
-            % {"count": withheld},
+            % {"count": f"{withheld:,}"},
         )
     released = (
         in_outbox.filter(contact__do_not_contact=False)
@@ -470,15 +471,12 @@ def message_list(request):
         .annotate(n=Count("pk"))
         .values_list("status", "n")
     )
-    params = request.GET.copy()
-    params.pop("page", None)
     ctx = {
         "filter": filterset,
         "page": page,
         "status_counts": [
             (value, label, counts.get(value, 0)) for value, label in Message.Status.choices
         ],
-        "query": params.urlencode(),
     }
     return render(request, "messaging/message_list.html", ctx)
 

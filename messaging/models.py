@@ -39,6 +39,13 @@ class LinkedInAccountQuerySet(models.QuerySet):
         return self.filter(owner=user)
 
 
+# One message for each side of the rule: -5 and 0 are refused alike.
+DAILY_LIMIT_BOUNDS = [
+    MinValueValidator(1, "The daily limit is at least 1 message."),
+    MaxValueValidator(500, "The daily limit is at most 500 messages."),
+]
+
+
 class LinkedInAccount(models.Model):
     """A team member's LinkedIn account, connected with OAuth; its tokens are encrypted."""
 
@@ -79,7 +86,7 @@ class LinkedInAccount(models.Model):
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.ASSISTED)
     automatic_acknowledged_at = models.DateTimeField(null=True, blank=True, editable=False)
     daily_limit = models.PositiveIntegerField(
-        default=default_daily_limit, validators=[MinValueValidator(1), MaxValueValidator(500)]
+        default=default_daily_limit, validators=DAILY_LIMIT_BOUNDS
     )
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     window_days = models.JSONField(default=default_window_days)
@@ -110,6 +117,7 @@ class LinkedInAccount(models.Model):
 
     class Meta:
         ordering = ["display_name", "id"]
+        verbose_name = "LinkedIn account"  # not "linked in account", as the class name reads
         permissions = [
             ("manage_all_accounts", "Can manage and send from every member's LinkedIn account")
         ]

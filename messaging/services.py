@@ -172,21 +172,30 @@ def check_manageable_by(account: LinkedInAccount, actor) -> None:
 
 
 def account_pause(*, account: LinkedInAccount, actor, via: str = audit.Via.PAGE) -> None:
-    check_manageable_by(account, actor)
-    if account.status == LinkedInAccount.Status.ACTIVE:
-        with transaction.atomic():
-            account.status = LinkedInAccount.Status.PAUSED
-            account.save(update_fields=["status"])
-            audit.record(audit.Action.ACCOUNT_PAUSE, actor=actor, obj=account, via=via)
+    _account_set_status(
+        account, actor, via, LinkedInAccount.Status.ACTIVE, LinkedInAccount.Status.PAUSED
+    )
 
 
 def account_resume(*, account: LinkedInAccount, actor, via: str = audit.Via.PAGE) -> None:
+    _account_set_status(
+        account, actor, via, LinkedInAccount.Status.PAUSED, LinkedInAccount.Status.ACTIVE
+    )
+
+
+def _account_set_status(account: LinkedInAccount, actor, via: str, source: str, target: str):
+    """A member pauses or resumes their account: only from the state the button is for."""
     check_manageable_by(account, actor)
-    if account.status == LinkedInAccount.Status.PAUSED:
-        with transaction.atomic():
-            account.status = LinkedInAccount.Status.ACTIVE
-            account.save(update_fields=["status"])
-            audit.record(audit.Action.ACCOUNT_RESUME, actor=actor, obj=account, via=via)
+    if account.status != source:
+        return
+    action = {
+        LinkedInAccount.Status.PAUSED: audit.Action.ACCOUNT_PAUSE,
+        LinkedInAccount.Status.ACTIVE: audit.Action.ACCOUNT_RESUME,
+    }[target]
+    with transaction.atomic():
+        account.status = target
+        account.save(update_fields=["status"])
+        audit.record(action, actor=actor, obj=account, via=via)
 
 
 # Settings whose change the audit log keeps: how the account sends, and how much.

@@ -126,6 +126,10 @@ def test_it_serves_every_page_to_staff(staff_client, objects):
         assert response.status_code in (200, 302, 405), (route, response.status_code)
         if response.status_code == 302:
             assert response["Location"] == REDIRECTS[route], route
+        if response.status_code == 405:
+            # A page that says why and leads back, not the browser's blank error (issue #13).
+            assert "for a button, not a visit" in response.content.decode(), route
+            assert "POST" in response["Allow"], route
 
 
 def test_it_serves_permission_pages_to_staff_with_the_permission(staff_user, client, objects):

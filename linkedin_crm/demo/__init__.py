@@ -20,7 +20,10 @@ what the product sends to LinkedIn still goes through messaging/linkedin.py.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import requests
@@ -76,6 +79,34 @@ class DemoSummary:
     messages_by_status: dict[str, int] = field(default_factory=dict)
     campaigns: list[Campaign] = field(default_factory=list)
     replies: int = 0
+    staged_errors: int = 0  # LinkedIn errors the demo caused on purpose (story.FAULTS)
+
+
+class StagedErrors(logging.Filter):
+    """Marks the LinkedIn client's warnings while the demo runs as staged: the sandbox fails
+    only where the demo injects a fault (story.FAULTS), to show a retry, a refusal and an
+    uncertain send, and unmarked such a line reads as the demo going wrong."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            self.count += 1
+            record.msg = f"Staged on purpose by the demo: {record.msg}"
+        return True
+
+
+@contextlib.contextmanager
+def staged_errors_marked() -> Iterator[StagedErrors]:
+    logger = logging.getLogger("messaging.linkedin")
+    marker = StagedErrors()
+    logger.addFilter(marker)
+    try:
+        yield marker
+    finally:
+        logger.removeFilter(marker)
 
 
 def demo_load(*, contacts: int = 3000, seed: int = 1, now=None) -> DemoSummary:
@@ -97,7 +128,11 @@ def demo_load(*, contacts: int = 3000, seed: int = 1, now=None) -> DemoSummary:
     saved_random = random.getstate()
     random.seed(seed)  # the dispatcher's jitter: the same seed gives the same six weeks
     try:
-        with transaction.atomic(), time_machine.travel(demo.start, tick=False) as traveller:
+        with (
+            staged_errors_marked() as staged,
+            transaction.atomic(),
+            time_machine.travel(demo.start, tick=False) as traveller,
+        ):
             demo.run(traveller)
     except requests.RequestException as exc:
         raise DemoError(f"The sandbox at {sandbox_url} stopped answering: {exc}") from exc
@@ -114,4 +149,5 @@ def demo_load(*, contacts: int = 3000, seed: int = 1, now=None) -> DemoSummary:
         ),
         campaigns=[Campaign.objects.get(pk=c.pk) for c in demo.campaigns.values()],
         replies=Reply.objects.count(),
+        staged_errors=staged.count,
     )

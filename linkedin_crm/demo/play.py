@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from campaigns import services as campaign_services
 from campaigns.forms import AudienceForm, CampaignForm, StepForm, VariantForm
-from campaigns.models import Campaign, Enrollment
+from campaigns.models import Audience, Campaign, Enrollment
 from contacts import services as contact_services
 from contacts.models import Contact, ImportBatch, Network, Stage, Tag
 from linkedin_crm.demo import story
@@ -426,7 +426,11 @@ class Demo:
         query = [
             (name, Tag.find_named(value).pk if name == "tags" else value) for name, value in query
         ]
-        audience_form = AudienceForm({"name": spec["audience"], "query": urlencode(query)})
+        # Beside data of its own (--force) a team may have an audience of that name already.
+        name = Audience.free_name(spec["audience"])
+        audience_form = AudienceForm({"name": name, "query": urlencode(query)})
+        if not audience_form.is_valid():
+            raise DemoError(f"Audience: {audience_form.errors.as_text()}")
         audience = audience_form.save(commit=False)
         audience.owner = owner
         audience.save()

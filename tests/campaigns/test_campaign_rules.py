@@ -89,7 +89,9 @@ def test_a_manager_may_launch_with_a_members_sender_and_is_recorded(
 ):
     manager = give_role(staff_user, "Manager")
     client = _client(manager)
-    assert client.post(f"/campaigns/{bobs_campaign.pk}/launch/").status_code == 302
+    assert (
+        client.post(f"/campaigns/{bobs_campaign.pk}/launch/", {"confirm": "yes"}).status_code == 302
+    )
     bobs_campaign.refresh_from_db()
     assert bobs_campaign.status == "running" and bobs_campaign.launched_by == manager
     # Sent on the authority of whoever launched it, not of the campaign's owner.
@@ -127,7 +129,7 @@ def test_launch_refuses_a_sender_the_launcher_may_not_manage(
     mine = CampaignFactory(owner=staff_user, audience=bobs_campaign.audience)
     mine.senders.set([bobs_account])
     add_step(mine, 1, {"A": "Hi"})
-    response = staff_client.post(f"/campaigns/{mine.pk}/launch/", follow=True)
+    response = staff_client.post(f"/campaigns/{mine.pk}/launch/", {"confirm": "yes"}, follow=True)
     assert "You may not send from Bob Baker" in response.content.decode()
     mine.refresh_from_db()
     assert mine.status == "draft" and not Message.objects.exists()

@@ -142,3 +142,18 @@ def test_it_refuses_all_matching_with_an_invalid_filter(staff_client, people):
 
 def test_it_is_post_only(staff_client):
     assert staff_client.get("/contacts/bulk/").status_code == 405
+
+
+def test_its_messages_count_one_contact_in_the_singular(staff_client, people):
+    """Issue #13: "Tagged 1 contact(s)"."""
+    response = staff_client.post(
+        "/contacts/bulk/", {"action": "add_tag", "tag": "VIP", "selected": [people[0].pk]}
+    )
+    page = staff_client.get(response["Location"]).content.decode()
+    assert "Tagged 1 contact “VIP”." in page
+    response = staff_client.post(
+        "/contacts/bulk/",
+        {"action": "set_stage", "stage": "contacted", "selected": [p.pk for p in people]},
+    )
+    page = staff_client.get(response["Location"]).content.decode()
+    assert "Moved 3 contacts to “Contacted”." in page

@@ -41,6 +41,39 @@ def test_it_searches_unicode_case_insensitively(staff_client):
     assert names(staff_client.get("/contacts/", {"q": "JÜRGEN nordLICHT"})) == ["Jürgen MÜLLER"]
 
 
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ("müller", ["Hans Mueller", "Jürgen Müller", "Ute Muller"]),
+        ("muller", ["Hans Mueller", "Jürgen Müller", "Ute Muller"]),
+        ("mueller", ["Hans Mueller", "Jürgen Müller", "Ute Muller"]),
+        ("MÜLLER jürgen", ["Jürgen Müller"]),
+        ("Łukasz", ["Lukasz Zielinski", "Łukasz Nowak"]),
+        ("lukasz", ["Lukasz Zielinski", "Łukasz Nowak"]),
+        ("Søren", ["Soren Berg", "Søren Kierkegaard"]),
+        ("soren", ["Soren Berg", "Søren Kierkegaard"]),
+        ("strasse", ["Eva Straße"]),
+        ("françois", ["Francois Petit"]),
+    ],
+)
+def test_it_searches_without_accents_or_transliterations(staff_client, typed, found):
+    for first, last in [
+        ("Jürgen", "Müller"),
+        ("Hans", "Mueller"),
+        ("Ute", "Muller"),
+        ("Łukasz", "Nowak"),
+        ("Lukasz", "Zielinski"),
+        ("Søren", "Kierkegaard"),
+        ("Soren", "Berg"),
+        ("Eva", "Straße"),
+        ("Francois", "Petit"),
+        ("Ann", "Miller"),
+    ]:
+        ContactFactory(first_name=first, last_name=last, company="", position="", email="")
+    response = staff_client.get("/contacts/", {"q": typed})
+    assert sorted(names(response)) == found
+
+
 def test_it_searches_company_position_and_email(staff_client):
     ContactFactory(first_name="A", last_name="One", position="Head of Sales")
     ContactFactory(first_name="B", last_name="Two", email="b.two@example.org")
@@ -103,7 +136,6 @@ def test_it_filters_by_network_and_connected_on_range(staff_client, staff_user):
         {"tags": "999999"},
         {"tags": "abc"},
         {"network": "-1"},
-        {"sort": "password"},
         {"ids": "1,abc"},
         {"page": "abc"},
         {"per_page": "1000000"},
@@ -215,3 +247,31 @@ def test_a_bulk_action_on_all_matching_a_long_search_works(staff_client):
     response = staff_client.post("/contacts/bulk/", {**data, "query": f"q={LONG_SEARCH}"})
     assert response.status_code == 302
     assert list(Contact.objects.filter(stage="meeting")) == [ann]
+
+
+def test_an_unknown_sort_falls_back_to_the_default_and_says_so(staff_client):
+    """Issue #13: ?sort=bogus emptied the list with "Correct the fields marked below" and
+    marked nothing, since the sort has no field on the page."""
+    older, newer = ContactFactory(last_name="Older"), ContactFactory(last_name="Newer")
+    response = staff_client.get("/contacts/", {"sort": "bogus", "company": ""})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert [c.pk for c in response.context["page"]] == [newer.pk, older.pk]
+    assert "Unknown sort “bogus”: shown newest first." in page
+    assert "not valid" not in page
+    # The filter form carries the default along, not the unknown sort.
+    assert '<input type="hidden" name="sort" id="id_sort">' in page
+
+
+def test_a_bad_value_of_a_field_the_page_does_not_show_is_named(staff_client):
+    ContactFactory()
+    page = staff_client.get("/contacts/", {"ids": "1,abc"}).content.decode()
+    assert "Correct the fields marked below" in page
+    assert '<p class="error">Contact ids: Enter a number.</p>' in page
+
+
+def test_the_sort_survives_applying_the_filter(staff_client):
+    ContactFactory()
+    page = staff_client.get("/contacts/", {"sort": "-company"}).content.decode()
+    assert '<input type="hidden" name="sort" value="-company" id="id_sort">' in page
+    assert "Company ▼" in page

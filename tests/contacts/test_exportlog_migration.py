@@ -4,20 +4,12 @@ migration, once, and can be moved back."""
 import datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from tests.contacts.factories import UserFactory
+from tests.migration_steps import migrate, migrate_to_latest
 
 BEFORE = [("contacts", "0004_import_heartbeat")]
 AFTER = [("contacts", "0006_delete_exportlog")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -57,4 +49,4 @@ def test_it_moves_export_logs_into_the_audit_log_and_back():
         apps = migrate(AFTER)
         assert apps.get_model("linkedin_crm", "AuditEvent").objects.count() == 2
     finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()

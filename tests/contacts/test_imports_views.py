@@ -159,7 +159,7 @@ def test_undo_asks_then_undoes_and_lists_kept_contacts(client):
     assert Contact.objects.count() == 6
     response = client.post(f"/imports/{batch.pk}/undo/", follow=True)
     content = response.content.decode()
-    assert "5 contact(s) deleted" in content and "1 kept" in content
+    assert "5 contacts deleted" in content and "1 kept" in content
     assert "Aurelia" in content
     assert list(Contact.objects.values_list("first_name", flat=True)) == ["Aurelia"]
     response = client.post(f"/imports/{batch.pk}/undo/", follow=True)
@@ -228,7 +228,7 @@ def test_undo_of_a_stalled_import_marks_it_failed_and_undoes_what_it_wrote(clien
     assert "The 0 contacts it updated" in page
     assert ImportBatch.objects.get().status == "running"  # the GET wrote nothing
     response = client.post(f"/imports/{batch.pk}/undo/", follow=True)
-    assert "Undone: 6 contact(s) deleted, 0 restored." in response.content.decode()
+    assert "Undone: 6 contacts deleted, 0 restored." in response.content.decode()
     batch.refresh_from_db()
     assert batch.status == "undone" and "no progress for 10 minutes" in batch.failure
     assert not Contact.objects.exists()
@@ -240,7 +240,7 @@ def test_undo_of_an_import_that_did_not_finish_shows_what_it_wrote(client):
     page = client.get(f"/imports/{batch.pk}/undo/").content.decode()
     assert "This import did not finish" in page and "The 6 contacts it created" in page
     assert (
-        "Undone: 6 contact(s)"
+        "Undone: 6 contacts"
         in client.post(f"/imports/{batch.pk}/undo/", follow=True).content.decode()
     )
 

@@ -139,3 +139,23 @@ def test_the_duplicates_page_groups_same_name_and_company_and_same_email(staff_c
     assert response.context["total"] == 2
     content = response.content.decode()
     assert "Lonely" not in content and "dup@example.org" in content
+
+
+def test_the_merge_message_counts_what_moved_in_words(pair, staff_client):
+    """Issue #13: "moved 1 notes", and "moved nothing" when nothing moved."""
+    keep, drop = pair
+    data = {
+        "ids": [keep.pk, drop.pk],
+        "survivor": keep.pk,
+        "value_email": drop.pk,
+        "value_position": keep.pk,
+        "value_profile_url": drop.pk,
+    }
+    response = staff_client.post("/contacts/merge/", data, follow=True)
+    page = response.content.decode()
+    assert f"Merged into {keep}; moved 1 connection, 1 note." in page
+
+    bare = ContactFactory(first_name="Ann", last_name="Lee", company="Acme")
+    data = {**data, "ids": [keep.pk, bare.pk], "value_email": keep.pk, "value_profile_url": keep.pk}
+    page = staff_client.post("/contacts/merge/", data, follow=True).content.decode()
+    assert f"Merged into {keep}.<" in page and "moved nothing" not in page

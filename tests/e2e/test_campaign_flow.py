@@ -191,7 +191,10 @@ def test_two_variant_campaign_from_a_saved_filter(
 
     # Launch.
     page.locator(".breadcrumb").get_by_role("link", name=CAMPAIGN).click()
-    page.get_by_role("button", name="Launch").click()
+    page.get_by_role("link", name="Launch…").click()
+    expect(page.locator("#launch-question")).to_have_text("Launch to 6 contacts from 1 sender?")
+    assert not Enrollment.objects.filter(campaign=campaign).exists()  # not before confirming
+    page.get_by_role("button", name="Launch to 6 contacts").click()
     expect(flash(page)).to_have_text("Launched: 6 enrolled, 0 skipped.")
     expect(page.locator("#campaign-status")).to_have_text("Running")
     expect(page.locator("#count-active")).to_have_text("6")

@@ -87,7 +87,7 @@ def test_filter_note_and_bulk_tag(contacts, logged_in_page: Page, live_server):
     page.locator("#bulk-tag").fill(NEW_TAG)
     page.get_by_role("button", name="Apply", exact=True).click()
 
-    expect(page.get_by_role("status")).to_have_text(f"Tagged 2 contact(s) “{NEW_TAG}”.")
+    expect(page.get_by_role("status")).to_have_text(f"Tagged 2 contacts “{NEW_TAG}”.")
     expect(rows(page)).to_have_count(5)
     for contact in (zoe, asa):
         expect(row(page, contact).locator(".tag", has_text=NEW_TAG)).to_have_count(1)
@@ -113,10 +113,28 @@ def test_page_size_and_note_deletion_work_from_static_scripts(contacts, logged_i
     delete = page.get_by_role("button", name="Delete note")
     page.once("dialog", lambda dialog: dialog.dismiss())
     delete.click()
-    expect(page.get_by_text("Short-lived note")).to_be_visible()
+    # In the notes and in the timeline; the notes are where it is deleted.
+    expect(page.get_by_role("region", name="Notes").get_by_text("Short-lived note")).to_be_visible()
     assert Note.objects.filter(contact=zoe).exists()
 
     page.once("dialog", lambda dialog: dialog.accept())
     delete.click()
     expect(page.get_by_text("Note deleted.")).to_be_visible()
     assert not Note.objects.filter(contact=zoe).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_unbroken_name_stays_inside_the_table(logged_in_page: Page):
+    """Issue #13: one 200-character name without a space pushed the table's other columns off
+    screen. It wraps in its column; every column stays in view."""
+    page = logged_in_page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    ContactFactory(first_name="W" * 200, last_name="", company="C" * 200, position="CTO")
+    page.reload()
+    table = page.locator("table.contacts")
+    expect(table.locator("tbody tr")).to_have_count(1)
+    wrap = page.locator(".table-wrap")
+    assert wrap.evaluate("el => el.scrollWidth <= el.clientWidth")
+    connected = table.locator("th").filter(has_text="Connected")
+    box, view = connected.bounding_box(), wrap.bounding_box()
+    assert box["x"] + box["width"] <= view["x"] + view["width"]

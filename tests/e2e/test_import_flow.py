@@ -67,7 +67,7 @@ def test_upload_preview_confirm_and_undo(known_contact, logged_in_page: Page):
     page.get_by_role("link", name="Undo import…").click()
     expect(page.get_by_role("heading", name="Undo this import?")).to_be_visible()
     page.get_by_role("button", name="Undo import").click()
-    expect(page.get_by_text("Undone: 5 contact(s) deleted, 1 restored")).to_be_visible()
+    expect(page.get_by_text("Undone: 5 contacts deleted, 1 restored")).to_be_visible()
     expect(page.locator(".badge", has_text="Undone")).to_be_visible()
     assert list(Contact.objects.values_list("position", flat=True)) == ["Intern"]
 

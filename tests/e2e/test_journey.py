@@ -130,7 +130,7 @@ def test_a_new_members_first_hour(sandbox_settings, logged_in_page: Page, shoot,
     page.get_by_label("Action", exact=True).select_option(label="Add tag")
     page.locator("#bulk-tag").fill(TAG)
     page.get_by_role("button", name="Apply", exact=True).click()
-    expect(flash(page)).to_have_text(f"Tagged 3 contact(s) “{TAG}”.")
+    expect(flash(page)).to_have_text(f"Tagged 3 contacts “{TAG}”.")
     expect(rows.locator(".tag", has_text=TAG)).to_have_count(3)
     shoot("contacts-filtered-and-tagged")
 
@@ -179,7 +179,7 @@ def test_a_new_members_first_hour(sandbox_settings, logged_in_page: Page, shoot,
     expect(page.locator("#forecast")).to_contain_text("3 messages; at ")
     shoot("compose-preview")
     page.get_by_role("button", name="Queue 3 messages").click()
-    expect(flash(page)).to_contain_text(f"Queued 3 message(s) from {SENDER}; skipped 0.")
+    expect(flash(page)).to_contain_text(f"Queued 3 messages from {SENDER}; skipped 0.")
     shoot("messages-queued")
 
     # 5. The worker's tick: an assisted account's messages wait in the Outbox.
@@ -246,7 +246,8 @@ def test_a_new_members_first_hour(sandbox_settings, logged_in_page: Page, shoot,
     expect(page.get_by_role("link", name="美咲 佐藤", exact=True)).to_be_visible()
     shoot("campaign-dry-run")
     page.locator(".breadcrumb").get_by_role("link", name="Autumn hello").click()
-    page.get_by_role("button", name="Launch").click()
+    page.get_by_role("link", name="Launch…").click()
+    page.get_by_role("button", name="Launch to 2 contacts").click()
     expect(flash(page)).to_have_text("Launched: 2 enrolled, 3 skipped.")
     expect(page.locator("#campaign-status")).to_have_text("Running")
     campaign = Campaign.objects.get()

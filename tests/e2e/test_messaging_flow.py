@@ -158,7 +158,7 @@ def test_bulk_message_queue_tick_and_send_from_the_outbox(
     page.get_by_role("button", name="Queue 2 messages").click()
     expect(page).to_have_url(re.compile(rf"/messages/\?account={account.pk}&status=queued$"))
     expect(page.get_by_role("status")).to_have_text(
-        re.compile(rf"Queued 2 message\(s\) from {SENDER}; skipped 0\. 2 messages; at 50/day ")
+        re.compile(rf"Queued 2 messages from {SENDER}; skipped 0\. 2 messages; at 50/day ")
     )
     expect(message_rows(page)).to_have_count(2)
     expect(message_rows(page).locator("td:nth-child(3)")).to_have_text(["Queued", "Queued"])

@@ -2,6 +2,7 @@
 the latter against a sandbox over real HTTP."""
 
 import datetime
+import logging
 import socket
 import time
 
@@ -11,10 +12,11 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-from campaigns.models import Campaign, Reply
+from campaigns.models import Audience, Campaign, Reply
 from contacts.models import Connection, Contact, ImportBatch, Network
 from linkedin_crm.management.commands.seed_demo import TemporarySandbox
 from messaging.models import LinkedInAccount, Message, MessageTemplate
+from tests.campaigns.factories import AudienceFactory
 from tests.contacts.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,13 +68,26 @@ def demo_sandbox(sandbox_settings, settings):
 
 
 def test_it_loads_six_weeks_of_a_team_through_the_real_paths(
-    demo_sandbox, make_sandbox_client, capsys
+    demo_sandbox, make_sandbox_client, capsys, caplog
 ):
     started = time.monotonic()
-    call_command("seed_demo", "--full", "--contacts", "300")
+    with caplog.at_level(logging.WARNING, logger="messaging.linkedin"):
+        call_command("seed_demo", "--full", "--contacts", "300")
     seconds = time.monotonic() - started
     out = capsys.readouterr().out
     now = timezone.now()
+
+    # LinkedIn's staged hiccups say they are staged, in the log and in the summary (issue #13:
+    # they read as failures).
+    linkedin_errors = [r for r in caplog.records if r.name == "messaging.linkedin"]
+    assert linkedin_errors
+    assert all(
+        r.getMessage().startswith("Staged on purpose by the demo: LinkedIn POST")
+        for r in linkedin_errors
+    )
+    assert f"{len(linkedin_errors)} LinkedIn errors above were staged on purpose" in out or (
+        len(linkedin_errors) == 1 and "The LinkedIn error above was staged on purpose" in out
+    )
 
     # A first admin, since there was no staff user: the demo's members would have hidden it.
     assert "username: admin" in out and "Sign in as admin" in out
@@ -173,6 +188,8 @@ def test_it_refuses_to_load_twice_even_with_force(demo_sandbox):
 def test_it_refuses_a_database_with_data_unless_forced(demo_sandbox):
     mine = ContactFactory(position="CTO", company="Acme Analytics")
     before = Contact.objects.values().get(pk=mine.pk)
+    # An audience of the name the demo gives its own: audience names are unique.
+    theirs = AudienceFactory(name="Engineering leaders (Maya's and Lukas's networks)")
     with pytest.raises(CommandError, match=r"holds data already \(1 contact\).*--force"):
         call_command("seed_demo", "--full", "--contacts", "100")
     assert Contact.objects.count() == 1 and not LinkedInAccount.objects.exists()
@@ -181,6 +198,7 @@ def test_it_refuses_a_database_with_data_unless_forced(demo_sandbox):
     # The demo tags, enriches and messages its own team's contacts only.
     assert Contact.objects.values().get(pk=mine.pk) == before
     assert not mine.tags.exists() and not mine.messages.exists()
+    assert Audience.objects.filter(name=f"{theirs.name} (2)", campaigns__isnull=False).exists()
 
 
 def test_it_refuses_when_no_sandbox_answers_and_writes_nothing(settings):

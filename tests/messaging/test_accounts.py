@@ -82,7 +82,7 @@ def test_keys_rotate_without_losing_tokens(account, settings, capsys):
     settings.FIELD_ENCRYPTION_KEYS = [new_key, old_key]
     assert LinkedInAccount.objects.get().access_token == account.access_token  # old key reads
     call_command("rotate_encryption_keys")
-    assert "1 account(s)" in capsys.readouterr().out
+    assert "1 account under" in capsys.readouterr().out
     assert stored(account) != old_cipher
     settings.FIELD_ENCRYPTION_KEYS = [new_key]  # the old key can go now
     rotated = LinkedInAccount.objects.get()
@@ -139,8 +139,10 @@ def test_settings_are_saved(account, staff_client):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"daily_limit": "0"}, "greater than or equal to 1"),
-        ({"daily_limit": "501"}, "less than or equal to 500"),
+        # Issue #13: -5 said ">= 0" while 0 said ">= 1"; one rule, one message.
+        ({"daily_limit": "0"}, "The daily limit is at least 1 message."),
+        ({"daily_limit": "-5"}, "The daily limit is at least 1 message."),
+        ({"daily_limit": "501"}, "The daily limit is at most 500 messages."),
         ({"daily_limit": "many"}, "Enter a whole number"),
         ({"timezone": "Mars/Olympus"}, "is not a time zone"),
         ({"window_start": "18:00"}, "must end after it starts"),

@@ -10,6 +10,7 @@ from django.utils.translation import ngettext
 from campaigns import services
 from campaigns.messages_csv import parse_messages
 from contacts.linkedin_csv import RejectedFile
+from linkedin_crm.text import counted
 
 
 class Command(BaseCommand):
@@ -40,10 +41,13 @@ class Command(BaseCommand):
             self.stdout.write(_dumps(summary))
         else:
             self.stdout.write(
-                "{rows} rows in {conversations} conversations: {replies} new replies, "
-                "{confirmed_sent} sends confirmed, {already_known} already known, {unmatched} "
-                "to or from non-contacts, {suppressed} of erased people, {skipped_rows} rows "
-                "left out.".format(**summary)
+                f"{counted(result.rows, 'row', 'rows')} in "
+                f"{counted(result.conversations, 'conversation', 'conversations')}: "
+                f"{counted(result.replies, 'new reply', 'new replies')}, "
+                f"{counted(result.confirmed_sent, 'send', 'sends')} confirmed, "
+                f"{result.already_known:,} already known, {result.unmatched:,} to or from "
+                f"non-contacts, {result.suppressed:,} of erased people, "
+                f"{counted(result.skipped_rows, 'row', 'rows')} left out."
             )
             for reason, count in result.left_out.items():
                 rows = ngettext("%(count)d row", "%(count)d rows", count) % {"count": count}

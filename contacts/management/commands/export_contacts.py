@@ -7,6 +7,7 @@ from contacts import services
 from contacts.management.acting_user import acting_user, add_as_argument
 from contacts.models import Contact, Network, Stage, Tag
 from linkedin_crm import audit, roles
+from linkedin_crm.text import counted
 
 
 class Command(BaseCommand):
@@ -55,7 +56,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No such folder: {path.parent}")
             with path.open("w", encoding="utf-8", newline="") as out:
                 count = self._export(contacts, out, filters, export_network)
-            self.stderr.write(f"Exported {count} contacts to {path}.")
+            self.stderr.write(f"Exported {counted(count, 'contact', 'contacts')} to {path}.")
         else:
             self.stdout.ending = ""  # the CSV writer ends its own lines
             self._export(contacts, self.stdout, filters, export_network)

@@ -10,6 +10,7 @@ from contacts.linkedin_csv import RejectedFile
 from contacts.management.acting_user import acting_user, add_as_argument
 from contacts.models import Network, Tag
 from linkedin_crm import audit
+from linkedin_crm.text import counted
 
 
 class Command(BaseCommand):
@@ -107,7 +108,8 @@ class Command(BaseCommand):
     def _report(self, summary: dict, file_name: str) -> None:
         verb = "Would import" if summary["batch"] is None else f"Batch {summary['batch']}:"
         self.stdout.write(
-            f"{verb} {file_name}: {summary['rows']} rows — {summary['created']} new, "
+            f"{verb} {file_name}: {counted(summary['rows'], 'row', 'rows')} — "
+            f"{summary['created']} new, "
             f"{summary['updated']} updated, {summary['unchanged']} unchanged, "
             f"{summary['skipped_empty']} skipped empty, {summary['invalid']} invalid, "
             f"{summary['suppressed']} suppressed (erased people)."

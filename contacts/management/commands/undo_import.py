@@ -5,6 +5,7 @@ from contacts import services
 from contacts.management.acting_user import acting_user, add_as_argument
 from contacts.models import ImportBatch
 from linkedin_crm import audit
+from linkedin_crm.text import counted
 
 
 class Command(BaseCommand):
@@ -28,5 +29,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Undid batch {batch_id}: {report['deleted']} deleted, {report['restored']} "
             f"restored, {len(report['kept'])} kept (they have notes or messages since), "
-            f"{len(report['conflicts'])} field(s) kept a newer value."
+            f"{counted(len(report['conflicts']), 'field', 'fields')} kept a newer value."
         )

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import ngettext
 
 from contacts.models import Contact, Network
 from linkedin_crm import demo
@@ -176,6 +177,16 @@ class Command(BaseCommand):
             "  campaigns: "
             + "; ".join(f"“{c.name}” {c.get_status_display().lower()}" for c in summary.campaigns),
         ]
+        if summary.staged_errors:
+            staged = ngettext(
+                "The LinkedIn error above was staged on purpose",
+                "The %(count)s LinkedIn errors above were staged on purpose",
+                summary.staged_errors,
+            ) % {"count": summary.staged_errors}
+            lines.append(
+                f"  {staged}: the demo shows how a retry, a refused message and an uncertain "
+                "send look. Nothing went wrong."
+            )
         admin = (
             get_user_model()
             .objects.filter(is_superuser=True, is_active=True)

@@ -1,6 +1,7 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from messaging.dispatch import dispatch_tick
 from messaging.models import LinkedInAccount
@@ -25,8 +26,9 @@ class Command(BaseCommand):
             "retry, {uncertain} uncertain, {failed} failed; {cancelled} cancelled.".format(**result)
         )
         if result["capped_accounts"]:
-            ids = ", ".join(map(str, result["capped_accounts"]))
-            self.stdout.write(f"At today's cap: account(s) {ids}.")
+            capped = result["capped_accounts"]
+            noun = ngettext("account", "accounts", len(capped))
+            self.stdout.write(f"At today's cap: {noun} {', '.join(map(str, capped))}.")
 
 
 def _dumps(value) -> str:

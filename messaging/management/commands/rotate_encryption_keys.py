@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from linkedin_crm.text import counted
 from messaging.models import LinkedInAccount
 
 
@@ -18,4 +19,5 @@ class Command(BaseCommand):
                 if account.access_token or account.refresh_token:
                     account.save(update_fields=["access_token", "refresh_token"])
                     count += 1
-        self.stdout.write(f"Re-encrypted the tokens of {count} account(s) under the newest key.")
+        accounts = counted(count, "account", "accounts")
+        self.stdout.write(f"Re-encrypted the tokens of {accounts} under the newest key.")

@@ -7,24 +7,10 @@ from django.test.utils import CaptureQueriesContext
 
 from messaging import skip_reasons
 from messaging.models import Message, MessageTemplate
-from tests.contacts.factories import ConnectionFactory, ContactFactory, NetworkFactory
+from tests.contacts.factories import NetworkFactory
 from tests.messaging.factories import LinkedInAccountFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def account(staff_user):
-    return LinkedInAccountFactory(
-        owner=staff_user, display_name="Alice Archer", min_interval_seconds=0
-    )
-
-
-@pytest.fixture
-def contact(account):
-    contact = ContactFactory(first_name="Zoë", last_name="Müller", company="Nordlicht GmbH")
-    ConnectionFactory(contact=contact, network=account.network)
-    return contact
 
 
 def preview(client, contact, **data):

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("messaging", "0003_dispatcher_and_dashboard_indexes"),
+        ("messaging", "0004_linkedin_account_name_daily_limit_messages"),
     ]
 
     operations = [

@@ -1,0 +1,43 @@
+"""What the message view tests share: a sender, a contact connected with it, a small audience
+with the usual gaps, and a message waiting in the Outbox."""
+
+import datetime
+
+import pytest
+
+from tests.contacts.factories import ConnectionFactory, ContactFactory
+from tests.messaging.factories import LinkedInAccountFactory, MessageFactory
+
+
+@pytest.fixture
+def account(staff_user):
+    return LinkedInAccountFactory(
+        owner=staff_user, display_name="Alice Archer", min_interval_seconds=0
+    )
+
+
+@pytest.fixture
+def contact(account):
+    contact = ContactFactory(first_name="Zoë", last_name="Müller", company="Nordlicht GmbH")
+    ConnectionFactory(
+        contact=contact, network=account.network, connected_on=datetime.date(2024, 3, 1)
+    )
+    return contact
+
+
+@pytest.fixture
+def audience(account):
+    people = [
+        ContactFactory(first_name="Ann", company="Acme"),
+        ContactFactory(first_name="Ben", company=""),
+        ContactFactory(first_name="Cat", company="Acme", do_not_contact=True),
+        ContactFactory(first_name="Dan", company="Acme", profile_url=None, member_urn=""),
+    ]
+    for person in people:
+        ConnectionFactory(contact=person, network=account.network)
+    return people
+
+
+@pytest.fixture
+def released(account, contact):
+    return MessageFactory(account=account, contact=contact, status="released", body="Hi Zoë")
