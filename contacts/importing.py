@@ -35,6 +35,7 @@ from contacts.models import (
     Network,
     Suppression,
 )
+from linkedin_crm import webhooks
 from linkedin_crm.db import CHUNK, WRITE_BATCH, chunks
 
 # The fields an export row can set on a contact, in LinkedIn's column order.
@@ -363,15 +364,18 @@ def run_plan(
         batch.refresh_from_db()
         raise
     created_by_line = {entry["line"]: entry.get("contact") for entry in plan.creates}
-    finished = mine.update(
-        possible_duplicates=[
-            {**entry, "contact": created_by_line.get(entry["line"])}
-            for entry in plan.possible_duplicates
-        ],
-        status=ImportBatch.Status.DONE,
-        rows_done=plan.row_count,
-        finished_at=timezone.now(),
-    )
+    with transaction.atomic():
+        finished = mine.update(
+            possible_duplicates=[
+                {**entry, "contact": created_by_line.get(entry["line"])}
+                for entry in plan.possible_duplicates
+            ],
+            status=ImportBatch.Status.DONE,
+            rows_done=plan.row_count,
+            finished_at=timezone.now(),
+        )
+        if finished:
+            webhooks.emit(webhooks.EventType.IMPORT_FINISHED, [batch.webhook_data()])
     batch.refresh_from_db()
     if not finished:
         raise BatchNotRunnable(

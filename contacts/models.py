@@ -5,7 +5,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
@@ -243,14 +243,33 @@ class Contact(models.Model):
         return self.full_name or self.profile_url or self.email or f"Contact {self.pk}"
 
     def save(self, *args, **kwargs):
+        # Here, not in the module: the webhooks need django-q2, loaded after the models.
+        from linkedin_crm import webhooks
+
         self.refresh_derived_fields()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, *self.DERIVED_FIELDS, "updated_at"}
-        super().save(*args, **kwargs)
+        adding = self._state.adding
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            # One at a time (the form, the admin, the API); an import's contacts are announced
+            # together by its import.finished.
+            if adding:
+                webhooks.emit(webhooks.EventType.CONTACT_CREATED, [self.webhook_data()])
 
     def get_absolute_url(self):
         return reverse("contacts:detail", args=[self.pk])
+
+    def webhook_data(self) -> dict:
+        """What a contact.* webhook event says about the contact."""
+        fields = ("first_name", "last_name", "profile_url", "email", "company", "position")
+        return {
+            "id": self.pk,
+            **{name: getattr(self, name) for name in fields},
+            "stage": self.stage,
+            "do_not_contact": self.do_not_contact,
+        }
 
     @property
     def full_name(self) -> str:
@@ -419,6 +438,16 @@ class ImportBatch(models.Model):
 
     def get_absolute_url(self):
         return reverse("imports:detail", args=[self.pk])
+
+    def webhook_data(self) -> dict:
+        """What an import.finished webhook event says about the batch."""
+        counts = ("rows", "created", "updated", "unchanged", "invalid", "suppressed")
+        return {
+            "id": self.pk,
+            "file_name": self.file_name,
+            "network_id": self.network_id,
+            **{name: getattr(self, name) for name in counts},
+        }
 
     @property
     def is_finished(self) -> bool:

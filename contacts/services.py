@@ -37,7 +37,7 @@ from contacts.models import (
     Tag,
 )
 from contacts.resources import BYTE_ORDER_MARK, ContactResource
-from linkedin_crm import audit, roles
+from linkedin_crm import audit, roles, webhooks
 from linkedin_crm.db import CHUNK, chunks
 
 # How many ids of deleted contacts an audit event lists.
@@ -140,6 +140,7 @@ def contact_update(
                 at=now,
             )
         contact.tags.set(list(tags))
+        webhooks.emit(webhooks.EventType.CONTACT_UPDATED, [contact.webhook_data()], at=now)
         if getattr(user, "pk", None):
             LogEntry.objects.log_actions(
                 user.pk, [contact], CHANGE, change_message, single_object=True
@@ -221,6 +222,7 @@ def contacts_mark_do_not_contact(
             via=via,
             at=now,
         )
+        webhooks.emit(webhooks.EventType.CONTACT_OPTED_OUT, [{"id": pk} for pk in ids], at=now)
     return len(ids)
 
 

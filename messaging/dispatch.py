@@ -305,15 +305,20 @@ def _claim_for_api(account, candidates: list[Candidate], token: str, now) -> set
             Action.CLAIM,
             [c.pk for c in candidates],
             at=now,
-            values={
-                "claimed_at": now,
-                "claim_token": token,
-                "attempts": Increment(1),
-                "channel": Message.Channel.API,
-            },
+            values=_claimed_for_api(now, token),
             where={"account_id": account.pk, "held": False},
         )
     )
+
+
+def _claimed_for_api(now: datetime.datetime, token: str) -> dict:
+    """What claiming a message to send through the API sets: this attempt counts."""
+    return {
+        "claimed_at": now,
+        "claim_token": token,
+        "attempts": Increment(1),
+        "channel": Message.Channel.API,
+    }
 
 
 def _release_to_outbox(account, ids: list[int], token: str, now) -> list[int]:
@@ -429,12 +434,7 @@ def outbox_send(
             Message.objects.filter(pk=message.pk, contact__do_not_contact=False),
             actor=actor,
             at=now,
-            values={
-                "claimed_at": now,
-                "claim_token": token,
-                "attempts": Increment(1),
-                "channel": Message.Channel.API,
-            },
+            values=_claimed_for_api(now, token),
         )
     if not claimed:
         if services.outbox_drop_do_not_contact(Message.objects.filter(pk=message.pk)):

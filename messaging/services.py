@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from contacts.models import Connection, Network
-from linkedin_crm import audit
+from linkedin_crm import audit, webhooks
 from linkedin_crm.db import CHUNK, chunks
 from messaging import bulk, personalize, skip_reasons, transitions
 from messaging.linkedin import AuthError, LinkedInClient, LinkedInError, client_from_settings
@@ -244,9 +244,16 @@ def account_mark_needs_reconnect(*, account: LinkedInAccount, reason: str) -> No
 
 
 def _needs_reconnect(account: LinkedInAccount, reason: str) -> tuple[bool, str]:
+    newly = account.status != LinkedInAccount.Status.NEEDS_RECONNECT
     account.status = LinkedInAccount.Status.NEEDS_RECONNECT
     account.last_error = reason[:500]
-    account.save(update_fields=["status", "last_error"])
+    with transaction.atomic():
+        account.save(update_fields=["status", "last_error"])
+        if newly:
+            webhooks.emit(
+                webhooks.EventType.ACCOUNT_NEEDS_RECONNECT,
+                [{"id": account.pk, "display_name": account.display_name, "reason": reason}],
+            )
     return False, reason
 
 

@@ -55,25 +55,6 @@ def morning(e2e_staff_user):
     return {"waiting": waiting, "answered": answered}
 
 
-@pytest.fixture
-def linkedin_tabs(context):
-    """The profiles "Copy and open" opens, answered by a stub page (tests never reach
-    linkedin.com)."""
-    context.grant_permissions(["clipboard-read", "clipboard-write"])
-    context.route(
-        "https://www.linkedin.com/**",
-        lambda route: route.fulfill(status=200, content_type="text/html", body="<p>Profile</p>"),
-    )
-    opened = []
-
-    def keep(tab):
-        opened.append(tab.url)
-        tab.close()
-
-    context.on("page", keep)
-    return opened
-
-
 def shot(page: Page, name: str):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{name}.png")
