@@ -4,7 +4,6 @@ API's personal tokens and idempotency keys."""
 
 import hashlib
 import secrets
-
 from typing import Any
 
 from django.conf import settings

@@ -362,6 +362,20 @@ MESSAGE_SENDING_TIMEOUT_SECONDS = env_int(
 # The dispatcher records what LinkedIn answered in batches, at least this often: a worker that
 # dies loses at most this many seconds of answers (those messages become `uncertain`).
 MESSAGE_OUTCOME_FLUSH_SECONDS = env_int("MESSAGE_OUTCOME_FLUSH_SECONDS", 5, minimum=0)
+# The worker's schedule gives every account with due messages a task of its own (docs/queue.md):
+# a turn claims at most this many messages, and sends no more after this many seconds; an
+# account with more to send now is enqueued again, behind the other accounts.
+DISPATCH_BATCH_SIZE = env_int("DISPATCH_BATCH_SIZE", 20, minimum=1)
+DISPATCH_TASK_SECONDS = env_int("DISPATCH_TASK_SECONDS", 30, minimum=1)
+# A turn ends within django-q2's task timeout: the last send it starts may take a request, a
+# token refresh and the request again, each up to the connect and read timeouts.
+_LONGEST_TURN = DISPATCH_TASK_SECONDS + 3 * (LINKEDIN_CONNECT_TIMEOUT + LINKEDIN_READ_TIMEOUT)
+if Q_CLUSTER["timeout"] - _LONGEST_TURN < 10:
+    raise ImproperlyConfigured(
+        f"DISPATCH_TASK_SECONDS ({DISPATCH_TASK_SECONDS}) plus three LinkedIn requests of "
+        "LINKEDIN_CONNECT_TIMEOUT + LINKEDIN_READ_TIMEOUT seconds must leave 10 seconds of the "
+        f"worker's {Q_CLUSTER['timeout']}-second task timeout: lower one of them."
+    )
 
 # Campaigns (docs/campaigns.md): skip contacts messaged by anyone within this many days.
 CAMPAIGN_COOL_OFF_DAYS = env_int("CAMPAIGN_COOL_OFF_DAYS", 30, minimum=0)

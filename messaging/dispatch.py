@@ -8,6 +8,10 @@ API call happens after that transaction commits; what LinkedIn answered decides 
 recorded for an account's batch together (sending.py). A message whose outcome is unknown becomes
 `uncertain` and is never resent automatically.
 
+The worker runs a tick spread over its processes, one task per account (fan_out.py);
+`process_messages` and the tests run `dispatch_tick` in one process. Both claim and send through
+`dispatch_account`.
+
 A tick runs the same statements for every account; they are written in SQL (dispatch_sql.py)
 because building them through the ORM took longer than running them.
 """
@@ -16,6 +20,7 @@ import datetime
 import logging
 import random
 import secrets
+import time
 import zoneinfo
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -121,7 +126,8 @@ def dispatch_tick(
 ) -> TickResult:
     """One pass of the queue: take Outbox messages to contacts now do-not-contact out, then for
     every active account with due messages claim what it may send now (cancelling queued ones
-    whose contact is now do-not-contact), and send or release it."""
+    whose contact is now do-not-contact), and send or release it, one account after the other
+    in this process."""
     now = now or timezone.now()
     result = TickResult()
     outbox = (
@@ -130,35 +136,69 @@ def dispatch_tick(
         else Message.objects.filter(account_id=account_id)
     )
     result.cancelled += services.outbox_drop_do_not_contact(outbox)
+    client = client or client_from_settings()
+    for pk in due_account_ids(now, account_id=account_id):
+        result.add(dispatch_account(pk, now=now, client=client).result)
+    return result
+
+
+def due_account_ids(now: datetime.datetime, *, account_id: int | None = None) -> list[int]:
+    """The active accounts with at least one due message, by id. Paused, needs-reconnect and
+    disconnected accounts are left out: their messages wait."""
     due = Message.objects.due(now)
     if account_id is not None:
         due = due.filter(account_id=account_id)
-    account_ids = (
+    return list(
         LinkedInAccount.objects.filter(status=LinkedInAccount.Status.ACTIVE)
         .filter(Exists(due.filter(account_id=OuterRef("pk"))))
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    client = client or client_from_settings()
-    for pk in account_ids:
-        result.add(dispatch_account(pk, now=now, client=client))
-    return result
+
+
+@dataclass
+class Turn:
+    """What one account's claim and sends did, and whether it stopped with more the account may
+    send now (at its batch size, or when its time ran out)."""
+
+    result: TickResult
+    unfinished: bool = False
 
 
 def dispatch_account(
-    account_id: int, *, now: datetime.datetime, client: LinkedInClient
-) -> TickResult:
+    account_id: int,
+    *,
+    now: datetime.datetime,
+    client: LinkedInClient,
+    batch_size: int | None = None,
+    deadline: float | None = None,
+) -> Turn:
+    """Claim what the account may send now — at most `batch_size` messages when given — and
+    send it. No send starts after `deadline` (a time.monotonic() value): the claims still
+    unsent go back to the queue, unsent and with the attempt not counted."""
     result = TickResult()
-    claimed = claim(account_id, now=now)
+    claimed = claim(account_id, now=now, limit=batch_size)
     account = claimed.account
     result.cancelled += claimed.cancelled
     result.released += claimed.released
     result.claimed += claimed.released + len(claimed.to_send)
     if claimed.capped:
         result.capped_accounts.append(account_id)
+    unfinished = claimed.limited
     outcomes = Outcomes(account, now)
     try:
         for index, message in enumerate(claimed.to_send):
+            if deadline is not None and time.monotonic() >= deadline:
+                # A slow LinkedIn: stop well inside the worker's task timeout rather than be
+                # killed mid-send, which would leave these claims for the reaper (uncertain).
+                result.retried += requeue(
+                    claimed.to_send[index:],
+                    now=now,
+                    next_attempt_at=now,
+                    note="the worker's time for this account ran out",
+                )
+                unfinished = True
+                break
             result.count(
                 send_claimed(message, account=account, client=client, now=now, outcomes=outcomes)
             )
@@ -169,12 +209,13 @@ def dispatch_account(
                 result.retried += requeue(
                     rest, now=now, next_attempt_at=account.hold_until or now, note="account held"
                 )
+                unfinished = False
                 break
             if outcomes.overdue():
                 outcomes.flush()
     finally:
         outcomes.flush()
-    return result
+    return Turn(result, unfinished)
 
 
 class Candidate(NamedTuple):
@@ -195,20 +236,26 @@ class Claim:
     released: int = 0  # put in the Outbox
     cancelled: int = 0  # to contacts now do-not-contact
     capped: bool = False  # the daily cap is used up
+    limited: bool = False  # `limit` left due messages the account may send now
 
 
-def claim(account_id: int, *, now: datetime.datetime) -> Claim:
-    """Claim, under the account's row lock, what the account may send now: choose the due
-    messages (the cap, the window, fair shares), cancel those whose contact is now
-    do-not-contact, claim the rest to send through the API or release them to the Outbox."""
+def claim(account_id: int, *, now: datetime.datetime, limit: int | None = None) -> Claim:
+    """Claim, under the account's row lock, what the account may send now (at most `limit`
+    messages when given): choose the due messages (the cap, the window, fair shares), cancel
+    those whose contact is now do-not-contact, claim the rest to send through the API or release
+    them to the Outbox."""
     token = secrets.token_hex(8)
     with transaction.atomic():
         account = LinkedInAccount.objects.select_for_update().get(pk=account_id)
+        if account.status != LinkedInAccount.Status.ACTIVE:
+            return Claim(account)  # paused or disconnected since its turn was given
         allowance = _allowance(account, now)
         if allowance.now <= 0:
             return Claim(account, capped=allowance.left == 0)
-        candidates = _candidates(_fair_share(account.pk, now, allowance.now, allowance.usage))
-        result = Claim(account)
+        allowed = allowance.now if limit is None else min(allowance.now, limit)
+        chosen = _fair_share(account.pk, now, allowed, allowance.usage)
+        candidates = _candidates(chosen)
+        result = Claim(account, limited=allowed < allowance.now and len(chosen) == allowed)
         result.cancelled = _cancel_do_not_contact(candidates, now)
         candidates = [c for c in candidates if not c.do_not_contact]
         if not candidates:

@@ -108,6 +108,9 @@ class LinkedInAccount(models.Model):
     hold_until = models.DateTimeField(null=True, blank=True, editable=False)
     # When the next send may be claimed: last claim + min interval + a random jitter.
     next_send_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the worker's schedule last gave the account a turn of its own (a django-q2 task,
+    # messaging/fan_out.py) that has not ended yet: no second one is enqueued meanwhile.
+    dispatch_enqueued_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone_now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,9 +1,10 @@
 """django-q2 entry points: take ids, re-fetch, call a service."""
 
+import datetime
 from typing import Any
 
 from messaging import dispatch as dispatcher
-from messaging import services
+from messaging import fan_out, services
 
 
 def check_account_expiry() -> dict[str, int]:
@@ -11,7 +12,12 @@ def check_account_expiry() -> dict[str, int]:
 
 
 def dispatch() -> dict[str, Any]:
-    return dispatcher.dispatch_tick().as_dict()
+    """The scheduled tick: one `dispatch_turn` task per account with due messages."""
+    return fan_out.dispatch_fan_out()
+
+
+def dispatch_turn(account_id: int, enqueued_at: datetime.datetime) -> dict[str, Any]:
+    return fan_out.dispatch_turn(account_id, enqueued_at)
 
 
 def reap() -> int:

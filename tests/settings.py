@@ -18,7 +18,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
-Q_CLUSTER = {**Q_CLUSTER, "workers": 1, "poll": 0.2}
+# One worker process unless a test's cluster asks for more (tests/integration/).
+Q_CLUSTER = {**Q_CLUSTER, "workers": int(os.environ.get("TEST_Q_WORKERS", "1")), "poll": 0.2}
 
 # The integration tests start a real `qcluster` in another process, which must see the test
 # database: on SQLite that means a file rather than the default in-memory database.

@@ -105,12 +105,44 @@ def worker_env(sandbox, tmp_path) -> dict:
     }
 
 
-def start_worker(ticks: int, env: dict, *, pause: float = 0.0) -> subprocess.Popen:
+def start_worker(
+    ticks: int, env: dict, *, pause: float = 0.0, turns: bool = False
+) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, str(ROOT / "tests" / "integration" / "worker_loop.py"), str(ticks)],
         cwd=ROOT,
-        env={**env, "TICK_PAUSE": str(pause)},
+        env={**env, "TICK_PAUSE": str(pause), "TURNS": "1" if turns else ""},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
+
+
+def processes_talking_to(port: int, *, group: int) -> list[int]:
+    """The processes of a process group that have a TCP connection open to `port` on this
+    machine, from /proc (Linux): a worker with a request in flight to the sandbox."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as lines:
+            next(lines)
+            for line in lines:
+                fields = line.split()
+                remote_port, state, inode = (
+                    int(fields[2].rsplit(":", 1)[1], 16),
+                    fields[3],
+                    fields[9],
+                )
+                if remote_port == port and state == "01":  # ESTABLISHED
+                    inodes.add(f"socket:[{inode}]")
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getpgid(int(entry.name)) != group:
+                continue
+            if any(os.readlink(fd) in inodes for fd in (entry / "fd").iterdir()):
+                found.append(int(entry.name))
+        except (ProcessLookupError, FileNotFoundError, PermissionError):
+            continue  # gone meanwhile
+    return found

@@ -1,6 +1,10 @@
 """A dispatcher worker for the integration tests: `python tests/integration/worker_loop.py N`
 runs N dispatch ticks (one every TICK_PAUSE seconds) against the database in DATABASE_URL and
-the LinkedIn endpoints in the environment, exactly as the django-q2 task would."""
+the LinkedIn endpoints in the environment, exactly as the django-q2 task would.
+
+With TURNS=1 each tick instead runs a turn (messaging/fan_out.py) for every account with due
+messages, as if every earlier turn had been taken for lost: several such workers run turns of
+the same account at the same moment, which the marker normally prevents."""
 
 import os
 import sys
@@ -14,14 +18,24 @@ import django  # noqa: E402
 
 django.setup()
 
-from messaging.dispatch import dispatch_tick  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from messaging.dispatch import dispatch_tick, due_account_ids  # noqa: E402
 
 
 def main() -> None:
     ticks = int(sys.argv[1])
     pause = float(os.environ.get("TICK_PAUSE", "0"))
+    turns = os.environ.get("TURNS") == "1"
+    if turns:
+        # Only then: the tests that kill workers early count on a quick start.
+        from messaging.fan_out import dispatch_turn
     for _ in range(ticks):
-        dispatch_tick()
+        if turns:
+            for account_id in due_account_ids(timezone.now()):
+                dispatch_turn(account_id, timezone.now())
+        else:
+            dispatch_tick()
         time.sleep(pause)
 
 
