@@ -186,14 +186,17 @@ def contacts_by_owner() -> list[tuple[str, int]]:
         .annotate(n=Count("*"))
         .values("n")
     )
+    # Empty networks are skipped here, not with .filter(n__gt=0): PostgreSQL would run the
+    # subquery twice per network, once for the filter and once for the column.
     networks = (
         Network.objects.select_related("owner")
         .annotate(n=Subquery(per_network, output_field=IntegerField()))
-        .filter(n__gt=0)
         .order_by()
     )
     owners: dict[int, list] = {}
     for network in networks:
+        if not network.n:
+            continue
         entry = owners.setdefault(network.owner_id, [network.owner, 0, 0])
         entry[1] += network.n
         entry[2] += 1
