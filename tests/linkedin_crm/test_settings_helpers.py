@@ -106,9 +106,9 @@ def test_it_runs_on_the_development_key_only_with_debug_on(tmp_path):
     assert _setup({"DEBUG": "1", "DATA_DIR": str(tmp_path)}).returncode == 0
 
 
-@pytest.mark.parametrize("debug", ["0", "1"])
-def test_it_refuses_an_empty_secret_key(tmp_path, debug):
-    result = _setup({**PRODUCTION, "DEBUG": debug, "SECRET_KEY": " ", "DATA_DIR": str(tmp_path)})
+@pytest.mark.parametrize("debug,key", [("0", ""), ("0", " "), ("1", "")])
+def test_it_refuses_an_empty_secret_key(tmp_path, debug, key):
+    result = _setup({**PRODUCTION, "DEBUG": debug, "SECRET_KEY": key, "DATA_DIR": str(tmp_path)})
     assert result.returncode != 0
     assert "SECRET_KEY is set but empty" in result.stderr
 
