@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run demo test bench lint typecheck format migrate-check clean screenshots
+.PHONY: run demo test bench bench-postgres loadtest lint typecheck format migrate-check clean screenshots
 
 # run and demo are development (runserver, the sandbox, the development keys), which the
 # settings refuse unless DEBUG is on: it is off by default, so that production fails closed.
@@ -66,6 +66,27 @@ screenshots: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(PY) tests/perf/run.py
+
+# The contact list and dashboard benchmarks on PostgreSQL, with the same budgets. Each gets the
+# database BENCH_DATABASE_URL names dropped and created afresh (through the server's `postgres`
+# database), so name a throwaway one:
+#   make bench-postgres BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench
+# BENCH="contact_list" runs some of them only.
+BENCH ?= contact_list dashboard
+bench-postgres: $(VENV)/.installed-dev
+	@url="$(BENCH_DATABASE_URL)"; name="$${url##*/}"; \
+	if [ -z "$$url" ] || [ "$$name" = postgres ]; then \
+		echo "Set BENCH_DATABASE_URL=postgres://user@host:5432/name, a throwaway database."; exit 1; \
+	fi; \
+	status=0; for bench in $(BENCH); do \
+		psql -q "$${url%/*}/postgres" -c "DROP DATABASE IF EXISTS \"$$name\"" -c "CREATE DATABASE \"$$name\"" || exit 1; \
+		$(PY) tests/perf/run.py $$bench || status=1; \
+	done; exit $$status
+
+# gunicorn (gunicorn.conf.py) under 8, 16 and 32 simulated members for 20 s each: requests per
+# second and response times per page. LOADTEST_DATABASE_URL for PostgreSQL (tests/perf/loadtest.py).
+loadtest: $(VENV)/.installed-dev
+	$(PY) tests/perf/loadtest.py
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

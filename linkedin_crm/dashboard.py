@@ -17,12 +17,17 @@ The page must stay within 20 queries and 200 ms at 100,000 contacts and 300,000 
 The sending panel (accounts, queue, Outbox, uncertain messages) is scoped like the pages it
 links to: the LinkedIn accounts the member may manage (their own, or all with
 messaging.manage_all_accounts), so a count and the list behind its link agree. Contacts, the
-messages-per-day chart, reply rates and campaigns are the team's: totals, with nothing to open.
+messages-per-day chart and reply rates are the team's: totals, with nothing to open, the same
+for every viewer. Only those are cached and shared (`team_figures`); the sending panel and the
+running campaigns (`Campaign.objects.editable_by`) depend on who looks, and are computed for
+each request.
 """
 
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, IntegerField, Max, OuterRef, Subquery, Value
 from django.utils import timezone
 from django.utils.timesince import timesince
@@ -181,14 +186,17 @@ def contacts_by_owner() -> list[tuple[str, int]]:
         .annotate(n=Count("*"))
         .values("n")
     )
+    # Empty networks are skipped here, not with .filter(n__gt=0): PostgreSQL would run the
+    # subquery twice per network, once for the filter and once for the column.
     networks = (
         Network.objects.select_related("owner")
         .annotate(n=Subquery(per_network, output_field=IntegerField()))
-        .filter(n__gt=0)
         .order_by()
     )
     owners: dict[int, list] = {}
     for network in networks:
+        if not network.n:
+            continue
         entry = owners.setdefault(network.owner_id, [network.owner, 0, 0])
         entry[1] += network.n
         entry[2] += 1
@@ -441,6 +449,62 @@ def running_campaigns(user) -> list[CampaignProgress]:
         CampaignProgress(pk, name, counts.get(pk, EnrollmentCounts()))
         for pk, name in running.order_by("name", "pk").values_list("pk", "name")
     ]
+
+
+# --- the shared team figures ------------------------------------------------------------------
+
+TEAM_FIGURES_KEY = "dashboard:team-figures:v1:{zone}"
+# A copy past its time is still kept this long, to be shown while one viewer computes the next.
+KEEP_STALE_SECONDS = 3600
+# How long the others wait for the viewer computing the next copy before one of them tries:
+# more than a computation takes at 300,000 messages, so that a crashed one is replaced soon.
+RECOMPUTE_SECONDS = 60
+
+
+@dataclass
+class TeamFigures:
+    """The panels that are the same for every viewer, and when they were computed."""
+
+    at: datetime.datetime
+    contacts: dict
+    sends_per_day: charts.Chart
+    reply_rates: list[ReplyRate]
+
+
+def compute_team_figures(now: datetime.datetime) -> TeamFigures:
+    return TeamFigures(
+        at=now,
+        contacts=contacts_panel(now),
+        sends_per_day=sends_per_day(now),
+        reply_rates=reply_rates(now),
+    )
+
+
+def team_figures(now: datetime.datetime) -> TeamFigures:
+    """The team's figures, computed at most once every DASHBOARD_CACHE_SECONDS for all viewers
+    of every web process (the shared cache: a database table, or Redis).
+
+    These aggregates are most of the page's work at 100,000 contacts, and they hardly move
+    within seconds. Nothing here depends on the viewer: only on the time zone, which draws
+    the days and months (part of the key). When the copy is past its time, one viewer
+    computes the next while the others are shown the old one (with its time), rather than
+    every viewer running the same aggregates at once.
+    """
+    seconds = settings.DASHBOARD_CACHE_SECONDS
+    if not seconds:
+        return compute_team_figures(now)
+    key = TEAM_FIGURES_KEY.format(zone=timezone.get_current_timezone_name())
+    cached = cache.get(key)
+    if cached is not None and now - cached.at < datetime.timedelta(seconds=seconds):
+        return cached
+    computing = f"{key}:computing"
+    if cached is not None and not cache.add(computing, True, RECOMPUTE_SECONDS):
+        return cached  # another viewer is computing the next copy
+    figures = compute_team_figures(now)
+    cache.set(key, figures, seconds + KEEP_STALE_SECONDS)
+    if cached is not None:
+        cache.delete(computing)
+    return figures
 
 
 # --- health -----------------------------------------------------------------------------------

@@ -18,12 +18,14 @@ from linkedin_crm.auth import staff_required
 @staff_required
 def dashboard(request):
     now = timezone.now()
+    team = numbers.team_figures(now)
     ctx = {
         "now": now,
-        "contacts": numbers.contacts_panel(now),
+        "figures_at": team.at,
+        "contacts": team.contacts,
         "sending": numbers.sending_panel(request.user, now),
-        "sends_per_day": numbers.sends_per_day(now),
-        "reply_rates": numbers.reply_rates(now),
+        "sends_per_day": team.sends_per_day,
+        "reply_rates": team.reply_rates,
         "campaigns": numbers.running_campaigns(request.user),
         "worker": numbers.worker_status(now),
         "imports": numbers.recent_imports(),

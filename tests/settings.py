@@ -31,3 +31,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 
 # Sandboxes started by tests keep their state in memory unless a test gives them a file.
 LINKEDIN_SANDBOX_STATE = ""
+
+# Tests change data between two requests for the dashboard and expect the change on the page;
+# the tests of the shared figures turn the cache on themselves.
+DASHBOARD_CACHE_SECONDS = 0

@@ -20,6 +20,7 @@ ENVIRON_CALLS = {"os.environ.get", "os.getenv"}
 # Documented in README's configuration section but read outside the settings: where.
 READ_ELSEWHERE = {
     "PORT": "Procfile",
+    "WEB_CONCURRENCY": "gunicorn.conf.py",
     "DJANGO_SETTINGS_MODULE": "manage.py",
     "CI": "tests/e2e/conftest.py",
     "CHROMIUM_PATH": "tests/e2e/conftest.py",

@@ -6,6 +6,10 @@ import datetime
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django_q.models import Schedule, Task
 
 from campaigns.models import Campaign, CampaignMessage, Enrollment
@@ -480,3 +484,108 @@ def test_the_dashboard_and_the_outbox_count_todays_slots_alike(staff_user, staff
     assert "6 waiting · " in outbox_html
     assert "2 of 27 sent today · " in outbox_html
     assert "8 of 27 of today's slots taken" in outbox_html
+
+
+# --- the team figures, computed once for every viewer -------------------------------------------
+
+
+@pytest.fixture
+def shared_figures(settings):
+    settings.DASHBOARD_CACHE_SECONDS = 30
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_team_figures_are_computed_once_for_every_viewer(team, shared_figures):
+    alice, bob = signed_in(team["alice"]), signed_in(team["bob"])
+    first = alice.get("/")
+    assert first.context["contacts"]["total"] == 7
+    ContactFactory(created_at=NOW)  # within the 30 seconds: not on anyone's page yet
+    with CaptureQueriesContext(connection) as queries:
+        second = bob.get("/")
+    assert second.context["contacts"]["total"] == 7
+    assert second.context["reply_rates"][0].sent == first.context["reply_rates"][0].sent == 3
+    assert second.context["figures_at"] == first.context["figures_at"] == NOW
+    assert 'as of <time datetime="2026-11-18T10:00:00+00:00">10:00</time>' in (
+        second.content.decode()
+    )
+    # Bob's request counted no contact: the figures came from the cache.
+    assert not [q for q in queries if "contacts_contact" in q["sql"] and "COUNT" in q["sql"]]
+
+
+def test_a_member_never_sees_what_a_manager_may(team, shared_figures):
+    """The figures shared are the team's only: the sending panel and the running campaigns are
+    Bob's own, even right after a Manager's visit filled the cache."""
+    alice = team["alice"]
+    alice.user_permissions.add(
+        Permission.objects.get(codename="manage_all_accounts"),
+        Permission.objects.get(codename="manage_all_campaigns"),
+    )
+    manager = signed_in(alice).get("/")
+    assert len(manager.context["sending"]["rows"]) == 4
+    assert [c.name for c in manager.context["campaigns"]] == ["Webinar follow-up"]
+    member = signed_in(team["bob"]).get("/")
+    assert member.context["figures_at"] == manager.context["figures_at"]  # shared
+    assert [row.account.display_name for row in member.context["sending"]["rows"]] == ["Bob Brown"]
+    assert member.context["sending"]["uncertain"] == 1
+    assert member.context["campaigns"] == []
+    html = member.content.decode()
+    assert "Maya Okafor" not in html and "Webinar follow-up" not in html
+    refresh = signed_in(team["bob"]).get("/dashboard/sending/").content.decode()
+    assert "Bob Brown" in refresh and "Maya Okafor" not in refresh
+
+
+def test_the_figures_are_computed_again_once_30_seconds_old(team, shared_figures, frozen):
+    client = signed_in(team["alice"])
+    assert client.get("/").context["contacts"]["total"] == 7
+    ContactFactory(created_at=NOW)
+    frozen.shift(29)
+    assert client.get("/").context["contacts"]["total"] == 7
+    frozen.shift(1)
+    response = client.get("/")
+    assert response.context["contacts"]["total"] == 8
+    assert response.context["figures_at"] == NOW + datetime.timedelta(seconds=30)
+
+
+def test_viewers_see_the_old_figures_while_one_computes_the_next(team, shared_figures, frozen):
+    client = signed_in(team["alice"])
+    client.get("/")
+    ContactFactory(created_at=NOW)
+    frozen.shift(45)
+    key = dashboard.TEAM_FIGURES_KEY.format(zone="UTC")
+    assert cache.add(f"{key}:computing", True, 60)  # another web process is at it
+    response = client.get("/")
+    assert response.context["contacts"]["total"] == 7
+    assert response.context["figures_at"] == NOW  # and says how old they are
+    cache.delete(f"{key}:computing")
+    assert client.get("/").context["contacts"]["total"] == 8
+
+
+def test_each_time_zone_has_its_own_figures(staff_user, shared_figures, settings):
+    late = datetime.datetime(2026, 11, 17, 23, 30, tzinfo=UTC)
+    message(account(staff_user, "Maya"), ContactFactory(), S.SENT, late, sent_at=late)
+    client = signed_in(staff_user)
+    assert rows_of(client.get("/").context["sends_per_day"])["17 Nov"][0] == "1"
+    settings.TIME_ZONE = "Europe/Berlin"  # 00:30 on the 18th there
+    assert rows_of(client.get("/").context["sends_per_day"])["18 Nov"][0] == "1"
+
+
+def test_the_cache_costs_a_few_queries_once_and_saves_most_of_them_after(
+    staff_client, team, shared_figures, django_assert_max_num_queries
+):
+    # The uncached page's 20 (above), plus reading and storing the figures: with the database
+    # cache, storing is a count (the cache culls past its size), a look-up and an insert, in a
+    # savepoint here. Once every 30 seconds; every other request reads them in one query.
+    Task.objects.all().delete()
+    with django_assert_max_num_queries(20 + 6):
+        staff_client.get("/")
+    with django_assert_max_num_queries(12):
+        response = staff_client.get("/")
+    assert response.context["contacts"]["total"] == 7

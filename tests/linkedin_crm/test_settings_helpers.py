@@ -106,9 +106,9 @@ def test_it_runs_on_the_development_key_only_with_debug_on(tmp_path):
     assert _setup({"DEBUG": "1", "DATA_DIR": str(tmp_path)}).returncode == 0
 
 
-@pytest.mark.parametrize("debug", ["0", "1"])
-def test_it_refuses_an_empty_secret_key(tmp_path, debug):
-    result = _setup({**PRODUCTION, "DEBUG": debug, "SECRET_KEY": " ", "DATA_DIR": str(tmp_path)})
+@pytest.mark.parametrize("debug,key", [("0", ""), ("0", " "), ("1", "")])
+def test_it_refuses_an_empty_secret_key(tmp_path, debug, key):
+    result = _setup({**PRODUCTION, "DEBUG": debug, "SECRET_KEY": key, "DATA_DIR": str(tmp_path)})
     assert result.returncode != 0
     assert "SECRET_KEY is set but empty" in result.stderr
 
@@ -180,3 +180,24 @@ def test_it_sends_plain_http_to_https_in_production_unless_http_is_allowed(tmp_p
     assert _setting("SECURE_SSL_REDIRECT", production) == "True"
     assert _setting("SECURE_SSL_REDIRECT", {**production, "SECURE_COOKIES": "0"}) == "False"
     assert _setting("SECURE_HSTS_SECONDS", production) == "0"
+
+
+def test_production_keeps_database_connections_and_checks_them_before_reuse(tmp_path):
+    production = {**PRODUCTION, "DATA_DIR": str(tmp_path)}
+    conn = "DATABASES['default']['{}']"
+    assert _setting(conn.format("CONN_MAX_AGE"), production) == "60"
+    assert _setting(conn.format("CONN_HEALTH_CHECKS"), production) == "True"
+    assert _setting(conn.format("CONN_MAX_AGE"), {**production, "DB_CONN_MAX_AGE": "0"}) == "0"
+    development = {"DEBUG": "1", "DATA_DIR": str(tmp_path)}
+    assert _setting(conn.format("CONN_MAX_AGE"), development) == "0"
+
+
+def test_the_dashboard_cache_takes_seconds_or_zero(tmp_path):
+    development = {"DEBUG": "1", "DATA_DIR": str(tmp_path)}
+    assert _setting("DASHBOARD_CACHE_SECONDS", development) == "30"
+    assert (
+        _setting("DASHBOARD_CACHE_SECONDS", {**development, "DASHBOARD_CACHE_SECONDS": "0"}) == "0"
+    )
+    result = _check({**development, "DASHBOARD_CACHE_SECONDS": "-5"})
+    assert result.returncode != 0
+    assert "DASHBOARD_CACHE_SECONDS must be at least 0, got -5" in result.stderr
