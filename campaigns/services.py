@@ -20,7 +20,7 @@ from contacts import services as contact_services
 from contacts.filters import ContactFilter
 from contacts.identity import fold_name
 from contacts.models import Connection, Contact, Network, Stage, Suppression
-from linkedin_crm import audit
+from linkedin_crm import audit, webhooks
 from linkedin_crm.db import CHUNK, chunks, insert_rows
 from messaging import personalize, skip_reasons
 from messaging.bulk import messages_insert
@@ -383,7 +383,11 @@ def _complete_if_done(campaign: Campaign, steps: list[Step]) -> None:
     Enrollment.objects.filter(pk__in=ended.values("pk")).update(state=Enrollment.State.STOPPED)
     if not active.exists():
         campaign.status = Campaign.Status.COMPLETED
-        campaign.save(update_fields=["status"])
+        with transaction.atomic():
+            campaign.save(update_fields=["status"])
+            webhooks.emit(
+                webhooks.EventType.CAMPAIGN_COMPLETED, [{"id": campaign.pk, "name": campaign.name}]
+            )
 
 
 def campaign_pause(*, campaign: Campaign, actor, via: str = audit.Via.PAGE) -> None:
@@ -530,7 +534,20 @@ def reply_record(
             contact.dnc_reason = "Asked not to be contacted in a reply."
             contact.dnc_at = received_at
         _stop_follow_ups(contact, received_at)
+        webhooks.emit(webhooks.EventType.REPLY_RECEIVED, [_reply_data(reply)])
     return reply
+
+
+def _reply_data(reply: Reply) -> dict:
+    # Not the reply's text: a receiver that needs it asks for it through the API.
+    return {
+        "id": reply.pk,
+        "contact_id": reply.contact_id,
+        "message_id": reply.message_id,
+        "received_at": reply.received_at,
+        "source": reply.source,
+        "opted_out": reply.opted_out,
+    }
 
 
 def _stop_follow_ups(contact: Contact, at) -> None:

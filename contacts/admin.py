@@ -23,7 +23,7 @@ from contacts.models import (
     Stage,
     Tag,
 )
-from contacts.resources import ContactResource, LinkedInConnectionsCSV
+from contacts.resources import CSV_ENCODING, ContactResource, LinkedInConnectionsCSV
 from linkedin_crm import audit, search
 from linkedin_crm.text import counted
 from linkedin_crm.uploads import upload_refusal
@@ -166,6 +166,8 @@ class ContactAdmin(ImportExportMixin, CappedSearchAdmin):
     resource_classes = [ContactResource]
     import_formats = [LinkedInConnectionsCSV]
     export_formats = [CSV]
+    # The export, like the page's, starts with a byte order mark for Excel.
+    to_encoding = CSV_ENCODING
     # Rows are written in bulk after planning, so there are no per-row admin log entries.
     skip_admin_log = True
 

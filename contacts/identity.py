@@ -58,10 +58,12 @@ def canonical_profile_url(value: str | None) -> str | None:
 
 
 def fold(value: str | None) -> str:
-    """Unicode case-folded, NFC-normalised, whitespace-collapsed text for matching and search.
+    """Unicode case-folded, NFC-normalised, whitespace-collapsed text for identity and tag
+    name matching (accents count there: "Müller" and "Muller" may be two people; search, which
+    ignores them, reduces text with linkedin_crm.search instead).
 
-    SQLite's LIKE folds ASCII only, so search and identity comparisons run on text folded here,
-    in Python, the same way on every database.
+    SQLite's LIKE folds ASCII only, so these comparisons run on text folded here, in Python,
+    the same way on every database.
     """
     if not value:
         return ""

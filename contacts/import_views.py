@@ -10,9 +10,9 @@ from django.views.decorators.http import require_POST
 
 from contacts import services
 from contacts.forms import ImportUploadForm
+from contacts.importing import ImportPlan
 from contacts.linkedin_csv import RejectedFile
 from contacts.models import Contact, ImportBatch, Network, Tag
-from contacts.resources import ImportPlan
 from linkedin_crm.auth import staff_required
 from linkedin_crm.text import counted
 from linkedin_crm.uploads import upload_refusal

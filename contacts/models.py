@@ -5,7 +5,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
@@ -118,15 +118,19 @@ class Network(models.Model):
 
 class ContactQuerySet(models.QuerySet):
     def search(self, text: str):
-        """Unicode case-insensitive search over name, company, position and e-mail.
+        """Case-, accent- and transliteration-insensitive search over name, company, position
+        and e-mail.
 
-        Every word must appear; matching runs on the folded `search_text` column so that
-        "müller" finds "MÜLLER" on SQLite as on PostgreSQL. Only the words search.capped
-        keeps are used (the page says so).
+        Every word must appear; matching runs on the `search_text` column, reduced in Python
+        (linkedin_crm.search), so that "müller", "MÜLLER", "muller" and "mueller" find each
+        other on SQLite as on PostgreSQL. Only the words search.capped keeps are used (the page
+        says so).
         """
         qs = self
-        for word in fold(search.capped(text).text).split()[: search.MAX_WORDS]:
-            qs = qs.filter(search_text__contains=word)
+        for word in search.capped(text).text.split():
+            # A word of accents alone looks for nothing, which would match everyone.
+            if looked_for := search.search_word(word):
+                qs = qs.filter(search_text__contains=looked_for)
         return qs
 
     def with_tag_ids(self, tag_ids):
@@ -189,8 +193,8 @@ class Contact(models.Model):
     dnc_reason = models.CharField("do-not-contact reason", max_length=500, blank=True)
     dnc_at = models.DateTimeField("do-not-contact since", null=True, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="contacts")
-    # Folded copy of name, company, position and e-mail: SQLite's LIKE folds ASCII only, so
-    # case-insensitive search runs on text folded in Python (identity.fold).
+    # Name, company, position and e-mail without case, accents or special letters: SQLite's
+    # LIKE folds ASCII only, so search runs on text reduced in Python (search.indexed_text).
     search_text = models.TextField(editable=False, default="")
     # The last identity rule (docs/import-formats.md): first + last name + company, folded.
     # Indexed because imports of URL-less exports look contacts up by it.
@@ -209,6 +213,10 @@ class Contact(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ContactQuerySet.as_manager()
+
+    # Computed from the other fields by refresh_derived_fields(): every write of those fields
+    # writes these too (bulk writes name them in update_fields).
+    DERIVED_FIELDS = ("search_text", "name_key")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -235,14 +243,33 @@ class Contact(models.Model):
         return self.full_name or self.profile_url or self.email or f"Contact {self.pk}"
 
     def save(self, *args, **kwargs):
+        # Here, not in the module: the webhooks need django-q2, loaded after the models.
+        from linkedin_crm import webhooks
+
         self.refresh_derived_fields()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "search_text", "name_key", "updated_at"}
-        super().save(*args, **kwargs)
+            kwargs["update_fields"] = {*update_fields, *self.DERIVED_FIELDS, "updated_at"}
+        adding = self._state.adding
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            # One at a time (the form, the admin, the API); an import's contacts are announced
+            # together by its import.finished.
+            if adding:
+                webhooks.emit(webhooks.EventType.CONTACT_CREATED, [self.webhook_data()])
 
     def get_absolute_url(self):
         return reverse("contacts:detail", args=[self.pk])
+
+    def webhook_data(self) -> dict:
+        """What a contact.* webhook event says about the contact."""
+        fields = ("first_name", "last_name", "profile_url", "email", "company", "position")
+        return {
+            "id": self.pk,
+            **{name: getattr(self, name) for name in fields},
+            "stage": self.stage,
+            "do_not_contact": self.do_not_contact,
+        }
 
     @property
     def full_name(self) -> str:
@@ -265,7 +292,8 @@ class Contact(models.Model):
         return self.message_channel is not None
 
     def build_search_text(self) -> str:
-        return fold(
+        # The fields and their order are also those of migration 0008's refill.
+        return search.indexed_text(
             " ".join((self.first_name, self.last_name, self.company, self.position, self.email))
         )
 
@@ -410,6 +438,16 @@ class ImportBatch(models.Model):
 
     def get_absolute_url(self):
         return reverse("imports:detail", args=[self.pk])
+
+    def webhook_data(self) -> dict:
+        """What an import.finished webhook event says about the batch."""
+        counts = ("rows", "created", "updated", "unchanged", "invalid", "suppressed")
+        return {
+            "id": self.pk,
+            "file_name": self.file_name,
+            "network_id": self.network_id,
+            **{name: getattr(self, name) for name in counts},
+        }
 
     @property
     def is_finished(self) -> bool:

@@ -21,7 +21,8 @@ from django_q.signing import BadSignature, SignedPackage
 from django_q.tasks import async_task
 
 from contacts import liveness
-from contacts.linkedin_csv import RejectedFile, parse_connections
+from contacts.importing import BatchNotRunnable, ImportPlan, batch_from_plan, plan_import, run_plan
+from contacts.linkedin_csv import parse_connections
 from contacts.models import (
     MERGEABLE_FIELDS,
     Connection,
@@ -35,15 +36,8 @@ from contacts.models import (
     Stage,
     Tag,
 )
-from contacts.resources import (
-    BatchNotRunnable,
-    ContactResource,
-    ImportPlan,
-    batch_from_plan,
-    parsed_to_dataset,
-    run_plan,
-)
-from linkedin_crm import audit, roles
+from contacts.resources import BYTE_ORDER_MARK, ContactResource
+from linkedin_crm import audit, roles, webhooks
 from linkedin_crm.db import CHUNK, chunks
 
 # How many ids of deleted contacts an audit event lists.
@@ -120,7 +114,7 @@ def contact_update(
     # Never the version this edit replaces, even with a coarse or frozen clock: a form loaded
     # before this edit must see it as a change.
     now = max(timezone.now(), version + datetime.timedelta(microseconds=1))
-    values = {name: getattr(contact, name) for name in [*fields, "search_text", "name_key"]}
+    values = {name: getattr(contact, name) for name in [*fields, *Contact.DERIVED_FIELDS]}
     with transaction.atomic():
         # For the audit log: a stage changed on this form is recorded like one changed with
         # the stage buttons. (If the row changed since, the version check below refuses.)
@@ -147,6 +141,7 @@ def contact_update(
             )
         if tags is not None:
             contact.tags.set(list(tags))
+        webhooks.emit(webhooks.EventType.CONTACT_UPDATED, [contact.webhook_data()], at=now)
         if getattr(user, "pk", None):
             LogEntry.objects.log_actions(
                 user.pk, [contact], CHANGE, change_message, single_object=True
@@ -261,6 +256,7 @@ def contacts_mark_do_not_contact(
             via=via,
             at=now,
         )
+        webhooks.emit(webhooks.EventType.CONTACT_OPTED_OUT, [{"id": pk} for pk in ids], at=now)
     return len(ids)
 
 
@@ -375,12 +371,9 @@ def import_preview(
 
 def _plan_batch(*, data, file_name, user, network, tags, keep_existing, store_plan):
     parsed = parse_connections(data, max_bytes=settings.IMPORT_MAX_BYTES)
-    resource = ContactResource(network=network, keep_existing=keep_existing)
-    result = resource.import_data(parsed_to_dataset(parsed), dry_run=True, use_transactions=False)
-    if result.has_errors() and result.base_errors:
-        raise RejectedFile(f"The file could not be read: {result.base_errors[0].error}")
+    plan = plan_import(parsed, network=network, keep_existing=keep_existing)
     batch = batch_from_plan(
-        resource.plan,
+        plan,
         parsed,
         file_name=file_name,
         user=user,
@@ -393,7 +386,7 @@ def _plan_batch(*, data, file_name, user, network, tags, keep_existing, store_pl
     with transaction.atomic():
         batch.save()
         batch.tags.set(list(tags))
-    return batch, resource.plan
+    return batch, plan
 
 
 def import_confirm(*, batch: ImportBatch, actor, via: str = audit.Via.PAGE) -> ImportBatch:
@@ -651,7 +644,7 @@ def import_batches_recover(
             continue
         # Conditional on the heartbeat read above: a chunk committed meanwhile has moved it, and
         # the batch is alive after all. A chunk that commits after this update finds the batch
-        # failed and rolls back (the checkpoint in resources.run_plan), so the counts in the
+        # failed and rolls back (the checkpoint in importing.run_plan), so the counts in the
         # reason are exactly what undo will find.
         stopped += ImportBatch.objects.filter(
             pk=batch.pk, status=batch.status, progress_at=batch.progress_at
@@ -903,11 +896,13 @@ def contacts_export(
     """Write contacts as CSV to `out` (LinkedIn's header first, then ours) and log the export.
     Needs contacts.export_contact.
 
-    Returns the number of contacts written. Streams in chunks, so 100,000 contacts do not sit
-    in memory at once.
+    The text starts with a byte order mark, so that Excel reads it as UTF-8 (written as UTF-8,
+    `out` then holds the bytes of resources.CSV_ENCODING). Returns the number of contacts
+    written. Streams in chunks, so 100,000 contacts do not sit in memory at once.
     """
     require_permission(user, roles.EXPORT_CONTACTS)
     resource = ContactResource(export_network=network)
+    out.write(BYTE_ORDER_MARK)
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(resource.get_export_headers())
     count = 0

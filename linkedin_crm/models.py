@@ -1,9 +1,13 @@
-"""The audit log: an append-only record of the acts a team needs to be able to answer for."""
+"""The audit log: an append-only record of the acts a team needs to be able to answer for;
+and webhooks: subscriptions, the events written with the changes they describe, deliveries."""
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+
+from messaging.crypto import EncryptedTextField
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -50,6 +54,10 @@ class AuditEvent(models.Model):
         ERASE = "erase", "Person erased"
         PERSON_EXPORT = "person_export", "Person's data exported"
         API_TOKEN_CREATE = "api_token_create", "API token created"
+        WEBHOOK_CREATE = "webhook_create", "Webhook created"
+        WEBHOOK_UPDATE = "webhook_update", "Webhook changed"
+        WEBHOOK_DELETE = "webhook_delete", "Webhook deleted"
+        WEBHOOK_REDELIVER = "webhook_redeliver", "Webhook event redelivered"
 
     class Via(models.TextChoices):
         PAGE = "page", "Page"
@@ -103,8 +111,111 @@ class AuditEvent(models.Model):
             "campaign": "campaigns:detail",
             "linkedinaccount": "messaging:account_detail",
             "importbatch": "imports:detail",
+            "webhooksubscription": "webhook_detail",
         }
         route = routes.get(self.object_type)
         if not route or not self.object_id.isdigit():
             return None
         return reverse(route, args=[int(self.object_id)])
+
+
+# --- webhooks (linkedin_crm/webhooks.py, docs/api.md#webhooks) ---------------------------------
+
+
+class WebhookEventType(models.TextChoices):
+    CONTACT_CREATED = "contact.created", "A contact was added"
+    CONTACT_UPDATED = "contact.updated", "A contact was edited"
+    CONTACT_OPTED_OUT = "contact.opted_out", "A contact was marked do-not-contact"
+    IMPORT_FINISHED = "import.finished", "An import finished"
+    MESSAGE_QUEUED = "message.queued", "A message was queued"
+    MESSAGE_SENT = "message.sent", "A message was sent"
+    MESSAGE_FAILED = "message.failed", "A message failed"
+    MESSAGE_UNCERTAIN = "message.uncertain", "A message may or may not have gone"
+    REPLY_RECEIVED = "reply.received", "A reply was recorded"
+    ACCOUNT_NEEDS_RECONNECT = "account.needs_reconnect", "A LinkedIn account needs reconnecting"
+    CAMPAIGN_COMPLETED = "campaign.completed", "A campaign completed"
+
+
+class WebhookSubscription(models.Model):
+    """Where to POST which events. The secret signs every delivery (Standard Webhooks); it is
+    stored encrypted, like the LinkedIn tokens, and shown to Admins only."""
+
+    url = models.URLField("target URL", max_length=2000)
+    description = models.CharField(max_length=200, blank=True)
+    events = models.JSONField(default=list)
+    secret = EncryptedTextField(editable=False)
+    active = models.BooleanField(default=True)
+    # Why the app turned the subscription off (its target failed for a day); cleared when an
+    # Admin turns it on again.
+    disabled_reason = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["url", "id"]
+
+    def __str__(self):
+        return self.description or self.url
+
+    def get_absolute_url(self):
+        return reverse("webhook_detail", args=[self.pk])
+
+    def disable(self, reason: str) -> None:
+        self.active = False
+        self.disabled_reason = reason[:500]
+        self.save(update_fields=["active", "disabled_reason", "updated_at"])
+
+
+class WebhookEvent(models.Model):
+    """One thing that happened, written in the transaction that made it happen (the outbox):
+    it exists exactly when the change committed. Its id is the `webhook-id` every delivery and
+    redelivery carries, so a receiver can drop duplicates."""
+
+    id = models.CharField(primary_key=True, max_length=40, editable=False)  # "msg_…"
+    type = models.CharField(max_length=40, choices=WebhookEventType.choices)
+    payload = models.JSONField(encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.type} {self.id}"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscription, and how its delivery goes."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    # When a pending delivery is due; a worker that takes it moves this ahead first (its lease),
+    # so a worker killed mid-POST leaves it due again later rather than lost.
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # Retries stop here: a day after the event, or after a redelivery was asked for.
+    retry_until = models.DateTimeField()
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            # The sweep's look-up: pending deliveries by when they are due.
+            models.Index(fields=["state", "next_attempt_at"], name="webhook_delivery_due_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.event_id} → {self.subscription_id} ({self.state})"

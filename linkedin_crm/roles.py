@@ -6,7 +6,8 @@ Three roles, each a Django group (created by a migration, kept in step by `sync_
   own accounts, imports into their own network. A staff user without a role is a Member.
 - **Manager**: besides, every member's accounts, Outbox and campaigns, imports into any network,
   exporting, merging, deleting and erasing contacts.
-- **Admin**: everything, including who has which role (the team page) and the audit log.
+- **Admin**: everything, including who has which role (the team page), the audit log and
+  the webhooks.
 
 A rule is checked in one place: object rules as queryset methods (`LinkedInAccount.objects.
 manageable_by(user)`, `Campaign.objects.editable_by(user)`, `Network.objects.importable_by(user)`),
@@ -30,6 +31,7 @@ DELETE_CONTACTS = "contacts.delete_contact"
 ERASE_CONTACTS = "contacts.erase_contact"
 MANAGE_TEAM = "linkedin_crm.manage_team"
 VIEW_AUDIT_LOG = "linkedin_crm.view_auditevent"
+MANAGE_WEBHOOKS = "linkedin_crm.change_webhooksubscription"
 
 # What a Member may see in the admin: the shared contact base, read-only.
 _MEMBER = (

@@ -259,6 +259,14 @@ IMPORT_ASYNC_ROWS = env_int("IMPORT_ASYNC_ROWS", 2000, minimum=0)
 # commits a chunk of 1,000 rows every second or so; the minimum leaves room for a slow database.
 IMPORT_STALL_SECONDS = env_int("IMPORT_STALL_SECONDS", 300, minimum=60)
 
+# Webhook targets must be public addresses: a URL that resolves to a private, loopback,
+# link-local, multicast or reserved address could reach services behind the firewall (the
+# cloud's metadata service, the database). These networks (CIDR, comma-separated) are allowed
+# anyway; development allows the loopback networks so that a local receiver works.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_list(
+    "WEBHOOKS_ALLOW_PRIVATE_TARGETS", "127.0.0.0/8,::1/128" if DEBUG else ""
+)
+
 # The queue's broker is the database unless REDIS_URL is set (docs/queue.md).
 REDIS_URL = env_str("REDIS_URL")
 Q_CLUSTER = {

@@ -79,7 +79,7 @@ def team(request):
 
 
 ROLE_HELP = {
-    roles.ADMIN: "Everything, including roles and the audit log.",
+    roles.ADMIN: "Everything, including roles, the audit log and the webhooks.",
     roles.MANAGER: "Every member's accounts, Outbox and campaigns; imports into any network; "
     "export, merge, delete and erase contacts.",
     roles.MEMBER: "Their own LinkedIn accounts, Outbox, messages and campaigns; imports into "

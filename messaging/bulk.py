@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from django.db import transaction
 from django.utils import timezone
 
+from linkedin_crm import webhooks
 from linkedin_crm.db import insert_rows
 from messaging.models import Message
 
@@ -59,10 +60,12 @@ def messages_insert(rows: Iterable[Mapping], **shared) -> list[int]:
         inserted = insert_rows(
             Message, columns, values, shared=common, returning=("idempotency_key", "id")
         )
-    # The key as this database returns it (SQLite: 32 hex digits, PostgreSQL: a UUID) tells
-    # which id belongs to which row, whatever order the rows come back in.
-    id_by_key = {_uuid(key): pk for key, pk in inserted}
-    return [id_by_key[key] for key in keys]
+        # The key as this database returns it (SQLite: 32 hex digits, PostgreSQL: a UUID) tells
+        # which id belongs to which row, whatever order the rows come back in.
+        id_by_key = {_uuid(key): pk for key, pk in inserted}
+        ids = [id_by_key[key] for key in keys]
+        webhooks.emit_messages(webhooks.EventType.MESSAGE_QUEUED, ids)
+    return ids
 
 
 def _uuid(value) -> uuid.UUID:

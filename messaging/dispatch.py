@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from messaging import dispatch_sql as sql
 from messaging import services, transitions
@@ -257,15 +258,20 @@ def _claim_for_api(account, candidates: list[Candidate], token: str, now) -> set
             Action.CLAIM,
             [c.pk for c in candidates],
             at=now,
-            values={
-                "claimed_at": now,
-                "claim_token": token,
-                "attempts": Increment(1),
-                "channel": Message.Channel.API,
-            },
+            values=_claimed_for_api(now, token),
             where={"account_id": account.pk, "held": False},
         )
     )
+
+
+def _claimed_for_api(now: datetime.datetime, token: str) -> dict:
+    """What claiming a message to send through the API sets: this attempt counts."""
+    return {
+        "claimed_at": now,
+        "claim_token": token,
+        "attempts": Increment(1),
+        "channel": Message.Channel.API,
+    }
 
 
 def _release_to_outbox(account, ids: list[int], token: str, now) -> list[int]:
@@ -367,7 +373,12 @@ def outbox_send(
         used = Message.objects.filter(account=account).sent_between(start, end).count()
         if used >= account.daily_limit:
             raise CapReached(
-                f"{account} has used today’s {account.daily_limit} messages; try again tomorrow."
+                ngettext(
+                    "%(account)s has used today’s %(count)d message; try again tomorrow.",
+                    "%(account)s has used today’s %(count)d messages; try again tomorrow.",
+                    account.daily_limit,
+                )
+                % {"account": account, "count": account.daily_limit}
             )
         token = secrets.token_hex(8)
         # Do-not-contact again in the claim itself: a contact marked since the check above.
@@ -376,12 +387,7 @@ def outbox_send(
             Message.objects.filter(pk=message.pk, contact__do_not_contact=False),
             actor=actor,
             at=now,
-            values={
-                "claimed_at": now,
-                "claim_token": token,
-                "attempts": Increment(1),
-                "channel": Message.Channel.API,
-            },
+            values=_claimed_for_api(now, token),
         )
     if not claimed:
         if services.outbox_drop_do_not_contact(Message.objects.filter(pk=message.pk)):

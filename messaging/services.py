@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from contacts.models import Connection, Network
-from linkedin_crm import audit
+from linkedin_crm import audit, webhooks
 from linkedin_crm.db import CHUNK, chunks
 from messaging import bulk, personalize, skip_reasons, transitions
 from messaging.linkedin import AuthError, LinkedInClient, LinkedInError, client_from_settings
@@ -172,21 +172,30 @@ def check_manageable_by(account: LinkedInAccount, actor) -> None:
 
 
 def account_pause(*, account: LinkedInAccount, actor, via: str = audit.Via.PAGE) -> None:
-    check_manageable_by(account, actor)
-    if account.status == LinkedInAccount.Status.ACTIVE:
-        with transaction.atomic():
-            account.status = LinkedInAccount.Status.PAUSED
-            account.save(update_fields=["status"])
-            audit.record(audit.Action.ACCOUNT_PAUSE, actor=actor, obj=account, via=via)
+    _account_set_status(
+        account, actor, via, LinkedInAccount.Status.ACTIVE, LinkedInAccount.Status.PAUSED
+    )
 
 
 def account_resume(*, account: LinkedInAccount, actor, via: str = audit.Via.PAGE) -> None:
+    _account_set_status(
+        account, actor, via, LinkedInAccount.Status.PAUSED, LinkedInAccount.Status.ACTIVE
+    )
+
+
+def _account_set_status(account: LinkedInAccount, actor, via: str, source: str, target: str):
+    """A member pauses or resumes their account: only from the state the button is for."""
     check_manageable_by(account, actor)
-    if account.status == LinkedInAccount.Status.PAUSED:
-        with transaction.atomic():
-            account.status = LinkedInAccount.Status.ACTIVE
-            account.save(update_fields=["status"])
-            audit.record(audit.Action.ACCOUNT_RESUME, actor=actor, obj=account, via=via)
+    if account.status != source:
+        return
+    action = {
+        LinkedInAccount.Status.PAUSED: audit.Action.ACCOUNT_PAUSE,
+        LinkedInAccount.Status.ACTIVE: audit.Action.ACCOUNT_RESUME,
+    }[target]
+    with transaction.atomic():
+        account.status = target
+        account.save(update_fields=["status"])
+        audit.record(action, actor=actor, obj=account, via=via)
 
 
 # Settings whose change the audit log keeps: how the account sends, and how much.
@@ -235,9 +244,16 @@ def account_mark_needs_reconnect(*, account: LinkedInAccount, reason: str) -> No
 
 
 def _needs_reconnect(account: LinkedInAccount, reason: str) -> tuple[bool, str]:
+    newly = account.status != LinkedInAccount.Status.NEEDS_RECONNECT
     account.status = LinkedInAccount.Status.NEEDS_RECONNECT
     account.last_error = reason[:500]
-    account.save(update_fields=["status", "last_error"])
+    with transaction.atomic():
+        account.save(update_fields=["status", "last_error"])
+        if newly:
+            webhooks.emit(
+                webhooks.EventType.ACCOUNT_NEEDS_RECONNECT,
+                [{"id": account.pk, "display_name": account.display_name, "reason": reason}],
+            )
     return False, reason
 
 

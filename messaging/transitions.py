@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from linkedin_crm import webhooks
 from linkedin_crm.db import chunks, db_value, insert_rows, max_query_parameters
 from messaging.models import Message, MessageEvent
 
@@ -76,6 +77,13 @@ TRANSITIONS: dict[Action, Transition] = {
 }
 
 INITIAL = Status.QUEUED
+
+# The webhook event (linkedin_crm/webhooks.py) announcing that messages reached a status.
+WEBHOOK_EVENTS = {
+    Status.SENT: webhooks.EventType.MESSAGE_SENT,
+    Status.FAILED: webhooks.EventType.MESSAGE_FAILED,
+    Status.UNCERTAIN: webhooks.EventType.MESSAGE_UNCERTAIN,
+}
 
 
 def allowed_changes() -> set[tuple[str, str]]:
@@ -133,6 +141,8 @@ def change(
             [(pk, notes.get(pk, note)[:500]) for pk in changed],
             shared={"status": target, "actor_id": getattr(actor, "pk", None), "at": at},
         )
+        if target in WEBHOOK_EVENTS:
+            webhooks.emit_messages(WEBHOOK_EVENTS[target], changed)
     return changed
 
 

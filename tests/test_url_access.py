@@ -5,7 +5,10 @@ rules without anyone remembering to add it: anonymous → login, non-staff → 4
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
+from linkedin_crm.models import WebhookDelivery, WebhookEvent, WebhookSubscription
+from linkedin_crm.webhooks import new_secret
 from messaging.models import MessageTemplate
 from tests.campaigns.factories import CampaignFactory, add_step
 from tests.contacts.factories import ImportBatchFactory, NetworkFactory, NoteFactory
@@ -38,6 +41,14 @@ PERMISSION_PAGES = {
     "contacts/<int:pk>/export-data/": "erase_contact",
     "contacts/<int:pk>/erase/": "erase_contact",
     "audit/": "view_auditevent",
+    "settings/webhooks/": "change_webhooksubscription",
+    "settings/webhooks/new/": "change_webhooksubscription",
+    "settings/webhooks/<int:pk>/": "change_webhooksubscription",
+    "settings/webhooks/<int:pk>/edit/": "change_webhooksubscription",
+    "settings/webhooks/<int:pk>/delete/": "change_webhooksubscription",
+    "settings/webhooks/<int:pk>/deliveries/<int:delivery_pk>/redeliver/": (
+        "change_webhooksubscription"
+    ),
 }
 
 
@@ -66,6 +77,13 @@ def objects(db, staff_user):
     template = MessageTemplate.objects.create(name="Hello", body="Hi {{ first_name }}")
     campaign = CampaignFactory(owner=staff_user)
     step = add_step(campaign, 1, {"A": "Hi {{ first_name }}"})
+    subscription = WebhookSubscription.objects.create(
+        url="http://127.0.0.1:9/hooks", events=["contact.created"], secret=new_secret()
+    )
+    event = WebhookEvent.objects.create(id="msg_1", type="contact.created", payload={})
+    delivery = WebhookDelivery.objects.create(
+        event=event, subscription=subscription, retry_until=timezone.now()
+    )
     return {
         # What fills the URL parameters of the routes under each prefix.
         "routes": {
@@ -79,6 +97,7 @@ def objects(db, staff_user):
             "messages/templates/": {"pk": template.pk},
             "messages/": {"pk": message.pk},
             "team/": {"pk": staff_user.pk},
+            "settings/webhooks/": {"pk": subscription.pk, "delivery_pk": delivery.pk},
         },
         "contact": note.contact,
         "account": account,

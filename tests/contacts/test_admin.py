@@ -87,6 +87,8 @@ def test_the_admin_imports_a_linkedin_export_as_an_undoable_batch(admin_client):
     )
     assert response.status_code == 200
     assert not Contact.objects.exists()  # the confirmation step changes nothing
+    preview = response.content.decode()
+    assert "Ollerenshaw" in preview and "Sales Director, DACH" in preview
     form = response.context["confirm_form"]
     response = admin_client.post(
         "/admin/contacts/contact/process_import/",
@@ -96,6 +98,25 @@ def test_the_admin_imports_a_linkedin_export_as_an_undoable_batch(admin_client):
     assert Contact.objects.count() == 6
     batch = ImportBatch.objects.get()
     assert (batch.file_name, batch.created, batch.status) == ("Connections.csv", 6, "done")
+    assert batch.uploaded_by.is_superuser
+    # Importing the same file again from the admin changes nothing and says so.
+    response = admin_client.post(
+        "/admin/contacts/contact/import/",
+        {
+            "import_file": SimpleUploadedFile("Connections.csv", data),
+            "format": "0",
+            "resource": "0",
+        },
+    )
+    response = admin_client.post(
+        "/admin/contacts/contact/process_import/",
+        {**response.context["confirm_form"].initial, "resource": "0"},
+        follow=True,
+    )
+    assert "Import finished: 0 new, 0 updated, 0 deleted and 6 skipped" in (
+        response.content.decode()
+    )
+    assert Contact.objects.count() == 6 and ImportBatch.objects.count() == 2
 
 
 def test_the_admin_refuses_a_binary_file_with_the_readers_reason(admin_client):

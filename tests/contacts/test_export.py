@@ -1,3 +1,4 @@
+import codecs
 import csv
 import datetime
 import io
@@ -40,7 +41,14 @@ def exporter(client):
     return client
 
 
-def rows(text: str) -> list[list[str]]:
+def rows(text: str | bytes) -> list[list[str]]:
+    """The rows of an export, which must start with the byte order mark that makes Excel read
+    it as UTF-8 (without it, "Müller" shows as "MÃ¼ller")."""
+    if isinstance(text, bytes):
+        assert text.startswith(codecs.BOM_UTF8)
+        text = text.decode("utf-8")
+    assert text.startswith("\ufeff")
+    text = text.removeprefix("\ufeff")
     return list(csv.reader(io.StringIO(text)))
 
 
@@ -74,7 +82,7 @@ def test_it_exports_the_linkedin_header_then_ours_respecting_the_filter(exporter
     response = exporter.post("/contacts/export/", {"query": "company=Acme"})
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
-    table = rows(response.content.decode())
+    table = rows(response.content)
     assert table[0][:7] == LINKEDIN_HEADER
     assert table[0][7:] == ["Tags", "Stage", "Do Not Contact", "Notes", "Networks"]
     assert len(table) == 2
@@ -87,7 +95,8 @@ def test_it_exports_the_linkedin_header_then_ours_respecting_the_filter(exporter
         ann.position,
         "05 Jan 2026",
     ]
-    assert table[1][7:10] == ["VIP", "lead", ""] and table[1][10] == "1"
+    assert table[1][7:10] == ["VIP", "lead", ""]
+    assert table[1][10].endswith(": Met at the conference.")
     event = AuditEvent.objects.get()
     assert (event.actor, event.via, event.counts["contacts"], event.detail["filter"]) == (
         exporter.user,
@@ -214,3 +223,69 @@ def test_the_audit_log_keeps_the_filter_but_not_the_search_text(exporter):
     assert "Jane" not in str(event.detail) and "Doe" not in str(event.detail)
     assert event.detail["filter"]["company"] == "Acme"
     assert event.detail["filter"]["q"] == "(a search)"
+
+
+def test_the_page_writes_a_byte_order_mark_so_excel_reads_utf8(exporter):
+    ContactFactory(first_name="Zoë", last_name="Müller", company="株式会社")
+    content = exporter.post("/contacts/export/").content
+    assert content.startswith(b"\xef\xbb\xbfFirst Name,")
+    assert "Zoë,Müller".encode() in content and "株式会社".encode() in content
+
+
+def test_the_command_file_starts_with_a_byte_order_mark(tmp_path, manager):
+    ContactFactory(last_name="Søren")
+    out = tmp_path / "out.csv"
+    call_command("export_contacts", "--output", str(out), "--as", "mia")
+    data = out.read_bytes()
+    assert data.startswith(codecs.BOM_UTF8) and not data.startswith(codecs.BOM_UTF8 * 2)
+    assert rows(data)[1][1] == "Søren"
+
+
+def test_the_notes_column_holds_the_notes_newest_first(exporter):
+    ann = ContactFactory(first_name="Ann")
+    mia = UserFactory(username="mia", first_name="Mia", last_name="Berg")
+    NoteFactory(
+        contact=ann,
+        author=mia,
+        body="First call:\nasked for\tpricing.",
+        created_at=datetime.datetime(2026, 1, 5, 12, tzinfo=datetime.UTC),
+    )
+    NoteFactory(
+        contact=ann,
+        author=None,
+        body="=HYPERLINK(evil)",
+        created_at=datetime.datetime(2026, 2, 1, 12, tzinfo=datetime.UTC),
+    )
+    ContactFactory(first_name="Bob")
+    table = {row[0]: row for row in rows(exporter.post("/contacts/export/").content)[1:]}
+    # One line per cell: the reader takes a record of many lines for a stray quote.
+    assert table["Ann"][10] == (
+        "2026-02-01 ?: =HYPERLINK(evil) | 2026-01-05 Mia Berg: First call: asked for pricing."
+    )
+    assert table["Bob"][10] == ""
+
+
+def test_long_notes_are_cut_and_the_export_still_imports_unchanged(exporter, staff_user):
+    from contacts.resources import NOTES_CELL_CHARS
+
+    network = Network.objects.default_for(staff_user)
+    contact = ContactFactory(first_name="Talkative")
+    ConnectionFactory(contact=contact, network=network, connected_on=datetime.date(2020, 1, 1))
+    for _ in range(8):
+        NoteFactory(contact=contact, body="word " * 1_900)
+    content = exporter.post("/contacts/export/").content
+    cell = rows(content)[1][10]
+    assert len(cell) == NOTES_CELL_CHARS and cell.endswith("…")
+    batch = services.import_file(data=content, file_name="e.csv", user=staff_user, network=network)
+    assert (batch.created, batch.updated, batch.unchanged, batch.invalid) == (0, 0, 1, 0)
+
+
+def test_the_admin_export_starts_with_a_byte_order_mark(admin_client):
+    ContactFactory(first_name="Łukasz", last_name="Müller")
+    form = admin_client.get("/admin/contacts/contact/export/").context["form"]
+    fields = {name: "on" for name in form.fields if name.startswith("contactresource_")}
+    response = admin_client.post(
+        "/admin/contacts/contact/export/", {"format": "0", "resource": "0", **fields}
+    )
+    assert response.content.startswith(codecs.BOM_UTF8)
+    assert rows(response.content)[1][:2] == ["Łukasz", "Müller"]

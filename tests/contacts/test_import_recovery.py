@@ -13,7 +13,7 @@ from django_q.models import OrmQ, Task
 from django_q.signals import post_spawn
 from django_q.signing import SignedPackage
 
-from contacts import liveness, resources, services, tasks
+from contacts import importing, liveness, services, tasks
 from contacts.models import Connection, Contact, ImportBatch, ImportChange, Network
 from tests.contacts.factories import ContactFactory, UserFactory
 
@@ -49,7 +49,7 @@ def known():
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    monkeypatch.setattr(resources, "WRITE_BATCH", 2)
+    monkeypatch.setattr(importing, "WRITE_BATCH", 2)
 
 
 def export() -> bytes:
@@ -90,8 +90,8 @@ def kill_on_chunk(monkeypatch, number: int) -> None:
 
         return write
 
-    monkeypatch.setattr(resources, "_create_contacts", dying(resources._create_contacts))
-    monkeypatch.setattr(resources, "_update_contacts", dying(resources._update_contacts))
+    monkeypatch.setattr(importing, "create_contacts", dying(importing.create_contacts))
+    monkeypatch.setattr(importing, "update_contacts", dying(importing.update_contacts))
 
 
 @pytest.fixture
@@ -210,9 +210,9 @@ def test_a_chunk_after_recovery_gave_the_batch_up_rolls_back(
             # As the housekeeping would, from another process, an hour later.
             assert recover(timezone.now() + datetime.timedelta(hours=1)) == 1
 
-    plan = resources.ImportPlan.from_json(batch.plan)
-    with pytest.raises(resources.BatchNotRunnable, match="was stopped by recovery"):
-        resources.run_plan(batch, plan, progress=stalls_after_the_creates)
+    plan = importing.ImportPlan.from_json(batch.plan)
+    with pytest.raises(importing.BatchNotRunnable, match="was stopped by recovery"):
+        importing.run_plan(batch, plan, progress=stalls_after_the_creates)
     batch.refresh_from_db()
     assert batch.status == "failed" and batch.rows_done == 4
     assert "What it imported before — 4 new contacts and 0 changed" in batch.failure
@@ -283,7 +283,7 @@ def test_undo_of_a_queued_batch_waiting_for_the_worker_is_refused(
 def test_a_task_delivered_again_for_a_stopped_import_fails_with_the_reason(stopped):
     with (
         time_machine.travel(T0 + datetime.timedelta(minutes=6), tick=False),
-        pytest.raises(resources.BatchNotRunnable) as refused,
+        pytest.raises(importing.BatchNotRunnable) as refused,
     ):
         services.import_run(batch_id=stopped.pk)
     assert "failed and is not imported again: The worker stopped at row 6 of 8" in str(
@@ -297,7 +297,7 @@ def test_a_task_delivered_again_for_a_stopped_import_fails_with_the_reason(stopp
 def test_the_task_raises_so_that_django_q_records_a_failure_not_a_success(stopped):
     with (
         time_machine.travel(T0 + datetime.timedelta(minutes=6), tick=False),
-        pytest.raises(resources.BatchNotRunnable, match="The worker stopped at row 6 of 8"),
+        pytest.raises(importing.BatchNotRunnable, match="The worker stopped at row 6 of 8"),
     ):
         tasks.run_import(stopped.pk)
 
@@ -305,7 +305,7 @@ def test_the_task_raises_so_that_django_q_records_a_failure_not_a_success(stoppe
 def test_a_task_delivered_again_while_its_import_runs_changes_nothing(stopped):
     with (
         time_machine.travel(T0 + datetime.timedelta(seconds=30), tick=False),
-        pytest.raises(resources.BatchNotRunnable, match="is being imported by .*; it is not"),
+        pytest.raises(importing.BatchNotRunnable, match="is being imported by .*; it is not"),
     ):
         services.import_run(batch_id=stopped.pk)
     stopped.refresh_from_db()
@@ -317,7 +317,7 @@ def test_a_task_delivered_again_for_a_finished_import_does_not_claim_success(
 ):
     batch = queued_batch(network, settings, django_capture_on_commit_callbacks)
     services.import_run(batch_id=batch.pk)
-    with pytest.raises(resources.BatchNotRunnable, match="was imported already"):
+    with pytest.raises(importing.BatchNotRunnable, match="was imported already"):
         services.import_run(batch_id=batch.pk)
     assert ImportBatch.objects.get(pk=batch.pk).status == "done"
 
@@ -344,7 +344,7 @@ def test_a_queued_import_whose_task_the_queue_lost_fails_after_the_timeout(
         "worker stopped); nothing was imported. Upload the file again to import it."
     )
     # Its task, should it turn up after all, imports nothing.
-    with pytest.raises(resources.BatchNotRunnable, match="failed and is not imported again"):
+    with pytest.raises(importing.BatchNotRunnable, match="failed and is not imported again"):
         services.import_run(batch_id=batch.pk)
     assert Contact.objects.count() == 4
 

@@ -320,6 +320,19 @@ def test_the_preview_changes_nothing_and_confirm_applies_its_plan(user, network)
     assert Contact.objects.count() == 6
 
 
+def test_a_preview_stored_before_an_upgrade_still_confirms(user, network):
+    """Plans stored while the engine ran on django-import-export carry an "invalid" list."""
+    batch = services.import_preview(
+        data=fixture("current.csv"), file_name="c.csv", user=user, network=network
+    )
+    batch.plan = {**batch.plan, "invalid": []}
+    batch.save(update_fields=["plan"])
+    services.import_confirm(batch=batch, actor=user)
+    batch.refresh_from_db()
+    assert (batch.status, batch.created) == ("done", 6)
+    assert Contact.objects.count() == 6
+
+
 def test_confirm_is_refused_when_contacts_changed_since_the_preview(user, network):
     contact = ContactFactory(profile_url="https://www.linkedin.com/in/fitz-orme", position="Old")
     batch = services.import_preview(

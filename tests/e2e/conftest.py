@@ -153,3 +153,22 @@ def logged_in_page(page, live_server, e2e_staff_user):
     nav.get_by_role("link", name="Contacts", exact=True).click()
     expect(page).to_have_url(re.compile(r"/contacts/$"))
     return page
+
+
+@pytest.fixture
+def linkedin_tabs(context):
+    """The profiles "Copy and open" opens, answered by a stub page (tests never reach the
+    network); every tab opened is kept, and closed."""
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    context.route(
+        "https://www.linkedin.com/**",
+        lambda route: route.fulfill(status=200, content_type="text/html", body="<p>Profile</p>"),
+    )
+    opened = []
+
+    def keep(tab):
+        opened.append(tab.url)
+        tab.close()
+
+    context.on("page", keep)
+    return opened

@@ -42,25 +42,6 @@ def outbox(account):
     ]
 
 
-@pytest.fixture
-def linkedin_tabs(context):
-    """The profiles "Copy and open" opens, answered by a stub page (tests never reach the
-    network); every tab opened is kept, and closed."""
-    context.grant_permissions(["clipboard-read", "clipboard-write"])
-    context.route(
-        "https://www.linkedin.com/**",
-        lambda route: route.fulfill(status=200, content_type="text/html", body="<p>Profile</p>"),
-    )
-    opened = []
-
-    def keep(tab):
-        opened.append(tab.url)
-        tab.close()
-
-    context.on("page", keep)
-    return opened
-
-
 def current(page: Page):
     return page.locator("article.outbox-item.current")
 

@@ -11,11 +11,13 @@ def test_it_upserts_the_schedules_idempotently(capsys):
     schedule = Schedule.objects.get(name="Check LinkedIn token expiry")
     assert schedule.func == "messaging.tasks.check_account_expiry"
     assert schedule.schedule_type == Schedule.DAILY and schedule.repeats == -1
-    assert Schedule.objects.count() == 5
+    assert Schedule.objects.count() == 6
     dispatch = Schedule.objects.get(name="Dispatch the message queue")
     assert (dispatch.func, dispatch.minutes) == ("messaging.tasks.dispatch", 1)
     recover = Schedule.objects.get(name="Recover stopped imports")
     assert (recover.func, recover.minutes) == ("contacts.tasks.recover_imports", 5)
+    webhooks = Schedule.objects.get(name="Deliver webhooks")
+    assert (webhooks.func, webhooks.minutes) == ("linkedin_crm.tasks.deliver_webhooks", 1)
     assert "Updated schedule" in capsys.readouterr().out
 
 
@@ -29,3 +31,9 @@ def test_the_import_recovery_task_runs():
     from contacts.tasks import recover_imports
 
     assert recover_imports() == 0
+
+
+def test_the_webhook_delivery_task_runs():
+    from linkedin_crm.tasks import deliver_webhooks
+
+    assert deliver_webhooks() == {"delivered": 0, "failed": 0, "gave_up": 0}

@@ -37,7 +37,7 @@ def test_outbox_send_respects_the_cap(sandbox_settings, staff_client, staff_user
     MessageFactory(account=account, status="sent", claimed_at=timezone.now())
     message = MessageFactory(account=account, status="released")
     response = staff_client.post(f"/outbox/{message.pk}/send/", follow=True)
-    assert "has used today’s 1 messages" in response.content.decode()
+    assert "has used today’s 1 message;" in response.content.decode()
     message.refresh_from_db()
     assert message.status == "released"
     assert sandbox_settings.sent_messages() == []
