@@ -23,10 +23,15 @@ def icon(name: str, label: str = ""):
 def initials(person) -> str:
     """Up to two letters for an avatar: of the first and last name, else of what the person
     is called (a contact known only by profile URL or e-mail)."""
-    first = (getattr(person, "first_name", "") or "").strip()
-    last = (getattr(person, "last_name", "") or "").strip()
-    letters = (first[:1] + last[:1]) if first or last else str(person).strip()[:1]
+    first = _first_letter(getattr(person, "first_name", ""))
+    last = _first_letter(getattr(person, "last_name", ""))
+    letters = (first + last) if first or last else _first_letter(str(person))
     return letters.upper() or "?"
+
+
+def _first_letter(text: str | None) -> str:
+    # Letters only: a name that opens with an emoji or a quote still gets an initial.
+    return next((char for char in text or "" if char.isalnum()), "")
 
 
 @register.filter
