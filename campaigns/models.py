@@ -7,6 +7,8 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.timezone import now as timezone_now
 
+from messaging.models import Message
+
 # A step's delay and a variant's weight, with the messages the forms show. A year is longer than
 # any follow-up makes sense for, and keeps the scheduler's date arithmetic far from datetime's
 # limits; a weight of 1,000 allows a 0.1% share and keeps the weighted pick's arithmetic small.
@@ -92,6 +94,24 @@ class CampaignQuerySet(models.QuerySet):
                 counted[state] = n
         return {pk: EnrollmentCounts(**counted) for pk, counted in states.items()}
 
+    def message_counts(self) -> dict[int, "MessageCounts"]:
+        """{campaign pk: its MessageCounts} for these campaigns, in one grouped query (the
+        campaign list's sent and replied columns). A reply counts only on a message that was
+        sent, as the dashboard's reply rate counts it."""
+        sent = models.Q(message__status=Message.Status.SENT)
+        rows = (
+            CampaignMessage.objects.filter(enrollment__campaign__in=self.order_by().values("pk"))
+            .values_list("enrollment__campaign_id")
+            .annotate(
+                sent=models.Count("pk", filter=sent),
+                replied=models.Count(
+                    "pk", filter=sent & models.Q(message__replied_at__isnull=False)
+                ),
+            )
+            .order_by()
+        )
+        return {pk: MessageCounts(sent=n_sent, replied=n_replied) for pk, n_sent, n_replied in rows}
+
 
 @dataclass(frozen=True)
 class EnrollmentCounts:
@@ -113,6 +133,19 @@ class EnrollmentCounts:
     def done(self) -> int:
         """Replied, finished every step, or stopped: no longer between steps."""
         return self.enrolled - self.active
+
+
+@dataclass(frozen=True)
+class MessageCounts:
+    """A campaign's messages sent, and how many of those got a reply."""
+
+    sent: int = 0
+    replied: int = 0
+
+    @property
+    def reply_rate(self) -> float | None:
+        """Replied out of sent; None while nothing was sent."""
+        return self.replied / self.sent if self.sent else None
 
 
 class Campaign(models.Model):

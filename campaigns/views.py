@@ -20,7 +20,7 @@ from campaigns.forms import (
     VariantForm,
 )
 from campaigns.messages_csv import parse_messages
-from campaigns.models import Campaign, Enrollment, EnrollmentCounts, Step, Variant
+from campaigns.models import Campaign, Enrollment, EnrollmentCounts, MessageCounts, Step, Variant
 from contacts.linkedin_csv import RejectedFile
 from linkedin_crm.auth import staff_required
 from linkedin_crm.uploads import upload_limit, upload_refusal
@@ -48,7 +48,15 @@ def campaign_list(request):
         return redirect(campaign)
     campaigns = _campaigns(request).select_related("audience", "owner")
     counts = campaigns.enrollment_counts()
-    rows = [(campaign, counts.get(campaign.pk, EnrollmentCounts())) for campaign in campaigns]
+    sent = campaigns.message_counts()
+    rows = [
+        (
+            campaign,
+            counts.get(campaign.pk, EnrollmentCounts()),
+            sent.get(campaign.pk, MessageCounts()),
+        )
+        for campaign in campaigns
+    ]
     return render(request, "campaigns/list.html", {"rows": rows, "form": form})
 
 

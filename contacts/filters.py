@@ -1,6 +1,7 @@
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.utils.translation import ngettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -36,6 +37,11 @@ def yes_no_select():
     return forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
 
 
+def chips():
+    """A multiple choice static/js/chips.js turns into searchable, removable chips."""
+    return forms.SelectMultiple(attrs={"data-chips": ""})
+
+
 # What may stand before a word inside a position: "VP Sales", "VP/CTO", "Co-Founder",
 # "Head of Growth (EMEA)", "Sales, DACH".
 POSITION_WORD_SEPARATORS = (" ", "/", "-", "(", ",", "&")
@@ -53,9 +59,11 @@ class ContactFilter(django_filters.FilterSet):
         label="Position", method="filter_position", widget=search.search_input()
     )
     tags = django_filters.ModelMultipleChoiceFilter(
-        label="Tags (any of)", queryset=Tag.objects.all(), method="filter_tags"
+        label="Tags (any of)", queryset=Tag.objects.all(), method="filter_tags", widget=chips()
     )
-    stage = django_filters.MultipleChoiceFilter(label="Stage", choices=Stage.choices)
+    stage = django_filters.MultipleChoiceFilter(
+        label="Stage", choices=Stage.choices, widget=chips()
+    )
     connected_after = django_filters.DateFilter(
         label="Connected on or after",
         method="filter_connected_after",
@@ -74,7 +82,10 @@ class ContactFilter(django_filters.FilterSet):
     )
     do_not_contact = django_filters.BooleanFilter(label="Do not contact", widget=yes_no_select())
     network = django_filters.ModelMultipleChoiceFilter(
-        label="In the network of", queryset=Network.objects.all(), method="filter_network"
+        label="In the network of",
+        queryset=Network.objects.all(),
+        method="filter_network",
+        widget=chips(),
     )
     # A fixed selection (comma-separated ids), for audiences made from an admin selection: kept
     # while the filter is refined, not typed.
@@ -177,3 +188,46 @@ def sort_order(sort: str) -> list[str]:
     descending = sort.startswith("-")
     fields = SORT_FIELDS.get(sort.lstrip("-"), SORT_FIELDS["created"])
     return [f"-{field}" if descending else field for field in fields]
+
+
+# Filter fields that are not shown as chips above the list: the sort is the column headings'.
+NOT_CHIPS = {"sort"}
+
+
+def active_chips(filterset: ContactFilter, params) -> list[tuple[str, str]]:
+    """The filters in force, one (text, query string without it) per value, for the removable
+    chips above the list. Only a valid filter has chips: an invalid one shows its errors."""
+    if not filterset.is_bound or not filterset.is_valid():
+        return []
+    chips = []
+    for name, field in filterset.form.fields.items():
+        if name in NOT_CHIPS:
+            continue
+        label = str(field.label)
+        for value in params.getlist(name):
+            if value == "":
+                continue
+            shown = _chip_value(name, field, value, filterset.form.cleaned_data.get(name))
+            if shown is None:
+                continue
+            rest = params.copy()
+            rest.setlist(name, [v for v in params.getlist(name) if v != value])
+            rest.pop("page", None)
+            chips.append((f"{label}: {shown}", rest.urlencode()))
+    return chips
+
+
+def _chip_value(name: str, field, value: str, cleaned) -> str | None:
+    """How a chip names one value of a filter field: the choice's label where it has one."""
+    if name == "ids":
+        return ngettext("%(n)d chosen contact", "%(n)d chosen contacts", value.count(",") + 1) % {
+            "n": value.count(",") + 1
+        }
+    if isinstance(field, forms.ModelMultipleChoiceField):
+        # The filter already fetched the chosen rows: no query of its own.
+        chosen = {str(obj.pk): obj for obj in cleaned or []}.get(value)
+        return str(chosen) if chosen else None
+    if isinstance(field, forms.NullBooleanField):
+        return {"true": "Yes", "false": "No"}.get(value)
+    choices = dict(getattr(field, "choices", None) or [])
+    return str(choices.get(value, value)) if choices else value

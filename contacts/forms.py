@@ -194,6 +194,47 @@ class StageForm(forms.Form):
     stage = forms.ChoiceField(choices=Stage.choices)
 
 
+class InlineEditForm(forms.Form):
+    """A stage or the tags changed in a row of the contact list. It carries the version
+    (updated_at) the row was drawn at: a change made since, here or elsewhere, refuses the
+    edit instead of being overwritten (the edit page's check, services.contact_update)."""
+
+    version = forms.DateTimeField(widget=forms.HiddenInput)
+    stage = forms.ChoiceField(choices=Stage.choices, required=False)
+    tags = forms.CharField(required=False, max_length=600, label="Tags")
+
+    BAD_VERSION = (
+        "Nothing was saved: this row does not say which version of the contact it shows. "
+        "Reload the list and try again."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].error_messages.update(
+            required=self.BAD_VERSION, invalid=self.BAD_VERSION
+        )
+        self.fields["stage"].error_messages["invalid_choice"] = "Choose one of the listed stages."
+
+    def clean_tags(self) -> list[str] | None:
+        """The tag names typed, comma-separated; None when the row sent no tags field."""
+        if "tags" not in self.data:
+            return None
+        names = [" ".join(name.split()) for name in self.cleaned_data["tags"].split(",")]
+        names = list(dict.fromkeys(name for name in names if name))
+        too_long = [name for name in names if len(name) > Tag.NAME_MAX_LENGTH]
+        if too_long:
+            raise forms.ValidationError(f"A tag name is too long: “{too_long[0][:40]}…”.")
+        return names
+
+    def clean(self):
+        cleaned = super().clean()
+        if "stage" not in self.data and "tags" not in self.data:
+            raise forms.ValidationError("Nothing to change: send a stage or tags.")
+        if "stage" in self.data and not self.data.get("stage") and "stage" not in self.errors:
+            self.add_error("stage", "Choose one of the listed stages.")
+        return cleaned
+
+
 class DoNotContactForm(forms.Form):
     do_not_contact = forms.BooleanField(required=False, label="Do not contact")
     reason = forms.CharField(required=False, max_length=500, label="Reason")

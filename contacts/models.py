@@ -41,7 +41,9 @@ MERGEABLE_FIELDS = [
 
 
 class Tag(models.Model):
-    name = models.CharField(max_length=60, unique=True)
+    NAME_MAX_LENGTH = 60
+
+    name = models.CharField(max_length=NAME_MAX_LENGTH, unique=True)
 
     class Meta:
         ordering = ["name"]

@@ -100,13 +100,13 @@ def contact_update(
     *,
     contact: Contact,
     fields: Iterable[str],
-    tags: Iterable[Tag],
+    tags: Iterable[Tag] | None,
     version: datetime.datetime,
     user=None,
     change_message: list | str = "",
 ) -> Contact:
     """Save an edit made on a form loaded when the contact's updated_at was `version`: the
-    given fields of `contact` (already validated) and its tags.
+    given fields of `contact` (already validated) and its tags (None: left as they are).
 
     Raises ContactChanged, having written nothing, when anything changed the contact since.
     The edit is recorded in the admin's history (LogEntry) under `user`, so that a later
@@ -141,7 +141,8 @@ def contact_update(
                 detail={"from": previous_stage, "to": contact.stage},
                 at=now,
             )
-        contact.tags.set(list(tags))
+        if tags is not None:
+            contact.tags.set(list(tags))
         webhooks.emit(webhooks.EventType.CONTACT_UPDATED, [contact.webhook_data()], at=now)
         if getattr(user, "pk", None):
             LogEntry.objects.log_actions(
@@ -149,6 +150,39 @@ def contact_update(
             )
     contact.updated_at = now
     return contact
+
+
+def contact_edit_inline(
+    *,
+    contact: Contact,
+    version: datetime.datetime,
+    stage: str | None = None,
+    tag_names: list[str] | None = None,
+    user=None,
+) -> Contact:
+    """A stage or the tags changed in a row of the contact list (None: not changed), checked
+    against `version` like an edit on the contact's page. Raises ContactChanged, having written
+    nothing (no tag created either), when anything changed the contact since."""
+    fields, changed = [], []
+    if stage is not None:
+        if stage not in Stage.values:
+            raise ValueError(f"Unknown stage {stage!r}")
+        contact.stage = stage
+        fields.append("stage")
+        changed.append("Stage")
+    with transaction.atomic():
+        tags = None
+        if tag_names is not None:
+            tags = [Tag.get_or_create_named(name) for name in tag_names]
+            changed.append("Tags")
+        return contact_update(
+            contact=contact,
+            fields=fields,
+            tags=tags,
+            version=version,
+            user=user,
+            change_message=[{"changed": {"fields": changed}}],
+        )
 
 
 def contacts_add_tag(*, contacts: QuerySet, tag: Tag) -> int:

@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/export-data/", views.contact_export_person, name="export_person"),
     path("<int:pk>/erase/", views.contact_erase, name="erase"),
     path("<int:pk>/stage/", views.contact_set_stage, name="set_stage"),
+    path("<int:pk>/inline/", views.contact_inline_edit, name="inline_edit"),
     path("<int:pk>/do-not-contact/", views.contact_set_dnc, name="set_dnc"),
     path("<int:pk>/notes/", views.note_add, name="note_add"),
     path("<int:pk>/notes/<int:note_pk>/delete/", views.note_delete, name="note_delete"),

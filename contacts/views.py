@@ -15,12 +15,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from contacts import personal_data, services
-from contacts.filters import ContactFilter
+from contacts.filters import ContactFilter, active_chips
 from contacts.forms import (
     BulkActionForm,
     ContactEditForm,
     ContactForm,
     DoNotContactForm,
+    InlineEditForm,
     MergeForm,
     NoteForm,
     StageForm,
@@ -77,6 +78,8 @@ def contact_list(request):
         "bulk_form": BulkActionForm(),
         "stages": Stage.choices,
         "sort": filterset.sort_key,
+        "chips": active_chips(filterset, params),
+        "tag_names": Tag.objects.values_list("name", flat=True),
     }
     return render(request, "contacts/list.html", ctx)
 
@@ -310,6 +313,75 @@ def contact_set_stage(request, pk):
     else:
         messages.error(request, "Choose one of the listed stages.")
     return redirect(contact)
+
+
+@staff_required
+@require_POST
+def contact_inline_edit(request, pk):
+    """A stage or the tags changed in a row of the contact list. htmx gets the row back, drawn
+    anew (with the refusal and the typed tags when refused); without htmx, back to the list."""
+    contact = get_object_or_404(Contact, pk=pk)
+    form = InlineEditForm(request.POST)
+    error, status = "", 200
+    if not form.is_valid():
+        error = " ".join(e for errors in form.errors.values() for e in errors)
+        status = 400
+    else:
+        data = form.cleaned_data
+        try:
+            services.contact_edit_inline(
+                contact=contact,
+                version=data["version"],
+                stage=data["stage"] if "stage" in request.POST else None,
+                tag_names=data["tags"],
+                user=request.user,
+            )
+        except services.ContactChanged:
+            error = _inline_conflict_message(pk, request)
+            status = 409
+    if not request.htmx:
+        back = request.POST.get("next", "")
+        if not back.startswith("/contacts/"):
+            back = reverse("contacts:list")
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, f"Saved {contact}.")
+        return redirect(back)
+
+    current = (
+        Contact.objects.filter(pk=pk).with_first_connected_on().prefetch_related("tags").first()
+    )
+    if current is None:
+        return HttpResponse(
+            '<tr><td colspan="7" class="error">Someone deleted this contact.</td></tr>', status=409
+        )
+    ctx = {
+        "contact": current,
+        "stages": Stage.choices,
+        "row_error": error,
+        # Typed tags are kept on a refusal so that they are not lost.
+        "typed_tags": request.POST.get("tags") if error and "tags" in request.POST else None,
+    }
+    return render(request, "contacts/_row.html", ctx, status=status)
+
+
+def _inline_conflict_message(pk: int, request) -> str:
+    current = Contact.objects.filter(pk=pk).first()
+    if current is None:
+        return "Nothing was saved: someone deleted this contact."
+    editor = _newest_editor(current)
+    if editor is None:
+        who = "someone else"
+    elif editor == request.user:
+        who = "you, in another window"
+    else:
+        who = editor.get_full_name() or editor.get_username()
+    at = timezone.localtime(current.updated_at)
+    return (
+        f"Nothing was saved: {who} changed this contact at {at:%H:%M}. "
+        "The row now shows the saved values; make your change again."
+    )
 
 
 @staff_required

@@ -1,6 +1,7 @@
 """Composing, the Outbox, the message list and the template library."""
 
 import datetime
+from types import SimpleNamespace
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -26,6 +27,17 @@ from messaging.models import LinkedInAccount, Message, MessageTemplate
 
 PREVIEWS = 5
 BULK_LIMIT = 50_000
+
+
+# Whom the template list shows each template written to: a made-up person with every field
+# filled, so the list reads as the message a contact gets rather than as {{ tags }}.
+SAMPLE_RECIPIENT = SimpleNamespace(
+    first_name="Jane",
+    last_name="Doe",
+    company="Acme GmbH",
+    position="Head of Sales",
+    industry="Software",
+)
 
 
 def _message(request, pk) -> Message:
@@ -520,9 +532,18 @@ def message_resolve(request, pk):
 
 @staff_required
 def template_list(request):
-    return render(
-        request, "messaging/template_list.html", {"templates": MessageTemplate.objects.all()}
+    sample = personalize.context_for(
+        SAMPLE_RECIPIENT,
+        sender_name=request.user.get_full_name() or request.user.get_username(),
+        connected_on=timezone.localdate(),
     )
+    rows = []
+    for template in MessageTemplate.objects.all():
+        try:
+            rows.append((template, personalize.render(template.body, sample), ""))
+        except personalize.TemplateError as error:
+            rows.append((template, "", str(error)))
+    return render(request, "messaging/template_list.html", {"rows": rows, "sample": sample})
 
 
 @staff_required

@@ -1,15 +1,27 @@
-// "Select all on this page" for the contact list's bulk actions.
+// The contact list's selection: "select all on this page", and the bulk bar's count (the bar
+// itself appears through CSS as soon as a row is checked).
 document.addEventListener("DOMContentLoaded", () => {
   const all = document.getElementById("select-page");
-  if (!all) return;
+  const count = document.getElementById("bulk-count");
+  const everything = document.getElementById("bulk-all");
+  if (!all || !count) return;
   const boxes = () => document.querySelectorAll('input[name="selected"]');
-  all.addEventListener("change", () => boxes().forEach((box) => { box.checked = all.checked; }));
-});
 
-// On a phone the filter panel starts folded so the results come first.
-document.addEventListener("DOMContentLoaded", () => {
-  const panel = document.querySelector(".filter-panel");
-  if (panel && window.matchMedia("(max-width: 800px)").matches && !panel.querySelector(".form-errors")) {
-    panel.open = false;
+  function say() {
+    const checked = Array.from(boxes()).filter((box) => box.checked).length;
+    count.textContent = everything.checked
+      ? everything.parentElement.textContent.trim().replace(/^Select all/, "All")
+      : `${checked} selected`;
   }
+
+  all.addEventListener("change", () => {
+    boxes().forEach((box) => { box.checked = all.checked; });
+    say();
+  });
+  document.addEventListener("change", (event) => {
+    if (event.target.name === "selected" || event.target === everything) say();
+  });
+  // A row swapped in by an inline edit comes unchecked.
+  document.addEventListener("htmx:afterSwap", say);
+  say();
 });

@@ -89,9 +89,55 @@ def test_the_list_and_the_campaign_page_count_enrollments_alike(staff_client, ca
     page = staff_client.get(f"/campaigns/{campaign.pk}/").content.decode()
     dashboard = staff_client.get("/").content.decode()
 
-    row = re.search(rf'<tr><td><a href="/campaigns/{campaign.pk}/">.*?</tr>', listed).group()
-    assert '<td class="num">3</td><td class="num">2</td>' in row
+    row = _row(listed, campaign)
+    assert "1 / 3" in row and "2 skipped" in row
     assert 'id="count-enrolled">3<' in page and 'id="count-skipped">2<' in page
     assert 'id="count-active">2<' in page and 'id="count-replied">1<' in page
     assert 'id="count-stopped">0<' in page
     assert "1 of 3 contacts done · 1 replied" in dashboard
+
+
+def _row(listed: str, campaign) -> str:
+    return re.search(rf'<a href="/campaigns/{campaign.pk}/">.*?</tr>', listed, re.S).group()
+
+
+def _cell(row: str, column: str) -> str:
+    return re.search(rf'data-col="{column}">(.*?)</td>', row, re.S).group(1).strip()
+
+
+def test_it_shows_sent_replied_reply_rate_and_progress_per_campaign(staff_client, campaign):
+    staff_client.post(f"/campaigns/{campaign.pk}/launch/", {"confirm": "yes"})
+    first, second, third = Message.objects.order_by("pk")
+    with bypass():  # two of three sent, one of those answered; the third still queued
+        Message.objects.filter(pk__in=[first.pk, second.pk]).update(
+            status="sent", sent_at=timezone.now()
+        )
+    staff_client.post(f"/messages/{first.pk}/reply/", {"text": "Thanks!"})
+    other = Campaign.objects.create(
+        name="Untouched", owner=campaign.owner, audience=campaign.audience
+    )
+
+    listed = staff_client.get("/campaigns/").content.decode()
+
+    row = _row(listed, campaign)
+    assert (_cell(row, "sent"), _cell(row, "replied"), _cell(row, "rate")) == ("2", "1", "50%")
+    assert "1 / 3" in row  # the one who replied is done
+    quiet = _row(listed, other)
+    assert (_cell(quiet, "sent"), _cell(quiet, "replied")) == ("0", "0")
+    assert "—" in _cell(quiet, "rate") and "Nobody enrolled" in quiet
+
+
+def test_its_numbers_take_the_same_queries_for_one_campaign_or_many(staff_client, campaign):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    staff_client.get("/campaigns/")
+    with CaptureQueriesContext(connection) as one:
+        staff_client.get("/campaigns/")
+    for index in range(5):
+        Campaign.objects.create(
+            name=f"More {index}", owner=campaign.owner, audience=campaign.audience
+        )
+    with CaptureQueriesContext(connection) as six:
+        staff_client.get("/campaigns/")
+    assert len(six) == len(one)

@@ -1,0 +1,40 @@
+"""Small pieces every page draws the same way: icons from the vendored sprite, avatars."""
+
+from django import template
+from django.templatetags.static import static
+from django.utils.html import format_html
+
+register = template.Library()
+
+
+@register.simple_tag
+def icon(name: str, label: str = ""):
+    """An icon of static/icons/sprite.svg (Lucide). Decorative unless given a label, for a
+    button that shows nothing else."""
+    href = f"{static('icons/sprite.svg')}#{name}"
+    if label:
+        return format_html(
+            '<svg class="icon" role="img" aria-label="{}"><use href="{}"></use></svg>', label, href
+        )
+    return format_html('<svg class="icon" aria-hidden="true"><use href="{}"></use></svg>', href)
+
+
+@register.filter
+def initials(person) -> str:
+    """Up to two letters for an avatar: of the first and last name, else of what the person
+    is called (a contact known only by profile URL or e-mail)."""
+    first = _first_letter(getattr(person, "first_name", ""))
+    last = _first_letter(getattr(person, "last_name", ""))
+    letters = (first + last) if first or last else _first_letter(str(person))
+    return letters.upper() or "?"
+
+
+def _first_letter(text: str | None) -> str:
+    # Letters only: a name that opens with an emoji or a quote still gets an initial.
+    return next((char for char in text or "" if char.isalnum()), "")
+
+
+@register.filter
+def avatar_hue(person) -> int:
+    """One of eight background colours for an avatar, the same for a person on every page."""
+    return (getattr(person, "pk", 0) or 0) % 8
