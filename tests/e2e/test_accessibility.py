@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
+from contacts.models import Contact
 from tests import test_url_access
 from tests.contacts.factories import ContactFactory, TagFactory
 from tests.test_url_access import _our_patterns, _url
@@ -135,3 +136,49 @@ def test_every_page_is_accessible_light_and_steady(
     for url in urls:
         problems += check_page(page, live_server.url + url)
     assert not problems, f"{len(problems)} problems at {width} width:\n" + "\n".join(problems)
+
+
+def tab_to(page: Page, name: str, *, limit: int = 60) -> None:
+    """Press Tab until the element named `name` has the focus, as a keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "() => (document.activeElement.innerText || document.activeElement.value || '').trim()"
+        )
+        if focused == name:
+            return
+    raise AssertionError(f"“{name}” is not reachable with Tab")
+
+
+def test_key_actions_work_from_the_keyboard_alone(logged_in_page: Page):
+    page = logged_in_page  # on the contact list
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+
+    # Add a contact: Tab to the button, Enter, type, Enter submits.
+    tab_to(page, "Add contact")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("contact")
+    page.get_by_label("First name").focus()
+    page.keyboard.type("Kay")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Board")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Added Kay Board.")).to_be_visible()
+    kay = Contact.objects.get(first_name="Kay", last_name="Board")
+
+    # Set its stage on its page: the menu, then Tab to "Set stage" and Enter.
+    menu = page.get_by_role("combobox", name="Stage", exact=True)
+    menu.focus()
+    menu.select_option("meeting")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Stage set to “Meeting”.")).to_be_visible()
+    kay.refresh_from_db()
+    assert kay.stage == "meeting"
+
+    # Sign out.
+    tab_to(page, "Sign out")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert "/accounts/" in page.url
