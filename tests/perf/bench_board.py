@@ -2,7 +2,8 @@
 and query count of the board page under the contact list's filters, and of a column's next
 page ("Show more") deep into the largest column.
 
-Budget on SQLite: the contact list's, every case at most 60 ms median and 8 queries.
+Budget on SQLite: the contact list's, every case at most 60 ms median and 8 queries. The
+contact list's own first cases run too, as a reference measured under the same load.
 Run with `make bench` or `python tests/perf/run.py board`.
 """
 
@@ -37,6 +38,10 @@ def cases() -> list[tuple[str, str, dict]]:
     # "Show more" far down the largest column: keyset paging makes it cost what page 2 does.
     deep = leads[leads.count() // 2]
     return [
+        # The contact list measured in the same run: on a busy machine the board's budget is
+        # better read against it than against the absolute 60 ms.
+        ("contact list, no filter (reference)", "/contacts/", {}),
+        (f"contact list, search {SEARCH!r} (reference)", "/contacts/", {"q": SEARCH}),
         ("no filter", "/contacts/board/", {}),
         (f"search {SEARCH!r}", "/contacts/board/", {"q": SEARCH}),
         (f"company {COMPANY!r}", "/contacts/board/", {"company": COMPANY}),
