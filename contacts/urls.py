@@ -1,11 +1,14 @@
 from django.urls import path
 
-from contacts import views
+from contacts import board_views, views
 
 app_name = "contacts"
 
 urlpatterns = [
     path("", views.contact_list, name="list"),
+    path("board/", board_views.contact_board, name="board"),
+    path("board/column/", board_views.contact_board_column, name="board_column"),
+    path("board/<int:pk>/stage/", board_views.contact_board_move, name="board_move"),
     path("bulk/", views.contact_bulk, name="bulk"),
     path("new/", views.contact_create, name="create"),
     path("export/", views.contact_export, name="export"),

@@ -1,8 +1,9 @@
-"""Take the README's screenshots of the product with the first-run demo loaded.
+"""Take screenshots of every page of the product, at 1280 and 390 px, with the first-run demo
+loaded (the README's tour shows some of them).
 
 `make screenshots` runs this: a throwaway data folder, `seed_demo --full` (with its own LinkedIn
 sandbox), the development web server on a free port, and Debian's Chromium driven by Playwright.
-It writes docs/screenshots/<name>.png and never touches data/.
+It writes docs/screenshots/<name>.png and <name>-phone.png and never touches data/.
 """
 
 import os
@@ -75,26 +76,21 @@ def shoot(page: Page, name: str, *, full_page: bool = False) -> None:
     print(f"  {path.relative_to(ROOT)}")
 
 
-def tour(page: Page, base: str) -> None:
+def first_link(page: Page, selector: str) -> str:
+    """The address of the first link `selector` finds on the page (a demo object's page)."""
+    return page.locator(selector).first.get_attribute("href")
+
+
+def sign_in(page: Page, base: str) -> None:
     page.goto(f"{base}/accounts/login/")
     page.get_by_label("Username or e-mail").fill(USERNAME)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1)).to_be_visible()
-    page.goto(f"{base}/")  # without the "signed in" notice
-    shoot(page, "dashboard")
 
-    page.goto(f"{base}/contacts/?q=m%C3%BCller")
-    shoot(page, "contacts")
 
-    page.goto(f"{base}/contacts/?stage=replied")
-    page.locator("table.contacts tbody tr td:nth-child(2) a").first.click()
-    shoot(page, "contact")
-
-    page.goto(f"{base}/imports/")
-    shoot(page, "imports")
-
-    # A bulk message to three contacts: previews, the linter's check and the forecast.
+def compose(page: Page, base: str) -> None:
+    """A bulk message to three contacts: previews, the linter's check and the forecast."""
     page.goto(f"{base}/contacts/?stage=lead&has_profile_url=true")
     for checkbox in page.locator("table.contacts tbody input[type=checkbox]").all()[:3]:
         checkbox.check()
@@ -103,25 +99,74 @@ def tour(page: Page, base: str) -> None:
     page.get_by_label("Send from").select_option(index=1)
     page.get_by_role("button", name="Preview").click()
     expect(page.locator("#forecast")).to_be_visible()
-    shoot(page, "compose")
 
-    page.goto(f"{base}/outbox/")
-    shoot(page, "outbox")
 
-    page.goto(f"{base}/campaigns/")
-    shoot(page, "campaigns")
-    page.get_by_role("link", name="Engineering leaders: intro").click()
-    shoot(page, "campaign-results", full_page=True)
-
+def demo_pages(page: Page, base: str) -> list[tuple[str, str]]:
+    """(name, address) of every page, the demo's objects found through the lists."""
+    page.goto(f"{base}/contacts/?stage=replied")
+    contact = first_link(page, "table.contacts tbody tr td:nth-child(2) a")
+    page.goto(f"{base}/imports/")
+    batch = first_link(page, "main table a[href^='/imports/']")
     page.goto(f"{base}/messages/?status=uncertain")
-    shoot(page, "messages-uncertain")
-
+    message = first_link(page, "main table a[href^='/messages/']")
+    page.goto(f"{base}/messages/templates/")
+    template = first_link(
+        page, "main a[href^='/messages/templates/'][href$='/']:not([href$='/new/'])"
+    )
+    page.goto(f"{base}/campaigns/")
+    campaign = page.get_by_role("link", name="Engineering leaders: intro").get_attribute("href")
     page.goto(f"{base}/linkedin-accounts/")
-    shoot(page, "linkedin-accounts")
+    account = first_link(page, "main a[href^='/linkedin-accounts/'][href$='/']")
+    return [
+        ("dashboard", "/"),
+        ("contacts", "/contacts/?q=m%C3%BCller"),
+        ("board", "/contacts/board/"),
+        ("contact", contact),
+        ("contact-timeline", f"{contact}timeline/"),
+        ("contact-edit", f"{contact}edit/"),
+        ("contact-message", f"{contact}message/"),
+        ("contact-export-data", f"{contact}export-data/"),
+        ("contact-erase", f"{contact}erase/"),
+        ("contact-delete", f"{contact}delete/"),
+        ("contact-new", "/contacts/new/"),
+        ("contacts-export", "/contacts/export/?stage=lead"),
+        ("duplicates", "/contacts/duplicates/"),
+        ("imports", "/imports/"),
+        ("import", batch),
+        ("messages-import", "/imports/messages/"),
+        ("outbox", "/outbox/"),
+        ("messages-uncertain", "/messages/?status=uncertain"),
+        ("message", message),
+        ("templates", "/messages/templates/"),
+        ("template-edit", template),
+        ("template-new", "/messages/templates/new/"),
+        ("campaigns", "/campaigns/"),
+        ("campaign-results", campaign),
+        ("campaign-edit", f"{campaign}edit/"),
+        ("linkedin-accounts", "/linkedin-accounts/"),
+        ("linkedin-account", account),
+        ("linkedin-account-disconnect", f"{account}disconnect/"),
+        ("team", "/team/"),
+        ("audit-log", "/audit/"),
+    ]
 
-    page.set_viewport_size(PHONE)
-    page.goto(f"{base}/")
-    shoot(page, "dashboard-phone")
+
+def tour(page: Page, base: str) -> None:
+    """Every page at 1280 px (<name>.png), then again at 390 px (<name>-phone.png)."""
+    sign_in(page, base)
+    pages = demo_pages(page, base)
+    for width, suffix in ((DESKTOP, ""), (PHONE, "-phone")):
+        page.set_viewport_size(width)
+        for name, address in pages:
+            page.goto(f"{base}{address}")
+            shoot(page, name + suffix, full_page=name == "campaign-results" and not suffix)
+        compose(page, base)
+        shoot(page, "compose" + suffix)
+    page.context.clear_cookies()
+    for width, suffix in ((DESKTOP, ""), (PHONE, "-phone")):
+        page.set_viewport_size(width)
+        page.goto(f"{base}/accounts/login/")
+        shoot(page, "login" + suffix)
 
 
 def main() -> None:

@@ -33,6 +33,8 @@ REDIRECTS = {
     "contacts/merge/": "/contacts/duplicates/",
     # Bulk messaging needs a selection of contacts.
     "contacts/message/": "/contacts/",
+    # A column's next cards need the column and where to go on from: the board without them.
+    "contacts/board/column/": "/contacts/board/",
 }
 
 # Staff pages that need a permission on top of being staff.

@@ -1,0 +1,207 @@
+"""The stage board (/contacts/board/), its column pages and its stage changes."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from contacts.board_views import COLUMN_PAGE
+from contacts.models import Contact, Stage
+from linkedin_crm.models import AuditEvent
+from tests.contacts.factories import ConnectionFactory, ContactFactory, NetworkFactory, TagFactory
+
+BOARD = "/contacts/board/"
+COLUMN = "/contacts/board/column/"
+
+COUNT = re.compile(r'id="column-(\w+)">.*?data-count="(\d+)"')
+
+
+def column_counts(html: str) -> dict[str, int]:
+    return {stage: int(count) for stage, count in COUNT.findall(html)}
+
+
+def card_ids(html: str) -> list[int]:
+    return [int(pk) for pk in re.findall(r'id="card-(\d+)"', html)]
+
+
+def events(contact) -> list[tuple]:
+    return list(
+        AuditEvent.objects.filter(object_type="contact", object_id=str(contact.pk))
+        .order_by("id")
+        .values_list("action", "actor_name", "detail")
+    )
+
+
+@pytest.fixture
+def contact(db):
+    return ContactFactory(first_name="Ada", last_name="Lovelace", company="Engines Ltd")
+
+
+def test_it_sends_anonymous_visitors_to_login(anon_client):
+    response = anon_client.get(BOARD)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_it_refuses_non_staff(non_staff_client, contact):
+    assert non_staff_client.get(BOARD).status_code == 403
+    response = non_staff_client.post(f"/contacts/board/{contact.pk}/stage/", {"stage": "meeting"})
+    assert response.status_code == 403
+    contact.refresh_from_db()
+    assert contact.stage == Stage.LEAD
+
+
+def test_it_shows_a_column_per_stage_with_counts_and_cards(staff_client, staff_user):
+    network = NetworkFactory(owner=staff_user)
+    ada = ContactFactory(first_name="Ada", last_name="Lovelace", company="Engines Ltd")
+    ConnectionFactory(contact=ada, network=network)
+    ContactFactory.create_batch(2, stage=Stage.MEETING)
+    response = staff_client.get(BOARD)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert column_counts(html) == {
+        "lead": 1,
+        "contacted": 0,
+        "replied": 0,
+        "meeting": 2,
+        "customer": 0,
+        "not_interested": 0,
+    }
+    card = html[html.index(f'id="card-{ada.pk}"') :]
+    card = card[: card.index("</li>")]
+    assert "Ada Lovelace" in card and "Engines Ltd" in card
+    assert "Alice Archer" in card  # the owner of the network Ada came in through
+    changed = timezone.localtime(ada.updated_at)
+    assert f'title="Last changed {changed:%-d %b %Y, %H:%M}">{changed:%-d %b}</time>' in card
+
+
+def test_it_applies_the_contact_lists_filter(staff_client):
+    vip = TagFactory(name="VIP")
+    kept = ContactFactory(stage=Stage.REPLIED, tags=[vip])
+    left_out = ContactFactory(stage=Stage.REPLIED)
+    html = staff_client.get(BOARD, {"tags": vip.pk}).content.decode()
+    assert column_counts(html)["replied"] == 1
+    assert kept.pk in card_ids(html) and left_out.pk not in card_ids(html)
+    # The menu carries the filter, so that a move without JavaScript comes back to it.
+    assert f'name="query" value="tags={vip.pk}"' in html
+
+
+def test_it_shows_no_cards_for_a_filter_that_is_not_valid(staff_client, contact):
+    html = staff_client.get(BOARD, {"connected_after": "yesterday-ish"}).content.decode()
+    assert "Some filter values are not valid" in html
+    assert card_ids(html) == []
+
+
+def test_it_pages_a_long_column_lazily(staff_client):
+    leads = ContactFactory.create_batch(COLUMN_PAGE + 3)
+    newest_first = sorted((c.pk for c in leads), reverse=True)
+    html = staff_client.get(BOARD).content.decode()
+    assert card_ids(html) == newest_first[:COLUMN_PAGE]
+    assert column_counts(html)["lead"] == COLUMN_PAGE + 3
+    more = re.search(r'hx-get="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert f"after={newest_first[COLUMN_PAGE - 1]}" in more
+
+    rest = staff_client.get(more, headers={"HX-Request": "true"}).content.decode()
+    assert card_ids(rest) == newest_first[COLUMN_PAGE:]
+    assert "hx-get" not in rest  # the last page has no "Show more"
+
+
+def test_it_counts_and_lists_the_board_in_a_fixed_number_of_queries(staff_client, staff_user):
+    for stage in Stage.values:
+        for _ in range(3):
+            ConnectionFactory(contact=ContactFactory(stage=stage), network__owner=staff_user)
+    staff_client.get(BOARD)  # session and user caches warm
+    with CaptureQueriesContext(connection) as queries:
+        staff_client.get(BOARD)
+    contact_queries = [q for q in queries if "contacts_contact" in q["sql"]]
+    # One grouped count and one query for every column's first cards.
+    assert len(contact_queries) == 2
+
+
+def test_a_bad_column_link_says_so(staff_client, contact):
+    response = staff_client.get(
+        COLUMN, {"column": "wizard", "after": "9"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 400
+    assert "could not be loaded" in response.content.decode()
+    response = staff_client.get(COLUMN, {"column": "lead", "after": "x"}, follow=True)
+    assert response.redirect_chain[-1][0] == BOARD
+    assert "not valid" in response.content.decode()
+
+
+def test_it_moves_a_card_through_the_contacts_service(staff_client, staff_user, contact):
+    response = staff_client.post(
+        f"/contacts/board/{contact.pk}/stage/",
+        {"stage": "meeting"},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 200
+    assert response.json() == {
+        "stage": "meeting",
+        "label": "Meeting",
+        "message": "Moved Ada Lovelace to “Meeting”.",
+        "moved": 1,
+    }
+    contact.refresh_from_db()
+    assert contact.stage == Stage.MEETING
+    # Audited as on the contact page: who, from which stage to which.
+    assert events(contact) == [("stage_change", "alice", {"from": "lead", "to": "meeting"})]
+
+
+def test_it_comes_back_to_the_filtered_board_without_javascript(staff_client, contact):
+    response = staff_client.post(
+        f"/contacts/board/{contact.pk}/stage/", {"stage": "customer", "query": "q=ada&stage=lead"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"{BOARD}?q=ada&stage=lead"
+    page = staff_client.get(response["Location"]).content.decode()
+    assert "Moved Ada Lovelace to “Customer”." in page
+    contact.refresh_from_db()
+    assert contact.stage == Stage.CUSTOMER
+
+
+def test_it_refuses_an_unknown_stage_and_changes_nothing(staff_client, contact):
+    url = f"/contacts/board/{contact.pk}/stage/"
+    response = staff_client.post(url, {"stage": "wizard"}, headers={"Accept": "application/json"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "Ada Lovelace was not moved: choose one of the listed stages."
+    }
+    response = staff_client.post(url, {"stage": ""}, follow=True)
+    assert (
+        "Ada Lovelace was not moved: choose one of the listed stages." in response.content.decode()
+    )
+    contact.refresh_from_db()
+    assert contact.stage == Stage.LEAD
+    assert events(contact) == []
+
+
+def test_moving_to_the_same_stage_records_nothing(staff_client, contact):
+    url = f"/contacts/board/{contact.pk}/stage/"
+    response = staff_client.post(url, {"stage": "lead"}, headers={"Accept": "application/json"})
+    assert response.json()["message"] == "Ada Lovelace is already in “Lead”."
+    assert events(contact) == []
+
+
+def test_moving_a_contact_that_is_gone_is_a_404(staff_client, contact):
+    url = f"/contacts/board/{contact.pk + 1000}/stage/"
+    assert staff_client.post(url, {"stage": "lead"}).status_code == 404
+
+
+def test_the_board_pages_never_write(staff_client, contact):
+    ContactFactory.create_batch(COLUMN_PAGE + 1, stage=Stage.CONTACTED)
+    staff_client.get(BOARD)  # the session is written once, on sign-in's first request
+    with CaptureQueriesContext(connection) as queries:
+        staff_client.get(BOARD, {"stage": "lead", "q": "ada"})
+        staff_client.get(COLUMN, {"column": "contacted", "after": "999999"})
+    writes = [q["sql"] for q in queries if q["sql"].split()[0] in {"INSERT", "UPDATE", "DELETE"}]
+    assert writes == []
+    assert Contact.objects.filter(stage=Stage.LEAD).count() == 1
+
+
+def test_a_move_is_post_only(staff_client, contact):
+    response = staff_client.get(f"/contacts/board/{contact.pk}/stage/", {"stage": "meeting"})
+    assert response.status_code == 405
+    contact.refresh_from_db()
+    assert contact.stage == Stage.LEAD
