@@ -121,7 +121,10 @@ def test_random_kills_lose_nothing_and_send_nothing_twice(linkedin_sandbox, tmp_
     deadline = time.monotonic() + 240
     kills = 0
     while Message.objects.filter(status="queued").exists() and time.monotonic() < deadline:
-        worker = start_worker(400, env, pause=0.05)
+        ready = tmp_path / f"ready-{time.monotonic_ns()}"
+        worker = start_worker(400, {**env, "READY_FILE": str(ready)}, pause=0.05)
+        while not ready.exists() and worker.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
         time.sleep(rng.uniform(1.0, 3.0))
         if worker.poll() is None:
             os.killpg(worker.pid, signal.SIGKILL)
