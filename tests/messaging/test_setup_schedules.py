@@ -11,7 +11,7 @@ def test_it_upserts_the_schedules_idempotently(capsys):
     schedule = Schedule.objects.get(name="Check LinkedIn token expiry")
     assert schedule.func == "messaging.tasks.check_account_expiry"
     assert schedule.schedule_type == Schedule.DAILY and schedule.repeats == -1
-    assert Schedule.objects.count() == 5
+    assert Schedule.objects.count() == 6
     dispatch = Schedule.objects.get(name="Dispatch the message queue")
     assert (dispatch.func, dispatch.minutes) == ("messaging.tasks.dispatch", 1)
     recover = Schedule.objects.get(name="Recover stopped imports")

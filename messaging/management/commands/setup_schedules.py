@@ -8,6 +8,7 @@ SCHEDULES = {
     "Check LinkedIn token expiry": ("messaging.tasks.check_account_expiry", Schedule.DAILY, None),
     "Advance campaigns": ("campaigns.tasks.advance", Schedule.MINUTES, 5),
     "Recover stopped imports": ("contacts.tasks.recover_imports", Schedule.MINUTES, 5),
+    "Clean up old uploads and exports": ("contacts.tasks.clean_uploads", Schedule.HOURLY, None),
 }
 
 
