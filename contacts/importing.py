@@ -233,14 +233,14 @@ def plan_import(
     progress: Callable[[int], None] | None = None,
 ) -> ImportPlan:
     """Match every row of a parsed export to the contacts and say what importing it would do,
-    without writing anything (but what `progress(rows so far)`, called every CHUNK rows,
+    without writing anything (but what `progress(rows so far)`, called every WRITE_BATCH rows,
     writes)."""
     plan = ImportPlan(network_id=network.pk, keep_existing=keep_existing)
     # Erased people stay erased: their rows leave the table before anything is matched.
     rows, plan.suppressed = without_suppressed(parsed.rows)
     matcher = IdentityMatcher(rows)
     for index, row in enumerate(rows):
-        if progress and index and index % CHUNK == 0:
+        if progress and index and index % WRITE_BATCH == 0:
             progress(index)
         match = matcher.match(row)
         entry = {

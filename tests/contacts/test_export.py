@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from contacts import services, tasks
 from contacts.models import Contact, ContactExport, Network
@@ -19,6 +20,7 @@ from tests.contacts.factories import (
     TagFactory,
     UserFactory,
 )
+from tests.contacts.worker import run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 LINKEDIN_HEADER = [
@@ -303,3 +305,67 @@ def test_the_admin_export_starts_with_a_byte_order_mark(admin_client):
     )
     assert response.content.startswith(codecs.BOM_UTF8)
     assert rows(response.content)[1][:2] == ["Łukasz", "Müller"]
+
+
+# --- the export in the worker ----------------------------------------------------------------
+
+
+def test_an_export_is_its_requesters_alone_and_the_download_is_a_post(exporter, staff_user):
+    ContactFactory(company="Acme")
+    exporter.post("/contacts/export/", {"query": "company=Acme"})
+    export = ContactExport.objects.get()
+    page = exporter.get(f"/contacts/exports/{export.pk}/").content.decode()
+    assert "Waiting for the worker" in page and "Download CSV" not in page
+    response = exporter.get(f"/contacts/exports/{export.pk}/progress/", HTTP_HX_REQUEST="true")
+    assert "HX-Refresh" not in response
+    other = UserFactory(username="other-exporter", is_staff=True)
+    other.user_permissions.add(Permission.objects.get(codename="export_contact"))
+    exporter.force_login(other)
+    assert exporter.get(f"/contacts/exports/{export.pk}/").status_code == 404
+    assert exporter.post(f"/contacts/exports/{export.pk}/download/").status_code == 404
+    exporter.force_login(staff_user)  # no export permission
+    assert exporter.get(f"/contacts/exports/{export.pk}/").status_code == 403
+    exporter.force_login(export.requested_by)
+    response = exporter.post(f"/contacts/exports/{export.pk}/download/", follow=True)
+    assert "This export has no file to download." in response.content.decode()
+    run_queued_tasks()
+    response = exporter.get(f"/contacts/exports/{export.pk}/progress/", HTTP_HX_REQUEST="true")
+    assert response["HX-Refresh"] == "true"
+    assert exporter.get(f"/contacts/exports/{export.pk}/download/").status_code == 405
+    response = exporter.post(f"/contacts/exports/{export.pk}/download/")
+    assert len(rows(response.content)) == 2
+    assert AuditEvent.objects.get().counts == {"contacts": 1}
+
+
+def test_an_export_over_the_size_limit_fails_with_the_reason_and_is_not_recorded(
+    exporter, settings
+):
+    settings.EXPORT_MAX_BYTES = 1000
+    ContactFactory.create_batch(20, company="Acme")
+    exporter.post("/contacts/export/")
+    run_queued_tasks()
+    export = ContactExport.objects.get()
+    assert export.status == "failed" and export.data is None
+    page = exporter.get(f"/contacts/exports/{export.pk}/").content.decode()
+    assert "would be larger than" in page and "Narrow the filter" in page
+    assert not AuditEvent.objects.exists()
+
+
+def test_an_exporter_who_lost_the_permission_before_the_worker_ran_gets_nothing(exporter):
+    ContactFactory()
+    exporter.post("/contacts/export/")
+    exporter.user.user_permissions.clear()
+    run_queued_tasks()
+    export = ContactExport.objects.get()
+    assert export.status == "failed" and "Can export contacts" in export.failure
+    assert export.data is None and not AuditEvent.objects.exists()
+
+
+def test_an_export_whose_worker_died_is_marked_failed(exporter):
+    exporter.post("/contacts/export/")
+    export = ContactExport.objects.get()
+    ContactExport.objects.filter(pk=export.pk).update(status="running", worker="x:1:1")
+    later = timezone.now() + datetime.timedelta(minutes=6)
+    assert services.contact_exports_recover(now=later) == 1
+    export.refresh_from_db()
+    assert export.status == "failed" and "stopped" in export.failure
