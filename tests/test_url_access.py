@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from contacts.models import ContactExport
 from messaging.models import MessageTemplate
 from tests.campaigns.factories import CampaignFactory, add_step
 from tests.contacts.factories import ImportBatchFactory, NetworkFactory, NoteFactory
@@ -31,6 +32,9 @@ REDIRECTS = {
 # Staff pages that need a permission on top of being staff.
 PERMISSION_PAGES = {
     "contacts/export/": "export_contact",
+    "contacts/exports/<int:pk>/": "export_contact",
+    "contacts/exports/<int:pk>/progress/": "export_contact",
+    "contacts/exports/<int:pk>/download/": "export_contact",
     "team/": "manage_team",
     "team/<int:pk>/role/": "manage_team",
     "contacts/merge/": "merge_contact",
@@ -66,9 +70,11 @@ def objects(db, staff_user):
     template = MessageTemplate.objects.create(name="Hello", body="Hi {{ first_name }}")
     campaign = CampaignFactory(owner=staff_user)
     step = add_step(campaign, 1, {"A": "Hi {{ first_name }}"})
+    export = ContactExport.objects.create(requested_by=staff_user, status="done", data=b"x")
     return {
-        # What fills the URL parameters of the routes under each prefix.
+        # What fills the URL parameters of the routes under each prefix (the first that fits).
         "routes": {
+            "contacts/exports/": {"pk": export.pk},
             "contacts/": {"pk": note.contact.pk, "note_pk": note.pk},
             "imports/": {"pk": batch.pk},
             "linkedin-accounts/": {"pk": account.pk},
