@@ -8,7 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count
-from django.http import HttpResponse, QueryDict
+from django.http import HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -418,9 +418,11 @@ def contact_export_progress(request, pk):
 
 
 @staff_required
-@require_POST
 def contact_export_download(request, pk):
-    export = _own_export(request, pk)
+    export = _own_export(request, pk)  # the permission first, as on every export page
+    if request.method != "POST":
+        # A download hands personal data out: a button, never a link to follow or prefetch.
+        return HttpResponseNotAllowed(["POST"])
     if export.status != ContactExport.Status.DONE:
         messages.error(request, "This export has no file to download.")
         return redirect(export)
