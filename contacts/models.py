@@ -411,6 +411,10 @@ class ImportBatch(models.Model):
     plan = models.JSONField(null=True, blank=True, editable=False)
     failure = models.TextField(blank=True)
     undo_report = models.JSONField(default=dict, blank=True)
+    # Who confirmed it: the worker records a large import under their name.
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     # Who asked for the undo the worker carries out (the audit event names them).
     undo_requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -338,6 +338,13 @@ def import_preview(
     return batch
 
 
+# The queue's default limit is 120 s (Q_CLUSTER); a preview, undo or export at 300,000 contacts
+# on a busy machine can take longer. django-q2 kills a task at its limit (recovery then settles
+# it as a dead worker), and the database broker delivers a still-running task again after
+# Q_CLUSTER["retry"], which the claims above make harmless.
+LONG_TASK_SECONDS = 600
+
+
 def import_preview_enqueue(
     *,
     data: bytes,
@@ -381,7 +388,12 @@ def import_preview_enqueue(
 def _enqueue_plan(batch: ImportBatch) -> None:
     # Named after the batch, so that recovery can tell whether the queue still holds it.
     transaction.on_commit(
-        lambda: async_task("contacts.tasks.plan_import", batch.pk, task_name=batch.plan_task_name)
+        lambda: async_task(
+            "contacts.tasks.plan_import",
+            batch.pk,
+            task_name=batch.plan_task_name,
+            timeout=LONG_TASK_SECONDS,
+        )
     )
 
 
@@ -539,44 +551,64 @@ def _plan_batch(*, data, file_name, user, network, tags, keep_existing, store_pl
 
 def import_confirm(*, batch: ImportBatch, actor, via: str = audit.Via.PAGE) -> ImportBatch:
     """Apply a previewed batch: now when small, in a django-q2 task when large. `actor` must
-    be allowed to import into the batch's network."""
+    be allowed to import into the batch's network.
+
+    Raises StalePreview (the batch is then failed) when contacts the plan touches changed
+    since the preview. A large batch is checked by the worker instead, which fails it with the
+    same reason: checking 100,000 contacts takes longer than a web request may.
+    """
     require_importable(actor, batch.network)
     with transaction.atomic():
         claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.PENDING)
         # Conditional update: two clicks on "Confirm" must not import the file twice.
-        if not claimed.update(status=ImportBatch.Status.QUEUED, progress_at=timezone.now()):
+        if not claimed.update(
+            status=ImportBatch.Status.QUEUED,
+            progress_at=timezone.now(),
+            confirmed_by=actor if getattr(actor, "pk", None) else None,
+        ):
             raise ValueError("This import was confirmed already.")
         # The plan holds all the import needs; the file's bytes are no longer wanted.
         ImportUpload.objects.filter(batch=batch).delete()
     batch.refresh_from_db()
-    try:
-        _check_fresh(batch)
-    except StalePreview:
-        batch.status = ImportBatch.Status.FAILED
-        batch.failure = (
-            "Contacts changed after this preview (another import or an edit), so it was not "
-            "applied. Upload the file again for a fresh preview."
-        )
-        batch.plan = None
-        batch.finished_at = timezone.now()
-        batch.save(update_fields=["status", "failure", "plan", "finished_at"])
-        raise
-    # Recorded once the import is sure to go ahead, with the counts the actor confirmed: a
-    # large import is applied later by the worker, which answers to this confirmation.
-    _record_import(batch, actor=actor, via=via)
     if batch.rows > settings.IMPORT_ASYNC_ROWS:
         # Named after the batch, so that recovery can tell whether the queue still holds it.
         transaction.on_commit(
-            lambda: async_task("contacts.tasks.run_import", batch.pk, task_name=batch.task_name)
+            lambda: async_task(
+                "contacts.tasks.run_import", batch.pk, via, task_name=batch.task_name
+            )
         )
         return batch
+    _go_ahead(batch, actor=actor, via=via)
     return import_run(batch_id=batch.pk)
 
 
-def import_run(*, batch_id: int) -> ImportBatch:
+def _go_ahead(batch: ImportBatch, *, actor, via: str) -> None:
+    """Check the confirmed batch's preview is still true, failing the batch if not, and record
+    the import, with the counts the actor confirmed, once it is sure to go ahead."""
+    try:
+        _check_fresh(batch)
+    except StalePreview:
+        ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.QUEUED).update(
+            status=ImportBatch.Status.FAILED,
+            failure=(
+                "Contacts changed after this preview (another import or an edit), so it was "
+                "not applied. Upload the file again for a fresh preview."
+            ),
+            plan=None,
+            finished_at=timezone.now(),
+        )
+        batch.refresh_from_db()
+        raise
+    _record_import(batch, actor=actor, via=via)
+
+
+def import_run(*, batch_id: int, via: str | None = None) -> ImportBatch:
     """Apply the stored plan of a confirmed batch (the body of the background task).
 
-    Raises BatchNotRunnable for a batch that is not queued. The task can be delivered again
+    With `via` (the interface it was confirmed in), the batch is a large one whose preview the
+    worker checks and whose import it records first (see import_confirm); without, that was
+    done already. Raises BatchNotRunnable for a batch that is not queued, and StalePreview
+    for one whose contacts changed since its preview. The task can be delivered again
     after its worker died (the database broker does so); it must then be recorded as failed,
     with the reason, rather than as a success that imported nothing. A running batch whose
     worker is gone is marked failed on the way, so that it can be undone.
@@ -588,6 +620,8 @@ def import_run(*, batch_id: int) -> ImportBatch:
     if batch.status != ImportBatch.Status.QUEUED:
         raise BatchNotRunnable(_not_runnable(batch))
     batch.refresh_from_db(fields=["plan"])
+    if via is not None:
+        _go_ahead(batch, actor=batch.confirmed_by, via=via)
     return run_plan(batch, ImportPlan.from_json(batch.plan))
 
 
@@ -732,7 +766,11 @@ def import_undo_enqueue(
             raise ValueError(batch.undo_refusal)
         transaction.on_commit(
             lambda: async_task(
-                "contacts.tasks.undo_import", batch.pk, via, task_name=batch.undo_task_name
+                "contacts.tasks.undo_import",
+                batch.pk,
+                via,
+                task_name=batch.undo_task_name,
+                timeout=LONG_TASK_SECONDS,
             )
         )
     batch.refresh_from_db()
@@ -938,7 +976,11 @@ def _worker_lost(batch: ImportBatch, task_name: str, now: datetime.datetime) -> 
     if batch.worker:
         if liveness.process_is_gone(batch.worker):
             return "its process is gone"
-        if batch.is_stalled(now):
+        # An undo is one transaction with no heartbeat: only the task's limit tells it is dead.
+        limit = settings.IMPORT_STALL_SECONDS
+        if batch.status == ImportBatch.Status.UNDOING:
+            limit = max(limit, LONG_TASK_SECONDS + 60)
+        if quiet.total_seconds() > limit:
             return f"no progress for {_minutes(quiet)}"
         return None
     stalled = quiet.total_seconds() > settings.IMPORT_STALL_SECONDS
@@ -1238,7 +1280,10 @@ def contacts_export_enqueue(*, user, filter_params: dict) -> ContactExport:
         )
         transaction.on_commit(
             lambda: async_task(
-                "contacts.tasks.export_contacts", export.pk, task_name=export.task_name
+                "contacts.tasks.export_contacts",
+                export.pk,
+                task_name=export.task_name,
+                timeout=LONG_TASK_SECONDS,
             )
         )
     return export

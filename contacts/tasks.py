@@ -8,8 +8,9 @@ from linkedin_crm.text import counted
 logger = logging.getLogger(__name__)
 
 
-def run_import(batch_id: int) -> None:
-    services.import_run(batch_id=batch_id)
+def run_import(batch_id: int, via: str | None = None) -> None:
+    # `via` is None for tasks queued before the worker checked previews: checked already.
+    services.import_run(batch_id=batch_id, via=via)
 
 
 def plan_import(batch_id: int) -> None:

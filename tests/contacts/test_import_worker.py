@@ -277,3 +277,33 @@ def test_the_cleanup_drops_old_uploads_abandoned_previews_and_exports(client, st
     assert list(ImportBatch.objects.all()) == [kept] and kept.upload
     assert not ContactExport.objects.filter(pk=export.pk).exists()
     assert tasks.clean_uploads() == 0
+
+
+def test_a_large_confirm_leaves_the_freshness_check_to_the_worker(client, settings, staff_user):
+    settings.IMPORT_ASYNC_ROWS = 2
+    contact = ContactFactory(profile_url="https://www.linkedin.com/in/fitz-orme", position="Old")
+    post_upload(client, current())
+    run_queued_tasks()
+    batch = ImportBatch.objects.get()
+    client.post(f"/imports/{batch.pk}/confirm/")
+    assert ImportBatch.objects.get().status == "queued"
+    assert not AuditEvent.objects.filter(action="import").exists()
+    contact.position = "Edited meanwhile"
+    contact.save()
+    with pytest.raises(services.StalePreview):
+        tasks.run_import(batch.pk, "page")
+    batch.refresh_from_db()
+    assert batch.status == "failed" and "Upload the file again" in batch.failure
+    assert Contact.objects.count() == 1 and not AuditEvent.objects.filter(action="import")
+
+
+def test_a_large_import_is_recorded_by_the_worker_under_who_confirmed(client, settings, staff_user):
+    settings.IMPORT_ASYNC_ROWS = 2
+    post_upload(client, current())
+    run_queued_tasks()
+    batch = ImportBatch.objects.get()
+    client.post(f"/imports/{batch.pk}/confirm/")
+    tasks.run_import(batch.pk, "page")
+    assert ImportBatch.objects.get().status == "done" and Contact.objects.count() == 6
+    event = AuditEvent.objects.get(action="import")
+    assert (event.actor, event.via, event.counts["created"]) == (staff_user, "page", 6)
