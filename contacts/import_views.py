@@ -111,7 +111,7 @@ def import_progress(request, pk):
 @staff_required
 @require_POST
 def import_confirm(request, pk):
-    batch = get_object_or_404(ImportBatch, pk=pk)
+    batch = get_object_or_404(ImportBatch.objects.defer("plan"), pk=pk)
     try:
         batch = services.import_confirm(batch=batch, actor=request.user)
     except services.StalePreview:

@@ -569,7 +569,9 @@ def import_confirm(*, batch: ImportBatch, actor, via: str = audit.Via.PAGE) -> I
             raise ValueError("This import was confirmed already.")
         # The plan holds all the import needs; the file's bytes are no longer wanted.
         ImportUpload.objects.filter(batch=batch).delete()
-    batch.refresh_from_db()
+    # Without the plan: a 120,000-row plan is tens of megabytes of JSON, which only the
+    # worker (or a small batch's freshness check, below) needs to read.
+    batch = ImportBatch.objects.defer("plan").get(pk=batch.pk)
     if batch.rows > settings.IMPORT_ASYNC_ROWS:
         # Named after the batch, so that recovery can tell whether the queue still holds it.
         transaction.on_commit(
