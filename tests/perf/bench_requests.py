@@ -7,7 +7,7 @@ as a staff member:
 - the upload of a BENCH_REQUESTS_ROWS-row Connections.csv (default 120,000; half of the rows
   update known contacts, half are new): the request stores the file and queues its preview;
 - the worker's preview (the real task, in this process: reported, not budgeted);
-- the confirm request (checks the preview is fresh, queues the import), and the import;
+- the confirm request (queues the import; the worker checks the preview is fresh), and the import;
 - the undo request (queues the undo), and the worker's undo;
 - the export request of every contact (queues the export), and the worker's export;
 - the progress partial, polled during each.
@@ -104,7 +104,7 @@ def main() -> bool:
     print(f"Preview: {batch.created:,} new, {batch.updated:,} updated")
 
     timed(
-        "confirm (checks freshness, queues the import)",
+        "confirm (queues the import; the worker checks freshness)",
         requests,
         lambda: client.post(f"/imports/{batch.pk}/confirm/"),
     )
