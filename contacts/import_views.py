@@ -12,9 +12,8 @@ from contacts import services
 from contacts.forms import ImportUploadForm
 from contacts.importing import ImportPlan
 from contacts.linkedin_csv import RejectedFile
-from contacts.models import Contact, ImportBatch, Network, Tag
+from contacts.models import Contact, ImportBatch, ImportUpload, Network, Tag
 from linkedin_crm.auth import staff_required
-from linkedin_crm.text import counted
 from linkedin_crm.uploads import upload_refusal
 
 PREVIEW_ROWS = 100
@@ -37,10 +36,11 @@ def import_list(request):
     if posted and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            # A refused file leaves nothing behind: not the network, not the tags.
+            # A refused file leaves nothing behind: not the network, not the tags. The worker
+            # reads and plans the file; this request only stores it.
             with transaction.atomic():
                 network = form.cleaned_data["network"] or Network.objects.default_for(request.user)
-                batch = services.import_preview(
+                batch = services.import_preview_enqueue(
                     data=upload.read(),
                     file_name=upload.name,
                     user=request.user,
@@ -81,6 +81,8 @@ def import_detail(request, pk):
         ctx["possible_duplicates"] = plan.possible_duplicates[:PREVIEW_ROWS]
     elif batch.possible_duplicates:
         ctx["possible_duplicates"] = batch.possible_duplicates[:PREVIEW_ROWS]
+    if batch.status == ImportBatch.Status.PLAN_FAILED:
+        ctx["upload_kept"] = ImportUpload.objects.filter(batch=batch).exists()
     if batch.status == ImportBatch.Status.UNDONE and batch.undo_report.get("kept"):
         ctx["kept"] = Contact.objects.filter(pk__in=batch.undo_report["kept"][:200])
     return render(request, "contacts/imports/detail.html", ctx)
@@ -100,8 +102,8 @@ def import_progress(request, pk):
     batch = get_object_or_404(ImportBatch.objects.defer("plan"), pk=pk)
     ctx = {"batch": batch, "stalled": batch.is_stalled(timezone.now())}
     response = render(request, "contacts/imports/_progress.html", ctx)
-    if batch.is_finished and request.htmx:
-        # The import is over: reload the whole page to show the result.
+    if not batch.is_working and request.htmx:
+        # The preview, import or undo is over: reload the whole page to show the result.
         response["HX-Refresh"] = "true"
     return response
 
@@ -109,7 +111,7 @@ def import_progress(request, pk):
 @staff_required
 @require_POST
 def import_confirm(request, pk):
-    batch = get_object_or_404(ImportBatch, pk=pk)
+    batch = get_object_or_404(ImportBatch.objects.defer("plan"), pk=pk)
     try:
         batch = services.import_confirm(batch=batch, actor=request.user)
     except services.StalePreview:
@@ -134,11 +136,28 @@ def import_confirm(request, pk):
 @staff_required
 @require_POST
 def import_cancel(request, pk):
-    batch = get_object_or_404(ImportBatch, pk=pk, status=ImportBatch.Status.PENDING)
+    cancellable = (
+        ImportBatch.Status.PLANNING,
+        ImportBatch.Status.PLAN_FAILED,
+        ImportBatch.Status.PENDING,
+    )
+    batch = get_object_or_404(ImportBatch.objects.defer("plan"), pk=pk, status__in=cancellable)
     services.require_importable(request.user, batch.network)
+    # A worker still planning it finds the batch gone and writes nothing.
     batch.delete()
     messages.success(request, "Import cancelled; nothing was changed.")
     return redirect("imports:list")
+
+
+@staff_required
+@require_POST
+def import_retry(request, pk):
+    batch = get_object_or_404(ImportBatch.objects.defer("plan"), pk=pk)
+    try:
+        services.import_preview_retry(batch=batch, actor=request.user)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    return redirect("imports:detail", pk=pk)
 
 
 @staff_required
@@ -146,20 +165,13 @@ def import_undo(request, pk):
     batch = get_object_or_404(ImportBatch.objects.defer("plan"), pk=pk)
     services.require_importable(request.user, batch.network)
     if request.method == "POST":
+        # The worker undoes it: a large batch takes longer than a request may.
         try:
-            report = services.import_batch_undo(batch=batch, actor=request.user)
+            services.import_undo_enqueue(batch=batch, actor=request.user)
         except ValueError as exc:
             messages.error(request, str(exc))
-        else:
-            kept = len(report["kept"])
-            messages.success(
-                request,
-                f"Undone: {counted(report['deleted'], 'contact', 'contacts')} deleted, "
-                f"{report['restored']:,} restored"
-                + (f", {kept} kept because they have notes or messages since." if kept else "."),
-            )
         return redirect("imports:detail", pk=pk)
-    stalled = batch.is_stalled(timezone.now())
+    stalled = batch.status == ImportBatch.Status.RUNNING and batch.is_stalled(timezone.now())
     ctx = {
         "batch": batch,
         "stalled": stalled,

@@ -229,15 +229,22 @@ def merge_row(contact: Contact, incoming: dict, *, keep_existing: bool) -> dict:
 
 
 def plan_import(
-    parsed: ParsedExport, *, network: Network, keep_existing: bool = False
+    parsed: ParsedExport,
+    *,
+    network: Network,
+    keep_existing: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportPlan:
     """Match every row of a parsed export to the contacts and say what importing it would do,
-    without writing anything."""
+    without writing anything (but what `progress(rows so far)`, called every WRITE_BATCH rows,
+    writes)."""
     plan = ImportPlan(network_id=network.pk, keep_existing=keep_existing)
     # Erased people stay erased: their rows leave the table before anything is matched.
     rows, plan.suppressed = without_suppressed(parsed.rows)
     matcher = IdentityMatcher(rows)
-    for row in rows:
+    for index, row in enumerate(rows):
+        if progress and index and index % WRITE_BATCH == 0:
+            progress(index)
         match = matcher.match(row)
         entry = {
             "line": row.line,

@@ -115,6 +115,28 @@ class ParsedExport:
 
 def parse_connections(data: bytes, *, max_bytes: int = 20 * 1024 * 1024) -> ParsedExport:
     """Parse the bytes of a Connections.csv export; raise RejectedFile if it cannot be imported."""
+    text, encoding, found, mapping = _read_header(data, max_bytes=max_bytes)
+    header_line, delimiter, header = found.line, found.delimiter, found.cells
+    result = ParsedExport(
+        columns=[name for name in FIELDS if name in mapping],
+        encoding=encoding,
+        delimiter=delimiter,
+    )
+    first_date = _read_rows(text, found.end, header_line, len(header), mapping, result)
+    if result.total_rows == 0:
+        raise RejectedFile(f"The file has a header row (line {header_line}) but no connections.")
+    result.format = _format_label(header, mapping, header_line, first_date)
+    return result
+
+
+def check_connections_file(data: bytes, *, max_bytes: int = 20 * 1024 * 1024) -> None:
+    """Raise RejectedFile for a file that is not a Connections.csv at all (too large, empty,
+    binary, no usable header), reading no row: quick enough for the upload request, so that
+    a wrong file is refused on the form at once while the worker reads the rows."""
+    _read_header(data, max_bytes=max_bytes)
+
+
+def _read_header(data: bytes, *, max_bytes: int) -> tuple[str, str, Header, dict[str, int]]:
     if len(data) > max_bytes:
         raise RejectedFile(
             f"This file is {len(data) / 2**20:.1f} MB, over the {max_bytes / 2**20:.3g} MB limit."
@@ -128,27 +150,13 @@ def parse_connections(data: bytes, *, max_bytes: int = 20 * 1024 * 1024) -> Pars
         raise RejectedFile("The file is empty.")
 
     found = _find_header(text)
-    header_line, delimiter, header, mapping = (
-        found.line,
-        found.delimiter,
-        found.cells,
-        found.columns,
-    )
+    header_line, mapping = found.line, found.columns
     if "first_name" not in mapping and "last_name" not in mapping and "profile_url" not in mapping:
         raise RejectedFile(
             f"The header row (line {header_line}) has no name or profile URL column, so contacts "
             "cannot be told apart: keep at least First Name, Last Name or URL."
         )
-    result = ParsedExport(
-        columns=[name for name in FIELDS if name in mapping],
-        encoding=encoding,
-        delimiter=delimiter,
-    )
-    first_date = _read_rows(text, found.end, header_line, len(header), mapping, result)
-    if result.total_rows == 0:
-        raise RejectedFile(f"The file has a header row (line {header_line}) but no connections.")
-    result.format = _format_label(header, mapping, header_line, first_date)
-    return result
+    return text, encoding, found, mapping
 
 
 def parse_linkedin_date(text: str) -> datetime.date | None:

@@ -379,12 +379,20 @@ class ImportBatch(models.Model):
     """One uploaded Connections.csv: what it held, what importing it did, and how to undo it."""
 
     class Status(models.TextChoices):
+        # The upload is stored and the worker reads and plans it (a large file takes longer
+        # than a web request may).
+        PLANNING = "planning", "Preparing the preview"
+        PLAN_FAILED = "unplanned", "Preview failed"
         PENDING = "pending", "Waiting for confirmation"
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Importing"
         DONE = "done", "Imported"
         FAILED = "failed", "Failed"
+        UNDOING = "undoing", "Undoing"
         UNDONE = "undone", "Undone"
+
+    # The worker has it, or will (its page polls the progress bar).
+    WORKING = (Status.PLANNING, Status.QUEUED, Status.RUNNING, Status.UNDOING)
 
     file_name = models.CharField(max_length=255)
     sha256 = models.CharField(max_length=64, db_index=True)
@@ -427,6 +435,14 @@ class ImportBatch(models.Model):
     plan = models.JSONField(null=True, blank=True, editable=False)
     failure = models.TextField(blank=True)
     undo_report = models.JSONField(default=dict, blank=True)
+    # Who confirmed it: the worker records a large import under their name.
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Who asked for the undo the worker carries out (the audit event names them).
+    undo_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -456,6 +472,24 @@ class ImportBatch(models.Model):
         return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.UNDONE)
 
     @property
+    def is_working(self) -> bool:
+        """The worker has it (or will): its page polls the progress bar."""
+        return self.status in self.WORKING
+
+    @property
+    def plan_task_name(self) -> str:
+        return f"preview-batch-{self.pk}"
+
+    @property
+    def undo_task_name(self) -> str:
+        return f"undo-batch-{self.pk}"
+
+    @property
+    def status_before_undo(self) -> str:
+        """Where an undo that did not happen leaves the batch: a failed import always says why."""
+        return self.Status.FAILED if self.failure else self.Status.DONE
+
+    @property
     def task_name(self) -> str:
         """The name of its django-q2 task, by which recovery finds the task in the queue."""
         return f"import-batch-{self.pk}"
@@ -469,8 +503,10 @@ class ImportBatch(models.Model):
         """Running, but its worker has died: its process is gone (seen from its own host), or
         no chunk committed for IMPORT_STALL_SECONDS. Read-only: pages show it, and
         contacts.services.import_batches_recover is what marks such a batch failed."""
-        if self.status != self.Status.RUNNING:
+        if self.status not in (self.Status.RUNNING, self.Status.PLANNING, self.Status.UNDOING):
             return False
+        if self.status != self.Status.RUNNING and not self.worker:
+            return False  # not claimed yet: recovery asks the queue (services._stop_reason)
         stall = datetime.timedelta(seconds=settings.IMPORT_STALL_SECONDS)
         return self.last_sign_of_life < now - stall or liveness.process_is_gone(self.worker)
 
@@ -501,6 +537,19 @@ class ImportBatch(models.Model):
     def same_file_batches(self):
         """Earlier imports of the very same file (by content), so a re-upload is noticed."""
         return ImportBatch.objects.filter(sha256=self.sha256).exclude(pk=self.pk)
+
+
+class ImportUpload(models.Model):
+    """The bytes of an uploaded file, in the database so that any worker on any machine can
+    read them. Kept until the import is confirmed or cancelled (a failed preview can be tried
+    again), and deleted after IMPORT_UPLOAD_KEEP_HOURS by the housekeeping schedule."""
+
+    batch = models.OneToOneField(ImportBatch, on_delete=models.CASCADE, related_name="upload")
+    data = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self):
+        return f"Upload of {self.batch_id} ({len(self.data):,} bytes)"
 
 
 class ImportChange(models.Model):
@@ -652,3 +701,56 @@ class Suppression(models.Model):
     @classmethod
     def add(cls, kind: str, value: str) -> None:
         cls.objects.get_or_create(kind=kind, digest=cls.digests(kind, value)[0])
+
+
+class ContactExport(models.Model):
+    """A CSV of contacts built by the worker (a large export takes longer than a web request
+    may) and kept in the database until its owner downloads it, for EXPORT_KEEP_HOURS."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for the worker"
+        RUNNING = "running", "Writing"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    # The contact list's filter (its query string as a dict), applied when the worker runs.
+    filter_params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    data = models.BinaryField(null=True, editable=False)
+    failure = models.TextField(blank=True)
+    worker = models.CharField(max_length=200, blank=True, editable=False)
+    progress_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Export {self.pk} by {self.requested_by} ({self.get_status_display()})"
+
+    def get_absolute_url(self):
+        return reverse("contacts:export_detail", args=[self.pk])
+
+    @property
+    def task_name(self) -> str:
+        return f"contact-export-{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.rows:
+            return 100 if self.is_finished else 0
+        return min(100, round(100 * self.rows_done / self.rows))
+
+    @property
+    def file_name(self) -> str:
+        return f"contacts-{self.created_at:%Y-%m-%d}.csv"

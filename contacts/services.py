@@ -3,8 +3,9 @@
 import csv
 import datetime
 import hashlib
+import io
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, QuerySet, UniqueConstraint
+from django.http import QueryDict
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django_q.brokers import get_broker
@@ -23,15 +25,18 @@ from django_q.signing import BadSignature, SignedPackage
 from django_q.tasks import async_task
 
 from contacts import liveness
+from contacts.filters import ContactFilter
 from contacts.importing import BatchNotRunnable, ImportPlan, batch_from_plan, plan_import, run_plan
-from contacts.linkedin_csv import parse_connections
+from contacts.linkedin_csv import RejectedFile, check_connections_file, parse_connections
 from contacts.models import (
     MERGEABLE_FIELDS,
     Connection,
     Contact,
     ContactAlias,
+    ContactExport,
     ImportBatch,
     ImportChange,
+    ImportUpload,
     MergeLog,
     Network,
     Note,
@@ -371,6 +376,197 @@ def import_preview(
     return batch
 
 
+# The queue's default limit is 120 s (Q_CLUSTER); a preview, undo or export at 300,000 contacts
+# on a busy machine can take longer. django-q2 kills a task at its limit (recovery then settles
+# it as a dead worker), and the database broker delivers a still-running task again after
+# Q_CLUSTER["retry"], which the claims above make harmless.
+LONG_TASK_SECONDS = 600
+
+
+def import_preview_enqueue(
+    *,
+    data: bytes,
+    file_name: str,
+    user,
+    network: Network,
+    tags: Iterable[Tag] = (),
+    keep_existing: bool = False,
+) -> ImportBatch:
+    """Store an upload and have the worker parse and plan it (import_plan_run); returns the
+    batch, "preparing the preview" until the worker has written its plan.
+
+    Only what needs no row is checked here (size, type, header): reading the rows of a large
+    file takes longer than a web request may. Raises RejectedFile for a file that is not a
+    Connections.csv and PermissionDenied when `user` may not import into `network`; nothing
+    is written then.
+    """
+    require_importable(user, network)
+    check_connections_file(data, max_bytes=settings.IMPORT_MAX_BYTES)
+    now = timezone.now()
+    with transaction.atomic():
+        if network.pk is None:
+            network.save()
+        batch = ImportBatch.objects.create(
+            file_name=file_name[:255],
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            network=network,
+            uploaded_by=user if getattr(user, "pk", None) else None,
+            keep_existing=keep_existing,
+            status=ImportBatch.Status.PLANNING,
+            created_at=now,
+            progress_at=now,
+        )
+        batch.tags.set(list(tags))
+        ImportUpload.objects.create(batch=batch, data=data, created_at=now)
+        _enqueue_plan(batch)
+    return batch
+
+
+def _enqueue_plan(batch: ImportBatch) -> None:
+    # Named after the batch, so that recovery can tell whether the queue still holds it.
+    transaction.on_commit(
+        lambda: async_task(
+            "contacts.tasks.plan_import",
+            batch.pk,
+            task_name=batch.plan_task_name,
+            timeout=LONG_TASK_SECONDS,
+        )
+    )
+
+
+def import_preview_retry(*, batch: ImportBatch, actor) -> ImportBatch:
+    """Prepare a failed preview again from its stored upload (its worker stopped, or the
+    database broke); raises ValueError saying why not."""
+    require_importable(actor, batch.network)
+    if not ImportUpload.objects.filter(batch=batch).exists():
+        raise ValueError(
+            "The uploaded file is no longer stored (uploads are kept for "
+            f"{settings.IMPORT_UPLOAD_KEEP_HOURS} hours); upload it again."
+        )
+    with transaction.atomic():
+        retried = ImportBatch.objects.filter(
+            pk=batch.pk, status=ImportBatch.Status.PLAN_FAILED
+        ).update(
+            status=ImportBatch.Status.PLANNING,
+            failure="",
+            worker="",
+            rows=0,
+            rows_done=0,
+            progress_at=timezone.now(),
+        )
+        if not retried:
+            raise ValueError("Only a preview that failed can be tried again.")
+        _enqueue_plan(batch)
+    batch.refresh_from_db()
+    return batch
+
+
+def import_plan_run(*, batch_id: int) -> ImportBatch:
+    """Parse and plan a stored upload (the body of the background task) and write the plan
+    with its counts in one update, so a page never shows half a plan.
+
+    Delivered again after its worker died (the database broker does so), it finds the batch
+    failed by recovery, or fails it first when the worker's process is gone, and raises
+    BatchNotRunnable; the upload stays for "Try again". A file that cannot be imported leaves
+    the batch failed with the RejectedFile's message.
+    """
+    batch = ImportBatch.objects.defer("plan").select_related("network").get(pk=batch_id)
+    if batch.status == ImportBatch.Status.PLANNING and batch.worker:
+        import_batches_recover(batches=ImportBatch.objects.filter(pk=batch.pk))
+        batch.refresh_from_db()
+    worker = liveness.current_process()
+    started = timezone.now()
+    # Conditional: of two deliveries of the task one plans; a batch cancelled or failed
+    # meanwhile is left alone.
+    claimed = ImportBatch.objects.filter(
+        pk=batch.pk, status=ImportBatch.Status.PLANNING, worker=""
+    ).update(worker=worker, progress_at=started)
+    if not claimed:
+        batch.refresh_from_db()
+        raise BatchNotRunnable(
+            f"Import batch {batch.pk} ({batch.file_name}) is not waiting for its preview: "
+            f"{batch.get_status_display().lower()}."
+        )
+    mine = ImportBatch.objects.filter(
+        pk=batch.pk, status=ImportBatch.Status.PLANNING, worker=worker
+    )
+    try:
+        data = bytes(ImportUpload.objects.get(batch=batch).data)
+        parsed = parse_connections(data, max_bytes=settings.IMPORT_MAX_BYTES)
+        mine.update(rows=parsed.total_rows, progress_at=timezone.now())
+
+        def progress(done: int) -> None:
+            # A heartbeat for recovery and the progress bar; its own tiny autocommit update.
+            mine.update(rows_done=done, progress_at=timezone.now())
+
+        plan = plan_import(
+            parsed, network=batch.network, keep_existing=batch.keep_existing, progress=progress
+        )
+    except RejectedFile as exc:
+        _plan_failed(mine, str(exc))
+        batch.refresh_from_db()
+        return batch
+    except Exception as exc:
+        _plan_failed(
+            mine,
+            f"The preview could not be prepared ({type(exc).__name__}: {exc}). Nothing was "
+            "changed; try again.",
+        )
+        raise
+    planned = batch_from_plan(
+        plan,
+        parsed,
+        file_name=batch.file_name,
+        user=batch.uploaded_by,
+        network=batch.network,
+        sha256=batch.sha256,
+        size=batch.size,
+    )
+    fields = [
+        "file_format", "encoding", "rows", "created", "updated", "unchanged", "skipped_empty",
+        "invalid", "duplicates_in_file", "suppressed", "errors", "plan",
+    ]  # fmt: skip
+    # created_at is what the confirm step checks contacts against (_check_fresh): the time
+    # the plan began reading them, not the upload's.
+    done = mine.update(
+        **{name: getattr(planned, name) for name in fields},
+        status=ImportBatch.Status.PENDING,
+        rows_done=planned.rows,
+        created_at=started,
+        progress_at=timezone.now(),
+    )
+    batch.refresh_from_db()
+    if not done:
+        raise BatchNotRunnable(
+            f"Import batch {batch.pk} was stopped by recovery before its preview was written."
+        )
+    return batch
+
+
+def _plan_failed(mine: QuerySet, reason: str) -> None:
+    mine.update(
+        status=ImportBatch.Status.PLAN_FAILED, failure=reason[:2000], finished_at=timezone.now()
+    )
+
+
+def import_uploads_clean(*, now: datetime.datetime | None = None) -> int:
+    """Housekeeping: delete the stored uploads older than IMPORT_UPLOAD_KEEP_HOURS, and the
+    previews nobody confirmed or cancelled by then; returns how many uploads went."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(hours=settings.IMPORT_UPLOAD_KEEP_HOURS)
+    abandoned = ImportBatch.objects.filter(
+        created_at__lt=cutoff,
+        status__in=(ImportBatch.Status.PENDING, ImportBatch.Status.PLAN_FAILED),
+    )
+    with transaction.atomic():
+        gone, _ = ImportUpload.objects.filter(created_at__lt=cutoff).delete()
+        # A preview's plan is megabytes of JSON and goes stale as contacts change.
+        abandoned.delete()
+        ContactExport.objects.filter(created_at__lt=cutoff).delete()
+    return gone
+
+
 def _plan_batch(*, data, file_name, user, network, tags, keep_existing, store_plan):
     parsed = parse_connections(data, max_bytes=settings.IMPORT_MAX_BYTES)
     plan = plan_import(parsed, network=network, keep_existing=keep_existing)
@@ -393,42 +589,66 @@ def _plan_batch(*, data, file_name, user, network, tags, keep_existing, store_pl
 
 def import_confirm(*, batch: ImportBatch, actor, via: str = audit.Via.PAGE) -> ImportBatch:
     """Apply a previewed batch: now when small, in a django-q2 task when large. `actor` must
-    be allowed to import into the batch's network."""
+    be allowed to import into the batch's network.
+
+    Raises StalePreview (the batch is then failed) when contacts the plan touches changed
+    since the preview. A large batch is checked by the worker instead, which fails it with the
+    same reason: checking 100,000 contacts takes longer than a web request may.
+    """
     require_importable(actor, batch.network)
     with transaction.atomic():
         claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.PENDING)
         # Conditional update: two clicks on "Confirm" must not import the file twice.
-        if not claimed.update(status=ImportBatch.Status.QUEUED, progress_at=timezone.now()):
+        if not claimed.update(
+            status=ImportBatch.Status.QUEUED,
+            progress_at=timezone.now(),
+            confirmed_by=actor if getattr(actor, "pk", None) else None,
+        ):
             raise ValueError("This import was confirmed already.")
-    batch.refresh_from_db()
-    try:
-        _check_fresh(batch)
-    except StalePreview:
-        batch.status = ImportBatch.Status.FAILED
-        batch.failure = (
-            "Contacts changed after this preview (another import or an edit), so it was not "
-            "applied. Upload the file again for a fresh preview."
-        )
-        batch.plan = None
-        batch.finished_at = timezone.now()
-        batch.save(update_fields=["status", "failure", "plan", "finished_at"])
-        raise
-    # Recorded once the import is sure to go ahead, with the counts the actor confirmed: a
-    # large import is applied later by the worker, which answers to this confirmation.
-    _record_import(batch, actor=actor, via=via)
+        # The plan holds all the import needs; the file's bytes are no longer wanted.
+        ImportUpload.objects.filter(batch=batch).delete()
+    # Without the plan: a 120,000-row plan is tens of megabytes of JSON, which only the
+    # worker (or a small batch's freshness check, below) needs to read.
+    batch = ImportBatch.objects.defer("plan").get(pk=batch.pk)
     if batch.rows > settings.IMPORT_ASYNC_ROWS:
         # Named after the batch, so that recovery can tell whether the queue still holds it.
         transaction.on_commit(
-            lambda: async_task("contacts.tasks.run_import", batch.pk, task_name=batch.task_name)
+            lambda: async_task(
+                "contacts.tasks.run_import", batch.pk, via, task_name=batch.task_name
+            )
         )
         return batch
+    _go_ahead(batch, actor=actor, via=via)
     return import_run(batch_id=batch.pk)
 
 
-def import_run(*, batch_id: int) -> ImportBatch:
+def _go_ahead(batch: ImportBatch, *, actor, via: str) -> None:
+    """Check the confirmed batch's preview is still true, failing the batch if not, and record
+    the import, with the counts the actor confirmed, once it is sure to go ahead."""
+    try:
+        _check_fresh(batch)
+    except StalePreview:
+        ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.QUEUED).update(
+            status=ImportBatch.Status.FAILED,
+            failure=(
+                "Contacts changed after this preview (another import or an edit), so it was "
+                "not applied. Upload the file again for a fresh preview."
+            ),
+            plan=None,
+            finished_at=timezone.now(),
+        )
+        batch.refresh_from_db()
+        raise
+    _record_import(batch, actor=actor, via=via)
+
+
+def import_run(*, batch_id: int, via: str | None = None) -> ImportBatch:
     """Apply the stored plan of a confirmed batch (the body of the background task).
 
-    Raises BatchNotRunnable for a batch that is not queued. The task can be delivered again
+    With `via` (the interface it was confirmed in), the batch is a large one whose preview the
+    worker checks and whose import it records first (see import_confirm); without, that was
+    done already. Raises BatchNotRunnable for a batch that is not queued, and StalePreview
+    for one whose contacts changed since its preview. The task can be delivered again
     after its worker died (the database broker does so); it must then be recorded as failed,
     with the reason, rather than as a success that imported nothing. A running batch whose
     worker is gone is marked failed on the way, so that it can be undone.
@@ -440,6 +660,8 @@ def import_run(*, batch_id: int) -> ImportBatch:
     if batch.status != ImportBatch.Status.QUEUED:
         raise BatchNotRunnable(_not_runnable(batch))
     batch.refresh_from_db(fields=["plan"])
+    if via is not None:
+        _go_ahead(batch, actor=batch.confirmed_by, via=via)
     return run_plan(batch, ImportPlan.from_json(batch.plan))
 
 
@@ -536,85 +758,176 @@ def import_batch_undo(
     batch's network.
     """
     require_importable(actor, batch.network)
-    undoable = (ImportBatch.Status.DONE, ImportBatch.Status.FAILED)
-    if batch.status in (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING):
-        import_batches_recover(batches=ImportBatch.objects.filter(pk=batch.pk), now=now)
-        batch.refresh_from_db()
-    if batch.status not in undoable:
-        raise ValueError(batch.undo_refusal)
-    report: dict[str, Any] = {"deleted": 0, "kept": [], "restored": 0, "conflicts": []}
+    _settle_before_undo(batch, now)
     with transaction.atomic():
         # Conditional: of two undos at once (two tabs, the page and the command) one undoes.
-        if not ImportBatch.objects.filter(pk=batch.pk, status__in=undoable).update(
+        if not ImportBatch.objects.filter(pk=batch.pk, status__in=_UNDOABLE).update(
             status=ImportBatch.Status.UNDONE
         ):
             batch.refresh_from_db()
             raise ValueError(batch.undo_refusal)
-        created = Contact.objects.filter(created_by_batch=batch)
-        kept_ids = _contacts_with_activity(created)
-        # Another import has since found them too (another member's network, or a later
-        # export): they are that import's contacts as well, and undoing this one must not
-        # take them from it.
-        kept_ids |= set(
-            Connection.objects.filter(contact__in=created)
-            .exclude(batch=batch)
-            .values_list("contact_id", flat=True)
-        )
-        kept_ids |= set(
-            ImportChange.objects.filter(contact__in=created)
-            .exclude(batch=batch)
-            .values_list("contact_id", flat=True)
-        )
-        report["kept"] = sorted(kept_ids)
-        doomed = list(created.exclude(pk__in=kept_ids).values_list("pk", flat=True))
-        for chunk in chunks(doomed, CHUNK):
-            Contact.objects.filter(pk__in=chunk).delete()
-        report["deleted"] = len(doomed)
-
-        through = Contact.tags.through
-        changes = list(batch.changes.all())
-        contacts = Contact.objects.in_bulk([change.contact_id for change in changes])
-        for change in changes:
-            contact = contacts.get(change.contact_id)
-            if contact is None:
-                continue
-            restored = []
-            for name, (previous, imported) in change.fields.items():
-                if getattr(contact, name) == imported:
-                    setattr(contact, name, previous)
-                    restored.append(name)
-                else:
-                    report["conflicts"].append({"contact": contact.pk, "field": name})
-            if restored:
-                contact.save(update_fields=restored)
-                report["restored"] += 1
-            if change.added_tag_ids:
-                removed, _ = through.objects.filter(
-                    contact_id=contact.pk, tag_id__in=change.added_tag_ids
-                ).delete()
-                if removed and not restored:
-                    # Losing a tag is a change an open edit form must notice (updated_at is
-                    # its version).
-                    _touch([contact.pk])
-        Connection.objects.filter(batch=batch).delete()
-        batch.changes.all().delete()
+        report = _undo_writes(batch)
         batch.status = ImportBatch.Status.UNDONE
         batch.undo_report = report
         batch.save(update_fields=["status", "undo_report"])
-        audit.record(
-            audit.Action.IMPORT_UNDO,
-            actor=actor,
-            obj=batch,
-            via=via,
-            counts={
-                "deleted": report["deleted"],
-                "restored": report["restored"],
-                "kept": len(report["kept"]),
-                "conflicts": len(report["conflicts"]),
-            },
-            detail={"network": batch.network_id},
-        )
+        _record_undo(batch, report, actor=actor, via=via)
     return report
+
+
+_UNDOABLE = (ImportBatch.Status.DONE, ImportBatch.Status.FAILED)
+
+
+def _settle_before_undo(batch: ImportBatch, now: datetime.datetime | None) -> None:
+    if batch.status in (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING):
+        import_batches_recover(batches=ImportBatch.objects.filter(pk=batch.pk), now=now)
+        batch.refresh_from_db()
+    if batch.status not in _UNDOABLE:
+        raise ValueError(batch.undo_refusal)
+
+
+def import_undo_enqueue(
+    *, batch: ImportBatch, actor, via: str = audit.Via.PAGE, now: datetime.datetime | None = None
+) -> ImportBatch:
+    """Have the worker undo an import (import_undo_run): undoing 100,000 rows takes longer
+    than a web request may. The same rules as import_batch_undo, checked now; raises
+    ValueError saying why a batch cannot be undone."""
+    require_importable(actor, batch.network)
+    _settle_before_undo(batch, now)
+    with transaction.atomic():
+        # Conditional, as in import_batch_undo: two clicks queue one undo.
+        if not ImportBatch.objects.filter(pk=batch.pk, status__in=_UNDOABLE).update(
+            status=ImportBatch.Status.UNDOING,
+            worker="",
+            progress_at=now or timezone.now(),
+            undo_requested_by=actor,
+            undo_report={},
+        ):
+            batch.refresh_from_db()
+            raise ValueError(batch.undo_refusal)
+        transaction.on_commit(
+            lambda: async_task(
+                "contacts.tasks.undo_import",
+                batch.pk,
+                via,
+                task_name=batch.undo_task_name,
+                timeout=LONG_TASK_SECONDS,
+            )
+        )
+    batch.refresh_from_db()
+    return batch
+
+
+def import_undo_run(*, batch_id: int, via: str = audit.Via.PAGE) -> dict:
+    """Undo a batch queued by import_undo_enqueue (the body of the background task), in one
+    transaction: a worker killed half-way leaves nothing undone, and recovery puts the batch
+    back to be undone again. Raises BatchNotRunnable for a batch not waiting for its undo."""
+    batch = ImportBatch.objects.defer("plan").select_related("network").get(pk=batch_id)
+    if batch.status == ImportBatch.Status.UNDOING and batch.worker:
+        import_batches_recover(batches=ImportBatch.objects.filter(pk=batch.pk))
+        batch.refresh_from_db()
+    worker = liveness.current_process()
+    claimed = ImportBatch.objects.filter(
+        pk=batch.pk, status=ImportBatch.Status.UNDOING, worker=""
+    ).update(worker=worker, progress_at=timezone.now())
+    if not claimed:
+        batch.refresh_from_db()
+        raise BatchNotRunnable(
+            f"Import batch {batch.pk} ({batch.file_name}) is not waiting for an undo: "
+            f"{batch.get_status_display().lower()}."
+        )
+    batch.refresh_from_db()
+    mine = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.UNDOING, worker=worker)
+    try:
+        with transaction.atomic():
+            report = _undo_writes(batch)
+            _record_undo(batch, report, actor=batch.undo_requested_by, via=via)
+            # Last, and conditional: if recovery gave this worker up meanwhile, everything
+            # above rolls back and the batch stays as recovery left it.
+            if not mine.update(status=ImportBatch.Status.UNDONE, undo_report=report):
+                raise BatchNotRunnable(
+                    f"Import batch {batch.pk} was given up by recovery; nothing was undone."
+                )
+    except BatchNotRunnable:
+        raise
+    except Exception as exc:
+        mine.update(
+            status=batch.status_before_undo,
+            worker="",
+            undo_report={"error": f"The undo failed ({type(exc).__name__}: {exc}); nothing "
+                         "was undone. Undo it again."},
+        )  # fmt: skip
+        raise
+    return report
+
+
+def _undo_writes(batch: ImportBatch) -> dict:
+    """The writes of an undo; the caller holds the transaction and has claimed the batch."""
+    report: dict[str, Any] = {"deleted": 0, "kept": [], "restored": 0, "conflicts": []}
+    created = Contact.objects.filter(created_by_batch=batch)
+    kept_ids = _contacts_with_activity(created)
+    # Another import has since found them too (another member's network, or a later
+    # export): they are that import's contacts as well, and undoing this one must not
+    # take them from it.
+    kept_ids |= set(
+        Connection.objects.filter(contact__in=created)
+        .exclude(batch=batch)
+        .values_list("contact_id", flat=True)
+    )
+    kept_ids |= set(
+        ImportChange.objects.filter(contact__in=created)
+        .exclude(batch=batch)
+        .values_list("contact_id", flat=True)
+    )
+    report["kept"] = sorted(kept_ids)
+    doomed = list(created.exclude(pk__in=kept_ids).values_list("pk", flat=True))
+    for chunk in chunks(doomed, CHUNK):
+        Contact.objects.filter(pk__in=chunk).delete()
+    report["deleted"] = len(doomed)
+
+    through = Contact.tags.through
+    changes = list(batch.changes.all())
+    contacts = Contact.objects.in_bulk([change.contact_id for change in changes])
+    for change in changes:
+        contact = contacts.get(change.contact_id)
+        if contact is None:
+            continue
+        restored = []
+        for name, (previous, imported) in change.fields.items():
+            if getattr(contact, name) == imported:
+                setattr(contact, name, previous)
+                restored.append(name)
+            else:
+                report["conflicts"].append({"contact": contact.pk, "field": name})
+        if restored:
+            contact.save(update_fields=restored)
+            report["restored"] += 1
+        if change.added_tag_ids:
+            removed, _ = through.objects.filter(
+                contact_id=contact.pk, tag_id__in=change.added_tag_ids
+            ).delete()
+            if removed and not restored:
+                # Losing a tag is a change an open edit form must notice (updated_at is
+                # its version).
+                _touch([contact.pk])
+    Connection.objects.filter(batch=batch).delete()
+    batch.changes.all().delete()
+    return report
+
+
+def _record_undo(batch: ImportBatch, report: dict, *, actor, via: str) -> None:
+    audit.record(
+        audit.Action.IMPORT_UNDO,
+        actor=actor,
+        obj=batch,
+        via=via,
+        counts={
+            "deleted": report["deleted"],
+            "restored": report["restored"],
+            "kept": len(report["kept"]),
+            "conflicts": len(report["conflicts"]),
+        },
+        detail={"network": batch.network_id},
+    )
 
 
 # --- recovering imports whose worker died ----------------------------------------------------
@@ -631,6 +944,10 @@ def import_batches_recover(
     ended without starting it, or when, queued that long, the queue no longer holds its task:
     Redis hands a task to a worker without keeping it, so a worker killed before it started
     the import loses it, and nothing would ever run it.
+
+    Previews (planning) and undos whose worker died are settled too: a preview fails with its
+    upload kept for another try; an undo, one transaction that died with its worker, returns
+    the batch to done or failed.
 
     Runs from the worker's housekeeping schedule, when a worker process starts, before an undo
     and when the task is delivered again; never on a page's GET (pages show
@@ -656,7 +973,60 @@ def import_batches_recover(
             finished_at=now,
             plan=None,
         )
+    for batch in batches.filter(status=ImportBatch.Status.PLANNING).defer("plan"):
+        why = _worker_lost(batch, batch.plan_task_name, now)
+        if why is None:
+            continue
+        # Planning writes nothing but its final update, which is conditional on the worker:
+        # failed here, a late worker's plan is dropped. The upload stays for "Try again".
+        stopped += ImportBatch.objects.filter(
+            pk=batch.pk, status=batch.status, progress_at=batch.progress_at
+        ).update(
+            status=ImportBatch.Status.PLAN_FAILED,
+            failure=(
+                f"The worker preparing this preview stopped ({why}); nothing was changed. The "
+                "file is still stored: try again."
+            ),
+            finished_at=now,
+        )
+    for batch in batches.filter(status=ImportBatch.Status.UNDOING).defer("plan"):
+        why = _worker_lost(batch, batch.undo_task_name, now)
+        if why is None:
+            continue
+        # The undo is one transaction, which died with its worker: nothing was undone, and
+        # the batch is back where it was, to be undone again.
+        stopped += ImportBatch.objects.filter(
+            pk=batch.pk, status=batch.status, progress_at=batch.progress_at
+        ).update(
+            status=batch.status_before_undo,
+            worker="",
+            undo_report={
+                "error": f"The worker undoing this import stopped ({why}); nothing was undone. "
+                "Undo it again."
+            },
+        )
     return stopped
+
+
+def _worker_lost(batch: ImportBatch, task_name: str, now: datetime.datetime) -> str | None:
+    """Why the worker of a batch being previewed or undone is lost, or None while it may be
+    alive: claimed, its process is gone or it showed no sign of life for IMPORT_STALL_SECONDS;
+    not claimed, that long and the queue no longer holds its task."""
+    quiet = now - batch.last_sign_of_life
+    if batch.worker:
+        if liveness.process_is_gone(batch.worker):
+            return "its process is gone"
+        # An undo is one transaction with no heartbeat: only the task's limit tells it is dead.
+        limit = settings.IMPORT_STALL_SECONDS
+        if batch.status == ImportBatch.Status.UNDOING:
+            limit = max(limit, LONG_TASK_SECONDS + 60)
+        if quiet.total_seconds() > limit:
+            return f"no progress for {_minutes(quiet)}"
+        return None
+    stalled = quiet.total_seconds() > settings.IMPORT_STALL_SECONDS
+    if stalled and _task_is_waiting(task_name) is False:
+        return f"no worker started it in {_minutes(quiet)}, and the task queue no longer holds it"
+    return None
 
 
 def _stop_reason(batch: ImportBatch, now: datetime.datetime) -> str | None:
@@ -892,13 +1262,15 @@ def contacts_export(
     via: str,
     filter_params: dict | None = None,
     network: Network | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> int:
     """Write contacts as CSV to `out` (LinkedIn's header first, then ours) and log the export.
     Needs contacts.export_contact.
 
     The text starts with a byte order mark, so that Excel reads it as UTF-8 (written as UTF-8,
     `out` then holds the bytes of resources.CSV_ENCODING). Returns the number of contacts
-    written. Streams in chunks, so 100,000 contacts do not sit in memory at once.
+    written. Streams in chunks, so 100,000 contacts do not sit in memory at once; calls
+    `progress(contacts so far)` every 2,000 (it may raise to stop the export, unrecorded).
     """
     require_permission(user, roles.EXPORT_CONTACTS)
     out.write(BYTE_ORDER_MARK)
@@ -907,6 +1279,8 @@ def contacts_export(
     for row in _export_rows(contacts, network):
         writer.writerow(row)
         count += 1
+        if progress and count % 2000 == 0:
+            progress(count)
     detail: dict[str, Any] = {"filter": filter_params or {}}
     if network is not None:
         detail["network"] = network.pk
@@ -956,3 +1330,125 @@ def contacts_export_record(*, user, via: str, count: int, detail: dict | None = 
     audit.record(
         audit.Action.EXPORT, actor=user, via=via, counts={"contacts": count}, detail=detail
     )
+
+
+class ExportTooLarge(Exception):
+    """The CSV outgrew EXPORT_MAX_BYTES."""
+
+
+def contacts_export_enqueue(*, user, filter_params: dict) -> ContactExport:
+    """Have the worker write the contacts matching `filter_params` (the contact list's
+    filter, already validated) as CSV into the database (contacts_export_run). Needs
+    contacts.export_contact, checked now and again when the worker runs."""
+    require_permission(user, roles.EXPORT_CONTACTS)
+    with transaction.atomic():
+        export = ContactExport.objects.create(
+            requested_by=user, filter_params=filter_params, progress_at=timezone.now()
+        )
+        transaction.on_commit(
+            lambda: async_task(
+                "contacts.tasks.export_contacts",
+                export.pk,
+                task_name=export.task_name,
+                timeout=LONG_TASK_SECONDS,
+            )
+        )
+    return export
+
+
+def contacts_export_run(*, export_id: int) -> ContactExport:
+    """Write a queued export's CSV (the body of the background task), recorded in the audit
+    log as contacts_export records it. The file is stored whole or not at all: a worker
+    killed half-way leaves the export running until recovery marks it failed."""
+    export = ContactExport.objects.select_related("requested_by").defer("data").get(pk=export_id)
+    worker = liveness.current_process()
+    claimed = ContactExport.objects.filter(pk=export.pk, status=ContactExport.Status.QUEUED).update(
+        status=ContactExport.Status.RUNNING, worker=worker, progress_at=timezone.now()
+    )
+    if not claimed:
+        raise BatchNotRunnable(f"Export {export.pk} was claimed or stopped meanwhile.")
+    mine = ContactExport.objects.filter(
+        pk=export.pk, status=ContactExport.Status.RUNNING, worker=worker
+    )
+    params = QueryDict(mutable=True)
+    for name, value in export.filter_params.items():
+        params.setlist(name, value if isinstance(value, list) else [value])
+    filterset = ContactFilter(params or None, queryset=Contact.objects.all())
+    buffer = io.StringIO()
+
+    def progress(done: int) -> None:
+        if buffer.tell() > settings.EXPORT_MAX_BYTES:
+            raise ExportTooLarge
+        mine.update(rows_done=done, progress_at=timezone.now())
+
+    try:
+        if filterset.is_bound and not filterset.is_valid():
+            raise ValueError("The filter is not valid")
+        contacts = filterset.qs
+        mine.update(rows=contacts.count())
+        with transaction.atomic():
+            # With the file: an export the worker could not store is not recorded as made.
+            count = contacts_export(
+                contacts=contacts,
+                out=buffer,
+                user=export.requested_by,
+                via=audit.Via.PAGE,
+                filter_params=export.filter_params,
+                progress=progress,
+            )
+            data = buffer.getvalue().encode("utf-8")
+            if len(data) > settings.EXPORT_MAX_BYTES:
+                raise ExportTooLarge
+            if not mine.update(
+                status=ContactExport.Status.DONE,
+                data=data,
+                rows=count,
+                rows_done=count,
+                finished_at=timezone.now(),
+            ):
+                raise BatchNotRunnable(f"Export {export.pk} was stopped by recovery.")
+    except ExportTooLarge:
+        _export_failed(
+            mine,
+            f"The file would be larger than {settings.EXPORT_MAX_BYTES // 1024 // 1024} MB, so "
+            "nothing was exported. Narrow the filter and export in parts.",
+        )
+    except PermissionDenied as exc:
+        _export_failed(mine, f"Nothing was exported: {exc}")
+    except BatchNotRunnable:
+        raise
+    except Exception as exc:
+        _export_failed(mine, f"The export failed ({type(exc).__name__}: {exc}); try again.")
+        raise
+    export.refresh_from_db()
+    return export
+
+
+def _export_failed(mine: QuerySet, reason: str) -> None:
+    mine.update(status=ContactExport.Status.FAILED, failure=reason, finished_at=timezone.now())
+
+
+def contact_exports_recover(*, now: datetime.datetime | None = None) -> int:
+    """Mark failed the exports whose worker died (process gone, or quiet for
+    IMPORT_STALL_SECONDS; queued that long and no longer in the queue); returns how many."""
+    now = now or timezone.now()
+    stall = datetime.timedelta(seconds=settings.IMPORT_STALL_SECONDS)
+    failed = 0
+    for export in ContactExport.objects.filter(
+        status__in=(ContactExport.Status.QUEUED, ContactExport.Status.RUNNING)
+    ).defer("data"):
+        quiet = now - export.progress_at if export.progress_at else stall * 2
+        if export.status == ContactExport.Status.RUNNING:
+            lost = liveness.process_is_gone(export.worker) or quiet > stall
+        else:
+            lost = quiet > stall and _task_is_waiting(export.task_name) is False
+        if lost:
+            failed += ContactExport.objects.filter(
+                pk=export.pk, status=export.status, progress_at=export.progress_at
+            ).update(
+                status=ContactExport.Status.FAILED,
+                failure="The worker writing this export stopped; nothing was exported. "
+                "Export again.",
+                finished_at=now,
+            )
+    return failed

@@ -8,13 +8,31 @@ from linkedin_crm.text import counted
 logger = logging.getLogger(__name__)
 
 
-def run_import(batch_id: int) -> None:
-    services.import_run(batch_id=batch_id)
+def run_import(batch_id: int, via: str | None = None) -> None:
+    # `via` is None for tasks queued before the worker checked previews: checked already.
+    services.import_run(batch_id=batch_id, via=via)
+
+
+def plan_import(batch_id: int) -> None:
+    services.import_plan_run(batch_id=batch_id)
+
+
+def undo_import(batch_id: int, via: str) -> None:
+    services.import_undo_run(batch_id=batch_id, via=via)
+
+
+def export_contacts(export_id: int) -> None:
+    services.contacts_export_run(export_id=export_id)
+
+
+def clean_uploads() -> int:
+    """Housekeeping: drop uploads, previews and exports left behind for a day."""
+    return services.import_uploads_clean()
 
 
 def recover_imports() -> int:
     """Housekeeping: mark failed the imports whose worker died, so that they can be undone."""
-    return services.import_batches_recover()
+    return services.import_batches_recover() + services.contact_exports_recover()
 
 
 def recover_imports_at_worker_start(sender, **kwargs) -> None:

@@ -8,7 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count
-from django.http import HttpResponse, QueryDict
+from django.http import HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +26,7 @@ from contacts.forms import (
     NoteForm,
     StageForm,
 )
-from contacts.models import Contact, Note, Stage, Tag
+from contacts.models import Contact, ContactExport, Note, Stage, Tag
 from linkedin_crm import roles
 from linkedin_crm.auth import staff_required
 from linkedin_crm.text import counted
@@ -455,16 +455,55 @@ def contact_export(request):
     if request.method != "POST":
         ctx = {"count": filterset.qs.count(), "query": params.urlencode()}
         return render(request, "contacts/export_confirm.html", ctx)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    stamp = timezone.now().strftime("%Y-%m-%d")
-    response["Content-Disposition"] = f'attachment; filename="contacts-{stamp}.csv"'
-    services.contacts_export(
-        contacts=filterset.qs,
-        out=response,
-        user=request.user,
-        via="page",
-        filter_params=params.dict(),
-    )
+    # The worker writes the file (100,000 contacts take longer than a request may); its page
+    # shows the progress and then the download.
+    export = services.contacts_export_enqueue(user=request.user, filter_params=_as_dict(params))
+    return redirect(export)
+
+
+def _as_dict(params: QueryDict) -> dict:
+    """A filter as the audit log shows it: one value as itself, several as a list."""
+    return {name: values[0] if len(values) == 1 else values for name, values in params.lists()}
+
+
+def _own_export(request, pk) -> ContactExport:
+    """An export is its requester's alone: it holds the personal data they were allowed to
+    take out. Another's is not found."""
+    services.require_permission(request.user, roles.EXPORT_CONTACTS)
+    return get_object_or_404(ContactExport.objects.defer("data"), pk=pk, requested_by=request.user)
+
+
+@staff_required
+def contact_export_detail(request, pk):
+    export = _own_export(request, pk)
+    ctx = {"export": export, "keep_hours": settings.IMPORT_UPLOAD_KEEP_HOURS}
+    return render(request, "contacts/export_detail.html", ctx)
+
+
+@staff_required
+def contact_export_progress(request, pk):
+    export = _own_export(request, pk)
+    response = render(request, "contacts/_export_progress.html", {"export": export})
+    if export.is_finished and request.htmx:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@staff_required
+def contact_export_download(request, pk):
+    export = _own_export(request, pk)  # the permission first, as on every export page
+    if request.method != "POST":
+        # A download hands personal data out: a button, never a link to follow or prefetch.
+        return HttpResponseNotAllowed(["POST"])
+    if export.status != ContactExport.Status.DONE:
+        messages.error(request, "This export has no file to download.")
+        return redirect(export)
+    data = ContactExport.objects.filter(pk=export.pk).values_list("data", flat=True).get()
+    if data is None:
+        messages.error(request, "The file of this export is no longer stored; export again.")
+        return redirect(export)
+    response = HttpResponse(bytes(data), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{export.file_name}"'
     return response
 
 

@@ -268,6 +268,12 @@ IMPORT_ASYNC_ROWS = env_int("IMPORT_ASYNC_ROWS", 2000, minimum=0)
 # memory, timed out): it is marked failed and what it imported can be undone. A live import
 # commits a chunk of 1,000 rows every second or so; the minimum leaves room for a slow database.
 IMPORT_STALL_SECONDS = env_int("IMPORT_STALL_SECONDS", 300, minimum=60)
+# Uploads wait in the database for the worker's preview and the confirmation; previews nobody
+# confirmed or cancelled, their uploads and finished exports go after this many hours.
+IMPORT_UPLOAD_KEEP_HOURS = env_int("IMPORT_UPLOAD_KEEP_HOURS", 24, minimum=1)
+# An export's CSV is built in the database; one larger than this is refused (about 3,000 bytes
+# a contact would be unusual: 100,000 contacts make some 25 MB).
+EXPORT_MAX_BYTES = env_int("EXPORT_MAX_MB", 200, minimum=1) * 1024 * 1024
 
 # Webhook targets must be public addresses: a URL that resolves to a private, loopback,
 # link-local, multicast or reserved address could reach services behind the firewall (the

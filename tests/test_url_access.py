@@ -7,6 +7,7 @@ from django.contrib.auth.models import Permission
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from contacts.models import ContactExport
 from linkedin_crm import api_tokens
 from linkedin_crm.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from linkedin_crm.webhooks import new_secret
@@ -40,6 +41,9 @@ REDIRECTS = {
 # Staff pages that need a permission on top of being staff.
 PERMISSION_PAGES = {
     "contacts/export/": "export_contact",
+    "contacts/exports/<int:pk>/": "export_contact",
+    "contacts/exports/<int:pk>/progress/": "export_contact",
+    "contacts/exports/<int:pk>/download/": "export_contact",
     "team/": "manage_team",
     "team/<int:pk>/role/": "manage_team",
     "contacts/merge/": "merge_contact",
@@ -91,9 +95,11 @@ def objects(db, staff_user):
         event=event, subscription=subscription, retry_until=timezone.now()
     )
     token, _ = api_tokens.api_token_create(owner=staff_user, name="Script")
+    export = ContactExport.objects.create(requested_by=staff_user, status="done", data=b"x")
     return {
-        # What fills the URL parameters of the routes under each prefix.
+        # What fills the URL parameters of the routes under each prefix (the first that fits).
         "routes": {
+            "contacts/exports/": {"pk": export.pk},
             "contacts/": {"pk": note.contact.pk, "note_pk": note.pk},
             "imports/": {"pk": batch.pk},
             "linkedin-accounts/": {"pk": account.pk},

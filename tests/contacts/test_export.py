@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
-from contacts import services
-from contacts.models import Contact, Network
+from contacts import services, tasks
+from contacts.models import Contact, ContactExport, Network
 from linkedin_crm.models import AuditEvent
 from tests.contacts.factories import (
     ConnectionFactory,
@@ -19,6 +20,7 @@ from tests.contacts.factories import (
     TagFactory,
     UserFactory,
 )
+from tests.contacts.worker import run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 LINKEDIN_HEADER = [
@@ -39,6 +41,20 @@ def exporter(client):
     client.force_login(user)
     client.user = user
     return client
+
+
+def export_via_worker(client, data=None):
+    """Ask for an export as the page does, run the worker's task (the real one, in this
+    process), and download the file from the export's page."""
+    response = client.post("/contacts/export/", data or {})
+    assert response.status_code == 302, response.content
+    export = ContactExport.objects.get(pk=response["Location"].rstrip("/").rsplit("/", 1)[1])
+    assert response["Location"] == f"/contacts/exports/{export.pk}/"
+    assert export.status == ContactExport.Status.QUEUED and not AuditEvent.objects.exists()
+    tasks.export_contacts(export.pk)
+    page = client.get(f"/contacts/exports/{export.pk}/").content.decode()
+    assert "Download CSV" in page, page
+    return client.post(f"/contacts/exports/{export.pk}/download/")
 
 
 def rows(text: str | bytes) -> list[list[str]]:
@@ -79,7 +95,7 @@ def test_it_exports_the_linkedin_header_then_ours_respecting_the_filter(exporter
     ConnectionFactory(contact=ann, connected_on=datetime.date(2026, 1, 5))
     NoteFactory(contact=ann)
     ContactFactory(company="Globex")
-    response = exporter.post("/contacts/export/", {"query": "company=Acme"})
+    response = export_via_worker(exporter, {"query": "company=Acme"})
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     table = rows(response.content)
@@ -118,7 +134,7 @@ def test_an_invalid_filter_exports_nothing(exporter):
 
 def test_formulas_are_escaped_and_round_trip(exporter, staff_user):
     ContactFactory(first_name="-Ann-", last_name="=SUM(A1)", company="@corp", position="+1 role")
-    content = exporter.post("/contacts/export/").content.decode()
+    content = export_via_worker(exporter).content.decode()
     table = rows(content)
     assert table[1][:2] == ["'-Ann-", "'=SUM(A1)"]
     assert table[1][4:6] == ["'@corp", "'+1 role"]
@@ -137,7 +153,7 @@ def test_an_export_of_unchanged_contacts_reimports_as_unchanged(exporter, staff_
     for index in range(5):
         contact = ContactFactory(first_name=f"Zoë{index}", last_name="Müller")
         ConnectionFactory(contact=contact, network=network, connected_on=datetime.date(2020, 1, 1))
-    content = exporter.post("/contacts/export/").content
+    content = export_via_worker(exporter).content
     batch = services.import_file(data=content, file_name="e.csv", user=staff_user, network=network)
     assert (batch.created, batch.updated, batch.unchanged, batch.invalid) == (0, 0, 5, 0)
 
@@ -218,7 +234,7 @@ def test_the_audit_log_keeps_the_filter_but_not_the_search_text(exporter):
     """The log cannot be edited, and a search is often a person's name: an erasure must not
     leave one behind there."""
     ContactFactory(first_name="Jane", last_name="Doe", company="Acme")
-    exporter.post("/contacts/export/", {"query": "q=Jane+Doe&company=Acme"})
+    export_via_worker(exporter, {"query": "q=Jane+Doe&company=Acme"})
     event = AuditEvent.objects.get()
     assert "Jane" not in str(event.detail) and "Doe" not in str(event.detail)
     assert event.detail["filter"]["company"] == "Acme"
@@ -227,7 +243,7 @@ def test_the_audit_log_keeps_the_filter_but_not_the_search_text(exporter):
 
 def test_the_page_writes_a_byte_order_mark_so_excel_reads_utf8(exporter):
     ContactFactory(first_name="Zoë", last_name="Müller", company="株式会社")
-    content = exporter.post("/contacts/export/").content
+    content = export_via_worker(exporter).content
     assert content.startswith(b"\xef\xbb\xbfFirst Name,")
     assert "Zoë,Müller".encode() in content and "株式会社".encode() in content
 
@@ -257,7 +273,7 @@ def test_the_notes_column_holds_the_notes_newest_first(exporter):
         created_at=datetime.datetime(2026, 2, 1, 12, tzinfo=datetime.UTC),
     )
     ContactFactory(first_name="Bob")
-    table = {row[0]: row for row in rows(exporter.post("/contacts/export/").content)[1:]}
+    table = {row[0]: row for row in rows(export_via_worker(exporter).content)[1:]}
     # One line per cell: the reader takes a record of many lines for a stray quote.
     assert table["Ann"][10] == (
         "2026-02-01 ?: =HYPERLINK(evil) | 2026-01-05 Mia Berg: First call: asked for pricing."
@@ -273,7 +289,7 @@ def test_long_notes_are_cut_and_the_export_still_imports_unchanged(exporter, sta
     ConnectionFactory(contact=contact, network=network, connected_on=datetime.date(2020, 1, 1))
     for _ in range(8):
         NoteFactory(contact=contact, body="word " * 1_900)
-    content = exporter.post("/contacts/export/").content
+    content = export_via_worker(exporter).content
     cell = rows(content)[1][10]
     assert len(cell) == NOTES_CELL_CHARS and cell.endswith("…")
     batch = services.import_file(data=content, file_name="e.csv", user=staff_user, network=network)
@@ -289,3 +305,67 @@ def test_the_admin_export_starts_with_a_byte_order_mark(admin_client):
     )
     assert response.content.startswith(codecs.BOM_UTF8)
     assert rows(response.content)[1][:2] == ["Łukasz", "Müller"]
+
+
+# --- the export in the worker ----------------------------------------------------------------
+
+
+def test_an_export_is_its_requesters_alone_and_the_download_is_a_post(exporter, staff_user):
+    ContactFactory(company="Acme")
+    exporter.post("/contacts/export/", {"query": "company=Acme"})
+    export = ContactExport.objects.get()
+    page = exporter.get(f"/contacts/exports/{export.pk}/").content.decode()
+    assert "Waiting for the worker" in page and "Download CSV" not in page
+    response = exporter.get(f"/contacts/exports/{export.pk}/progress/", HTTP_HX_REQUEST="true")
+    assert "HX-Refresh" not in response
+    other = UserFactory(username="other-exporter", is_staff=True)
+    other.user_permissions.add(Permission.objects.get(codename="export_contact"))
+    exporter.force_login(other)
+    assert exporter.get(f"/contacts/exports/{export.pk}/").status_code == 404
+    assert exporter.post(f"/contacts/exports/{export.pk}/download/").status_code == 404
+    exporter.force_login(staff_user)  # no export permission
+    assert exporter.get(f"/contacts/exports/{export.pk}/").status_code == 403
+    exporter.force_login(export.requested_by)
+    response = exporter.post(f"/contacts/exports/{export.pk}/download/", follow=True)
+    assert "This export has no file to download." in response.content.decode()
+    run_queued_tasks()
+    response = exporter.get(f"/contacts/exports/{export.pk}/progress/", HTTP_HX_REQUEST="true")
+    assert response["HX-Refresh"] == "true"
+    assert exporter.get(f"/contacts/exports/{export.pk}/download/").status_code == 405
+    response = exporter.post(f"/contacts/exports/{export.pk}/download/")
+    assert len(rows(response.content)) == 2
+    assert AuditEvent.objects.get().counts == {"contacts": 1}
+
+
+def test_an_export_over_the_size_limit_fails_with_the_reason_and_is_not_recorded(
+    exporter, settings
+):
+    settings.EXPORT_MAX_BYTES = 1000
+    ContactFactory.create_batch(20, company="Acme")
+    exporter.post("/contacts/export/")
+    run_queued_tasks()
+    export = ContactExport.objects.get()
+    assert export.status == "failed" and export.data is None
+    page = exporter.get(f"/contacts/exports/{export.pk}/").content.decode()
+    assert "would be larger than" in page and "Narrow the filter" in page
+    assert not AuditEvent.objects.exists()
+
+
+def test_an_exporter_who_lost_the_permission_before_the_worker_ran_gets_nothing(exporter):
+    ContactFactory()
+    exporter.post("/contacts/export/")
+    exporter.user.user_permissions.clear()
+    run_queued_tasks()
+    export = ContactExport.objects.get()
+    assert export.status == "failed" and "Can export contacts" in export.failure
+    assert export.data is None and not AuditEvent.objects.exists()
+
+
+def test_an_export_whose_worker_died_is_marked_failed(exporter):
+    exporter.post("/contacts/export/")
+    export = ContactExport.objects.get()
+    ContactExport.objects.filter(pk=export.pk).update(status="running", worker="x:1:1")
+    later = timezone.now() + datetime.timedelta(minutes=6)
+    assert services.contact_exports_recover(now=later) == 1
+    export.refresh_from_db()
+    assert export.status == "failed" and "stopped" in export.failure

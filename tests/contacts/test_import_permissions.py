@@ -14,6 +14,7 @@ from contacts import services
 from contacts.models import Contact, ImportBatch, Network, Tag
 from linkedin_crm.models import AuditEvent
 from tests.contacts.factories import UserFactory
+from tests.contacts.worker import run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "linkedin"
@@ -47,7 +48,9 @@ def bobs_done_batch(other_staff_user, bobs_network):
 
 def upload(client, network=""):
     payload = {"file": SimpleUploadedFile("Connections.csv", DATA, "text/csv")}
-    return client.post("/imports/", {**payload, "network": network})
+    response = client.post("/imports/", {**payload, "network": network})
+    run_queued_tasks()
+    return response
 
 
 # --- the upload page -----------------------------------------------------------------------
@@ -141,6 +144,8 @@ def test_it_refuses_a_member_the_undo_of_another_members_import(staff_client, bo
 
 def test_a_manager_undoes_another_members_import_and_it_is_audited(manager, bobs_done_batch):
     signed_in(manager).post(f"/imports/{bobs_done_batch.pk}/undo/")
+    assert Contact.objects.count() == 6  # the worker undoes it
+    run_queued_tasks()
     assert not Contact.objects.exists()
     event = AuditEvent.objects.get(action="import_undo")
     assert (event.actor, event.via, event.object_id) == (manager, "page", str(bobs_done_batch.pk))
@@ -152,6 +157,7 @@ def test_a_member_confirms_and_undoes_their_own_import(staff_client, staff_user)
     batch = ImportBatch.objects.get()
     staff_client.post(f"/imports/{batch.pk}/confirm/")
     staff_client.post(f"/imports/{batch.pk}/undo/")
+    run_queued_tasks()
     actions = [(e.action, e.actor) for e in AuditEvent.objects.order_by("id")]
     assert actions == [("import", staff_user), ("import_undo", staff_user)]
 

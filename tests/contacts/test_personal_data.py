@@ -37,6 +37,7 @@ from tests.contacts.factories import (
     NoteFactory,
     TagFactory,
 )
+from tests.contacts.worker import run_queued_tasks
 from tests.messaging.factories import LinkedInAccountFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -205,6 +206,7 @@ def test_the_wizard_shows_suppressed_rows_and_creates_nothing(
     ).encode()
     network = Network.objects.default_for(staff_user).pk
     staff_client.post("/imports/", {"file": SimpleUploadedFile("c.csv", data), "network": network})
+    run_queued_tasks()
     batch = ImportBatch.objects.get(status="pending")
     assert (batch.created, batch.suppressed) == (0, 3)
     page = staff_client.get(f"/imports/{batch.pk}/").content.decode()

@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 from campaigns.models import Reply
 from contacts.models import Contact, ImportBatch
 from tests.contacts.factories import ConnectionFactory, ContactFactory
+from tests.contacts.worker import run_queued_tasks
 from tests.messaging.factories import LinkedInAccountFactory, MessageFactory
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "linkedin"
@@ -45,7 +46,10 @@ def test_upload_preview_confirm_and_undo(known_contact, logged_in_page: Page):
     page.get_by_label("Tags for every imported contact").fill("Berlin 2026")
     page.get_by_role("button", name="Preview import").click()
 
+    # The request only stored the file; the worker prepares the preview while the page polls.
     expect(page).to_have_url(re.compile(r"/imports/\d+/$"))
+    expect(page.get_by_text("Waiting for the worker to read the file")).to_be_visible()
+    run_queued_tasks()
     expect(page.get_by_role("heading", name="Preview: what importing will do")).to_be_visible()
     expect(page.locator("#count-created")).to_have_text("5")
     expect(page.locator("#count-updated")).to_have_text("1")
@@ -67,7 +71,9 @@ def test_upload_preview_confirm_and_undo(known_contact, logged_in_page: Page):
     page.get_by_role("link", name="Undo import…").click()
     expect(page.get_by_role("heading", name="Undo this import?")).to_be_visible()
     page.get_by_role("button", name="Undo import").click()
-    expect(page.get_by_text("Undone: 5 contacts deleted, 1 restored")).to_be_visible()
+    expect(page.get_by_text("Waiting for the worker to undo")).to_be_visible()
+    run_queued_tasks()
+    expect(page.get_by_text("Undone: 5 deleted, 1 restored")).to_be_visible()
     expect(page.locator(".badge", has_text="Undone")).to_be_visible()
     assert list(Contact.objects.values_list("position", flat=True)) == ["Intern"]
 

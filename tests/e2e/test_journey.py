@@ -18,6 +18,7 @@ from contacts.models import Contact, ImportBatch
 from messaging.dispatch import dispatch_tick
 from messaging.linkedin import client_from_settings
 from messaging.models import LinkedInAccount, Message
+from tests.contacts.worker import run_queued_tasks
 
 SENDER = "Kenji Watanabe"  # a sandbox member (messaging/sandbox/)
 TAG = "Berlin 🐻 2026"
@@ -105,6 +106,8 @@ def test_a_new_members_first_hour(sandbox_settings, logged_in_page: Page, shoot,
     nav(page, "Imports").click()
     page.get_by_label("Connections.csv").set_input_files(str(export))
     page.get_by_role("button", name="Preview import").click()
+    expect(page.get_by_text("Waiting for the worker to read the file")).to_be_visible()
+    run_queued_tasks()  # the worker's part
     expect(page.get_by_role("heading", name="Preview: what importing will do")).to_be_visible()
     expect(page.locator("#count-created")).to_have_text("6")
     shoot("import-preview")

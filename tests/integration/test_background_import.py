@@ -148,3 +148,61 @@ def test_an_import_whose_worker_is_killed_fails_with_its_reason_and_undoes_exact
     after = sorted(Contact.objects.values_list("pk", "company", "updated_at"))
     assert [row[:2] for row in after] == [row[:2] for row in before]
     assert not Connection.objects.exists() and not ImportChange.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_preview_whose_worker_is_killed_fails_with_its_upload_kept_and_retries(
+    start_qcluster, client
+):
+    """The upload request only stores the file; a worker killed while planning leaves no half
+    plan, recovery fails the preview with the reason, and "Try again" plans it from the stored
+    upload."""
+    user = UserFactory(username="worker-test", is_staff=True)
+    data = big_export(60_000)
+    batch = services.import_preview_enqueue(
+        data=data, file_name="big.csv", user=user, network=Network.objects.default_for(user)
+    )
+    assert batch.status == ImportBatch.Status.PLANNING
+    cluster = start_qcluster()
+
+    def planned_rows() -> int:
+        return ImportBatch.objects.get(pk=batch.pk).rows_done
+
+    # The worker has read the file and compared some rows, far from the end.
+    wait_for(lambda: planned_rows() >= 2_000, timeout=120, interval=0.02, what="2,000 rows")
+    os.killpg(cluster.pid, signal.SIGKILL)
+    cluster.wait()
+
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.PLANNING, "killed too late: the preview finished"
+    assert batch.plan is None and batch.created == 0 and batch.worker
+    assert not Contact.objects.exists()
+    client.force_login(user)
+    page = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert "Confirm import" not in page and "Comparing with your contacts" in page
+
+    assert services.import_batches_recover() == 1
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.PLAN_FAILED and batch.plan is None
+    assert batch.failure == (
+        "The worker preparing this preview stopped (its process is gone); nothing was changed. "
+        "The file is still stored: try again."
+    )
+    assert bytes(batch.upload.data) == data
+    page = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert "Try again" in page and "Confirm import" not in page
+
+    client.post(f"/imports/{batch.pk}/retry/")
+    # The database broker would also deliver the killed task again once its lock expires;
+    # whichever delivery comes first plans it, the other finds it planned.
+    OrmQ.objects.update(lock=timezone.now())
+    start_qcluster()
+    wait_for(
+        lambda: ImportBatch.objects.get(pk=batch.pk).status == ImportBatch.Status.PENDING,
+        timeout=120,
+        what="the retried preview",
+    )
+    batch.refresh_from_db()
+    assert (batch.created, batch.rows, batch.failure) == (60_000, 60_000, "")
+    assert "Confirm import" in client.get(f"/imports/{batch.pk}/").content.decode()
+    assert not Contact.objects.exists()

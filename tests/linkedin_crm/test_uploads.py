@@ -10,6 +10,7 @@ from django.test import Client
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
 from contacts.models import ImportBatch, Network
+from tests.contacts.worker import run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -162,4 +163,6 @@ def test_it_lets_a_staff_members_file_at_the_limit_through(
 
     assert ("complete", MB) in seen
     assert response.status_code == 302
+    assert len(ImportBatch.objects.get().upload.data) == MB  # stored whole for the worker
+    run_queued_tasks()
     assert ImportBatch.objects.get().rows == 1

@@ -11,13 +11,18 @@ def test_it_upserts_the_schedules_idempotently(capsys):
     schedule = Schedule.objects.get(name="Check LinkedIn token expiry")
     assert schedule.func == "messaging.tasks.check_account_expiry"
     assert schedule.schedule_type == Schedule.DAILY and schedule.repeats == -1
-    assert Schedule.objects.count() == 6
+    assert Schedule.objects.count() == 7
     dispatch = Schedule.objects.get(name="Dispatch the message queue")
     assert (dispatch.func, dispatch.minutes) == ("messaging.tasks.dispatch", 1)
     recover = Schedule.objects.get(name="Recover stopped imports")
     assert (recover.func, recover.minutes) == ("contacts.tasks.recover_imports", 5)
     webhooks = Schedule.objects.get(name="Deliver webhooks")
     assert (webhooks.func, webhooks.minutes) == ("linkedin_crm.tasks.deliver_webhooks", 1)
+    cleanup = Schedule.objects.get(name="Clean up old uploads and exports")
+    assert (cleanup.func, cleanup.schedule_type) == (
+        "contacts.tasks.clean_uploads",
+        Schedule.HOURLY,
+    )
     assert "Updated schedule" in capsys.readouterr().out
 
 

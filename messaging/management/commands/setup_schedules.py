@@ -9,6 +9,7 @@ SCHEDULES = {
     "Advance campaigns": ("campaigns.tasks.advance", Schedule.MINUTES, 5),
     "Recover stopped imports": ("contacts.tasks.recover_imports", Schedule.MINUTES, 5),
     "Deliver webhooks": ("linkedin_crm.tasks.deliver_webhooks", Schedule.MINUTES, 1),
+    "Clean up old uploads and exports": ("contacts.tasks.clean_uploads", Schedule.HOURLY, None),
 }
 
 
