@@ -79,7 +79,6 @@ def contact_list(request):
         "stages": Stage.choices,
         "sort": filterset.sort_key,
         "chips": active_chips(filterset, params),
-        "tag_names": Tag.objects.values_list("name", flat=True),
     }
     return render(request, "contacts/list.html", ctx)
 

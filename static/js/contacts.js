@@ -1,6 +1,18 @@
 // The contact list's selection: "select all on this page", and the bulk bar's count (the bar
 // itself appears through CSS as soon as a row is checked).
 document.addEventListener("DOMContentLoaded", () => {
+  // The tag suggestions of the bulk bar and the rows' tag fields: the names the filter's tag
+  // picker already holds, so that the page reads the tags once.
+  const suggestions = document.getElementById("tag-names");
+  const tagPicker = document.querySelector('#filter-form select[name="tags"]');
+  if (suggestions && tagPicker) {
+    for (const option of tagPicker.options) {
+      const name = document.createElement("option");
+      name.value = option.textContent.trim();
+      suggestions.append(name);
+    }
+  }
+
   const all = document.getElementById("select-page");
   const count = document.getElementById("bulk-count");
   const everything = document.getElementById("bulk-all");

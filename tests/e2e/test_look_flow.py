@@ -115,6 +115,9 @@ def test_the_bulk_bar_appears_with_the_count(contacts, logged_in_page: Page, siz
     expect(bar).to_be_visible()
     expect(bar.locator("#bulk-count")).to_have_text("2 selected")
     expect(bar.get_by_label("Select all 3 matching")).to_be_visible()
+    # The tag field suggests the team's tags (from the filter's own list, no query of its own).
+    names = page.locator("#tag-names option").evaluate_all("options => options.map(o => o.value)")
+    assert sorted(names) == ["Press", "VIP"]
     # Only the field the chosen action needs.
     expect(bar.get_by_placeholder("Reason")).to_be_hidden()
     bar.get_by_label("Action", exact=True).select_option(label="Set stage")
