@@ -8,7 +8,7 @@ from rest_framework.exceptions import NotFound
 
 from campaigns import api as campaigns_api
 from contacts import api as contacts_api
-from linkedin_crm import api_views
+from linkedin_crm import api_views, webhook_api
 from linkedin_crm.auth import staff_required
 from messaging import api as messaging_api
 
@@ -35,6 +35,7 @@ urlpatterns = [
     *api_views.urlpatterns,
     *messaging_api.urlpatterns,
     *campaigns_api.urlpatterns,
+    *webhook_api.urlpatterns,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", staff_required(ApiDocsView.as_view(url_name="api:schema")), name="docs"),
     re_path(r"^(?P<path>.*)$", not_found, name="not_found"),
