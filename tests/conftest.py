@@ -60,3 +60,14 @@ def message_status_guard(request, monkeypatch):
 
         status_guard.install(monkeypatch)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_content_type_cache():
+    """A test that commits for real (browser and worker tests) ends with the tables emptied, and
+    the content types are then made again, not always under the same ids: the process must not
+    keep the old ids it cached (the admin's history, LogEntry, would point at a missing row)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+    yield

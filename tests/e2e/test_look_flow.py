@@ -141,7 +141,13 @@ def test_inline_stage_edit(contacts, logged_in_page: Page, size):
     page.reload()
     ann = contacts["ann"]
     stage = page.get_by_label("Stage of Ann Archer")
-    stage.select_option(label="Customer")
+    # Wait for the server's answer, which swaps the row in: the select shows the new stage as
+    # soon as it is picked, before the row with the new version has come back.
+    version = page.locator(f"#contact-{ann.pk} input[name=version]").first
+    loaded = version.input_value()
+    with page.expect_response(lambda response: "/inline/" in response.url):
+        stage.select_option(label="Customer")
+    expect(version).not_to_have_value(loaded)  # the row came back, with the new version
     # The row comes back from the server with the saved stage; the page is not reloaded.
     expect(page.locator(f"#contact-{ann.pk} .stage-select")).to_have_class(
         re.compile("badge-customer")
@@ -149,7 +155,8 @@ def test_inline_stage_edit(contacts, logged_in_page: Page, size):
     ann.refresh_from_db()
     assert ann.stage == "customer"
     # And again from the swapped row: it carries the new version.
-    page.get_by_label("Stage of Ann Archer").select_option(label="Meeting")
+    with page.expect_response(lambda response: "/inline/" in response.url):
+        page.get_by_label("Stage of Ann Archer").select_option(label="Meeting")
     expect(page.locator(f"#contact-{ann.pk} .stage-select")).to_have_class(
         re.compile("badge-meeting")
     )
