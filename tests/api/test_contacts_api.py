@@ -46,13 +46,15 @@ def test_it_lists_with_the_pages_filters(api):
         ("tags=999999", "tags"),
         ("connected_after=yesterday", "connected_after"),
         ("sort=shoe-size", "sort"),
-        ("tags=99999999999999999999999", "non_field_errors"),
+        # Too large for an id: SQLite's driver refuses the number (a problem of the request),
+        # PostgreSQL looks it up and finds no such tag (a problem of the field).
+        ("tags=99999999999999999999999", "non_field_errors|tags"),
     ],
 )
 def test_it_refuses_a_bad_filter_with_422_naming_it(api, query, field):
     response = api.get(f"/api/v1/contacts/?{query}")
     assert response.status_code == 422
-    assert field in problem(response)["errors"]
+    assert set(field.split("|")) & set(problem(response)["errors"])
 
 
 def test_it_pages_with_a_cursor(api):
@@ -104,7 +106,7 @@ def test_it_creates_a_contact_with_the_forms_rules(api):
 def test_it_refuses_a_bad_contact_and_saves_nothing(api, data, field):
     response = api.post("/api/v1/contacts/", data)
     assert response.status_code == 422
-    assert field in problem(response)["errors"]
+    assert set(field.split("|")) & set(problem(response)["errors"])
     assert not Contact.objects.exists()
 
 
