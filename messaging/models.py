@@ -1,9 +1,9 @@
 import datetime
 import uuid
 import zoneinfo
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
@@ -12,6 +12,9 @@ from django.utils.timezone import now as timezone_now
 
 from linkedin_crm.dates import window_label
 from messaging.crypto import EncryptedTextField
+
+if TYPE_CHECKING:  # for the hints only: a models module imports no other app's models
+    from django.contrib.auth.models import User
 
 
 def default_daily_limit() -> int:
@@ -32,7 +35,7 @@ def validate_timezone(value: str) -> None:
 
 
 class LinkedInAccountQuerySet(models.QuerySet["LinkedInAccount"]):
-    def manageable_by(self, user: User) -> "LinkedInAccountQuerySet":
+    def manageable_by(self, user: "User") -> "LinkedInAccountQuerySet":
         """The accounts a staff member may manage and send from: their own, or all with the
         messaging.manage_all_accounts permission."""
         if user.has_perm("messaging.manage_all_accounts"):
@@ -217,11 +220,11 @@ class MessageTemplate(models.Model):
 
 
 class MessageQuerySet(models.QuerySet["Message"]):
-    def manageable_by(self, user: User) -> "MessageQuerySet":
+    def manageable_by(self, user: "User") -> "MessageQuerySet":
         """The messages a staff member may see and act on: those of the accounts they manage."""
         return self.filter(account__in=LinkedInAccount.objects.manageable_by(user))
 
-    def with_manageable_by(self, user: User) -> "MessageQuerySet":
+    def with_manageable_by(self, user: "User") -> "MessageQuerySet":
         """Every message, each annotated `manageable`: whether `user` may see its text and act
         on it (the rule of manageable_by), for lists that show others' messages without it."""
         accounts = LinkedInAccount.objects.manageable_by(user).values("pk")
