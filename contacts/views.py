@@ -12,7 +12,7 @@ from django.http import HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from contacts import personal_data, services
 from contacts.filters import ContactFilter, active_chips
@@ -315,10 +315,14 @@ def contact_set_stage(request, pk):
 
 
 @staff_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def contact_inline_edit(request, pk):
     """A stage or the tags changed in a row of the contact list. htmx gets the row back, drawn
-    anew (with the refusal and the typed tags when refused); without htmx, back to the list."""
+    anew (with the refusal and the typed tags when refused); without htmx, back to the list.
+
+    GET draws a row's tag editor, which the list fetches when it is opened."""
+    if request.method == "GET":
+        return _inline_tags_form(request, pk)
     contact = get_object_or_404(Contact, pk=pk)
     form = InlineEditForm(request.POST)
     error, status = "", 200
@@ -363,6 +367,21 @@ def contact_inline_edit(request, pk):
         "typed_tags": request.POST.get("tags") if error and "tags" in request.POST else None,
     }
     return render(request, "contacts/_row.html", ctx, status=status)
+
+
+def _inline_tags_form(request, pk: int):
+    contact = get_object_or_404(Contact.objects.prefetch_related("tags"), pk=pk)
+    back = request.htmx.current_url_abs_path if request.htmx else None
+    ctx = {
+        "inline_url": request.path,
+        "version": contact.updated_at.isoformat(),
+        "next": back if back and back.startswith("/contacts/") else reverse("contacts:list"),
+        "pk": contact.pk,
+        "name": str(contact),
+        "tags": contact.tags.all(),
+        "typed_tags": None,
+    }
+    return render(request, "contacts/_row_tags_form.html", ctx)
 
 
 def _inline_conflict_message(pk: int, request) -> str:

@@ -1,17 +1,49 @@
 """Small pieces every page draws the same way: icons from the vendored sprite, avatars."""
 
+import functools
+
 from django import template
+from django.core.signals import setting_changed
 from django.templatetags.static import static
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import get_language
+
+from contacts.models import Stage
 
 register = template.Library()
+
+
+@functools.cache
+def _sprite_url() -> str:
+    # The manifest lookup costs more than the rest of an icon, and a long list draws hundreds.
+    return static("icons/sprite.svg")
+
+
+@functools.cache
+def _stage_options(selected: str, language: str | None) -> str:
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (value, " selected" if value == selected else "", label)
+            for value, label in Stage.choices
+        ),
+    )
+
+
+def _forget_cached_urls(*, setting: str, **kwargs) -> None:
+    if setting in {"STATIC_URL", "STORAGES"}:
+        _sprite_url.cache_clear()
+
+
+setting_changed.connect(_forget_cached_urls)
 
 
 @register.simple_tag
 def icon(name: str, label: str = ""):
     """An icon of static/icons/sprite.svg (Lucide). Decorative unless given a label, for a
     button that shows nothing else."""
-    href = f"{static('icons/sprite.svg')}#{name}"
+    href = f"{_sprite_url()}#{name}"
     if label:
         return format_html(
             '<svg class="icon" role="img" aria-label="{}"><use href="{}"></use></svg>', label, href
@@ -38,3 +70,10 @@ def _first_letter(text: str | None) -> str:
 def avatar_hue(person) -> int:
     """One of eight background colours for an avatar, the same for a person on every page."""
     return (getattr(person, "pk", 0) or 0) % 8
+
+
+@register.simple_tag
+def stage_options(selected: str):
+    """The <option>s of a stage menu with `selected` chosen: the same six strings on every row of
+    a list, so they are built once per language."""
+    return _stage_options(selected, get_language())

@@ -23,13 +23,49 @@ def _version(contact):
     return contact.updated_at.isoformat()
 
 
-def test_it_needs_staff_and_a_post(anon_client, non_staff_client, staff_client):
+def test_it_needs_staff(anon_client, non_staff_client, staff_client):
     contact = ContactFactory(stage="lead")
     data = {"version": _version(contact), "stage": "customer"}
     assert anon_client.post(_url(contact), data).status_code == 302
     assert non_staff_client.post(_url(contact), data).status_code == 403
-    assert staff_client.get(_url(contact)).status_code == 405
+    assert non_staff_client.get(_url(contact)).status_code == 403
+    assert staff_client.put(_url(contact), data).status_code == 405
     assert Contact.objects.get().stage == "lead"
+
+
+def test_a_get_draws_the_rows_tag_editor_and_writes_nothing(staff_client):
+    contact = ContactFactory(first_name="Ann", last_name="Archer", tags=[TagFactory(name="VIP")])
+    version = _version(contact)
+    response = staff_client.get(
+        _url(contact), HTTP_HX_CURRENT_URL="http://testserver/contacts/?q=ann", **HTMX
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'name="version" value="{version}"' in html
+    assert f'name="tags" id="tags-{contact.pk}" value="VIP"' in html
+    assert 'name="next" value="/contacts/?q=ann"' in html  # back to the list as it was
+    assert "Tags of Ann Archer" in html
+    assert _version(contact) == version
+    assert not AuditEvent.objects.exists()
+
+
+def test_the_list_fetches_the_tag_editor_when_it_is_opened(staff_client):
+    ContactFactory(tags=[TagFactory(name="VIP")])
+    html = staff_client.get("/contacts/").content.decode()
+    assert 'hx-trigger="toggle once from:closest details"' in html
+    assert 'id="tags-' not in html  # no form is drawn until it is wanted
+
+
+def test_the_tag_editor_of_a_missing_contact_is_a_404(staff_client):
+    assert staff_client.get("/contacts/999999/inline/", **HTMX).status_code == 404
+
+
+def test_the_tag_editor_never_sends_back_elsewhere(staff_client):
+    contact = ContactFactory()
+    response = staff_client.get(
+        _url(contact), HTTP_HX_CURRENT_URL="https://evil.example/contacts/", **HTMX
+    )
+    assert 'name="next" value="/contacts/"' in response.content.decode()
 
 
 def test_it_changes_the_stage_and_sends_back_the_row(staff_client, staff_user):

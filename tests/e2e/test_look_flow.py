@@ -163,3 +163,31 @@ def test_inline_stage_edit(contacts, logged_in_page: Page, size):
     ann.refresh_from_db()
     assert ann.stage == "meeting"
     shoot(page, f"inline-{size['width']}")
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.django_db(transaction=True)
+def test_inline_tag_edit(contacts, logged_in_page: Page, size):
+    page = logged_in_page
+    page.set_viewport_size(size)
+    page.reload()
+    ann = contacts["ann"]
+    row = page.locator(f"#contact-{ann.pk}")
+    # The editor's form is fetched when it is opened, and takes the focus.
+    with page.expect_response(lambda response: "/inline/" in response.url):
+        row.get_by_label("Edit tags of Ann Archer").click()
+    field = row.get_by_label("Tags of Ann Archer, separated by commas")
+    expect(field).to_be_focused()
+    expect(field).to_have_value("VIP")
+    field.fill("VIP, Berlin")
+    with page.expect_response(lambda response: "/inline/" in response.url):
+        row.get_by_role("button", name="Save tags").click()
+    # The row comes back with both tags, drawn by the server; the page is not reloaded.
+    expect(page.locator(f"#contact-{ann.pk} .tags-cell .tag")).to_have_text(["Berlin", "VIP"])
+    assert sorted(ann.tags.values_list("name", flat=True)) == ["Berlin", "VIP"]
+    # Opened again, the fresh row fetches a fresh editor carrying the new version.
+    with page.expect_response(lambda response: "/inline/" in response.url):
+        page.locator(f"#contact-{ann.pk}").get_by_label("Edit tags of Ann Archer").click()
+    expect(page.get_by_label("Tags of Ann Archer, separated by commas")).to_have_value(
+        "Berlin, VIP"
+    )
