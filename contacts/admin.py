@@ -199,6 +199,8 @@ class ContactAdmin(ImportExportMixin, CappedSearchAdmin):
                 previous={name: form.initial.get(name) for name in ("stage", "do_not_contact")},
                 actor=request.user,
             )
+            if form.has_changed():
+                services.contacts_updated_emit([obj.pk])
 
     def import_action(self, request, **kwargs):
         if refusal := upload_refusal(request):

@@ -240,6 +240,7 @@ def contacts_set_stage(
             via=via,
             at=now,
         )
+        contacts_updated_emit([pk for pk, _ in changing], at=now)
     return len(changing)
 
 
@@ -283,6 +284,7 @@ def contacts_allow_contact(*, contacts: QuerySet, actor=None, via: str = audit.V
             via=via,
             at=now,
         )
+        contacts_updated_emit(ids, at=now)
     return len(ids)
 
 
@@ -336,9 +338,25 @@ def note_add(*, contact: Contact, author, body: str) -> Note:
 
 
 def _touch(ids: list[int]) -> None:
+    """Tags changed on these contacts: a new version (an open edit form sees the change), and
+    contact.updated for webhook subscribers."""
     now = timezone.now()
     for chunk in chunks(ids, CHUNK):
         Contact.objects.filter(pk__in=chunk).update(updated_at=now)
+    contacts_updated_emit(ids, at=now)
+
+
+def contacts_updated_emit(ids: list[int], *, at: datetime.datetime | None = None) -> int:
+    """contact.updated for contacts changed other than on their edit form (in bulk, on the
+    board, in the admin), each as it is now; read only when someone subscribes. Call it in the
+    change's transaction."""
+
+    def data():
+        for chunk in chunks(ids, CHUNK):
+            for contact in Contact.objects.filter(pk__in=chunk).order_by("pk"):
+                yield contact.webhook_data()
+
+    return webhooks.emit(webhooks.EventType.CONTACT_UPDATED, data, at=at) if ids else 0
 
 
 # --- imports ---------------------------------------------------------------------------------

@@ -95,6 +95,58 @@ def test_contact_created_updated_and_opted_out(subscription, staff_user):
     assert [e["data"] for e in events("contact.opted_out")] == [{"id": contact.pk}]
 
 
+def test_contact_updated_for_each_contact_a_bulk_change_changed(subscription, staff_user):
+    ann, bo, cy = (ContactFactory(first_name=name, stage="lead") for name in ("Ann", "Bo", "Cy"))
+    vip = TagFactory(name="VIP")
+    bo.tags.add(vip)
+    everyone = Contact.objects.filter(pk__in=[ann.pk, bo.pk, cy.pk])
+
+    def updated() -> list[tuple[int, str]]:
+        found = [(e["data"]["id"], e["data"]["stage"]) for e in events("contact.updated")]
+        WebhookEvent.objects.all().delete()
+        return sorted(found)
+
+    assert contact_services.contacts_add_tag(contacts=everyone, tag=vip) == 2
+    assert updated() == [(ann.pk, "lead"), (cy.pk, "lead")]  # Bo had the tag already
+    contact_services.contacts_remove_tag(contacts=everyone.filter(pk=bo.pk), tag=vip)
+    assert updated() == [(bo.pk, "lead")]
+    cy.stage = "meeting"
+    cy.save()
+    WebhookEvent.objects.all().delete()
+    contact_services.contacts_set_stage(contacts=everyone, stage="meeting", actor=staff_user)
+    assert updated() == [(ann.pk, "meeting"), (bo.pk, "meeting")]  # as they are now
+    contact_services.contacts_mark_do_not_contact(contacts=everyone.filter(pk=ann.pk), reason="")
+    WebhookEvent.objects.all().delete()
+    contact_services.contacts_allow_contact(contacts=everyone)
+    assert updated() == [(ann.pk, "meeting")]
+    # Nothing changed, nothing announced.
+    contact_services.contacts_set_stage(contacts=everyone, stage="meeting", actor=staff_user)
+    contact_services.contacts_allow_contact(contacts=everyone)
+    assert updated() == []
+
+
+def test_contact_updated_when_the_admin_saves_a_change(subscription, admin_client):
+    contact = ContactFactory(first_name="Ann", last_name="Lee", email="", company="Old")
+    WebhookEvent.objects.all().delete()
+    data = {
+        **{name: getattr(contact, name) for name in ("first_name", "last_name", "profile_url")},
+        **{name: "" for name in ("email", "member_urn", "position", "industry", "dnc_reason")},
+        "company": "Acme",
+        "stage": "lead",
+        **{
+            f"{prefix}-{name}": 0
+            for prefix in ("connections", "notes")
+            for name in ("TOTAL_FORMS", "INITIAL_FORMS")
+        },
+    }
+    url = f"/admin/contacts/contact/{contact.pk}/change/"
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert [e["data"]["company"] for e in events("contact.updated")] == ["Acme"]
+    admin_client.post(url, data)  # saved again unchanged: nothing to announce
+    assert len(events("contact.updated")) == 1
+
+
 def test_import_finished_once_with_its_counts(subscription):
     user = UserFactory(username="ann", is_staff=True)
     network = Network.objects.default_for(user)
