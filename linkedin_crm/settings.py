@@ -283,6 +283,10 @@ WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_list(
     "WEBHOOKS_ALLOW_PRIVATE_TARGETS", "127.0.0.0/8,::1/128" if DEBUG else ""
 )
 
+# Webhook events (and their deliveries' history, shown to Admins) are deleted after this many
+# days, once nothing is left to retry.
+WEBHOOK_EVENTS_KEEP_DAYS = env_int("WEBHOOK_EVENTS_KEEP_DAYS", 30, minimum=1)
+
 # The dashboard's team-wide figures (contacts, messages per day, reply rates) are computed
 # once and shared by every viewer for this many seconds; 0 computes them for every request.
 DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 30, minimum=0)

@@ -7,3 +7,7 @@ def deliver_webhooks() -> dict:
     """Queued after every commit that wrote webhook events, and run every minute as the sweep
     that delivers retries and whatever a lost task or a killed worker left."""
     return webhooks.deliver_due().as_dict()
+
+
+def prune_webhook_events() -> int:
+    return webhooks.events_prune()

@@ -337,6 +337,26 @@ def emit_messages(event_type: str, message_ids: Sequence[int]) -> int:
     return emit(event_type, data)
 
 
+def events_prune(*, now: datetime.datetime | None = None) -> int:
+    """Delete the events older than WEBHOOK_EVENTS_KEEP_DAYS, with their deliveries, unless a
+    delivery may still be retried (a redelivery asked for lately); returns how many. In chunks,
+    so that a busy month is not one long transaction."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.WEBHOOK_EVENTS_KEEP_DAYS)
+    retrying = WebhookDelivery.objects.filter(state=State.PENDING, retry_until__gt=now)
+    old = WebhookEvent.objects.filter(created_at__lt=cutoff).exclude(
+        pk__in=retrying.values("event_id")
+    )
+    deleted = 0
+    while ids := list(old.order_by().values_list("pk", flat=True)[:CHUNK]):
+        with transaction.atomic():
+            WebhookDelivery.objects.filter(event_id__in=ids).delete()
+            deleted += (
+                WebhookEvent.objects.filter(pk__in=ids).delete()[1].get(WebhookEvent._meta.label, 0)
+            )
+    return deleted
+
+
 def enqueue_delivery() -> None:
     # Called after the commit, robustly: a broker that is down must not fail a change that
     # committed; the sweep schedule delivers its events then.

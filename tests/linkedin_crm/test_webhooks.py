@@ -330,3 +330,40 @@ def test_a_broker_that_is_down_does_not_fail_the_change(receiver, monkeypatch):
     Contact.objects.create(first_name="Grace")  # commits, and its event with it
     assert WebhookDelivery.objects.filter(state=State.PENDING).count() == 1
     assert webhooks.deliver_due().delivered == 1  # what the sweep then does
+
+
+def test_old_events_are_pruned_unless_a_redelivery_is_still_retried(admin, receiver, settings):
+    settings.WEBHOOK_EVENTS_KEEP_DAYS = 30
+    subscribe(admin, receiver)
+    with time_machine.travel(START, tick=False):
+        old, retried = ContactFactory(), ContactFactory()
+        webhooks.deliver_due()
+    with time_machine.travel(START + datetime.timedelta(days=29), tick=False):
+        recent = ContactFactory()
+        webhooks.deliver_due()
+    [old_event, retried_event, recent_event] = [
+        WebhookEvent.objects.get(payload__data__id=contact.pk) for contact in (old, retried, recent)
+    ]
+    assert WebhookDelivery.objects.filter(state=State.DELIVERED).count() == 3
+    at = START + datetime.timedelta(days=30, hours=12)
+    with time_machine.travel(at, tick=False):
+        receiver.answer(500)
+        webhooks.delivery_redeliver(delivery=retried_event.deliveries.get(), actor=admin)
+        webhooks.deliver_due()
+        assert retried_event.deliveries.get().state == State.PENDING  # retried for a day
+        assert webhooks.events_prune() == 1
+    assert set(WebhookEvent.objects.values_list("pk", flat=True)) == {
+        retried_event.pk,
+        recent_event.pk,
+    }
+    assert not WebhookDelivery.objects.filter(event_id=old_event.pk).exists()
+    # Once the redelivery has given up, a day later, its event goes too.
+    with time_machine.travel(at + datetime.timedelta(days=1, minutes=1), tick=False):
+        assert webhooks.events_prune() == 1
+    assert list(WebhookEvent.objects.values_list("pk", flat=True)) == [recent_event.pk]
+
+
+def test_the_prune_task_runs(db):
+    from linkedin_crm.tasks import prune_webhook_events
+
+    assert prune_webhook_events() == 0

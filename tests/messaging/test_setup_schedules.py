@@ -11,7 +11,7 @@ def test_it_upserts_the_schedules_idempotently(capsys):
     schedule = Schedule.objects.get(name="Check LinkedIn token expiry")
     assert schedule.func == "messaging.tasks.check_account_expiry"
     assert schedule.schedule_type == Schedule.DAILY and schedule.repeats == -1
-    assert Schedule.objects.count() == 7
+    assert Schedule.objects.count() == 8
     dispatch = Schedule.objects.get(name="Dispatch the message queue")
     assert (dispatch.func, dispatch.minutes) == ("messaging.tasks.dispatch", 1)
     recover = Schedule.objects.get(name="Recover stopped imports")
@@ -22,6 +22,11 @@ def test_it_upserts_the_schedules_idempotently(capsys):
     assert (cleanup.func, cleanup.schedule_type) == (
         "contacts.tasks.clean_uploads",
         Schedule.HOURLY,
+    )
+    prune = Schedule.objects.get(name="Prune old webhook events")
+    assert (prune.func, prune.schedule_type) == (
+        "linkedin_crm.tasks.prune_webhook_events",
+        Schedule.DAILY,
     )
     assert "Updated schedule" in capsys.readouterr().out
 

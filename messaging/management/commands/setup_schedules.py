@@ -10,6 +10,7 @@ SCHEDULES = {
     "Recover stopped imports": ("contacts.tasks.recover_imports", Schedule.MINUTES, 5),
     "Deliver webhooks": ("linkedin_crm.tasks.deliver_webhooks", Schedule.MINUTES, 1),
     "Clean up old uploads and exports": ("contacts.tasks.clean_uploads", Schedule.HOURLY, None),
+    "Prune old webhook events": ("linkedin_crm.tasks.prune_webhook_events", Schedule.DAILY, None),
 }
 
 
