@@ -68,9 +68,15 @@ def sync_role_groups(apps) -> None:
     app registry so that a migration can call it with its historical models."""
     for app_config in apps.get_app_configs():
         # Permissions are normally created after all migrations ran; the groups need them now.
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        # A migration's historical app configs have no models module, which create_permissions
+        # takes for "no models here": lend one for the call, and give back what was there (the
+        # live registry's own, when a test or a command passes that).
+        had = getattr(app_config, "models_module", None)
+        app_config.models_module = had or True
+        try:
+            create_permissions(app_config, apps=apps, verbosity=0)
+        finally:
+            app_config.models_module = had
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
 

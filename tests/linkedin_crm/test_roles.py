@@ -46,6 +46,16 @@ def test_sync_is_idempotent():
     assert Group.objects.filter(name__in=roles.ROLES).count() == 3
 
 
+def test_sync_leaves_the_live_app_registry_as_it_was():
+    """It once left every app without its models module, after which dumpdata (the personal
+    data test) saw no models at all."""
+    from django.apps import apps
+
+    before = {config.label: config.models_module for config in apps.get_app_configs()}
+    roles.sync_role_groups(apps)
+    assert {config.label: config.models_module for config in apps.get_app_configs()} == before
+
+
 def test_role_of(staff_user, non_staff_user):
     assert roles.role_of(staff_user) == "Member"  # staff without a role
     assert roles.role_of(non_staff_user) is None
