@@ -44,4 +44,6 @@ def audience(account):
 
 @pytest.fixture
 def released(account, contact):
-    return MessageFactory(account=account, contact=contact, status="released", body="Hi Zoë")
+    return MessageFactory(
+        account=account, contact=contact, status="released", body="Hi Zoë, the prepared text"
+    )
