@@ -1,19 +1,23 @@
-"""What the message view tests share: a sender, a contact connected with it, a small audience
-with the usual gaps, and a message waiting in the Outbox."""
+"""What the message and LinkedIn account view tests share: a sender, a contact connected with
+it, a small audience with the usual gaps, and a message waiting in the Outbox."""
 
 import datetime
 
 import pytest
 
 from tests.contacts.factories import ConnectionFactory, ContactFactory
-from tests.messaging.factories import LinkedInAccountFactory, MessageFactory
+from tests.messaging.factories import MessageFactory
 
 
 @pytest.fixture
-def account(staff_user):
-    return LinkedInAccountFactory(
-        owner=staff_user, display_name="Alice Archer", min_interval_seconds=0
-    )
+def account(account):
+    """The staff member's account of tests/messaging/conftest.py (with both tokens, which the
+    account pages' disconnect test checks), under its owner's name and with no pause between
+    sends."""
+    account.display_name = "Alice Archer"
+    account.min_interval_seconds = 0
+    account.save(update_fields=["display_name", "min_interval_seconds"])
+    return account
 
 
 @pytest.fixture
@@ -40,4 +44,6 @@ def audience(account):
 
 @pytest.fixture
 def released(account, contact):
-    return MessageFactory(account=account, contact=contact, status="released", body="Hi Zoë")
+    return MessageFactory(
+        account=account, contact=contact, status="released", body="Hi Zoë, the prepared text"
+    )

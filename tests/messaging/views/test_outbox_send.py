@@ -1,6 +1,8 @@
 import pytest
+from django.utils import timezone
 
 from tests.messaging.factories import LinkedInAccountFactory, MessageFactory
+from tests.messaging.views.outbox_page import textarea_text
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +34,6 @@ def test_outbox_send_respects_the_cap(sandbox_settings, staff_client, staff_user
     account = LinkedInAccountFactory(
         owner=staff_user, access_token=token, scopes=["w_member_social"], daily_limit=1
     )
-    from django.utils import timezone
 
     MessageFactory(account=account, status="sent", claimed_at=timezone.now())
     message = MessageFactory(account=account, status="released")
@@ -84,3 +85,32 @@ def test_the_outbox_never_offers_a_message_to_someone_now_do_not_contact(
     assert list(shown.events.values_list("status", "note")) == [
         ("cancelled", "The contact is marked do-not-contact.")
     ]
+
+
+def test_send_via_linkedin_sends_the_text_on_screen(sandbox_settings, staff_client, staff_user):
+    token = sandbox_settings.issue_token("sbx-maya-okafor")
+    account = LinkedInAccountFactory(
+        owner=staff_user, access_token=token, scopes=["openid", "w_member_social"]
+    )
+    message = MessageFactory(account=account, status="released", body="Prepared")
+    response = staff_client.post(f"/outbox/{message.pk}/send/", {"body": "Edited, not saved"})
+    assert response.status_code == 302
+    assert [m["body"] for m in sandbox_settings.sent_messages()] == ["Edited, not saved"]
+    message.refresh_from_db()
+    assert (message.status, message.body) == ("sent", "Edited, not saved")
+
+
+def test_send_via_linkedin_refuses_a_bad_text_and_sends_nothing(
+    sandbox_settings, staff_client, staff_user
+):
+    token = sandbox_settings.issue_token("sbx-maya-okafor")
+    account = LinkedInAccountFactory(
+        owner=staff_user, access_token=token, scopes=["openid", "w_member_social"]
+    )
+    message = MessageFactory(account=account, status="released", body="Prepared")
+    response = staff_client.post(f"/outbox/{message.pk}/send/", {"body": "z" * 8001})
+    assert response.status_code == 400
+    assert textarea_text(response.content.decode(), message.pk) == "z" * 8001
+    assert sandbox_settings.sent_messages() == []
+    message.refresh_from_db()
+    assert (message.status, message.body) == ("released", "Prepared")
