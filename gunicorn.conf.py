@@ -10,6 +10,11 @@ import os
 wsgi_app = "linkedin_crm.wsgi:application"
 # Only the proxy on this machine talks to gunicorn (--bind to change it).
 bind = "127.0.0.1:8000"
+# No control socket (gunicornc): by default it is $HOME/.gunicorn/gunicorn.ctl, which for README's
+# crm user is /srv/crm, the checkout, and one path for every gunicorn the user runs (the service,
+# `make loadtest`), each taking it over and deleting it when it stops. The systemd unit reloads
+# and stops gunicorn with signals.
+control_socket_disable = True
 
 # gunicorn's own variable. Three suits a 2-core machine that also runs a worker cluster (issue
 # #16 measured with three); more than 2 x cores + 1 only queues requests in memory.

@@ -27,17 +27,20 @@ def production_section() -> str:
     return text[start : text.index("\n## ", start + 1)]
 
 
-def recipe_environment() -> dict[str, str]:
-    """The `export NAME=value` lines of the recipe's first shell block."""
+def recipe_file_lines() -> list[str]:
+    """The lines of the recipe's `/etc/crm.env` block."""
     section = production_section()
-    block = section[section.index("```sh\n") :].split("\n```", 1)[0]
+    start = section.index("```sh\n# /etc/crm.env\n")
+    return section[start:].split("\n", 1)[1].split("\n```", 1)[0].splitlines()
+
+
+def recipe_environment() -> dict[str, str]:
+    """The settings of `/etc/crm.env` as systemd's EnvironmentFile= reads them."""
     env = {}
-    for line in block.splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line.startswith("export "):
-            for assignment in line.removeprefix("export ").split():
-                name, _, value = assignment.partition("=")
-                env[name] = value
+    for line in recipe_file_lines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, value = line.partition("=")
+            env[name.strip()] = value.strip()
     return env
 
 
@@ -45,6 +48,16 @@ def test_it_reads_the_recipe():
     env = recipe_environment()
     assert env["DEBUG"] == "0" and env["TRUSTED_PROXY_COUNT"] == "1"
     assert "EMAIL_BACKEND" in env and "SECRET_KEY" in env
+
+
+def test_the_recipe_means_the_same_to_systemd_and_to_the_shell():
+    """systemd keeps a comment after a value as part of it (`1  # the proxy`), reads no `export`
+    line, and strips quotes that the shell would treat otherwise; the shell that sources the file
+    for the commands must see exactly what the services get."""
+    for line in recipe_file_lines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        assert re.fullmatch(r"[A-Z][A-Z0-9_]*=[^\s#'\"$`\\]*", line), line
 
 
 def test_it_warns_only_about_what_the_readme_explains(tmp_path):
