@@ -38,5 +38,6 @@ urlpatterns = [
     *webhook_api.urlpatterns,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", staff_required(ApiDocsView.as_view(url_name="api:schema")), name="docs"),
-    re_path(r"^(?P<path>.*)$", not_found, name="not_found"),
+    # Any path at all, line breaks included ("." alone stops at one).
+    re_path(r"^(?P<path>(?s:.*))$", not_found, name="not_found"),
 ]
