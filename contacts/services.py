@@ -29,7 +29,7 @@ from contacts.filters import ContactFilter
 from contacts.importing import BatchNotRunnable, ImportPlan, batch_from_plan, plan_import, run_plan
 from contacts.linkedin_csv import RejectedFile, check_connections_file, parse_connections
 from contacts.models import (
-    MERGEABLE_FIELDS,
+    EDITABLE_FIELDS,
     Connection,
     Contact,
     ContactAlias,
@@ -1139,11 +1139,11 @@ def contacts_merge(
     require_permission(user, roles.MERGE_CONTACTS)
     if survivor.pk == merged.pk:
         raise ValueError("A contact cannot be merged into itself.")
-    unknown = set(values) - set(MERGEABLE_FIELDS)
+    unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Unknown fields: {', '.join(sorted(unknown))}")
     with transaction.atomic():
-        snapshot = {name: getattr(merged, name) for name in MERGEABLE_FIELDS}
+        snapshot = {name: getattr(merged, name) for name in EDITABLE_FIELDS}
         identifiers = [
             (ContactAlias.Kind.URL, merged.profile_url),
             (ContactAlias.Kind.EMAIL, merged.email),
