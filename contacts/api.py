@@ -21,7 +21,7 @@ from contacts import services
 from contacts.filters import SORT_CHOICES, ContactFilter, sort_order
 from contacts.forms import ContactForm, ImportUploadForm, NoteForm
 from contacts.linkedin_csv import RejectedFile
-from contacts.models import Contact, ImportBatch, Network, Note, Tag
+from contacts.models import Contact, ImportBatch, Note, Tag
 from contacts.serializers import (
     ContactSerializer,
     ContactWriteSerializer,
@@ -324,19 +324,8 @@ class ImportBatchList(generics.ListAPIView):
         )
         if not form.is_valid():
             raise_validation(form.errors)
-        upload = form.cleaned_data["file"]
         try:
-            # A refused file leaves nothing behind: not the network, not the tags.
-            with transaction.atomic():
-                network = form.cleaned_data["network"] or Network.objects.default_for(request.user)
-                batch = services.import_preview(
-                    data=upload.read(),
-                    file_name=upload.name,
-                    user=request.user,
-                    network=network,
-                    tags=[Tag.get_or_create_named(name) for name in form.cleaned_data["tags"]],
-                    keep_existing=form.cleaned_data["keep_existing"],
-                )
+            batch = services.import_preview_upload(form, user=request.user, in_worker=False)
         except RejectedFile as error:
             raise_validation({"file": [str(error)]})
         return Response(_batch_data(batch.pk), status=status.HTTP_201_CREATED)

@@ -441,6 +441,24 @@ def import_preview_enqueue(
     return batch
 
 
+def import_preview_upload(upload_form, *, user, in_worker: bool) -> ImportBatch:
+    """The file of a valid ImportUploadForm previewed: planned here (import_preview) or, with
+    `in_worker`, stored for the worker to plan (import_preview_enqueue). Into the form's
+    network, else the user's default one, with its tags created as needed; a refused file
+    (RejectedFile) leaves nothing behind, not the network, not the tags."""
+    data = upload_form.cleaned_data
+    preview = import_preview_enqueue if in_worker else import_preview
+    with transaction.atomic():
+        return preview(
+            data=data["file"].read(),
+            file_name=data["file"].name,
+            user=user,
+            network=data["network"] or Network.objects.default_for(user),
+            tags=[Tag.get_or_create_named(name) for name in data["tags"]],
+            keep_existing=data["keep_existing"],
+        )
+
+
 def _enqueue_plan(batch: ImportBatch) -> None:
     # Named after the batch, so that recovery can tell whether the queue still holds it.
     transaction.on_commit(
