@@ -11,7 +11,7 @@ from django.urls import path
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import UnsupportedMediaType
@@ -35,6 +35,7 @@ from contacts.serializers import (
 from linkedin_crm import audit, roles
 from linkedin_crm.api import (
     IDEMPOTENCY_KEY,
+    PROBLEM,
     ApiCursorPagination,
     Conflict,
     PayloadTooLarge,
@@ -42,8 +43,6 @@ from linkedin_crm.api import (
     idempotent,
     raise_validation,
 )
-
-PROBLEM = OpenApiResponse(description="A problem (application/problem+json, RFC 9457).")
 
 
 class ContactPagination(ApiCursorPagination):
