@@ -7,7 +7,7 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
@@ -21,10 +21,8 @@ from campaigns.serializers import (
     StepResultSerializer,
 )
 from linkedin_crm import audit
-from linkedin_crm.api import ApiCursorPagination, Conflict
+from linkedin_crm.api import PROBLEM, Conflict, MemberListMixin
 from messaging.message_views import forecast_for
-
-PROBLEM = OpenApiResponse(description="A problem (application/problem+json, RFC 9457).")
 
 
 def _campaigns(request):
@@ -36,14 +34,11 @@ def _campaigns(request):
     )
 
 
-class CampaignList(generics.ListAPIView):
+class CampaignList(MemberListMixin, generics.ListAPIView):
     serializer_class = CampaignSerializer
-    pagination_class = ApiCursorPagination
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # the schema generator: no user
-            return Campaign.objects.none()
-        return _campaigns(self.request)
+    def member_queryset(self, request):
+        return _campaigns(request)
 
 
 def _detail(campaign: Campaign) -> dict:

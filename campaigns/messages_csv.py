@@ -24,17 +24,14 @@ from contacts.csv_text import (
     RecordTooLong,
     RejectedFile,
     clean_cell,
-    decode,
+    file_text,
     find_header,
     header_key,
     html_to_text,
-    is_blank,
     looks_like_html,
     parse_datetime,
     quote,
-    reject_binary,
     split_line,
-    strip_invisible,
     unescape_entities,
 )
 from contacts.identity import canonical_profile_url
@@ -129,17 +126,7 @@ class ParsedMessages:
 
 def parse_messages(data: bytes, *, max_bytes: int = 50 * 1024 * 1024) -> ParsedMessages:
     """Parse the bytes of a messages.csv export; raise RejectedFile if it cannot be read."""
-    if len(data) > max_bytes:
-        raise RejectedFile(
-            f"This file is {len(data) / 2**20:.1f} MB, over the {max_bytes / 2**20:.3g} MB limit."
-        )
-    if is_blank(data):
-        raise RejectedFile("The file is empty.")
-    reject_binary(data, file_name="messages.csv")
-    text, _ = decode(data)
-    text = strip_invisible(text)
-    if is_blank(text):
-        raise RejectedFile("The file is empty.")
+    text, _ = file_text(data, max_bytes=max_bytes, file_name="messages.csv")
 
     header = _find_header(text)
     columns = header.columns

@@ -878,16 +878,17 @@ def _people_by_name(messages, networks: list[int]) -> _People:
     return people
 
 
+def _conversation(accounts, contact: Contact):
+    """The messages between the exporter's accounts and this contact."""
+    return Message.objects.filter(account__in=accounts, contact=contact)
+
+
 def _record_reply(message, contact: Contact, accounts, actor, result) -> None:
     # The conversation is between the exporter and this contact: a reply answers the
     # exporter's own last message to them, never a colleague's.
     answered = (
-        Message.objects.filter(
-            account__in=accounts,
-            contact=contact,
-            status=Message.Status.SENT,
-            sent_at__lte=message.sent_at,
-        )
+        _conversation(accounts, contact)
+        .filter(status=Message.Status.SENT, sent_at__lte=message.sent_at)
         .order_by("-sent_at")
         .first()
     )
@@ -917,12 +918,8 @@ def _confirm_sent(message, contacts: list[Contact], accounts, actor, result) -> 
     confirmed = known = False
     for contact in contacts:
         waiting = (
-            Message.objects.filter(
-                account__in=accounts,
-                contact=contact,
-                status=Message.Status.RELEASED,
-                released_at__lte=message.sent_at,
-            )
+            _conversation(accounts, contact)
+            .filter(status=Message.Status.RELEASED, released_at__lte=message.sent_at)
             .order_by("released_at")
             .first()
         )
@@ -934,12 +931,14 @@ def _confirm_sent(message, contacts: list[Contact], accounts, actor, result) -> 
             note="confirmed by LinkedIn's messages export",
         ):
             confirmed = True
-        elif Message.objects.filter(
-            account__in=accounts,
-            contact=contact,
-            status=Message.Status.SENT,
-            sent_at__range=(message.sent_at - SAME_SEND, message.sent_at + SAME_SEND),
-        ).exists():
+        elif (
+            _conversation(accounts, contact)
+            .filter(
+                status=Message.Status.SENT,
+                sent_at__range=(message.sent_at - SAME_SEND, message.sent_at + SAME_SEND),
+            )
+            .exists()
+        ):
             known = True
     if confirmed:
         result.confirmed_sent += 1

@@ -11,7 +11,7 @@ from django.urls import path
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import UnsupportedMediaType
@@ -21,7 +21,7 @@ from contacts import services
 from contacts.filters import SORT_CHOICES, ContactFilter, sort_order
 from contacts.forms import ContactForm, ImportUploadForm, NoteForm
 from contacts.linkedin_csv import RejectedFile
-from contacts.models import Contact, ImportBatch, Network, Note, Tag
+from contacts.models import Contact, ImportBatch, Note, Tag
 from contacts.serializers import (
     ContactSerializer,
     ContactWriteSerializer,
@@ -35,6 +35,7 @@ from contacts.serializers import (
 from linkedin_crm import audit, roles
 from linkedin_crm.api import (
     IDEMPOTENCY_KEY,
+    PROBLEM,
     ApiCursorPagination,
     Conflict,
     PayloadTooLarge,
@@ -42,8 +43,6 @@ from linkedin_crm.api import (
     idempotent,
     raise_validation,
 )
-
-PROBLEM = OpenApiResponse(description="A problem (application/problem+json, RFC 9457).")
 
 
 class ContactPagination(ApiCursorPagination):
@@ -324,19 +323,8 @@ class ImportBatchList(generics.ListAPIView):
         )
         if not form.is_valid():
             raise_validation(form.errors)
-        upload = form.cleaned_data["file"]
         try:
-            # A refused file leaves nothing behind: not the network, not the tags.
-            with transaction.atomic():
-                network = form.cleaned_data["network"] or Network.objects.default_for(request.user)
-                batch = services.import_preview(
-                    data=upload.read(),
-                    file_name=upload.name,
-                    user=request.user,
-                    network=network,
-                    tags=[Tag.get_or_create_named(name) for name in form.cleaned_data["tags"]],
-                    keep_existing=form.cleaned_data["keep_existing"],
-                )
+            batch = services.import_preview_upload(form, user=request.user, in_worker=False)
         except RejectedFile as error:
             raise_validation({"file": [str(error)]})
         return Response(_batch_data(batch.pk), status=status.HTTP_201_CREATED)

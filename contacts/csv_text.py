@@ -38,6 +38,7 @@ __all__ = [
     "RejectedFile",
     "clean_cell",
     "decode",
+    "file_text",
     "find_header",
     "header_key",
     "html_to_text",
@@ -70,6 +71,24 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def strip_invisible(text: str) -> str:
     """`text` without the invisible characters above (no copy when it has none)."""
     return _INVISIBLE.sub("", text) if _INVISIBLE.search(text) else text
+
+
+def file_text(data: bytes, *, max_bytes: int, file_name: str) -> tuple[str, str]:
+    """The text of an uploaded export and its encoding, invisible characters removed; raise
+    RejectedFile for a file too large, empty (or only blank), or binary. `file_name` is the
+    export's usual name, for the message."""
+    if len(data) > max_bytes:
+        raise RejectedFile(
+            f"This file is {len(data) / 2**20:.1f} MB, over the {max_bytes / 2**20:.3g} MB limit."
+        )
+    if is_blank(data):
+        raise RejectedFile("The file is empty.")
+    reject_binary(data, file_name=file_name)
+    text, encoding = decode(data)
+    text = strip_invisible(text)
+    if is_blank(text):
+        raise RejectedFile("The file is empty.")
+    return text, encoding
 
 
 def unescape_formula(value: str) -> str:

@@ -9,25 +9,14 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from contacts.identity import canonical_profile_url
-from contacts.models import MERGEABLE_FIELDS, Contact, Network, Note, Stage, Tag
+from contacts.models import EDITABLE_FIELDS, Contact, Network, Note, Stage, Tag
 from linkedin_crm.ids import parse_ids
 
 
 class ContactForm(forms.ModelForm):
     class Meta:
         model = Contact
-        fields = [
-            "first_name",
-            "last_name",
-            "profile_url",
-            "email",
-            "company",
-            "position",
-            "industry",
-            "member_urn",
-            "stage",
-            "tags",
-        ]
+        fields = [*EDITABLE_FIELDS, "tags"]
         widgets = {"tags": forms.CheckboxSelectMultiple}
 
     def clean_profile_url(self):
@@ -363,7 +352,7 @@ class MergeForm(forms.Form):
         self.differing = []
         if len(self.contacts) == 2:
             first, second = self.contacts
-            for name in MERGEABLE_FIELDS:
+            for name in EDITABLE_FIELDS:
                 a, b = getattr(first, name), getattr(second, name)
                 if a != b:
                     label = Contact._meta.get_field(name).verbose_name

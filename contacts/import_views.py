@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -12,7 +11,7 @@ from contacts import services
 from contacts.forms import ImportUploadForm
 from contacts.importing import ImportPlan
 from contacts.linkedin_csv import RejectedFile
-from contacts.models import Contact, ImportBatch, ImportUpload, Network, Tag
+from contacts.models import Contact, ImportBatch, ImportUpload, Network
 from linkedin_crm.auth import staff_required
 from linkedin_crm.uploads import upload_refusal
 
@@ -34,20 +33,9 @@ def import_list(request):
         user=request.user,
     )
     if posted and form.is_valid():
-        upload = form.cleaned_data["file"]
         try:
-            # A refused file leaves nothing behind: not the network, not the tags. The worker
-            # reads and plans the file; this request only stores it.
-            with transaction.atomic():
-                network = form.cleaned_data["network"] or Network.objects.default_for(request.user)
-                batch = services.import_preview_enqueue(
-                    data=upload.read(),
-                    file_name=upload.name,
-                    user=request.user,
-                    network=network,
-                    tags=[Tag.get_or_create_named(name) for name in form.cleaned_data["tags"]],
-                    keep_existing=form.cleaned_data["keep_existing"],
-                )
+            # The worker reads and plans the file; this request only stores it.
+            batch = services.import_preview_upload(form, user=request.user, in_worker=True)
         except RejectedFile as exc:
             form.add_error("file", str(exc))
         else:

@@ -35,7 +35,7 @@ from contacts.models import (
     Network,
     Suppression,
 )
-from linkedin_crm import webhooks
+from linkedin_crm import audit, webhooks
 from linkedin_crm.db import CHUNK, WRITE_BATCH, chunks
 
 # The fields an export row can set on a contact, in LinkedIn's column order.
@@ -392,6 +392,24 @@ def run_plan(
             "could be marked done."
         )
     return batch
+
+
+def record_import(batch: ImportBatch, *, actor, via: str) -> None:
+    """The audit event of a finished import, with its counts: every way of importing (the
+    pages, the API, the command, the admin's button) records the same."""
+    audit.record(
+        audit.Action.IMPORT,
+        actor=actor,
+        obj=batch,
+        via=via,
+        counts={
+            "created": batch.created,
+            "updated": batch.updated,
+            "unchanged": batch.unchanged,
+            "suppressed": batch.suppressed,
+        },
+        detail={"network": batch.network_id},
+    )
 
 
 def apply_plan(

@@ -21,16 +21,13 @@ from contacts.csv_text import (
     RecordTooLong,
     RejectedFile,
     clean_cell,
-    decode,
+    file_text,
     find_header,
     header_key,
-    is_blank,
     line_spans,
     parse_date,
     quote,
-    reject_binary,
     split_line,
-    strip_invisible,
     unescape_formula,
 )
 from contacts.identity import canonical_profile_url, fold
@@ -137,17 +134,7 @@ def check_connections_file(data: bytes, *, max_bytes: int = 20 * 1024 * 1024) ->
 
 
 def _read_header(data: bytes, *, max_bytes: int) -> tuple[str, str, Header, dict[str, int]]:
-    if len(data) > max_bytes:
-        raise RejectedFile(
-            f"This file is {len(data) / 2**20:.1f} MB, over the {max_bytes / 2**20:.3g} MB limit."
-        )
-    if is_blank(data):
-        raise RejectedFile("The file is empty.")
-    reject_binary(data, file_name="Connections.csv")
-    text, encoding = decode(data)
-    text = strip_invisible(text)
-    if is_blank(text):
-        raise RejectedFile("The file is empty.")
+    text, encoding = file_text(data, max_bytes=max_bytes, file_name="Connections.csv")
 
     found = _find_header(text)
     header_line, mapping = found.line, found.columns

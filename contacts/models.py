@@ -26,8 +26,9 @@ class Stage(models.TextChoices):
     NOT_INTERESTED = "not_interested", "Not interested"
 
 
-# Fields a person chooses between when merging two contacts.
-MERGEABLE_FIELDS = [
+# The fields a person edits on a contact: the contact form (with the tags), the API's contact
+# (which is written through that form), and what one chooses between when merging two contacts.
+EDITABLE_FIELDS = [
     "first_name",
     "last_name",
     "profile_url",

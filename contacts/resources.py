@@ -122,19 +122,7 @@ class ContactResource(resources.ModelResource):
             )
             batch.save()
             batch = importing.run_plan(batch, plan)
-            audit.record(
-                audit.Action.IMPORT,
-                actor=batch.uploaded_by,
-                obj=batch,
-                via=audit.Via.ADMIN,
-                counts={
-                    "created": batch.created,
-                    "updated": batch.updated,
-                    "unchanged": batch.unchanged,
-                    "suppressed": batch.suppressed,
-                },
-                detail={"network": batch.network_id},
-            )
+            importing.record_import(batch, actor=batch.uploaded_by, via=audit.Via.ADMIN)
         return self._admin_result(plan, len(dataset))
 
     def _admin_result(self, plan: importing.ImportPlan, total_rows: int) -> Result:

@@ -3,7 +3,7 @@ contacts.forms.ContactForm, which the API validates with as the pages do."""
 
 from rest_framework import serializers
 
-from contacts.models import Contact, ImportBatch, Note, Stage, Tag
+from contacts.models import EDITABLE_FIELDS, Contact, ImportBatch, Note, Stage, Tag
 
 
 class TagSerializer(serializers.ModelSerializer):
@@ -21,15 +21,7 @@ class ContactSerializer(serializers.ModelSerializer):
         model = Contact
         fields = [
             "id",
-            "first_name",
-            "last_name",
-            "profile_url",
-            "email",
-            "company",
-            "position",
-            "industry",
-            "member_urn",
-            "stage",
+            *EDITABLE_FIELDS,
             "do_not_contact",
             "dnc_reason",
             "tags",

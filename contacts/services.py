@@ -26,10 +26,17 @@ from django_q.tasks import async_task
 
 from contacts import liveness
 from contacts.filters import ContactFilter
-from contacts.importing import BatchNotRunnable, ImportPlan, batch_from_plan, plan_import, run_plan
+from contacts.importing import (
+    BatchNotRunnable,
+    ImportPlan,
+    batch_from_plan,
+    plan_import,
+    record_import,
+    run_plan,
+)
 from contacts.linkedin_csv import RejectedFile, check_connections_file, parse_connections
 from contacts.models import (
-    MERGEABLE_FIELDS,
+    EDITABLE_FIELDS,
     Connection,
     Contact,
     ContactAlias,
@@ -253,16 +260,15 @@ def contacts_mark_do_not_contact(
     now = now or timezone.now()
     ids = _ids(contacts.filter(do_not_contact=False))
     with transaction.atomic():
-        for chunk in chunks(ids, CHUNK):
-            Contact.objects.filter(pk__in=chunk).update(
-                do_not_contact=True, dnc_reason=reason, dnc_at=now, updated_at=now
-            )
-        audit.record_each(
+        _update_recorded(
+            ids,
             audit.Action.DO_NOT_CONTACT,
-            objects=[(Contact(pk=pk), {}) for pk in ids],
             actor=actor,
             via=via,
-            at=now,
+            now=now,
+            do_not_contact=True,
+            dnc_reason=reason,
+            dnc_at=now,
         )
         webhooks.emit(webhooks.EventType.CONTACT_OPTED_OUT, [{"id": pk} for pk in ids], at=now)
     return len(ids)
@@ -273,19 +279,28 @@ def contacts_allow_contact(*, contacts: QuerySet, actor=None, via: str = audit.V
     now = timezone.now()
     ids = _ids(contacts.filter(do_not_contact=True))
     with transaction.atomic():
-        for chunk in chunks(ids, CHUNK):
-            Contact.objects.filter(pk__in=chunk).update(
-                do_not_contact=False, dnc_reason="", dnc_at=None, updated_at=now
-            )
-        audit.record_each(
+        _update_recorded(
+            ids,
             audit.Action.CONTACT_ALLOWED,
-            objects=[(Contact(pk=pk), {}) for pk in ids],
             actor=actor,
             via=via,
-            at=now,
+            now=now,
+            do_not_contact=False,
+            dnc_reason="",
+            dnc_at=None,
         )
         contacts_updated_emit(ids, at=now)
     return len(ids)
+
+
+def _update_recorded(ids: list[int], action: str, *, actor, via: str, now, **values) -> None:
+    """Set `values` (and updated_at) on the contacts `ids`, in chunks, and record `action` in
+    the audit log for each of them. Call it in a transaction."""
+    for chunk in chunks(ids, CHUNK):
+        Contact.objects.filter(pk__in=chunk).update(updated_at=now, **values)
+    audit.record_each(
+        action, objects=[(Contact(pk=pk), {}) for pk in ids], actor=actor, via=via, at=now
+    )
 
 
 def contact_pipeline_changes_record(
@@ -439,6 +454,24 @@ def import_preview_enqueue(
         ImportUpload.objects.create(batch=batch, data=data, created_at=now)
         _enqueue_plan(batch)
     return batch
+
+
+def import_preview_upload(upload_form, *, user, in_worker: bool) -> ImportBatch:
+    """The file of a valid ImportUploadForm previewed: planned here (import_preview) or, with
+    `in_worker`, stored for the worker to plan (import_preview_enqueue). Into the form's
+    network, else the user's default one, with its tags created as needed; a refused file
+    (RejectedFile) leaves nothing behind, not the network, not the tags."""
+    data = upload_form.cleaned_data
+    preview = import_preview_enqueue if in_worker else import_preview
+    with transaction.atomic():
+        return preview(
+            data=data["file"].read(),
+            file_name=data["file"].name,
+            user=user,
+            network=data["network"] or Network.objects.default_for(user),
+            tags=[Tag.get_or_create_named(name) for name in data["tags"]],
+            keep_existing=data["keep_existing"],
+        )
 
 
 def _enqueue_plan(batch: ImportBatch) -> None:
@@ -657,7 +690,7 @@ def _go_ahead(batch: ImportBatch, *, actor, via: str) -> None:
         )
         batch.refresh_from_db()
         raise
-    _record_import(batch, actor=actor, via=via)
+    record_import(batch, actor=actor, via=via)
 
 
 def import_run(*, batch_id: int, via: str | None = None) -> ImportBatch:
@@ -724,24 +757,8 @@ def import_file(
         store_plan=False,
     )
     batch = run_plan(batch, plan)
-    _record_import(batch, actor=user, via=via)
+    record_import(batch, actor=user, via=via)
     return batch
-
-
-def _record_import(batch: ImportBatch, *, actor, via: str) -> None:
-    audit.record(
-        audit.Action.IMPORT,
-        actor=actor,
-        obj=batch,
-        via=via,
-        counts={
-            "created": batch.created,
-            "updated": batch.updated,
-            "unchanged": batch.unchanged,
-            "suppressed": batch.suppressed,
-        },
-        detail={"network": batch.network_id},
-    )
 
 
 def _check_fresh(batch: ImportBatch) -> None:
@@ -983,9 +1000,8 @@ def import_batches_recover(
         # the batch is alive after all. A chunk that commits after this update finds the batch
         # failed and rolls back (the checkpoint in importing.run_plan), so the counts in the
         # reason are exactly what undo will find.
-        stopped += ImportBatch.objects.filter(
-            pk=batch.pk, status=batch.status, progress_at=batch.progress_at
-        ).update(
+        stopped += _update_if_unmoved(
+            batch,
             status=ImportBatch.Status.FAILED,
             failure=reason,
             finished_at=now,
@@ -997,9 +1013,8 @@ def import_batches_recover(
             continue
         # Planning writes nothing but its final update, which is conditional on the worker:
         # failed here, a late worker's plan is dropped. The upload stays for "Try again".
-        stopped += ImportBatch.objects.filter(
-            pk=batch.pk, status=batch.status, progress_at=batch.progress_at
-        ).update(
+        stopped += _update_if_unmoved(
+            batch,
             status=ImportBatch.Status.PLAN_FAILED,
             failure=(
                 f"The worker preparing this preview stopped ({why}); nothing was changed. The "
@@ -1013,9 +1028,8 @@ def import_batches_recover(
             continue
         # The undo is one transaction, which died with its worker: nothing was undone, and
         # the batch is back where it was, to be undone again.
-        stopped += ImportBatch.objects.filter(
-            pk=batch.pk, status=batch.status, progress_at=batch.progress_at
-        ).update(
+        stopped += _update_if_unmoved(
+            batch,
             status=batch.status_before_undo,
             worker="",
             undo_report={
@@ -1024,6 +1038,14 @@ def import_batches_recover(
             },
         )
     return stopped
+
+
+def _update_if_unmoved(batch: ImportBatch, **values) -> int:
+    """Update the batch only if its status and heartbeat are still those read: a worker that
+    moved it meanwhile is alive after all. Returns 1 if updated, else 0."""
+    return ImportBatch.objects.filter(
+        pk=batch.pk, status=batch.status, progress_at=batch.progress_at
+    ).update(**values)
 
 
 def _worker_lost(batch: ImportBatch, task_name: str, now: datetime.datetime) -> str | None:
@@ -1139,11 +1161,11 @@ def contacts_merge(
     require_permission(user, roles.MERGE_CONTACTS)
     if survivor.pk == merged.pk:
         raise ValueError("A contact cannot be merged into itself.")
-    unknown = set(values) - set(MERGEABLE_FIELDS)
+    unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Unknown fields: {', '.join(sorted(unknown))}")
     with transaction.atomic():
-        snapshot = {name: getattr(merged, name) for name in MERGEABLE_FIELDS}
+        snapshot = {name: getattr(merged, name) for name in EDITABLE_FIELDS}
         identifiers = [
             (ContactAlias.Kind.URL, merged.profile_url),
             (ContactAlias.Kind.EMAIL, merged.email),

@@ -227,13 +227,7 @@ def contact_edit(request, pk):
 
 
 def _conflict_message(changes: list[str], current: Contact, request) -> str:
-    editor = _newest_editor(current)
-    if editor is None:
-        who = "someone else"
-    elif editor == request.user:
-        who = "you, in another window,"
-    else:
-        who = editor.get_full_name() or editor.get_username()
+    who = _who_changed(current, request, you="you, in another window,")
     changed_at = timezone.localtime(current.updated_at)
     when = f"{changed_at:%H:%M}"
     if changed_at.date() != timezone.localdate():
@@ -244,6 +238,17 @@ def _conflict_message(changes: list[str], current: Contact, request) -> str:
         f"editing{what}. The form still holds what you typed; check it against these changes "
         "and save again to keep your values."
     )
+
+
+def _who_changed(contact: Contact, request, *, you: str) -> str:
+    """Who made the contact's newest change, for a conflict message: a name, "someone else"
+    when that is not on record, or `you` (as the sentence needs it) for this user."""
+    editor = _newest_editor(contact)
+    if editor is None:
+        return "someone else"
+    if editor == request.user:
+        return you
+    return editor.get_full_name() or editor.get_username()
 
 
 def _newest_editor(contact: Contact):
@@ -388,13 +393,7 @@ def _inline_conflict_message(pk: int, request) -> str:
     current = Contact.objects.filter(pk=pk).first()
     if current is None:
         return "Nothing was saved: someone deleted this contact."
-    editor = _newest_editor(current)
-    if editor is None:
-        who = "someone else"
-    elif editor == request.user:
-        who = "you, in another window"
-    else:
-        who = editor.get_full_name() or editor.get_username()
+    who = _who_changed(current, request, you="you, in another window")
     at = timezone.localtime(current.updated_at)
     return (
         f"Nothing was saved: {who} changed this contact at {at:%H:%M}. "

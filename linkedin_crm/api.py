@@ -17,7 +17,7 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.html import strip_tags
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import exceptions, permissions, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.pagination import CursorPagination
@@ -405,7 +405,27 @@ class ApiCursorPagination(CursorPagination):
         return parameters
 
 
+# For a ListAPIView of what the token's owner may see, `member_queryset(request)`, a cursor page
+# at a time. The schema generator asks without a user: it gets an empty queryset of the
+# serializer's model. Comments, not a docstring: the schema would show one as the description
+# of a view without its own. A mixin, because rest_framework's views read this module's
+# authentication class when they are imported.
+class MemberListMixin:
+    pagination_class = ApiCursorPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.get_serializer_class().Meta.model.objects.none()
+        return self.member_queryset(self.request)
+
+    def member_queryset(self, request):
+        raise NotImplementedError
+
+
 # --- the schema ----------------------------------------------------------------------------------
+
+# Named in each endpoint's responses; add_problem_responses below describes its body.
+PROBLEM = OpenApiResponse(description="A problem (application/problem+json, RFC 9457).")
 
 PROBLEM_SCHEMA = {
     "type": "object",

@@ -6,16 +6,14 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from contacts.models import Contact
 from linkedin_crm import dashboard, timeline
-from linkedin_crm.api import raise_validation
-
-PROBLEM = OpenApiResponse(description="A problem (application/problem+json, RFC 9457).")
+from linkedin_crm.api import PROBLEM, raise_validation
 
 
 class TimelineQuery(serializers.Serializer):

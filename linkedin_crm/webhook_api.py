@@ -5,16 +5,15 @@ role and write the audit log."""
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import path
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from linkedin_crm import audit, webhooks
-from linkedin_crm.api import IDEMPOTENCY_KEY, idempotent, raise_validation
+from linkedin_crm.api import IDEMPOTENCY_KEY, PROBLEM, idempotent, raise_validation
 from linkedin_crm.models import WebhookDelivery, WebhookEventType, WebhookSubscription
 
-PROBLEM = OpenApiResponse(description="A problem (application/problem+json, RFC 9457).")
 # How many of a subscription's latest deliveries its detail lists.
 RECENT_DELIVERIES = 20
 

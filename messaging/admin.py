@@ -11,6 +11,16 @@ from messaging.models import LinkedInAccount, Message, MessageTemplate
 # Ids travel in the URL: keep it under the length browsers and servers accept.
 MAX_ADMIN_SELECTION = 2000
 
+# The state of an account's connection to LinkedIn, shown last and never edited here.
+_CONNECTION_STATE = [
+    "access_token_expires_at",
+    "refresh_token_expires_at",
+    "scopes",
+    "last_sent_at",
+    "last_validated_at",
+    "last_error",
+]
+
 
 @admin.register(LinkedInAccount)
 class LinkedInAccountAdmin(CappedSearchAdmin):
@@ -35,12 +45,7 @@ class LinkedInAccountAdmin(CappedSearchAdmin):
         "status",
         "mode",
         "member_urn",
-        "access_token_expires_at",
-        "refresh_token_expires_at",
-        "scopes",
-        "last_sent_at",
-        "last_validated_at",
-        "last_error",
+        *_CONNECTION_STATE,
         "automatic_acknowledged_at",
     ]
     fields = [
@@ -52,21 +57,8 @@ class LinkedInAccountAdmin(CappedSearchAdmin):
         "status",
         "mode",
         "automatic_acknowledged_at",
-        "daily_limit",
-        "timezone",
-        "window_days",
-        "window_start",
-        "window_end",
-        "min_interval_seconds",
-        "jitter_seconds",
-        *[
-            "access_token_expires_at",
-            "refresh_token_expires_at",
-            "scopes",
-            "last_sent_at",
-            "last_validated_at",
-            "last_error",
-        ],
+        *LinkedInAccount.SENDING_SETTINGS,
+        *_CONNECTION_STATE,
     ]
 
     def has_add_permission(self, request):

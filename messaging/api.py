@@ -11,7 +11,7 @@ from django.urls import path
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from django_q.tasks import async_task
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
@@ -21,10 +21,11 @@ from contacts.models import Connection, Contact
 from linkedin_crm import audit
 from linkedin_crm.api import (
     IDEMPOTENCY_KEY,
+    PROBLEM,
     AdminOnly,
-    ApiCursorPagination,
     Conflict,
     IsActiveStaff,
+    MemberListMixin,
     TokenScope,
     idempotent,
     raise_validation,
@@ -47,8 +48,6 @@ from messaging.serializers import (
     TaskQueuedSerializer,
     ValidateResultSerializer,
 )
-
-PROBLEM = OpenApiResponse(description="A problem (application/problem+json, RFC 9457).")
 
 
 def _compose_form(request, data: dict) -> ComposeForm:
@@ -208,19 +207,16 @@ class MessageFilterBackend(DjangoFilterBackend):
         return {**super().get_filterset_kwargs(request, queryset, view), "user": request.user}
 
 
-class MessageList(generics.ListAPIView):
+class MessageList(MemberListMixin, generics.ListAPIView):
     """The messages of the accounts the token's owner may manage, newest first, with the
     message list's filters."""
 
     serializer_class = MessageSerializer
     filter_backends = [MessageFilterBackend]
     filterset_class = MessageFilter
-    pagination_class = ApiCursorPagination
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # the schema generator: no user
-            return Message.objects.none()
-        return _message_queryset(self.request)
+    def member_queryset(self, request):
+        return _message_queryset(request)
 
 
 @extend_schema(responses={200: MessageDetailSerializer, 404: PROBLEM})
@@ -254,18 +250,15 @@ def message_resolve(request, pk: int):
     return Response(MessageSerializer(_message_queryset(request).get(pk=pk)).data)
 
 
-class OutboxList(generics.ListAPIView):
+class OutboxList(MemberListMixin, generics.ListAPIView):
     """Messages waiting in the Outbox for their sender to send by hand, as the Outbox page
     lists them: not those to contacts marked do-not-contact since (the next tick cancels
     them)."""
 
     serializer_class = MessageSerializer
-    pagination_class = ApiCursorPagination
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Message.objects.none()
-        return _message_queryset(self.request).filter(
+    def member_queryset(self, request):
+        return _message_queryset(request).filter(
             status=Message.Status.RELEASED, contact__do_not_contact=False
         )
 

@@ -174,6 +174,21 @@ class _Pace:
         end = datetime.datetime.combine(day, self.window_end, tzinfo=self.zone)
         return start.astimezone(UTC), end.astimezone(UTC)
 
+    def room_on(
+        self,
+        day: datetime.date,
+        *,
+        today: datetime.date,
+        now_utc: datetime.datetime,
+        already_today: int,
+    ) -> tuple[datetime.datetime, datetime.datetime, int]:
+        """The day's window as (earliest send, end) in UTC, and how much of its cap is used:
+        today only what is left of the window, with `already_today` used."""
+        start, end = self.window_on(day)
+        if day == today:
+            return max(now_utc, start), end, already_today
+        return start, end, 0
+
     def empty_forecast(self, count: int, timezone: str) -> Forecast:
         return Forecast(
             count=count,
@@ -232,6 +247,16 @@ def _pace(
     )
 
 
+def _start(
+    now: datetime.datetime, not_before: datetime.datetime | None, zone: zoneinfo.ZoneInfo
+) -> tuple[datetime.datetime, datetime.datetime, datetime.date]:
+    """Now in UTC; when ours may go out first (now, or the later not_before) in UTC; and
+    today's date in the account's zone, where the walk over days starts."""
+    now_utc = now.astimezone(UTC)
+    ready_at = max(now_utc, not_before.astimezone(UTC)) if not_before else now_utc
+    return now_utc, ready_at, now.astimezone(zone).date()
+
+
 def forecast(
     *,
     count: int,
@@ -281,10 +306,8 @@ def forecast(
         after = datetime.datetime.combine(day + _WEEK, datetime.time(0, 0), tzinfo=zone)
         return first.utcoffset() == after.utcoffset()
 
-    now_utc = now.astimezone(UTC)
-    ready_at = max(now_utc, not_before.astimezone(UTC)) if not_before else now_utc
+    now_utc, ready_at, today = _start(now, not_before, zone)
     ready_day = ready_at.astimezone(zone).date()
-    today = now.astimezone(zone).date()
     queue = _Queue(ahead=queued_before, ours=count)
     day = today
     try:
@@ -301,11 +324,9 @@ def forecast(
                     day += weeks * _WEEK
                     continue
             if day.weekday() in send_days:
-                start, end = pace.window_on(day)
-                earliest, used = start, 0
-                if day == today:
-                    # Today only what is left of the window and of the cap.
-                    earliest, used = max(now_utc, start), already_today
+                earliest, end, used = pace.room_on(
+                    day, today=today, now_utc=now_utc, already_today=already_today
+                )
                 fits = _fits((end - earliest).total_seconds(), spacing)
                 capacity = max(0, min(daily_limit - used, fits))
                 if capacity:
@@ -385,9 +406,7 @@ def forecast_sequence(
     if recipients == 0:
         return result
     spacing, zone = pace.spacing, pace.zone
-    now_utc = now.astimezone(UTC)
-    ready_at = max(now_utc, not_before.astimezone(UTC)) if not_before else now_utc
-    today = now.astimezone(zone).date()
+    now_utc, ready_at, today = _start(now, not_before, zone)
     sequence = itertools.count()
     waiting = [_Batch(now_utc, next(sequence), queued_before, step=-1)] if queued_before else []
     waiting.append(_Batch(ready_at, next(sequence), recipients, step=0))
@@ -399,10 +418,9 @@ def forecast_sequence(
             # Nothing is due before the first waiting batch: go straight to its day.
             day = max(day, waiting[0].due.astimezone(zone).date())
             if day.weekday() in pace.send_days:
-                start, end = pace.window_on(day)
-                cursor, used = start, 0
-                if day == today:
-                    cursor, used = max(now_utc, start), already_today
+                cursor, end, used = pace.room_on(
+                    day, today=today, now_utc=now_utc, already_today=already_today
+                )
                 capacity = daily_limit - used
                 while capacity > 0 and waiting and waiting[0].due <= end:
                     batch = heapq.heappop(waiting)
@@ -444,15 +462,7 @@ def forecast_sequence(
 
 
 def _account_settings(account) -> dict:
-    return {
-        "daily_limit": account.daily_limit,
-        "timezone": account.timezone,
-        "window_days": account.window_days,
-        "window_start": account.window_start,
-        "window_end": account.window_end,
-        "min_interval_seconds": account.min_interval_seconds,
-        "jitter_seconds": account.jitter_seconds,
-    }
+    return {name: getattr(account, name) for name in account.SENDING_SETTINGS}
 
 
 def forecast_account(account, *, count: int, now: datetime.datetime, **kwargs) -> Forecast:

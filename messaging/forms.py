@@ -27,17 +27,7 @@ class AccountSettingsForm(forms.ModelForm):
 
     class Meta:
         model = LinkedInAccount
-        fields = [
-            "network",
-            "mode",
-            "daily_limit",
-            "timezone",
-            "window_days",
-            "window_start",
-            "window_end",
-            "min_interval_seconds",
-            "jitter_seconds",
-        ]
+        fields = ["network", "mode", *LinkedInAccount.SENDING_SETTINGS]
         widgets = {
             "window_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "window_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),

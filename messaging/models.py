@@ -117,6 +117,18 @@ class LinkedInAccount(models.Model):
     created_at = models.DateTimeField(default=timezone_now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # What paces the account's sending (the dispatcher, messaging.forecast): edited together on
+    # the account's page and in the admin.
+    SENDING_SETTINGS = (
+        "daily_limit",
+        "timezone",
+        "window_days",
+        "window_start",
+        "window_end",
+        "min_interval_seconds",
+        "jitter_seconds",
+    )
+
     objects = LinkedInAccountQuerySet.as_manager()
 
     class Meta:
