@@ -5,6 +5,7 @@ import pytest
 from django.test import Client
 
 from tests.contacts.factories import UserFactory
+from tests.webhook_receiver import Receiver
 
 # The LinkedIn sandbox fixtures (linkedin_sandbox, partner_sandbox, sandbox_client, …).
 pytest_plugins = ["tests.sandbox_fixtures"]
@@ -71,3 +72,11 @@ def _fresh_content_type_cache():
 
     ContentType.objects.clear_cache()
     yield
+
+
+@pytest.fixture
+def receiver():
+    """A webhook receiver on this machine (tests/webhook_receiver.py), for the webhook tests."""
+    receiver = Receiver().start()
+    yield receiver
+    receiver.stop()

@@ -7,7 +7,6 @@ import pytest
 from linkedin_crm.models import AuditEvent, WebhookDelivery, WebhookSubscription
 from linkedin_crm.webhooks import deliver_due, emit
 from tests.api.conftest import token_client
-from tests.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.django_db
 TARGET = "http://127.0.0.1:9/hooks"
@@ -16,13 +15,6 @@ TARGET = "http://127.0.0.1:9/hooks"
 @pytest.fixture
 def admin_api(admin):
     return token_client(admin)
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver().start()
-    yield receiver
-    receiver.stop()
 
 
 def test_an_admin_subscribes_and_gets_the_secret_once(admin_api):

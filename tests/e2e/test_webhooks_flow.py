@@ -11,14 +11,6 @@ from linkedin_crm import webhooks
 from linkedin_crm.models import WebhookSubscription
 from tests.contacts.factories import ContactFactory, UserFactory, give_role
 from tests.e2e.conftest import STAFF_PASSWORD
-from tests.webhook_receiver import Receiver
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver().start()
-    yield receiver
-    receiver.stop()
 
 
 @pytest.mark.django_db(transaction=True)

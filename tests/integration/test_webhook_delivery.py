@@ -15,16 +15,9 @@ from contacts.models import Contact
 from linkedin_crm import webhooks
 from linkedin_crm.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from tests.integration.conftest import wait_for
-from tests.webhook_receiver import HANG, Receiver
+from tests.webhook_receiver import HANG
 
 EVENTS = 5
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver().start()
-    yield receiver
-    receiver.stop()
 
 
 @pytest.mark.django_db(transaction=True)

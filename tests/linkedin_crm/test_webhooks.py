@@ -21,17 +21,10 @@ from linkedin_crm.models import (
     WebhookSubscription,
 )
 from tests.contacts.factories import ContactFactory, UserFactory
-from tests.webhook_receiver import DROP, Receiver
+from tests.webhook_receiver import DROP
 
 State = WebhookDelivery.State
 START = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver().start()
-    yield receiver
-    receiver.stop()
 
 
 @pytest.fixture

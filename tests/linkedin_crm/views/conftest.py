@@ -7,14 +7,6 @@ from django.test import Client
 
 from linkedin_crm import webhooks
 from tests.contacts.factories import UserFactory, give_role
-from tests.webhook_receiver import Receiver
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver().start()
-    yield receiver
-    receiver.stop()
 
 
 @pytest.fixture
