@@ -22,7 +22,7 @@ PUBLIC_PREFIXES = (
     # manages only their own login (password, e-mail). Public signup is closed by the adapter.
     "accounts/",
     # The Django admin applies its own staff check; its sign-in is allauth's (tested in
-    # tests/linkedin_crm/test_admin_login.py).
+    # tests/linkedin_crm/views/test_admin_login.py).
     "admin/",
     # The REST API authenticates by token and answers 401/403 as problem+json, never with a
     # redirect to sign-in; tests/api/test_api_access.py walks its routes the same way.

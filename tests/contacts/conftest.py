@@ -1,6 +1,7 @@
-"""Users with a role beyond Member, for the acts that need one."""
+"""Users with a role or permission beyond Member, for the acts that need one."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 
 from tests.contacts.factories import UserFactory, with_role
@@ -15,4 +16,17 @@ def manager(db):
 def manager_client(manager):
     client = Client()
     client.force_login(manager)
+    return client
+
+
+@pytest.fixture
+def exporter(db):
+    """A client signed in as a staff member who may export contacts, and who knows that user.
+    A client of its own, not pytest-django's `client`: tests/contacts/views/ overrides that one
+    with a staff member's."""
+    client = Client()
+    user = UserFactory(username="exporter", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="export_contact"))
+    client.force_login(user)
+    client.user = user
     return client
