@@ -264,15 +264,22 @@ class Contact(models.Model):
     def get_absolute_url(self):
         return reverse("contacts:detail", args=[self.pk])
 
+    # What a contact.* webhook event says about the contact (also read with .values() when
+    # many contacts changed at once).
+    WEBHOOK_FIELDS = (
+        "id",
+        "first_name",
+        "last_name",
+        "profile_url",
+        "email",
+        "company",
+        "position",
+        "stage",
+        "do_not_contact",
+    )
+
     def webhook_data(self) -> dict:
-        """What a contact.* webhook event says about the contact."""
-        fields = ("first_name", "last_name", "profile_url", "email", "company", "position")
-        return {
-            "id": self.pk,
-            **{name: getattr(self, name) for name in fields},
-            "stage": self.stage,
-            "do_not_contact": self.do_not_contact,
-        }
+        return {name: getattr(self, name) for name in self.WEBHOOK_FIELDS}
 
     @property
     def full_name(self) -> str:

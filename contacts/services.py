@@ -52,7 +52,7 @@ from contacts.models import (
 )
 from contacts.resources import BYTE_ORDER_MARK, ContactResource
 from linkedin_crm import audit, roles, webhooks
-from linkedin_crm.db import CHUNK, chunks
+from linkedin_crm.db import CHUNK, chunks, insert_rows
 
 # How many ids of deleted contacts an audit event lists.
 AUDITED_IDS = 1000
@@ -208,10 +208,13 @@ def contacts_add_tag(*, contacts: QuerySet, tag: Tag) -> int:
     )
     new_ids = [pk for pk in ids if pk not in already]
     with transaction.atomic():
-        for chunk in chunks(new_ids, CHUNK):
-            through.objects.bulk_create(
-                [through(contact_id=pk, tag=tag) for pk in chunk], ignore_conflicts=True
-            )
+        insert_rows(
+            through,
+            ["contact_id"],
+            [(pk,) for pk in new_ids],
+            shared={"tag_id": tag.pk},
+            ignore_conflicts=True,
+        )
         _touch(new_ids)
     return len(new_ids)
 
@@ -242,7 +245,8 @@ def contacts_set_stage(
             )
         audit.record_each(
             audit.Action.STAGE_CHANGE,
-            objects=[(Contact(pk=pk), {"from": old, "to": stage}) for pk, old in changing],
+            model=Contact,
+            objects=[(pk, {"from": old, "to": stage}) for pk, old in changing],
             actor=actor,
             via=via,
             at=now,
@@ -299,7 +303,7 @@ def _update_recorded(ids: list[int], action: str, *, actor, via: str, now, **val
     for chunk in chunks(ids, CHUNK):
         Contact.objects.filter(pk__in=chunk).update(updated_at=now, **values)
     audit.record_each(
-        action, objects=[(Contact(pk=pk), {}) for pk in ids], actor=actor, via=via, at=now
+        action, model=Contact, objects=[(pk, {}) for pk in ids], actor=actor, via=via, at=now
     )
 
 
@@ -368,8 +372,9 @@ def contacts_updated_emit(ids: list[int], *, at: datetime.datetime | None = None
 
     def data():
         for chunk in chunks(ids, CHUNK):
-            for contact in Contact.objects.filter(pk__in=chunk).order_by("pk"):
-                yield contact.webhook_data()
+            yield from (
+                Contact.objects.filter(pk__in=chunk).order_by("pk").values(*Contact.WEBHOOK_FIELDS)
+            )
 
     return webhooks.emit(webhooks.EventType.CONTACT_UPDATED, data, at=at) if ids else 0
 

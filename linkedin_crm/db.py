@@ -99,6 +99,7 @@ def insert_rows(
     shared: dict[str, object] | None = None,
     returning: Sequence[str] = (),
     batch: int = WRITE_BATCH,
+    ignore_conflicts: bool = False,
 ) -> list[tuple[Any, ...]]:
     """Insert many rows of `model` in multi-row INSERTs, as few as the database's parameter
     limit allows; the one fast insert of the app (bulk sends, campaign launch, the dispatcher's
@@ -114,7 +115,8 @@ def insert_rows(
 
     Returns the `returning` columns of the inserted rows (one tuple a row; SQLite 3.35 and
     PostgreSQL support RETURNING), in no guaranteed order: return a unique column to match
-    them up."""
+    them up. `ignore_conflicts` skips a row that a unique constraint refuses (one written
+    meanwhile by someone else), as bulk_create(ignore_conflicts=True) does."""
     if not rows:
         return []
     shared = shared or {}
@@ -144,6 +146,10 @@ def insert_rows(
         if returning
         else ""
     )
+    if ignore_conflicts:
+        # SQLite reads an ON CONFLICT right after a SELECT's FROM as a join's constraint: the
+        # WHERE is what its documentation asks for, and PostgreSQL takes it too.
+        tail = " WHERE true ON CONFLICT DO NOTHING" + tail
     room = (max_query_parameters(connection) - len(shared)) // len(columns)
     per_statement = max(1, min(batch, room))
     # Our table and columns, from the model's _meta; every value is a parameter.

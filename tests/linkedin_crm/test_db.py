@@ -52,6 +52,28 @@ def test_a_statement_may_carry_as_many_parameters_as_it_says_and_no_more():
 
 
 @pytest.mark.django_db
+def test_insert_rows_can_skip_rows_a_unique_constraint_refuses():
+    from contacts.models import Contact, Tag
+
+    through = Contact.tags.through
+    vip = Tag.objects.create(name="VIP")
+    ann, bo = ContactFactory.create_batch(2)
+    ann.tags.add(vip)  # written meanwhile by someone else
+    inserted = insert_rows(
+        through,
+        ["contact_id"],
+        [(ann.pk,), (bo.pk,)],
+        shared={"tag_id": vip.pk},
+        returning=("contact_id",),
+        ignore_conflicts=True,
+    )
+    assert inserted == [(bo.pk,)]
+    assert sorted(through.objects.values_list("contact_id", flat=True)) == [ann.pk, bo.pk]
+    with pytest.raises(DatabaseError):  # without it, the constraint refuses the statement
+        insert_rows(through, ["contact_id"], [(bo.pk,)], shared={"tag_id": vip.pk})
+
+
+@pytest.mark.django_db
 def test_insert_rows_writes_per_row_and_shared_values_and_returns_the_asked_columns():
     campaign = CampaignFactory()
     people = ContactFactory.create_batch(3)
