@@ -1,10 +1,12 @@
-"""Users with a role or permission beyond Member, for the acts that need one."""
+"""Users with a role or permission beyond Member, for the acts that need one, and the pair of
+records the merge tests merge."""
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 
 from tests.contacts.factories import UserFactory, with_role
+from tests.contacts.merge_pair import ann_lee_twice
 
 
 @pytest.fixture
@@ -30,3 +32,10 @@ def exporter(db):
     client.force_login(user)
     client.user = user
     return client
+
+
+@pytest.fixture
+def pair(db):
+    """Ann Lee twice, for the merge tests (tests/contacts/merge_pair.py); a Manager merges them
+    (test_contact_permissions.py has the Member's refusals)."""
+    return ann_lee_twice()

@@ -1,29 +1,17 @@
 import pytest
 
 from contacts.models import Contact
-from tests.contacts.factories import ContactFactory, with_role
-from tests.contacts.merge_pair import ann_lee_twice
+from tests.contacts.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_user(staff_user):
-    """Merging needs the Manager role (test_contact_permissions.py has the Member's refusals)."""
-    return with_role(staff_user, "Manager")
-
-
-@pytest.fixture
-def pair():
-    return ann_lee_twice()
-
-
-def test_the_merge_page_merges_with_chosen_values(pair, staff_client):
+def test_the_merge_page_merges_with_chosen_values(pair, manager_client):
     keep, drop = pair
     url = f"/contacts/merge/?ids={keep.pk}&ids={drop.pk}"
-    page = staff_client.get(url).content.decode()
+    page = manager_client.get(url).content.decode()
     assert "Merge two contacts" in page and "ann@acme.example" in page
-    response = staff_client.post(
+    response = manager_client.post(
         "/contacts/merge/",
         {
             "ids": [keep.pk, drop.pk],
@@ -47,23 +35,23 @@ def test_the_merge_page_merges_with_chosen_values(pair, staff_client):
         {},
     ],
 )
-def test_the_merge_page_needs_two_contacts(staff_client, pair, data):
-    response = staff_client.post("/contacts/merge/", data, follow=True)
+def test_the_merge_page_needs_two_contacts(manager_client, pair, data):
+    response = manager_client.post("/contacts/merge/", data, follow=True)
     assert "Choose two different contacts to merge." in response.content.decode()
     assert Contact.objects.count() == 2
 
 
-def test_the_merge_page_refuses_a_foreign_survivor(staff_client, pair):
+def test_the_merge_page_refuses_a_foreign_survivor(manager_client, pair):
     keep, drop = pair
     other = ContactFactory()
-    response = staff_client.post(
+    response = manager_client.post(
         "/contacts/merge/", {"ids": [keep.pk, drop.pk], "survivor": other.pk}
     )
     assert response.status_code == 200 and b"Choose which contact to keep" in response.content
     assert Contact.objects.count() == 3
 
 
-def test_the_merge_message_counts_what_moved_in_words(pair, staff_client):
+def test_the_merge_message_counts_what_moved_in_words(pair, manager_client):
     """Issue #13: "moved 1 notes", and "moved nothing" when nothing moved."""
     keep, drop = pair
     data = {
@@ -73,11 +61,11 @@ def test_the_merge_message_counts_what_moved_in_words(pair, staff_client):
         "value_position": keep.pk,
         "value_profile_url": drop.pk,
     }
-    response = staff_client.post("/contacts/merge/", data, follow=True)
+    response = manager_client.post("/contacts/merge/", data, follow=True)
     page = response.content.decode()
     assert f"Merged into {keep}; moved 1 connection, 1 note." in page
 
     bare = ContactFactory(first_name="Ann", last_name="Lee", company="Acme")
     data = {**data, "ids": [keep.pk, bare.pk], "value_email": keep.pk, "value_profile_url": keep.pk}
-    page = staff_client.post("/contacts/merge/", data, follow=True).content.decode()
+    page = manager_client.post("/contacts/merge/", data, follow=True).content.decode()
     assert f"Merged into {keep}.<" in page and "moved nothing" not in page
