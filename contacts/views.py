@@ -366,6 +366,7 @@ def contact_inline_edit(request, pk):
         )
     ctx = {
         "contact": current,
+        "contacts_url": reverse("contacts:list"),
         "stages": Stage.choices,
         "row_error": error,
         # Typed tags are kept on a refusal so that they are not lost.
