@@ -297,3 +297,36 @@ def test_a_rows_links_are_the_contacts_own_urls(staff_client):
         HTTP_HX_REQUEST="true",
     ).content.decode()
     assert f'<a href="{detail}">{contact}</a>' in row and f'hx-post="{inline}"' in row
+
+
+def test_a_row_shows_the_contact_escaped(staff_client):
+    """The row is drawn in Python (contacts/templatetags/contact_rows.py): every value escaped,
+    every part of the row there."""
+    vip = TagFactory(name="<b>VIP</b>")
+    contact = ContactFactory(
+        first_name="<script>alert(1)</script>",
+        last_name="O'Hara",
+        company="Acme & Co",
+        position="Head of " + "very " * 20 + "long things",
+        email="ann@acme.example",
+        do_not_contact=True,
+        dnc_reason='Asked "never again"',
+        stage="meeting",
+        tags=[vip],
+    )
+    ConnectionFactory(contact=contact, connected_on=datetime.date(2024, 3, 5))
+    quiet = ContactFactory(first_name="Bo", company="", email="", position="")
+    page = staff_client.get("/contacts/").content.decode()
+    row = page[page.index(f'<tr id="contact-{contact.pk}" class="dnc">') :]
+    row = row[: row.index("</tr>")]
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; O&#x27;Hara" in row
+    assert 'title="Asked &quot;never again&quot;">do not contact</span>' in row
+    assert '<span class="muted" title="ann@acme.example"><svg class="icon" role="img"' in row
+    assert '<span class="name-company muted">Acme &amp; Co</span>' in row
+    assert "Head of very very" in row and "long things" not in row and "…" in row
+    assert '<option value="meeting" selected>' in row
+    assert '<span class="tag" title="&lt;b&gt;VIP&lt;/b&gt;">&lt;b&gt;VIP&lt;/b&gt;</span>' in row
+    assert "05 Mar 2024" in row
+    other = page[page.index(f'<tr id="contact-{quiet.pk}">') :]
+    other = other[: other.index("</tr>")]
+    assert "name-company" not in other and "badge-dnc" not in other and "—</td>" in other
