@@ -27,6 +27,7 @@ from contacts.identity import canonical_profile_url
 from tests.byte_mutations import MUTATION, mutate
 from tests.csv_helpers import MB, assert_one_line_reason, property_settings
 from tests.csv_helpers import peak_memory as measure_peak_memory
+from tests.timing import untraced
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "linkedin_messages"
 IN = "https://www.linkedin.com/in/"
@@ -809,15 +810,17 @@ def test_it_reads_50000_messages_in_well_under_two_seconds_of_cpu():
 
     wall = cpu = float("inf")
     for _ in range(3):
-        started, started_cpu = time.perf_counter(), time.process_time()
-        result = parse_messages(data)
-        wall = min(wall, time.perf_counter() - started)
-        cpu = min(cpu, time.process_time() - started_cpu)
+        with untraced():
+            started, started_cpu = time.perf_counter(), time.process_time()
+            result = parse_messages(data)
+            wall = min(wall, time.perf_counter() - started)
+            cpu = min(cpu, time.process_time() - started_cpu)
 
     assert len(result.messages) == 50_000
     assert result.owner_url == ALICE
-    # About 0.6-0.7 s of CPU on the development machine. The wall clock also counts whatever
-    # else shares the machine (1.1-1.8 s on a loaded 2-core box); both bounds only catch disasters.
+    # About 3 s of CPU on an idle 2-core machine since HTML becomes text through the standard
+    # library's parser (contacts/csv_text.py; 0.6-0.7 s with the old regular expressions). The
+    # wall clock also counts whatever else shares the machine; both bounds only catch disasters.
     assert cpu < 5.0, f"{cpu:.2f} s of CPU"
     assert wall < 20.0, f"{wall:.2f} s"
 

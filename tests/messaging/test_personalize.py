@@ -18,6 +18,7 @@ from messaging.personalize import (
     lint_for_recipients,
     render,
 )
+from tests.timing import untraced
 
 
 def recipient(**values) -> dict:
@@ -432,9 +433,10 @@ def test_it_renders_30000_messages_well_under_3_seconds(capsys):
     ]
     render(PERF_BODY, contexts[0])  # compile outside the measurement, as a campaign would once
 
-    started = time.process_time()
-    messages = [render(PERF_BODY, context) for context in contexts]
-    elapsed = time.process_time() - started
+    with untraced():
+        started = time.process_time()
+        messages = [render(PERF_BODY, context) for context in contexts]
+        elapsed = time.process_time() - started
 
     with capsys.disabled():
         print(f"\n30,000 renders: {elapsed:.3f} s")
