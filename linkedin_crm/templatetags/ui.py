@@ -8,8 +8,6 @@ from django.templatetags.static import static
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language
 
-from contacts.models import Stage
-
 register = template.Library()
 
 
@@ -21,6 +19,10 @@ def _sprite_url() -> str:
 
 @functools.cache
 def _stage_options(selected: str, language: str | None) -> str:
+    # Imported here: the project's tag library must import without the app registry (a module
+    # imported before django.setup() must not load models).
+    from contacts.models import Stage
+
     return format_html_join(
         "",
         '<option value="{}"{}>{}</option>',
