@@ -367,7 +367,6 @@ def contact_inline_edit(request, pk):
     ctx = {
         "contact": current,
         "contacts_url": reverse("contacts:list"),
-        "stages": Stage.choices,
         "row_error": error,
         # Typed tags are kept on a refusal so that they are not lost.
         "typed_tags": request.POST.get("tags") if error and "tags" in request.POST else None,
