@@ -383,6 +383,14 @@ class Note(models.Model):
         return self.body[:60]
 
 
+def percent_done(done: int, total: int, *, finished: bool) -> int:
+    """A progress bar's value for work the worker does row by row (an import, an export, a bulk
+    change): before it knows how many rows there are, 0, or 100 once it has finished."""
+    if not total:
+        return 100 if finished else 0
+    return min(100, round(100 * done / total))
+
+
 class ImportBatch(models.Model):
     """One uploaded Connections.csv: what it held, what importing it did, and how to undo it."""
 
@@ -538,9 +546,7 @@ class ImportBatch(models.Model):
 
     @property
     def progress_percent(self) -> int:
-        if not self.rows:
-            return 100 if self.is_finished else 0
-        return min(100, round(100 * self.rows_done / self.rows))
+        return percent_done(self.rows_done, self.rows, finished=self.is_finished)
 
     def same_file_batches(self):
         """Earlier imports of the very same file (by content), so a re-upload is noticed."""
@@ -742,8 +748,14 @@ class ContactExport(models.Model):
     def __str__(self):
         return f"Export {self.pk} by {self.requested_by} ({self.get_status_display()})"
 
+    # What its progress bar says while the worker is at it.
+    progress_doing = "Writing the file…"
+
     def get_absolute_url(self):
         return reverse("contacts:export_detail", args=[self.pk])
+
+    def get_progress_url(self):
+        return reverse("contacts:export_progress", args=[self.pk])
 
     @property
     def task_name(self) -> str:
@@ -755,9 +767,7 @@ class ContactExport(models.Model):
 
     @property
     def progress_percent(self) -> int:
-        if not self.rows:
-            return 100 if self.is_finished else 0
-        return min(100, round(100 * self.rows_done / self.rows))
+        return percent_done(self.rows_done, self.rows, finished=self.is_finished)
 
     @property
     def file_name(self) -> str:

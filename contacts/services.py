@@ -13,7 +13,6 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, QuerySet, UniqueConstraint
-from django.http import QueryDict
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django_q.brokers import get_broker
@@ -25,7 +24,7 @@ from django_q.signing import BadSignature, SignedPackage
 from django_q.tasks import async_task
 
 from contacts import liveness
-from contacts.filters import ContactFilter
+from contacts.filters import matching_contacts
 from contacts.importing import (
     BatchNotRunnable,
     ImportPlan,
@@ -1415,10 +1414,6 @@ def contacts_export_run(*, export_id: int) -> ContactExport:
     mine = ContactExport.objects.filter(
         pk=export.pk, status=ContactExport.Status.RUNNING, worker=worker
     )
-    params = QueryDict(mutable=True)
-    for name, value in export.filter_params.items():
-        params.setlist(name, value if isinstance(value, list) else [value])
-    filterset = ContactFilter(params or None, queryset=Contact.objects.all())
     buffer = io.StringIO()
 
     def progress(done: int) -> None:
@@ -1427,9 +1422,7 @@ def contacts_export_run(*, export_id: int) -> ContactExport:
         mine.update(rows_done=done, progress_at=timezone.now())
 
     try:
-        if filterset.is_bound and not filterset.is_valid():
-            raise ValueError("The filter is not valid")
-        contacts = filterset.qs
+        contacts = matching_contacts(export.filter_params)
         mine.update(rows=contacts.count())
         with transaction.atomic():
             # With the file: an export the worker could not store is not recorded as made.
@@ -1477,17 +1470,11 @@ def contact_exports_recover(*, now: datetime.datetime | None = None) -> int:
     """Mark failed the exports whose worker died (process gone, or quiet for
     IMPORT_STALL_SECONDS; queued that long and no longer in the queue); returns how many."""
     now = now or timezone.now()
-    stall = datetime.timedelta(seconds=settings.IMPORT_STALL_SECONDS)
     failed = 0
     for export in ContactExport.objects.filter(
         status__in=(ContactExport.Status.QUEUED, ContactExport.Status.RUNNING)
     ).defer("data"):
-        quiet = now - export.progress_at if export.progress_at else stall * 2
-        if export.status == ContactExport.Status.RUNNING:
-            lost = liveness.process_is_gone(export.worker) or quiet > stall
-        else:
-            lost = quiet > stall and _task_is_waiting(export.task_name) is False
-        if lost:
+        if _job_lost(export, now):
             failed += ContactExport.objects.filter(
                 pk=export.pk, status=export.status, progress_at=export.progress_at
             ).update(
@@ -1497,3 +1484,14 @@ def contact_exports_recover(*, now: datetime.datetime | None = None) -> int:
                 finished_at=now,
             )
     return failed
+
+
+def _job_lost(job: ContactExport, now: datetime.datetime) -> bool:
+    """Whether the worker of an export is lost: running, its process is gone
+    (seen from its own host) or it showed no progress for IMPORT_STALL_SECONDS; queued that
+    long, and the queue no longer holds its task (Redis hands a task out without keeping it)."""
+    stall = datetime.timedelta(seconds=settings.IMPORT_STALL_SECONDS)
+    quiet = now - job.progress_at if job.progress_at else stall * 2
+    if job.status == job.Status.RUNNING:
+        return liveness.process_is_gone(job.worker) or quiet > stall
+    return quiet > stall and _task_is_waiting(job.task_name) is False

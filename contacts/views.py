@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from contacts import personal_data, services
-from contacts.filters import ContactFilter, active_chips
+from contacts.filters import ContactFilter, active_chips, params_as_dict
 from contacts.forms import (
     BulkActionForm,
     ContactEditForm,
@@ -475,13 +475,10 @@ def contact_export(request):
         return render(request, "contacts/export_confirm.html", ctx)
     # The worker writes the file (100,000 contacts take longer than a request may); its page
     # shows the progress and then the download.
-    export = services.contacts_export_enqueue(user=request.user, filter_params=_as_dict(params))
+    export = services.contacts_export_enqueue(
+        user=request.user, filter_params=params_as_dict(params)
+    )
     return redirect(export)
-
-
-def _as_dict(params: QueryDict) -> dict:
-    """A filter as the audit log shows it: one value as itself, several as a list."""
-    return {name: values[0] if len(values) == 1 else values for name, values in params.lists()}
 
 
 def _own_export(request, pk) -> ContactExport:
@@ -500,9 +497,14 @@ def contact_export_detail(request, pk):
 
 @staff_required
 def contact_export_progress(request, pk):
-    export = _own_export(request, pk)
-    response = render(request, "contacts/_export_progress.html", {"export": export})
-    if export.is_finished and request.htmx:
+    return _worker_progress(request, _own_export(request, pk))
+
+
+def _worker_progress(request, job: ContactExport) -> HttpResponse:
+    """The progress bar of work in the worker, which htmx asks for every second; once the
+    work has finished, htmx reloads the whole page, which shows the result."""
+    response = render(request, "contacts/_worker_progress.html", {"job": job})
+    if job.is_finished and request.htmx:
         response["HX-Refresh"] = "true"
     return response
 
