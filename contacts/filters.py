@@ -1,6 +1,7 @@
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.http import QueryDict
 from django.utils.translation import ngettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -188,6 +189,31 @@ def sort_order(sort: str) -> list[str]:
     descending = sort.startswith("-")
     fields = SORT_FIELDS.get(sort.lstrip("-"), SORT_FIELDS["created"])
     return [f"-{field}" if descending else field for field in fields]
+
+
+def params_as_dict(params: QueryDict) -> dict:
+    """A filter's query string as exports and bulk changes keep it for the worker and the audit
+    log shows it: one value as itself, several as a list."""
+    return {name: values[0] if len(values) == 1 else values for name, values in params.lists()}
+
+
+def params_from_dict(filter_params: dict) -> QueryDict:
+    """The query string of a filter kept by params_as_dict()."""
+    params = QueryDict(mutable=True)
+    for name, value in filter_params.items():
+        params.setlist(name, value if isinstance(value, list) else [value])
+    return params
+
+
+def matching_contacts(filter_params: dict) -> QuerySet[Contact]:
+    """The contacts a kept filter (params_as_dict) matches now. Raises ValueError when it is not
+    valid (any more: a tag or network it names may have been deleted since)."""
+    filterset = ContactFilter(
+        params_from_dict(filter_params) or None, queryset=Contact.objects.all()
+    )
+    if filterset.is_bound and not filterset.is_valid():
+        raise ValueError("The filter is not valid")
+    return filterset.qs
 
 
 # Filter fields that are not shown as chips above the list: the sort is the column headings'.

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from contacts.identity import canonical_profile_url
-from contacts.models import EDITABLE_FIELDS, Contact, Network, Note, Stage, Tag
+from contacts.models import EDITABLE_FIELDS, BulkAction, Contact, Network, Note, Stage, Tag
 from linkedin_crm.ids import parse_ids
 
 
@@ -235,19 +235,10 @@ class DoNotContactForm(forms.Form):
         return cleaned
 
 
-BULK_ACTIONS = [
-    ("add_tag", "Add tag"),
-    ("remove_tag", "Remove tag"),
-    ("set_stage", "Set stage"),
-    ("mark_dnc", "Mark do-not-contact"),
-    ("delete", "Delete"),
-]
-
-
 class BulkActionForm(forms.Form):
     """A bulk action on the selected contacts, or on every contact matching the filter."""
 
-    action = forms.ChoiceField(choices=BULK_ACTIONS)
+    action = forms.ChoiceField(choices=BulkAction.choices)
     selected = forms.ModelMultipleChoiceField(
         queryset=Contact.objects.all(), required=False, to_field_name="pk"
     )

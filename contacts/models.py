@@ -383,6 +383,14 @@ class Note(models.Model):
         return self.body[:60]
 
 
+def percent_done(done: int, total: int, *, finished: bool) -> int:
+    """A progress bar's value for work the worker does row by row (an import, an export, a bulk
+    change): before it knows how many rows there are, 0, or 100 once it has finished."""
+    if not total:
+        return 100 if finished else 0
+    return min(100, round(100 * done / total))
+
+
 class ImportBatch(models.Model):
     """One uploaded Connections.csv: what it held, what importing it did, and how to undo it."""
 
@@ -538,9 +546,7 @@ class ImportBatch(models.Model):
 
     @property
     def progress_percent(self) -> int:
-        if not self.rows:
-            return 100 if self.is_finished else 0
-        return min(100, round(100 * self.rows_done / self.rows))
+        return percent_done(self.rows_done, self.rows, finished=self.is_finished)
 
     def same_file_batches(self):
         """Earlier imports of the very same file (by content), so a re-upload is noticed."""
@@ -742,8 +748,14 @@ class ContactExport(models.Model):
     def __str__(self):
         return f"Export {self.pk} by {self.requested_by} ({self.get_status_display()})"
 
+    # What its progress bar says while the worker is at it.
+    progress_doing = "Writing the file…"
+
     def get_absolute_url(self):
         return reverse("contacts:export_detail", args=[self.pk])
+
+    def get_progress_url(self):
+        return reverse("contacts:export_progress", args=[self.pk])
 
     @property
     def task_name(self) -> str:
@@ -755,10 +767,116 @@ class ContactExport(models.Model):
 
     @property
     def progress_percent(self) -> int:
-        if not self.rows:
-            return 100 if self.is_finished else 0
-        return min(100, round(100 * self.rows_done / self.rows))
+        return percent_done(self.rows_done, self.rows, finished=self.is_finished)
 
     @property
     def file_name(self) -> str:
         return f"contacts-{self.created_at:%Y-%m-%d}.csv"
+
+
+class BulkAction(models.TextChoices):
+    """What the contact list's bulk bar does to the selected or all matching contacts."""
+
+    ADD_TAG = "add_tag", "Add tag"
+    REMOVE_TAG = "remove_tag", "Remove tag"
+    SET_STAGE = "set_stage", "Set stage"
+    MARK_DNC = "mark_dnc", "Mark do-not-contact"
+    DELETE = "delete", "Delete"
+
+
+def bulk_action_result(action: str, count: int, *, tag: "Tag | None", stage: str) -> str:
+    """What a bulk action did, as the contact list says it after one in the request and a bulk
+    change's page after one in the worker."""
+    contacts = counted(count, "contact", "contacts")
+    match action:
+        case BulkAction.ADD_TAG:
+            return f"Tagged {contacts} “{tag}”."
+        case BulkAction.REMOVE_TAG:
+            return f"Removed “{tag}” from {contacts}."
+        case BulkAction.SET_STAGE:
+            return f"Moved {contacts} to “{Stage(stage).label}”."
+        case BulkAction.MARK_DNC:
+            return f"Marked {contacts} do-not-contact."
+    return f"Deleted {contacts}."
+
+
+class ContactBulkChange(models.Model):
+    """A bulk action on every contact a filter matches, applied by the worker because they are
+    too many for a web request (BULK_IN_REQUEST_MAX; issue #16). The worker walks the contacts
+    by ascending id, a chunk per transaction that also moves the cursor (last_pk, the counts),
+    so a worker that dies leaves a cursor that matches what was committed, and the change
+    resumes after it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for the worker"
+        RUNNING = "running", "Changing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=BulkAction.choices)
+    # SET_NULL, not PROTECT: a tag deleted in the admin must not be held back by a change
+    # waiting in the queue (nor by a finished one); the worker fails the change instead, saying
+    # why, and the page names the tag as deleted.
+    tag = models.ForeignKey(Tag, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
+    # The do-not-contact reason, until the change finishes: it may name a person's
+    # circumstances, and once it is on the contacts this row need not keep it.
+    reason = models.CharField(max_length=500, blank=True)
+    # The contact list's filter (its query string as a dict), applied when the worker runs.
+    filter_params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows = models.PositiveIntegerField(default=0)  # contacts matching, once the worker counted
+    rows_done = models.PositiveIntegerField(default=0)  # of which the worker went through
+    changed = models.PositiveIntegerField(default=0)  # of which the action changed
+    # The last contact id of the last committed chunk: the worker goes on after it.
+    last_pk = models.PositiveBigIntegerField(default=0, editable=False)
+    failure = models.TextField(blank=True)
+    worker = models.CharField(max_length=200, blank=True, editable=False)
+    progress_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Bulk change {self.pk} by {self.requested_by} ({self.get_status_display()})"
+
+    def get_absolute_url(self):
+        return reverse("contacts:bulk_change", args=[self.pk])
+
+    def get_progress_url(self):
+        return reverse("contacts:bulk_change_progress", args=[self.pk])
+
+    @property
+    def task_name(self) -> str:
+        return f"contact-bulk-change-{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def progress_percent(self) -> int:
+        return percent_done(self.rows_done, self.rows, finished=self.is_finished)
+
+    @property
+    def progress_doing(self) -> str:
+        return "Deleting…" if self.action == BulkAction.DELETE else "Changing…"
+
+    @property
+    def description(self) -> str:
+        """What the change does, as a heading: "Add tag “VIP”", "Set stage: Contacted"."""
+        label = self.get_action_display()
+        if self.action in (BulkAction.ADD_TAG, BulkAction.REMOVE_TAG):
+            return f"{label} “{self.tag}”" if self.tag else f"{label} (a tag since deleted)"
+        if self.action == BulkAction.SET_STAGE:
+            return f"{label}: {self.get_stage_display()}"
+        return label
+
+    @property
+    def result(self) -> str:
+        return bulk_action_result(self.action, self.changed, tag=self.tag, stage=self.stage)

@@ -2,6 +2,7 @@
 
 import csv
 import datetime
+import functools
 import hashlib
 import io
 import itertools
@@ -12,8 +13,7 @@ from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, QuerySet, UniqueConstraint
-from django.http import QueryDict
+from django.db.models import Count, F, QuerySet, UniqueConstraint
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django_q.brokers import get_broker
@@ -25,7 +25,7 @@ from django_q.signing import BadSignature, SignedPackage
 from django_q.tasks import async_task
 
 from contacts import liveness
-from contacts.filters import ContactFilter
+from contacts.filters import matching_contacts
 from contacts.importing import (
     BatchNotRunnable,
     ImportPlan,
@@ -37,9 +37,11 @@ from contacts.importing import (
 from contacts.linkedin_csv import RejectedFile, check_connections_file, parse_connections
 from contacts.models import (
     EDITABLE_FIELDS,
+    BulkAction,
     Connection,
     Contact,
     ContactAlias,
+    ContactBulkChange,
     ContactExport,
     ImportBatch,
     ImportChange,
@@ -49,6 +51,7 @@ from contacts.models import (
     Note,
     Stage,
     Tag,
+    bulk_action_result,
 )
 from contacts.resources import BYTE_ORDER_MARK, ContactResource
 from linkedin_crm import audit, roles, webhooks
@@ -609,8 +612,9 @@ def _plan_failed(mine: QuerySet, reason: str) -> None:
 
 
 def import_uploads_clean(*, now: datetime.datetime | None = None) -> int:
-    """Housekeeping: delete the stored uploads older than IMPORT_UPLOAD_KEEP_HOURS, and the
-    previews nobody confirmed or cancelled by then; returns how many uploads went."""
+    """Housekeeping: delete the stored uploads older than IMPORT_UPLOAD_KEEP_HOURS, the
+    previews nobody confirmed or cancelled by then, exports and finished bulk changes; returns
+    how many uploads went."""
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(hours=settings.IMPORT_UPLOAD_KEEP_HOURS)
     abandoned = ImportBatch.objects.filter(
@@ -622,6 +626,12 @@ def import_uploads_clean(*, now: datetime.datetime | None = None) -> int:
         # A preview's plan is megabytes of JSON and goes stale as contacts change.
         abandoned.delete()
         ContactExport.objects.filter(created_at__lt=cutoff).delete()
+        # A bulk change's page is for following it; its filter may hold a search for a
+        # person's name, which should not outlive the need.
+        ContactBulkChange.objects.filter(
+            created_at__lt=cutoff,
+            status__in=(ContactBulkChange.Status.DONE, ContactBulkChange.Status.FAILED),
+        ).delete()
     return gone
 
 
@@ -1417,10 +1427,6 @@ def contacts_export_run(*, export_id: int) -> ContactExport:
     mine = ContactExport.objects.filter(
         pk=export.pk, status=ContactExport.Status.RUNNING, worker=worker
     )
-    params = QueryDict(mutable=True)
-    for name, value in export.filter_params.items():
-        params.setlist(name, value if isinstance(value, list) else [value])
-    filterset = ContactFilter(params or None, queryset=Contact.objects.all())
     buffer = io.StringIO()
 
     def progress(done: int) -> None:
@@ -1429,9 +1435,7 @@ def contacts_export_run(*, export_id: int) -> ContactExport:
         mine.update(rows_done=done, progress_at=timezone.now())
 
     try:
-        if filterset.is_bound and not filterset.is_valid():
-            raise ValueError("The filter is not valid")
-        contacts = filterset.qs
+        contacts = matching_contacts(export.filter_params)
         mine.update(rows=contacts.count())
         with transaction.atomic():
             # With the file: an export the worker could not store is not recorded as made.
@@ -1479,17 +1483,11 @@ def contact_exports_recover(*, now: datetime.datetime | None = None) -> int:
     """Mark failed the exports whose worker died (process gone, or quiet for
     IMPORT_STALL_SECONDS; queued that long and no longer in the queue); returns how many."""
     now = now or timezone.now()
-    stall = datetime.timedelta(seconds=settings.IMPORT_STALL_SECONDS)
     failed = 0
     for export in ContactExport.objects.filter(
         status__in=(ContactExport.Status.QUEUED, ContactExport.Status.RUNNING)
     ).defer("data"):
-        quiet = now - export.progress_at if export.progress_at else stall * 2
-        if export.status == ContactExport.Status.RUNNING:
-            lost = liveness.process_is_gone(export.worker) or quiet > stall
-        else:
-            lost = quiet > stall and _task_is_waiting(export.task_name) is False
-        if lost:
+        if _job_lost(export, now):
             failed += ContactExport.objects.filter(
                 pk=export.pk, status=export.status, progress_at=export.progress_at
             ).update(
@@ -1499,3 +1497,238 @@ def contact_exports_recover(*, now: datetime.datetime | None = None) -> int:
                 finished_at=now,
             )
     return failed
+
+
+def _job_lost(job: ContactExport | ContactBulkChange, now: datetime.datetime) -> bool:
+    """Whether the worker of an export or a bulk change is lost: running, its process is gone
+    (seen from its own host) or it showed no progress for IMPORT_STALL_SECONDS; queued that
+    long, and the queue no longer holds its task (Redis hands a task out without keeping it)."""
+    stall = datetime.timedelta(seconds=settings.IMPORT_STALL_SECONDS)
+    quiet = now - job.progress_at if job.progress_at else stall * 2
+    if job.status == job.Status.RUNNING:
+        return liveness.process_is_gone(job.worker) or quiet > stall
+    return quiet > stall and _task_is_waiting(job.task_name) is False
+
+
+# --- bulk changes in the worker ----------------------------------------------------------------
+
+# Contacts a bulk change in the worker changes per transaction. Each chunk commits with the
+# change's cursor, so a worker that dies loses at most the chunk in flight, which the resume
+# does again; at this size a chunk takes well under a second, webhook events included.
+BULK_CHUNK = 2000
+
+
+def contacts_bulk_enqueue(
+    *,
+    user,
+    action: str,
+    filter_params: dict,
+    tag: Tag | None = None,
+    stage: str = "",
+    reason: str = "",
+) -> ContactBulkChange:
+    """Have the worker apply a bulk action to every contact matching `filter_params` (the
+    contact list's filter as filters.params_as_dict keeps it): contacts_bulk_run.
+
+    The rules of the contact list's bulk bar, checked now and again when the worker runs: an
+    active staff member may tag, stage and mark contacts; deleting needs contacts.delete_contact.
+    Raises ValueError (an unknown action, a missing tag, stage or reason, a filter that is not
+    valid) or PermissionDenied, having written nothing.
+    """
+    _check_bulk_action(action, tag=tag, stage=stage, reason=reason)
+    _require_bulk_permission(user, action)
+    matching_contacts(filter_params)  # raises ValueError now rather than in the worker
+    with transaction.atomic():
+        change = ContactBulkChange.objects.create(
+            requested_by=user,
+            action=action,
+            tag=tag,
+            stage=stage,
+            reason=reason,
+            filter_params=filter_params,
+            progress_at=timezone.now(),
+        )
+        transaction.on_commit(lambda: _enqueue_bulk_change(change))
+    return change
+
+
+def _enqueue_bulk_change(change: ContactBulkChange) -> None:
+    # Named after the change, so that recovery can tell whether the queue still holds it.
+    async_task(
+        "contacts.tasks.bulk_change",
+        change.pk,
+        task_name=change.task_name,
+        timeout=LONG_TASK_SECONDS,
+    )
+
+
+def _check_bulk_action(action: str, *, tag: Tag | None, stage: str, reason: str) -> None:
+    if action not in BulkAction.values:
+        raise ValueError(f"Unknown bulk action {action!r}.")
+    if action in (BulkAction.ADD_TAG, BulkAction.REMOVE_TAG) and (tag is None or tag.pk is None):
+        raise ValueError("Name the tag.")
+    if action == BulkAction.SET_STAGE and stage not in Stage.values:
+        raise ValueError(f"Unknown stage {stage!r}.")
+    if action == BulkAction.MARK_DNC and not reason.strip():
+        raise ValueError("Say why these people must not be contacted.")
+
+
+def _require_bulk_permission(user, action: str) -> None:
+    """The contact list's rule: its bulk bar is for active staff, and deleting needs
+    contacts.delete_contact."""
+    if action == BulkAction.DELETE:
+        require_permission(user, roles.DELETE_CONTACTS)
+    elif not _is_active_staff(user):
+        raise PermissionDenied("Changing contacts in bulk needs an active staff account.")
+
+
+class _BulkStopped(Exception):
+    """A bulk change in the worker cannot go on; the message says why."""
+
+
+def contacts_bulk_run(*, change_id: int) -> ContactBulkChange:
+    """Apply a queued bulk change (the body of the background task) to the contacts its filter
+    matches now, by ascending id after `last_pk`, BULK_CHUNK at a time, through the services the
+    contact list calls in the request: the same audit events, webhook events and counts.
+
+    Each chunk commits together with the change's cursor and counts, and only while this process
+    still holds the change (one that recovery gave up rolls back), so a resume starts exactly
+    after the last chunk committed. Resuming is safe beyond that too: those services change a
+    contact only once (tagging a tagged contact, setting the stage it has, marking a marked one
+    change nothing and record nothing; a deleted contact is not found again), so a contact seen
+    twice is neither counted nor recorded twice. Raises BatchNotRunnable for a change that is
+    not queued (another delivery of the task claimed it, or it finished).
+    """
+    change = ContactBulkChange.objects.select_related("requested_by", "tag").get(pk=change_id)
+    worker = liveness.current_process()
+    # Conditional: of two deliveries of the task (the database broker delivers a task again
+    # when its worker died), one runs and the other stops here.
+    claimed = ContactBulkChange.objects.filter(
+        pk=change.pk, status=ContactBulkChange.Status.QUEUED
+    ).update(status=ContactBulkChange.Status.RUNNING, worker=worker, progress_at=timezone.now())
+    if not claimed:
+        raise BatchNotRunnable(f"Bulk change {change.pk} was claimed or finished meanwhile.")
+    mine = ContactBulkChange.objects.filter(
+        pk=change.pk, status=ContactBulkChange.Status.RUNNING, worker=worker
+    )
+    change.refresh_from_db(fields=["rows_done", "changed", "last_pk"])  # where a resume starts
+    try:
+        # The requester may have lost the right since they asked.
+        _require_bulk_permission(change.requested_by, change.action)
+        try:
+            matching = matching_contacts(change.filter_params).order_by("pk")
+        except ValueError as exc:
+            raise _BulkStopped(
+                f"{exc} any more: a tag or network it names may have been deleted."
+            ) from None
+        left = matching.filter(pk__gt=change.last_pk).count()
+        mine.update(rows=change.rows_done + left, progress_at=timezone.now())
+        last_pk = change.last_pk
+        while True:
+            with transaction.atomic():
+                ids = list(
+                    matching.filter(pk__gt=last_pk).values_list("pk", flat=True)[:BULK_CHUNK]
+                )
+                if not ids:
+                    break
+                changed = _bulk_apply(change, Contact.objects.filter(pk__in=ids))
+                if not mine.update(
+                    rows_done=F("rows_done") + len(ids),
+                    changed=F("changed") + changed,
+                    last_pk=ids[-1],
+                    progress_at=timezone.now(),
+                ):
+                    raise BatchNotRunnable(
+                        f"Bulk change {change.pk} was given up by recovery; this chunk rolled "
+                        "back, and the change resumes after the one before."
+                    )
+            last_pk = ids[-1]
+        mine.update(
+            status=ContactBulkChange.Status.DONE,
+            rows=F("rows_done"),
+            reason="",
+            finished_at=timezone.now(),
+        )
+    except (PermissionDenied, _BulkStopped) as exc:
+        _bulk_failed(change, mine, str(exc))
+    except BatchNotRunnable:
+        raise
+    except Exception as exc:
+        _bulk_failed(change, mine, f"The change failed ({type(exc).__name__}: {exc}).")
+        raise
+    change.refresh_from_db()
+    return change
+
+
+def _bulk_apply(change: ContactBulkChange, contacts: QuerySet) -> int:
+    """One chunk of a bulk change, by the service the contact list calls; how many changed."""
+    actor, via = change.requested_by, audit.Via.PAGE  # asked for on the contact list's page
+    match change.action:
+        case BulkAction.ADD_TAG:
+            return contacts_add_tag(contacts=contacts, tag=_tag_still_there(change))
+        case BulkAction.REMOVE_TAG:
+            return contacts_remove_tag(contacts=contacts, tag=_tag_still_there(change))
+        case BulkAction.SET_STAGE:
+            return contacts_set_stage(contacts=contacts, stage=change.stage, actor=actor, via=via)
+        case BulkAction.MARK_DNC:
+            return contacts_mark_do_not_contact(
+                contacts=contacts, reason=change.reason, actor=actor, via=via
+            )
+        case BulkAction.DELETE:
+            return contacts_delete(contacts=contacts, actor=actor, via=via)
+    raise _BulkStopped(f"Unknown bulk action {change.action!r}.")
+
+
+def _tag_still_there(change: ContactBulkChange) -> Tag:
+    # The row's SET_NULL does not reach the tag this run holds: look again in each chunk.
+    if change.tag is None or not Tag.objects.filter(pk=change.tag.pk).exists():
+        raise _BulkStopped("The tag was deleted meanwhile.")
+    return change.tag
+
+
+def _bulk_failed(change: ContactBulkChange, mine: QuerySet, why: str) -> None:
+    """Fail the change saying why, and what it did before: the chunks committed stay done."""
+    done = mine.values("rows_done", "rows", "changed").first()
+    if done is None:
+        return  # recovery gave it up meanwhile: it resumes in another run
+    if done["rows_done"]:
+        result = bulk_action_result(
+            change.action, done["changed"], tag=change.tag, stage=change.stage
+        )
+        outcome = (
+            f"It stopped after {done['rows_done']:,} of {done['rows']:,} contacts; what it did "
+            f"before stays done: {result}"
+        )
+    elif change.action == BulkAction.DELETE:
+        outcome = "Nothing was deleted."
+    else:
+        outcome = "Nothing was changed."
+    mine.update(
+        status=ContactBulkChange.Status.FAILED,
+        failure=f"{why} {outcome}",
+        reason="",
+        finished_at=timezone.now(),
+    )
+
+
+def contact_bulk_changes_recover(*, now: datetime.datetime | None = None) -> int:
+    """Queue again the bulk changes whose worker died (process gone, or quiet for
+    IMPORT_STALL_SECONDS; queued that long and no longer in the queue), to resume after the
+    last chunk they committed; returns how many."""
+    now = now or timezone.now()
+    resumed = 0
+    for change in ContactBulkChange.objects.filter(
+        status__in=(ContactBulkChange.Status.QUEUED, ContactBulkChange.Status.RUNNING)
+    ):
+        if not _job_lost(change, now):
+            continue
+        with transaction.atomic():
+            # Conditional on the heartbeat read above: a chunk committed meanwhile has moved
+            # it, and the worker is alive after all. A chunk that commits after this finds the
+            # change no longer its own and rolls back.
+            if ContactBulkChange.objects.filter(
+                pk=change.pk, status=change.status, progress_at=change.progress_at
+            ).update(status=ContactBulkChange.Status.QUEUED, worker="", progress_at=now):
+                transaction.on_commit(functools.partial(_enqueue_bulk_change, change))
+                resumed += 1
+    return resumed

@@ -25,21 +25,32 @@ def export_contacts(export_id: int) -> None:
     services.contacts_export_run(export_id=export_id)
 
 
+def bulk_change(change_id: int) -> None:
+    services.contacts_bulk_run(change_id=change_id)
+
+
 def clean_uploads() -> int:
-    """Housekeeping: drop uploads, previews and exports left behind for a day."""
+    """Housekeeping: drop uploads, previews, exports and bulk changes left behind for a day."""
     return services.import_uploads_clean()
 
 
 def recover_imports() -> int:
-    """Housekeeping: mark failed the imports whose worker died, so that they can be undone."""
-    return services.import_batches_recover() + services.contact_exports_recover()
+    """Housekeeping: mark failed the imports and exports whose worker died, so that imports can
+    be undone, and queue again the bulk changes whose worker died, to resume."""
+    return (
+        services.import_batches_recover()
+        + services.contact_exports_recover()
+        + services.contact_bulk_changes_recover()
+    )
 
 
 def recover_imports_at_worker_start(sender, **kwargs) -> None:
-    """django-q2's post_spawn: a worker process that starts looks for imports whose worker
-    died, so that a restart after a crash settles them at once instead of after the timeout."""
+    """django-q2's post_spawn: a worker process that starts looks for imports and bulk changes
+    whose worker died, so that a restart after a crash (or after django-q2 killed a task at its
+    time limit) settles them at once instead of after the timeout."""
     try:
         recovered = services.import_batches_recover()
+        resumed = services.contact_bulk_changes_recover()
     except Exception:
         # An error here must not stop the worker from starting (django-q2 would spawn it again
         # and again); the housekeeping schedule tries again.
@@ -48,4 +59,9 @@ def recover_imports_at_worker_start(sender, **kwargs) -> None:
     if recovered:
         logger.warning(
             "Marked %s failed: their worker had stopped", counted(recovered, "import", "imports")
+        )
+    if resumed:
+        logger.warning(
+            "Queued %s again: their worker had stopped",
+            counted(resumed, "bulk change", "bulk changes"),
         )

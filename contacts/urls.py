@@ -10,6 +10,12 @@ urlpatterns = [
     path("board/column/", board_views.contact_board_column, name="board_column"),
     path("board/<int:pk>/stage/", board_views.contact_board_move, name="board_move"),
     path("bulk/", views.contact_bulk, name="bulk"),
+    path("bulk/<int:pk>/", views.contact_bulk_change, name="bulk_change"),
+    path(
+        "bulk/<int:pk>/progress/",
+        views.contact_bulk_change_progress,
+        name="bulk_change_progress",
+    ),
     path("new/", views.contact_create, name="create"),
     path("export/", views.contact_export, name="export"),
     path("exports/<int:pk>/", views.contact_export_detail, name="export_detail"),

@@ -7,6 +7,7 @@ from django.contrib.admin.utils import construct_change_message
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 from django.db.models import Count
 from django.http import HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from contacts import personal_data, services
-from contacts.filters import ContactFilter, active_chips
+from contacts.filters import ContactFilter, active_chips, params_as_dict, params_from_dict
 from contacts.forms import (
     BulkActionForm,
     ContactEditForm,
@@ -26,10 +27,18 @@ from contacts.forms import (
     NoteForm,
     StageForm,
 )
-from contacts.models import Contact, ContactExport, Note, Stage, Tag
+from contacts.models import (
+    BulkAction,
+    Contact,
+    ContactBulkChange,
+    ContactExport,
+    Note,
+    Stage,
+    Tag,
+    bulk_action_result,
+)
 from linkedin_crm import roles
 from linkedin_crm.auth import staff_required
-from linkedin_crm.text import counted
 
 DEFAULT_PAGE_SIZE = 50
 
@@ -123,29 +132,82 @@ def contact_bulk(request):
         }
         return render(request, "contacts/bulk_delete_confirm.html", ctx)
 
-    if action == "add_tag":
-        tag = Tag.get_or_create_named(data["tag"])
+    if data["all_matching"] and contacts.count() > settings.BULK_IN_REQUEST_MAX:
+        # Too many for a request (issue #16): the worker applies it, and its page shows how far
+        # it got. A tag it adds is made in the same transaction: a refusal leaves none behind.
+        with transaction.atomic():
+            change = services.contacts_bulk_enqueue(
+                user=request.user,
+                action=action,
+                filter_params=params_as_dict(_filter_params(QueryDict(query))),
+                tag=_bulk_tag(data),
+                stage=data["stage"],
+                reason=data["reason"],
+            )
+        return redirect(change)
+
+    tag = _bulk_tag(data)
+    if action == BulkAction.ADD_TAG:
         count = services.contacts_add_tag(contacts=contacts, tag=tag)
-        messages.success(request, f"Tagged {counted(count, 'contact', 'contacts')} “{tag}”.")
-    elif action == "remove_tag":
-        tag = data["tag_obj"]
+    elif action == BulkAction.REMOVE_TAG:
         count = services.contacts_remove_tag(contacts=contacts, tag=tag)
-        messages.success(request, f"Removed “{tag}” from {counted(count, 'contact', 'contacts')}.")
-    elif action == "set_stage":
+    elif action == BulkAction.SET_STAGE:
         count = services.contacts_set_stage(
             contacts=contacts, stage=data["stage"], actor=request.user
         )
-        label = Stage(data["stage"]).label
-        messages.success(request, f"Moved {counted(count, 'contact', 'contacts')} to “{label}”.")
-    elif action == "mark_dnc":
+    elif action == BulkAction.MARK_DNC:
         count = services.contacts_mark_do_not_contact(
             contacts=contacts, reason=data["reason"], actor=request.user
         )
-        messages.success(request, f"Marked {counted(count, 'contact', 'contacts')} do-not-contact.")
-    elif action == "delete":
+    else:
         count = services.contacts_delete(contacts=contacts, actor=request.user)
-        messages.success(request, f"Deleted {counted(count, 'contact', 'contacts')}.")
+    messages.success(request, bulk_action_result(action, count, tag=tag, stage=data["stage"]))
     return redirect(back)
+
+
+def _bulk_tag(data: dict) -> Tag | None:
+    """The tag a bulk action adds (made when new) or removes (the form found it)."""
+    if data["action"] == BulkAction.ADD_TAG:
+        return Tag.get_or_create_named(data["tag"])
+    if data["action"] == BulkAction.REMOVE_TAG:
+        return data["tag_obj"]
+    return None
+
+
+def _own_bulk_change(request, pk) -> ContactBulkChange:
+    """A bulk change is its requester's to follow, as an export is; another's is not found."""
+    return get_object_or_404(
+        ContactBulkChange.objects.select_related("tag"), pk=pk, requested_by=request.user
+    )
+
+
+@staff_required
+def contact_bulk_change(request, pk):
+    change = _own_bulk_change(request, pk)
+    params = params_from_dict(change.filter_params)
+    filterset = ContactFilter(params or None, queryset=Contact.objects.all())
+    ctx = {
+        "change": change,
+        # The filter in words, as the list's chips say it; a filter no longer valid has none.
+        "chips": [text for text, _ in active_chips(filterset, params)],
+        "filter_valid": not filterset.is_bound or filterset.is_valid(),
+        "back": reverse("contacts:list") + (f"?{params.urlencode()}" if params else ""),
+    }
+    return render(request, "contacts/bulk_change.html", ctx)
+
+
+@staff_required
+def contact_bulk_change_progress(request, pk):
+    return _worker_progress(request, _own_bulk_change(request, pk))
+
+
+def _worker_progress(request, job: ContactExport | ContactBulkChange) -> HttpResponse:
+    """The progress bar of an export or a bulk change, which htmx asks for every second; once
+    the work has finished, htmx reloads the whole page, which shows the result."""
+    response = render(request, "contacts/_worker_progress.html", {"job": job})
+    if job.is_finished and request.htmx:
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @staff_required
@@ -474,13 +536,10 @@ def contact_export(request):
         return render(request, "contacts/export_confirm.html", ctx)
     # The worker writes the file (100,000 contacts take longer than a request may); its page
     # shows the progress and then the download.
-    export = services.contacts_export_enqueue(user=request.user, filter_params=_as_dict(params))
+    export = services.contacts_export_enqueue(
+        user=request.user, filter_params=params_as_dict(params)
+    )
     return redirect(export)
-
-
-def _as_dict(params: QueryDict) -> dict:
-    """A filter as the audit log shows it: one value as itself, several as a list."""
-    return {name: values[0] if len(values) == 1 else values for name, values in params.lists()}
 
 
 def _own_export(request, pk) -> ContactExport:
@@ -499,11 +558,7 @@ def contact_export_detail(request, pk):
 
 @staff_required
 def contact_export_progress(request, pk):
-    export = _own_export(request, pk)
-    response = render(request, "contacts/_export_progress.html", {"export": export})
-    if export.is_finished and request.htmx:
-        response["HX-Refresh"] = "true"
-    return response
+    return _worker_progress(request, _own_export(request, pk))
 
 
 @staff_required

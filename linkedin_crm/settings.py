@@ -274,6 +274,11 @@ IMPORT_UPLOAD_KEEP_HOURS = env_int("IMPORT_UPLOAD_KEEP_HOURS", 24, minimum=1)
 # An export's CSV is built in the database; one larger than this is refused (about 3,000 bytes
 # a contact would be unusual: 100,000 contacts make some 25 MB).
 EXPORT_MAX_BYTES = env_int("EXPORT_MAX_MB", 200, minimum=1) * 1024 * 1024
+# A bulk action on "all matching" contacts runs in the worker, with a progress page, when the
+# filter matches more than this many (issue #16: a stage change over 100,000 took seconds, with
+# webhook subscribers several more, and 300,000 could pass gunicorn's 30 s). Selected rows, at
+# most a page, always change in the request.
+BULK_IN_REQUEST_MAX = env_int("BULK_IN_REQUEST_MAX", 5000, minimum=1)
 
 # Webhook targets must be public addresses: a URL that resolves to a private, loopback,
 # link-local, multicast or reserved address could reach services behind the firewall (the

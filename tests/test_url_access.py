@@ -7,7 +7,7 @@ from django.contrib.auth.models import Permission
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from contacts.models import ContactExport
+from contacts.models import ContactBulkChange, ContactExport
 from linkedin_crm import api_tokens
 from linkedin_crm.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from linkedin_crm.webhooks import new_secret
@@ -96,10 +96,14 @@ def objects(db, staff_user):
     )
     token, _ = api_tokens.api_token_create(owner=staff_user, name="Script")
     export = ContactExport.objects.create(requested_by=staff_user, status="done", data=b"x")
+    change = ContactBulkChange.objects.create(
+        requested_by=staff_user, action="set_stage", stage="contacted", filter_params={"q": "x"}
+    )
     return {
         # What fills the URL parameters of the routes under each prefix (the first that fits).
         "routes": {
             "contacts/exports/": {"pk": export.pk},
+            "contacts/bulk/": {"pk": change.pk},
             "contacts/": {"pk": note.contact.pk, "note_pk": note.pk},
             "imports/": {"pk": batch.pk},
             "linkedin-accounts/": {"pk": account.pk},

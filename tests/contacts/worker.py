@@ -2,7 +2,7 @@
 transaction never reaches): the real task functions, as the django-q2 worker would call them."""
 
 from contacts import tasks
-from contacts.models import ContactExport, ImportBatch
+from contacts.models import ContactBulkChange, ContactExport, ImportBatch
 
 
 def run_queued_tasks() -> None:
@@ -18,3 +18,7 @@ def run_queued_tasks() -> None:
         "pk", flat=True
     ):
         tasks.export_contacts(pk)
+    for pk in ContactBulkChange.objects.filter(status=ContactBulkChange.Status.QUEUED).values_list(
+        "pk", flat=True
+    ):
+        tasks.bulk_change(pk)

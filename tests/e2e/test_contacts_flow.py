@@ -1,5 +1,6 @@
 """The contact list's main flow in a real browser: log in, filter contacts by a tag and a search
-term, open a contact, add a note, go back, bulk-tag two contacts, and see the result."""
+term, open a contact, add a note, go back, bulk-tag two contacts, and see the result; a bulk
+change too large for the request, followed on its page while the worker applies it."""
 
 import re
 
@@ -8,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from contacts.models import Contact, Note
 from tests.contacts.factories import ContactFactory, TagFactory
+from tests.contacts.worker import run_queued_tasks
 
 NEW_TAG = "Köln 2025"
 NOTE = "Called Zoë: prefers e-mail, follow up in Q3 ✉"
@@ -140,3 +142,31 @@ def test_a_long_unbroken_name_stays_inside_the_table(logged_in_page: Page):
     connected = table.locator("th").filter(has_text="Connected")
     box, view = connected.bounding_box(), wrap.bounding_box()
     assert box["x"] + box["width"] <= view["x"] + view["width"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_change_over_the_threshold_runs_in_the_worker_and_its_page_follows_it(
+    contacts, logged_in_page: Page, live_server, settings
+):
+    """Issue #16: "all matching" over BULK_IN_REQUEST_MAX is queued; its page polls the progress
+    and shows the result once the worker is done, on a phone's width too."""
+    settings.BULK_IN_REQUEST_MAX = 2
+    page = logged_in_page
+    page.get_by_role("checkbox", name=f"Select {contacts['zoe']}", exact=True).check()
+    page.get_by_label("Select all 5 matching").check()
+    page.get_by_label("Action", exact=True).select_option(label="Set stage")
+    page.locator("#bulk-stage").select_option(label="Meeting")
+    page.get_by_role("button", name="Apply", exact=True).click()
+
+    expect(page).to_have_url(re.compile(r"/contacts/bulk/\d+/$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Set stage: Meeting")
+    expect(page.get_by_text("Waiting for the worker…")).to_be_visible()
+    assert not Contact.objects.filter(stage="meeting").exists()
+    page.set_viewport_size({"width": 375, "height": 700})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+    run_queued_tasks()
+    expect(page.get_by_text("Moved 5 contacts to “Meeting”. 5 contacts matched.")).to_be_visible()
+    page.get_by_role("link", name="Back to the contacts").click()
+    expect(page).to_have_url(f"{live_server.url}/contacts/")
+    assert Contact.objects.filter(stage="meeting").count() == 5
