@@ -74,10 +74,12 @@ def _stage_options() -> dict[str, str]:
     }
 
 
-def _columns(contacts) -> list[dict]:
-    """Every stage's count (one grouped query) and first page of cards (one query: each
-    column's newest ids as a LIMITed subquery, walked on the (stage, id) index)."""
-    counts = dict(contacts.values_list("stage").annotate(n=Count("pk")).order_by())
+def _columns(filterset: ContactFilter, contacts) -> list[dict]:
+    """Every stage's count (one grouped query, over the filter written for counting) and first
+    page of cards (one query: each column's newest ids as a LIMITed subquery, walked on the
+    (stage, id) index)."""
+    counted = filterset.qs_to_count.order_by()
+    counts = dict(counted.values_list("stage").annotate(n=Count("pk")).order_by())
     first_pages = Q()
     for stage in Stage.values:
         newest = contacts.filter(stage=stage).order_by("-id").values("pk")[:COLUMN_PAGE]
@@ -104,7 +106,7 @@ def _columns(contacts) -> list[dict]:
 def contact_board(request):
     params = _filter_params(request.GET)
     filterset, contacts = _filtered(params)
-    columns = _columns(contacts)
+    columns = _columns(filterset, contacts)
     ctx = {
         "filter": filterset,
         "columns": columns,

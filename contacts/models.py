@@ -159,8 +159,16 @@ class ContactQuerySet(models.QuerySet):
         for it. With `pk IN`, SQLite fetches every matching contact by id and sorts them all to
         show one page (a network of 100,000: 250 ms); with `pk + 0` it walks the list's sort
         index, checks each contact against the subquery's ids (built once) and stops after a
-        page."""
+        page. A count has no page to stop at: see counting()."""
         return self.alias(pk_plus_0=F("pk") + 0).filter(pk_plus_0__in=contact_ids)
+
+    def counting(self) -> "CountingContactQuerySet":
+        """These contacts, for counting them rather than showing a page: the tag, network and
+        date filters added afterwards look their contacts up by id (a tag of 9,610 among
+        100,000 contacts: 12 ms), where `pk + 0` would check every contact (17 ms)."""
+        return CountingContactQuerySet(
+            model=self.model, query=self.query.chain(), using=self._db, hints=self._hints
+        )
 
     def with_first_connected_on(self):
         earliest = (
@@ -169,6 +177,13 @@ class ContactQuerySet(models.QuerySet):
             .values("connected_on")[:1]
         )
         return self.annotate(first_connected_on=Subquery(earliest))
+
+
+class CountingContactQuerySet(ContactQuerySet):
+    """ContactQuerySet.counting(): its filters meant for a COUNT. Filtering keeps the class."""
+
+    def _pk_in(self, contact_ids):
+        return self.filter(pk__in=contact_ids)
 
 
 class Contact(models.Model):

@@ -13,6 +13,7 @@ from django.http import HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_http_methods, require_POST
 
 from contacts import personal_data, services
@@ -58,6 +59,19 @@ def _filter_params(query: QueryDict) -> QueryDict:
     return params
 
 
+class CountedPaginator(Paginator):
+    """Pages through `object_list`, its total counted on `counted`: the same rows, written for
+    counting them (ContactFilter.qs_to_count)."""
+
+    def __init__(self, object_list, per_page, *, counted):
+        super().__init__(object_list, per_page)
+        self.counted = counted
+
+    @cached_property
+    def count(self) -> int:
+        return self.counted.count()
+
+
 @staff_required
 def contact_list(request):
     filterset = ContactFilter(request.GET or None, queryset=Contact.objects.all())
@@ -65,7 +79,7 @@ def contact_list(request):
         contacts = Contact.objects.none()
     else:
         contacts = filterset.qs
-    paginator = Paginator(contacts, _page_size(request))
+    paginator = CountedPaginator(contacts, _page_size(request), counted=filterset.qs_to_count)
     page = paginator.get_page(request.GET.get("page"))
     # The page's rows in one query, the page's ids as a subquery: the per-row extras (first
     # connected date, tags) are computed for these rows only, not for the rows a deep page
