@@ -166,9 +166,7 @@ class ContactQuerySet(models.QuerySet):
         """These contacts, for counting them rather than showing a page: the tag, network and
         date filters added afterwards look their contacts up by id (a tag of 9,610 among
         100,000 contacts: 12 ms), where `pk + 0` would check every contact (17 ms)."""
-        return CountingContactQuerySet(
-            model=self.model, query=self.query.chain(), using=self._db, hints=self._hints
-        )
+        return CountingContactQuerySet(model=self.model, query=self.query.chain(), using=self.db)
 
     def with_first_connected_on(self):
         earliest = (
