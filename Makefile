@@ -55,9 +55,11 @@ demo: $(VENV)/.installed
 	LINKEDIN_SANDBOX=1 $(PY) manage.py seed_demo --full --start-sandbox $(DEMO_ARGS)
 
 # The line coverage of the product's code comes last (README quotes it); the tests' own exit
-# status is what counts.
+# status is what counts. The tests run in one process per CPU (pytest-xdist; each has its own
+# test database): TEST_WORKERS=0 runs them in this process, e.g. to debug one with pdb.
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed-dev
-	$(VENV)/bin/pytest --cov --cov-report= $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --cov --cov-report= $(PYTEST_ARGS)
 	@echo "Coverage: $$($(VENV)/bin/coverage report --format=total)% of the product's lines."
 
 # The README's screenshots (docs/screenshots/), taken from the demo in a throwaway database.
