@@ -730,7 +730,60 @@ class Suppression(models.Model):
         cls.objects.get_or_create(kind=kind, digest=cls.digests(kind, value)[0])
 
 
-class ContactExport(models.Model):
+class WorkerJob(models.Model):
+    """Work on the contacts a filter matches that a member asked for and the worker does row by
+    row, because it takes longer than a web request may: an export, a bulk change. Its requester
+    follows it on its page (the progress bar polls `get_progress_url`); `worker` and
+    `progress_at` tell recovery whether the process doing it is still alive."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    # The contact list's filter (its query string as a dict), applied when the worker runs.
+    filter_params = models.JSONField(default=dict, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    failure = models.TextField(blank=True)
+    worker = models.CharField(max_length=200, blank=True, editable=False)
+    progress_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    # Each kind's pages (its own, and its progress bar's) by URL name, and its tasks' names.
+    page_url_names = ("", "")
+    task_prefix = ""
+    # A status field whose choices have at least QUEUED, RUNNING, DONE and FAILED.
+    status: models.CharField
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    def get_absolute_url(self):
+        return reverse(self.page_url_names[0], args=[self.pk])
+
+    def get_progress_url(self):
+        return reverse(self.page_url_names[1], args=[self.pk])
+
+    @property
+    def task_name(self) -> str:
+        return f"{self.task_prefix}-{self.pk}"
+
+    # The status values every kind has (each names them in its own Status, with its labels).
+    @property
+    def is_running(self) -> bool:
+        return self.status == "running"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in ("done", "failed")
+
+    @property
+    def progress_percent(self) -> int:
+        return percent_done(self.rows_done, self.rows, finished=self.is_finished)
+
+
+class ContactExport(WorkerJob):
     """A CSV of contacts built by the worker (a large export takes longer than a web request
     may) and kept in the database until its owner downloads it, for EXPORT_KEEP_HOURS."""
 
@@ -740,47 +793,19 @@ class ContactExport(models.Model):
         DONE = "done", "Ready"
         FAILED = "failed", "Failed"
 
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
-    # The contact list's filter (its query string as a dict), applied when the worker runs.
-    filter_params = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    rows = models.PositiveIntegerField(default=0)
-    rows_done = models.PositiveIntegerField(default=0)
     data = models.BinaryField(null=True, editable=False)
-    failure = models.TextField(blank=True)
-    worker = models.CharField(max_length=200, blank=True, editable=False)
-    progress_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self):
-        return f"Export {self.pk} by {self.requested_by} ({self.get_status_display()})"
-
+    page_url_names = ("contacts:export_detail", "contacts:export_progress")
+    task_prefix = "contact-export"
     # What its progress bar says while the worker is at it.
     progress_doing = "Writing the file…"
 
-    def get_absolute_url(self):
-        return reverse("contacts:export_detail", args=[self.pk])
+    class Meta(WorkerJob.Meta):
+        pass
 
-    def get_progress_url(self):
-        return reverse("contacts:export_progress", args=[self.pk])
-
-    @property
-    def task_name(self) -> str:
-        return f"contact-export-{self.pk}"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
-
-    @property
-    def progress_percent(self) -> int:
-        return percent_done(self.rows_done, self.rows, finished=self.is_finished)
+    def __str__(self):
+        return f"Export {self.pk} by {self.requested_by} ({self.get_status_display()})"
 
     @property
     def file_name(self) -> str:
@@ -813,7 +838,7 @@ def bulk_action_result(action: str, count: int, *, tag: "Tag | None", stage: str
     return f"Deleted {contacts}."
 
 
-class ContactBulkChange(models.Model):
+class ContactBulkChange(WorkerJob):
     """A bulk action on every contact a filter matches, applied by the worker because they are
     too many for a web request (BULK_IN_REQUEST_MAX; issue #16). The worker walks the contacts
     by ascending id, a chunk per transaction that also moves the cursor (last_pk, the counts),
@@ -826,9 +851,6 @@ class ContactBulkChange(models.Model):
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
 
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
     action = models.CharField(max_length=20, choices=BulkAction.choices)
     # SET_NULL, not PROTECT: a tag deleted in the admin must not be held back by a change
     # waiting in the queue (nor by a finished one); the worker fails the change instead, saying
@@ -838,43 +860,21 @@ class ContactBulkChange(models.Model):
     # The do-not-contact reason, until the change finishes: it may name a person's
     # circumstances, and once it is on the contacts this row need not keep it.
     reason = models.CharField(max_length=500, blank=True)
-    # The contact list's filter (its query string as a dict), applied when the worker runs.
-    filter_params = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    rows = models.PositiveIntegerField(default=0)  # contacts matching, once the worker counted
-    rows_done = models.PositiveIntegerField(default=0)  # of which the worker went through
-    changed = models.PositiveIntegerField(default=0)  # of which the action changed
+    # `rows`: the contacts matching, once the worker counted; `rows_done`: of which it went
+    # through; `changed`: of which the action changed.
+    changed = models.PositiveIntegerField(default=0)
     # The last contact id of the last committed chunk: the worker goes on after it.
     last_pk = models.PositiveBigIntegerField(default=0, editable=False)
-    failure = models.TextField(blank=True)
-    worker = models.CharField(max_length=200, blank=True, editable=False)
-    progress_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    page_url_names = ("contacts:bulk_change", "contacts:bulk_change_progress")
+    task_prefix = "contact-bulk-change"
+
+    class Meta(WorkerJob.Meta):
+        pass
 
     def __str__(self):
         return f"Bulk change {self.pk} by {self.requested_by} ({self.get_status_display()})"
-
-    def get_absolute_url(self):
-        return reverse("contacts:bulk_change", args=[self.pk])
-
-    def get_progress_url(self):
-        return reverse("contacts:bulk_change_progress", args=[self.pk])
-
-    @property
-    def task_name(self) -> str:
-        return f"contact-bulk-change-{self.pk}"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
-
-    @property
-    def progress_percent(self) -> int:
-        return percent_done(self.rows_done, self.rows, finished=self.is_finished)
 
     @property
     def progress_doing(self) -> str:

@@ -51,6 +51,7 @@ from contacts.models import (
     Note,
     Stage,
     Tag,
+    WorkerJob,
     bulk_action_result,
 )
 from contacts.resources import BYTE_ORDER_MARK, ContactResource
@@ -1499,13 +1500,13 @@ def contact_exports_recover(*, now: datetime.datetime | None = None) -> int:
     return failed
 
 
-def _job_lost(job: ContactExport | ContactBulkChange, now: datetime.datetime) -> bool:
+def _job_lost(job: WorkerJob, now: datetime.datetime) -> bool:
     """Whether the worker of an export or a bulk change is lost: running, its process is gone
     (seen from its own host) or it showed no progress for IMPORT_STALL_SECONDS; queued that
     long, and the queue no longer holds its task (Redis hands a task out without keeping it)."""
     stall = datetime.timedelta(seconds=settings.IMPORT_STALL_SECONDS)
     quiet = now - job.progress_at if job.progress_at else stall * 2
-    if job.status == job.Status.RUNNING:
+    if job.is_running:
         return liveness.process_is_gone(job.worker) or quiet > stall
     return quiet > stall and _task_is_waiting(job.task_name) is False
 

@@ -36,6 +36,7 @@ from contacts.models import (
     Note,
     Stage,
     Tag,
+    WorkerJob,
     bulk_action_result,
 )
 from linkedin_crm import roles
@@ -215,7 +216,7 @@ def contact_bulk_change_progress(request, pk):
     return _worker_progress(request, _own_bulk_change(request, pk))
 
 
-def _worker_progress(request, job: ContactExport | ContactBulkChange) -> HttpResponse:
+def _worker_progress(request, job: WorkerJob) -> HttpResponse:
     """The progress bar of an export or a bulk change, which htmx asks for every second; once
     the work has finished, htmx reloads the whole page, which shows the result."""
     response = render(request, "contacts/_worker_progress.html", {"job": job})
