@@ -2,7 +2,7 @@
 
 import logging
 
-from contacts import services
+from contacts import bulk_changes, services
 from linkedin_crm.text import counted
 
 logger = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ def export_contacts(export_id: int) -> None:
 
 
 def bulk_change(change_id: int) -> None:
-    services.contacts_bulk_run(change_id=change_id)
+    bulk_changes.contacts_bulk_run(change_id=change_id)
 
 
 def clean_uploads() -> int:
@@ -40,7 +40,7 @@ def recover_imports() -> int:
     return (
         services.import_batches_recover()
         + services.contact_exports_recover()
-        + services.contact_bulk_changes_recover()
+        + bulk_changes.contact_bulk_changes_recover()
     )
 
 
@@ -50,7 +50,7 @@ def recover_imports_at_worker_start(sender, **kwargs) -> None:
     time limit) settles them at once instead of after the timeout."""
     try:
         recovered = services.import_batches_recover()
-        resumed = services.contact_bulk_changes_recover()
+        resumed = bulk_changes.contact_bulk_changes_recover()
     except Exception:
         # An error here must not stop the worker from starting (django-q2 would spawn it again
         # and again); the housekeeping schedule tries again.

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_http_methods, require_POST
 
-from contacts import personal_data, services
+from contacts import bulk_changes, personal_data, services
 from contacts.filters import ContactFilter, active_chips, params_as_dict, params_from_dict
 from contacts.forms import (
     BulkActionForm,
@@ -151,7 +151,7 @@ def contact_bulk(request):
         # Too many for a request (issue #16): the worker applies it, and its page shows how far
         # it got. A tag it adds is made in the same transaction: a refusal leaves none behind.
         with transaction.atomic():
-            change = services.contacts_bulk_enqueue(
+            change = bulk_changes.contacts_bulk_enqueue(
                 user=request.user,
                 action=action,
                 filter_params=params_as_dict(_filter_params(QueryDict(query))),

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_q.models import OrmQ
 from django_q.signals import post_spawn
 
-from contacts import importing, liveness, services
+from contacts import bulk_changes, importing, liveness, services
 from contacts.models import Contact, ContactBulkChange, Tag
 from linkedin_crm import webhooks
 from linkedin_crm.models import AuditEvent, WebhookEvent, WebhookSubscription
@@ -41,7 +41,7 @@ def acme():
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    monkeypatch.setattr(services, "BULK_CHUNK", 2)
+    monkeypatch.setattr(bulk_changes, "BULK_CHUNK", 2)
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def arguments(action: str) -> dict:
 
 
 def enqueue(user, action: str, filter_params: dict = ACME, **kwargs) -> ContactBulkChange:
-    return services.contacts_bulk_enqueue(
+    return bulk_changes.contacts_bulk_enqueue(
         user=user, action=action, filter_params=filter_params, **kwargs
     )
 
@@ -79,7 +79,7 @@ def killed_in_chunk(monkeypatch, change: ContactBulkChange, number: int) -> Cont
     """Run the change until its worker dies while writing chunk `number` (1-based): the chunks
     before committed with the cursor, the one in flight did not, and the row stays as the dead
     worker left it."""
-    real = services._bulk_apply
+    real = bulk_changes._bulk_apply
     chunks = Counter[str]()
 
     def dying(change, contacts):
@@ -89,10 +89,10 @@ def killed_in_chunk(monkeypatch, change: ContactBulkChange, number: int) -> Cont
             raise WorkerKilled
         return changed
 
-    monkeypatch.setattr(services, "_bulk_apply", dying)
+    monkeypatch.setattr(bulk_changes, "_bulk_apply", dying)
     with pytest.raises(WorkerKilled):
-        services.contacts_bulk_run(change_id=change.pk)
-    monkeypatch.setattr(services, "_bulk_apply", real)
+        bulk_changes.contacts_bulk_run(change_id=change.pk)
+    monkeypatch.setattr(bulk_changes, "_bulk_apply", real)
     ContactBulkChange.objects.filter(pk=change.pk).update(worker=dead_worker())
     change.refresh_from_db()
     return change
@@ -121,7 +121,7 @@ def test_a_change_resumed_after_its_worker_died_does_the_rest_once(
     assert change.changed == 4
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.contact_bulk_changes_recover() == 1
+        assert bulk_changes.contact_bulk_changes_recover() == 1
     change.refresh_from_db()
     assert (change.status, change.worker) == ("queued", "")
     assert [task.name() for task in OrmQ.objects.all()] == [change.task_name]
@@ -185,8 +185,8 @@ def test_a_live_worker_is_left_alone_until_the_stall_timeout(manager, acme, sett
     ContactBulkChange.objects.filter(pk=change.pk).update(
         status="running", worker=liveness.current_process(), progress_at=now
     )
-    assert services.contact_bulk_changes_recover(now=now + datetime.timedelta(seconds=299)) == 0
-    assert services.contact_bulk_changes_recover(now=now + datetime.timedelta(seconds=301)) == 1
+    assert bulk_changes.contact_bulk_changes_recover(now=now + datetime.timedelta(seconds=299)) == 0
+    assert bulk_changes.contact_bulk_changes_recover(now=now + datetime.timedelta(seconds=301)) == 1
 
 
 def test_a_queued_change_is_queued_again_only_once_the_queue_lost_its_task(
@@ -195,10 +195,10 @@ def test_a_queued_change_is_queued_again_only_once_the_queue_lost_its_task(
     with django_capture_on_commit_callbacks(execute=True):
         change = enqueue(manager, "set_stage", stage="meeting")
     a_day_later = timezone.now() + datetime.timedelta(days=1)
-    assert services.contact_bulk_changes_recover(now=a_day_later) == 0  # its task waits
+    assert bulk_changes.contact_bulk_changes_recover(now=a_day_later) == 0  # its task waits
     OrmQ.objects.all().delete()  # taken off the queue by a worker that then died
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.contact_bulk_changes_recover(now=a_day_later) == 1
+        assert bulk_changes.contact_bulk_changes_recover(now=a_day_later) == 1
     assert [task.name() for task in OrmQ.objects.all()] == [change.task_name]
     run_queued_tasks()
     assert Contact.objects.filter(stage="meeting").count() == 7
@@ -210,7 +210,7 @@ def test_a_chunk_after_recovery_gave_the_change_up_rolls_back(
     """A worker that was only slow, not dead: recovery (another process, here within the
     chunk) queued its change again meanwhile, so its chunk writes nothing."""
     change = enqueue(manager, "set_stage", stage="meeting")
-    real = services._bulk_apply
+    real = bulk_changes._bulk_apply
 
     def overtaken_in_the_second_chunk(change, contacts):
         changed = real(change, contacts)
@@ -218,9 +218,9 @@ def test_a_chunk_after_recovery_gave_the_change_up_rolls_back(
             ContactBulkChange.objects.filter(pk=change.pk).update(status="queued", worker="")
         return changed
 
-    monkeypatch.setattr(services, "_bulk_apply", overtaken_in_the_second_chunk)
+    monkeypatch.setattr(bulk_changes, "_bulk_apply", overtaken_in_the_second_chunk)
     with pytest.raises(importing.BatchNotRunnable, match="was given up by recovery"):
-        services.contacts_bulk_run(change_id=change.pk)
+        bulk_changes.contacts_bulk_run(change_id=change.pk)
     assert set(Contact.objects.filter(stage="meeting")) == set(acme[:2])
     assert AuditEvent.objects.count() == 2
 
@@ -231,7 +231,7 @@ def test_a_task_delivered_again_changes_nothing(manager, acme):
     for status in ("running", "done", "failed"):
         ContactBulkChange.objects.filter(pk=change.pk).update(status=status)
         with pytest.raises(importing.BatchNotRunnable, match="claimed or finished meanwhile"):
-            services.contacts_bulk_run(change_id=change.pk)
+            bulk_changes.contacts_bulk_run(change_id=change.pk)
     assert AuditEvent.objects.count() == 7
 
 
