@@ -59,7 +59,7 @@ def test_filter_note_and_bulk_tag(contacts, logged_in_page: Page, live_server):
     form = page.locator("#filter-form")
     form.get_by_label("Search", exact=True).fill("müller")
     # The tags are a searchable chip picker (static/js/chips.js): typing a tag's name picks it.
-    form.get_by_label("Tags (any of)").fill("VIP")
+    form.get_by_role("combobox", name="Tags (any of)").fill("VIP")
     expect(form.get_by_role("button", name="Remove VIP")).to_be_visible()
     form.get_by_role("button", name="Apply filter").click()
 

@@ -85,9 +85,9 @@ def test_chips_filter_the_list_and_remove(contacts, logged_in_page: Page, size):
     if size is PHONE:
         page.locator(".filter-panel > summary").first.click()
     form = page.locator("#filter-form")
-    form.get_by_label("Tags (any of)").fill("VIP")
+    form.get_by_role("combobox", name="Tags (any of)").fill("VIP")
     expect(form.get_by_role("button", name="Remove VIP")).to_be_visible()
-    form.get_by_label("Stage").fill("Lead")
+    form.get_by_role("combobox", name="Stage").fill("Lead")
     form.get_by_role("button", name="Remove Lead").click()  # changed her mind
     expect(form.get_by_role("button", name="Remove Lead")).to_have_count(0)
     form.get_by_role("button", name="Apply filter").click()
