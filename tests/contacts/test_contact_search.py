@@ -125,6 +125,7 @@ def test_the_migration_refills_contacts_stored_before_and_back():
 
 def test_a_word_of_accents_alone_narrows_nothing():
     contact = ContactFactory(first_name="Jürgen", last_name="Müller")
-    ContactFactory(first_name="Ann", last_name="Lee")
+    # Pinned: a random company may be named after a Mueller.
+    ContactFactory(first_name="Ann", last_name="Lee", company="Acme", position="CTO")
     assert list(Contact.objects.search("\u0301 mueller")) == [contact]
     assert Contact.objects.search("\u0301").count() == 2
