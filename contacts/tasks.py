@@ -48,20 +48,22 @@ def recover_imports_at_worker_start(sender, **kwargs) -> None:
     """django-q2's post_spawn: a worker process that starts looks for imports and bulk changes
     whose worker died, so that a restart after a crash (or after django-q2 killed a task at its
     time limit) settles them at once instead of after the timeout."""
-    try:
-        recovered = services.import_batches_recover()
-        resumed = bulk_changes.contact_bulk_changes_recover()
-    except Exception:
-        # An error here must not stop the worker from starting (django-q2 would spawn it again
-        # and again); the housekeeping schedule tries again.
-        logger.exception("Recovering stopped imports at worker start failed")
-        return
-    if recovered:
-        logger.warning(
-            "Marked %s failed: their worker had stopped", counted(recovered, "import", "imports")
-        )
-    if resumed:
-        logger.warning(
+    recoveries = [
+        (services.import_batches_recover, "Marked %s failed: their worker had stopped", "import"),
+        (
+            bulk_changes.contact_bulk_changes_recover,
             "Queued %s again: their worker had stopped",
-            counted(resumed, "bulk change", "bulk changes"),
-        )
+            "bulk change",
+        ),
+    ]
+    for recover, message, noun in recoveries:
+        # Each on its own: one failing must not keep the other from running, nor stop the
+        # worker from starting (django-q2 would spawn it again and again); the housekeeping
+        # schedule tries again.
+        try:
+            found = recover()
+        except Exception:
+            logger.exception("Recovering stopped %ss at worker start failed", noun)
+            continue
+        if found:
+            logger.warning(message, counted(found, noun, f"{noun}s"))

@@ -179,6 +179,22 @@ def test_a_worker_that_starts_resumes_a_dead_ones_change(
     assert [task.name() for task in OrmQ.objects.all()] == [change.task_name]
 
 
+def test_a_failing_import_recovery_does_not_keep_a_starting_worker_from_resuming_changes(
+    manager, acme, small_chunks, monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    change = killed_in_chunk(monkeypatch, enqueue(manager, "set_stage", stage="meeting"), 2)
+
+    def broken(**kwargs):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(services, "import_batches_recover", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_spawn.send(sender="django_q", proc_name="Process-1")
+    assert "Recovering stopped imports at worker start failed" in caplog.text
+    assert ContactBulkChange.objects.get(pk=change.pk).status == "queued"
+    assert "Queued 1 bulk change again" in caplog.text
+
+
 def test_a_live_worker_is_left_alone_until_the_stall_timeout(manager, acme, settings):
     change = enqueue(manager, "set_stage", stage="meeting")
     now = timezone.now()
