@@ -79,8 +79,40 @@ def stop_qcluster(process: subprocess.Popen) -> None:
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        kill_process_group(process)
+
+
+def kill_process_group(process: subprocess.Popen) -> None:
+    """SIGKILL a cluster (or worker) started in its own process group, and return once every
+    process of the group has ended.
+
+    Waiting for the group's leader is not enough: the signal reaches its children at the same
+    time, but a child finishing a disk write, or freeing a large import's memory, lives a moment
+    longer. A test that looks at what the dead worker left (its batch, its liveness) must look
+    after that moment, or it races the kernel.
+    """
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    wait_for(
+        lambda: not _live_members(process.pid),
+        timeout=30,
+        interval=0.02,
+        what=f"process group {process.pid} to end",
+    )
+
+
+def _live_members(group: int) -> list[int]:
+    """The processes of a process group that have not ended (zombies have: they run nothing)."""
+    members = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # it ended while we looked
+        state, process_group = fields[0], int(fields[2])
+        if process_group == group and state not in ("Z", "X"):
+            members.append(int(stat_file.parent.name))
+    return members
 
 
 def wait_for(condition, *, timeout: float = 60, interval: float = 0.2, what: str = "condition"):

@@ -1,9 +1,6 @@
 """A large import really runs in the django-q2 worker, reports its progress, and recovers when
 the worker is killed."""
 
-import os
-import signal
-
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
@@ -12,7 +9,7 @@ from django_q.models import OrmQ, Task
 from contacts import services
 from contacts.models import Connection, Contact, ImportBatch, ImportChange, Network
 from tests.contacts.factories import UserFactory
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import kill_process_group, wait_for
 
 
 def big_export(rows: int) -> bytes:
@@ -93,8 +90,7 @@ def test_an_import_whose_worker_is_killed_fails_with_its_reason_and_undoes_exact
 
     # Past the creates and a chunk of updates, and far from the end.
     wait_for(lambda: rows_done() >= 5_000, timeout=120, interval=0.02, what="5,000 rows")
-    os.killpg(cluster.pid, signal.SIGKILL)
-    cluster.wait()
+    kill_process_group(cluster)
 
     batch.refresh_from_db()
     done = batch.rows_done
@@ -170,8 +166,7 @@ def test_a_preview_whose_worker_is_killed_fails_with_its_upload_kept_and_retries
 
     # The worker has read the file and compared some rows, far from the end.
     wait_for(lambda: planned_rows() >= 2_000, timeout=120, interval=0.02, what="2,000 rows")
-    os.killpg(cluster.pid, signal.SIGKILL)
-    cluster.wait()
+    kill_process_group(cluster)
 
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.PLANNING, "killed too late: the preview finished"

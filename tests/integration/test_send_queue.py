@@ -2,9 +2,7 @@
 database and the LinkedIn sandbox over HTTP (docs/queue.md: at most once, the cap holds)."""
 
 import datetime
-import os
 import random
-import signal
 import time
 from collections import Counter
 
@@ -14,7 +12,7 @@ from django.utils import timezone
 
 from messaging.dispatch import reap_stuck_sends
 from messaging.models import Message
-from tests.integration.conftest import start_worker, wait_for, worker_env
+from tests.integration.conftest import kill_process_group, start_worker, wait_for, worker_env
 from tests.messaging.factories import LinkedInAccountFactory, MessageFactory
 
 ALWAYS = {
@@ -84,8 +82,7 @@ def test_a_worker_killed_mid_send_leaves_an_uncertain_message_that_is_never_rese
     wait_for(
         lambda: len(linkedin_sandbox.sent_messages()) == 1, timeout=60, what="the request to arrive"
     )
-    os.killpg(worker.pid, signal.SIGKILL)
-    worker.wait()
+    kill_process_group(worker)
     message.refresh_from_db()
     assert message.status == "sending"
 
@@ -127,7 +124,7 @@ def test_random_kills_lose_nothing_and_send_nothing_twice(linkedin_sandbox, tmp_
             time.sleep(0.05)
         time.sleep(rng.uniform(1.0, 3.0))
         if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
+            kill_process_group(worker)
             kills += 1
         worker.wait()
     assert kills >= 3
@@ -176,8 +173,7 @@ def test_a_worker_killed_before_writing_its_batchs_answers_sends_nothing_twice(
     wait_for(
         lambda: len(linkedin_sandbox.sent_messages()) == 3, timeout=60, what="the third request"
     )
-    os.killpg(worker.pid, signal.SIGKILL)
-    worker.wait()
+    kill_process_group(worker)
     answered = {m["idempotency_key"] for m in linkedin_sandbox.sent_messages()[:2]}
     by_key = {str(m.idempotency_key): m for m in messages}
     for message in messages:

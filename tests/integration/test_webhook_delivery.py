@@ -2,8 +2,6 @@
 SIGKILLed in the middle of a delivery and the queued tasks are lost with it."""
 
 import io
-import os
-import signal
 
 import pytest
 from django.core.management import call_command
@@ -14,7 +12,7 @@ from standardwebhooks import Webhook
 from contacts.models import Contact
 from linkedin_crm import webhooks
 from linkedin_crm.models import WebhookDelivery, WebhookEvent, WebhookSubscription
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import kill_process_group, wait_for
 from tests.webhook_receiver import HANG
 
 EVENTS = 5
@@ -35,8 +33,7 @@ def test_no_event_is_lost_when_the_worker_is_killed_mid_delivery(start_qcluster,
     assert WebhookEvent.objects.count() == EVENTS
 
     wait_for(lambda: len(receiver.received) == 1, timeout=60, what="the worker's first POST")
-    os.killpg(cluster.pid, signal.SIGKILL)
-    cluster.wait()
+    kill_process_group(cluster)
 
     deliveries = WebhookDelivery.objects.all()
     assert not deliveries.filter(state=WebhookDelivery.State.DELIVERED).exists()
