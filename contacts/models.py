@@ -138,13 +138,10 @@ class ContactQuerySet(models.QuerySet):
 
     def with_tag_ids(self, tag_ids):
         """Contacts carrying any of the tags, without a join that would need DISTINCT."""
-        through = Contact.tags.through.objects.filter(tag_id__in=tag_ids)
-        return self._pk_in(through.values("contact_id"))
+        return self._pk_in(tag_links(tag_ids))
 
     def in_network(self, network_ids):
-        return self._pk_in(
-            Connection.objects.filter(network_id__in=network_ids).values("contact_id")
-        )
+        return self._pk_in(network_links(network_ids))
 
     def connected_between(self, start=None, end=None):
         connections = Connection.objects.all()
@@ -175,6 +172,16 @@ class ContactQuerySet(models.QuerySet):
             .values("connected_on")[:1]
         )
         return self.annotate(first_connected_on=Subquery(earliest))
+
+
+def tag_links(tag_ids) -> models.QuerySet:
+    """The ids of the contacts carrying any of the tags, once per tag they carry."""
+    return Contact.tags.through.objects.filter(tag_id__in=tag_ids).values("contact_id")
+
+
+def network_links(network_ids) -> models.QuerySet:
+    """The ids of the contacts in any of the networks, once per network they are in."""
+    return Connection.objects.filter(network_id__in=network_ids).values("contact_id")
 
 
 class CountingContactQuerySet(ContactQuerySet):

@@ -61,16 +61,16 @@ def _filter_params(query: QueryDict) -> QueryDict:
 
 
 class CountedPaginator(Paginator):
-    """Pages through `object_list`, its total counted on `counted`: the same rows, written for
-    counting them (ContactFilter.qs_to_count)."""
+    """Pages through `object_list`, its total counted by `count` (ContactFilter.count): the
+    same rows, counted the cheapest way."""
 
-    def __init__(self, object_list, per_page, *, counted):
+    def __init__(self, object_list, per_page, *, count):
         super().__init__(object_list, per_page)
-        self.counted = counted
+        self.count_rows = count
 
     @cached_property
     def count(self) -> int:
-        return self.counted.count()
+        return self.count_rows()
 
 
 @staff_required
@@ -80,7 +80,7 @@ def contact_list(request):
         contacts = Contact.objects.none()
     else:
         contacts = filterset.qs
-    paginator = CountedPaginator(contacts, _page_size(request), counted=filterset.qs_to_count)
+    paginator = CountedPaginator(contacts, _page_size(request), count=filterset.count)
     page = paginator.get_page(request.GET.get("page"))
     # The page's rows in one query, the page's ids as a subquery: the per-row extras (first
     # connected date, tags) are computed for these rows only, not for the rows a deep page
