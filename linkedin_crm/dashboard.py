@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, IntegerField, Max, OuterRef, Subquery, Value
+from django.db import connections
+from django.db.models import Count, Expression, IntegerField, Max, OuterRef, Subquery, Value
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django_q.models import Schedule, Task
@@ -79,21 +80,55 @@ def _union_rows(parts: list) -> list[tuple]:
     return list(parts[0].union(*parts[1:], all=True))
 
 
+class _Slot(Expression):
+    """A parameter left open when a query is compiled and filled in afterwards, so that
+    _range_counts compiles one bucket's query and runs its SQL for every bucket. Building and
+    compiling a queryset per bucket (54 of them on the dashboard) was half the CPU time of the
+    figures. Compiles to a placeholder whose parameter is the slot itself (a copy: the query
+    copies its expressions), named so that it can be found in the compiled parameters."""
+
+    def __init__(self, name: str, output_field):
+        super().__init__(output_field=output_field)
+        self.name = name
+
+    def as_sql(self, compiler, connection):
+        return "%s", [self]
+
+    def get_group_by_cols(self):
+        return []  # a constant for each bucket, like Value: nothing to group by
+
+
 def _range_counts(queryset, field_name: str, bounds, *, by: str | None = None) -> dict:
     """Counts of `queryset` rows whose `field_name` falls in each half-open range of `bounds`
     ([(start, end), ...]): {index: n}, or {(index, value of `by`): n}. One statement, where each
     range is one index range scan: no per-row date function."""
-    parts = []
+    if not bounds:
+        return {}
+    field = queryset.model._meta.get_field(field_name)
+    bucket = _Slot("bucket", IntegerField())
+    part = queryset.filter(
+        **{f"{field_name}__gte": _Slot("start", field), f"{field_name}__lt": _Slot("end", field)}
+    ).order_by()
+    if by:
+        part = part.values(by).annotate(bucket=bucket, n=Count("*"))
+        part = part.values_list("bucket", by, "n")
+    else:
+        part = part.values(bucket=bucket).annotate(n=Count("*")).values_list("bucket", "n")
+    connection = connections[part.db]
+    sql, slotted = part.query.get_compiler(connection=connection).as_sql()
+    if connection.features.supports_parentheses_in_compound:
+        sql = f"({sql})"
+    params: list = []
     for index, (start, end) in enumerate(bounds):
-        part = queryset.filter(**{f"{field_name}__gte": start, f"{field_name}__lt": end}).order_by()
-        bucket = Value(index, output_field=IntegerField())
-        if by:
-            part = part.values(by).annotate(bucket=bucket, n=Count("*"))
-            part = part.values_list("bucket", by, "n")
-        else:
-            part = part.values(bucket=bucket).annotate(n=Count("*")).values_list("bucket", "n")
-        parts.append(part)
-    rows = _union_rows(parts)
+        values = {
+            "bucket": index,
+            "start": field.get_db_prep_value(start, connection),
+            "end": field.get_db_prep_value(end, connection),
+        }
+        params += [values[p.name] if isinstance(p, _Slot) else p for p in slotted]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join([sql] * len(bounds)), params)
+        rows = cursor.fetchall()
     if by:
         return {(index, value): n for index, value, n in rows}
     return {index: n for index, n in rows}
