@@ -20,6 +20,8 @@ from linkedin_crm.auth import staff_required
 # rendered whole. A screen shows four or five cards a column; rendering is most of the page's
 # time (docs/features.md has the measurements).
 COLUMN_PAGE = 10
+# A filter matching at most this many contacts has its cards looked up by id (_columns).
+LOOK_UP_AT_MOST = 1_000
 # Parameters of the board's own, not the filter's: which column to page and from where.
 PAGING_PARAMS = ("column", "after", "page", "sort")
 
@@ -34,10 +36,11 @@ def _filter_params(query: QueryDict) -> QueryDict:
 def _filtered(params: QueryDict) -> tuple[ContactFilter, object]:
     """The contact list's filter over `params`, and the contacts it lets through (none while
     it is not valid, as on the list)."""
-    filterset = ContactFilter(params or None, queryset=Contact.objects.all())
+    filterset = ContactFilter(params or None, queryset=Contact.objects.probing())
     if filterset.is_bound and not filterset.is_valid():
         return filterset, Contact.objects.none()
-    # The board orders each column itself: newest contacts first, on the (stage, id) index.
+    # The board orders each column itself: newest contacts first, walked on the (stage, id)
+    # index until a column has its page (hence probing()).
     return filterset, filterset.qs.order_by()
 
 
@@ -76,10 +79,14 @@ def _stage_options() -> dict[str, str]:
 
 def _columns(filterset: ContactFilter, contacts) -> list[dict]:
     """Every stage's count (one grouped query, over the filter written for counting) and first
-    page of cards (one query: each column's newest ids as a LIMITed subquery, walked on the
-    (stage, id) index)."""
+    page of cards (one query: each column's newest ids as a LIMITed subquery). A filter that
+    matches many contacts has its columns walked on the (stage, id) index until each has its
+    page; one that matches few (a rare tag: a column may hold none of them) has its contacts
+    looked up by id instead, as the count did, rather than whole columns walked."""
     counted = filterset.qs_to_count.order_by()
     counts = dict(counted.values_list("stage").annotate(n=Count("pk")).order_by())
+    if sum(counts.values()) <= LOOK_UP_AT_MOST:
+        contacts = counted
     first_pages = Q()
     for stage in Stage.values:
         newest = contacts.filter(stage=stage).order_by("-id").values("pk")[:COLUMN_PAGE]

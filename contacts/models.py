@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -159,6 +159,11 @@ class ContactQuerySet(models.QuerySet):
         page. A count has no page to stop at: see counting()."""
         return self.alias(pk_plus_0=F("pk") + 0).filter(pk_plus_0__in=contact_ids)
 
+    def probing(self) -> "ProbingContactQuerySet":
+        """These contacts, for walking an index until a page is found: see
+        ProbingContactQuerySet."""
+        return ProbingContactQuerySet(model=self.model, query=self.query.chain(), using=self.db)
+
     def counting(self) -> "CountingContactQuerySet":
         """These contacts, for counting them rather than showing a page: the tag, network and
         date filters added afterwards look their contacts up by id (a tag of 9,610 among
@@ -189,6 +194,20 @@ class CountingContactQuerySet(ContactQuerySet):
 
     def _pk_in(self, contact_ids):
         return self.filter(pk__in=contact_ids)
+
+
+class ProbingContactQuerySet(ContactQuerySet):
+    """ContactQuerySet.probing(): its tag, network and date filters ask, for each contact
+    walked, whether it has such a link (an EXISTS on the link's (contact, …) index), rather
+    than building the list of every linked contact first.
+
+    For the stage board's columns: each column's newest cards are a subquery of their own, and
+    SQLite builds a `pk + 0 IN (…)` list once per subquery, six times for the 9,610 contacts of
+    a tag (20 ms); probing walks each column only until it has its page (2 ms). A rare tag
+    costs the walk of whole columns either way. Filtering keeps the class."""
+
+    def _pk_in(self, contact_ids):
+        return self.filter(Exists(contact_ids.filter(contact_id=OuterRef("pk"))))
 
 
 class Contact(models.Model):

@@ -1,6 +1,8 @@
 """The contact list and the stage board count a filter's contacts with the filter written for
-counting (ContactQuerySet.counting, ContactFilter.qs_to_count): the same contacts as the page
-shows, looked up another way. And on SQLite, the index a search's count reads."""
+counting (ContactQuerySet.counting, ContactFilter.qs_to_count, ContactFilter.count), and the
+board walks its columns with the filter written for probing (ContactQuerySet.probing): the
+same contacts as the list shows, looked up another way. And on SQLite, the index a search's
+count reads."""
 
 import datetime
 
@@ -60,6 +62,10 @@ def test_the_count_finds_the_contacts_the_page_shows_for_every_filter(team):
         assert filterset.qs_to_count.count() == len(shown), query
         assert set(filterset.qs_to_count.values_list("pk", flat=True)) == shown, query
         assert filterset.count() == len(shown), query
+        probing = ContactFilter(QueryDict(query) or None, queryset=Contact.objects.probing())
+        assert list(probing.qs.values_list("pk", flat=True)) == list(
+            filterset.qs.values_list("pk", flat=True)
+        ), query
 
 
 @pytest.mark.parametrize("alone", ["tags", "network"])
@@ -98,6 +104,13 @@ def test_the_count_looks_contacts_up_by_id_and_the_page_walks_its_order(team):
     filterset = ContactFilter(query, queryset=Contact.objects.all())
     assert '"id" + 0' in str(filterset.qs.query).replace("%s", "0")
     assert " + " not in str(filterset.qs_to_count.query)
+
+
+def test_the_board_probes_each_contact_for_its_links(team):
+    """The board's form asks per contact walked (EXISTS), with no list of ids built first."""
+    query = QueryDict(f"tags={team['vip'].pk}&network={team['north'].pk}")
+    sql = str(ContactFilter(query, queryset=Contact.objects.probing()).qs.query)
+    assert sql.count("EXISTS") == 2 and " IN (SELECT" not in sql and " + " not in sql
 
 
 def test_a_filter_that_is_not_valid_counts_nobody(team):

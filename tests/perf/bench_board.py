@@ -25,6 +25,7 @@ WARMUP = 3
 REPEAT = int(os.environ.get("BENCH_REPEAT", 15))
 BUDGET_MS = 60.0
 BUDGET_QUERIES = 8
+RARE_TAG = "Rare"
 
 CARD = re.compile(r'id="card-\d+"')
 COUNTS = re.compile(r'data-count="(\d+)"')
@@ -34,6 +35,11 @@ def cases() -> list[tuple[str, str, dict]]:
     from contacts.models import Contact, Stage, Tag
 
     tag = Tag.objects.get(name=TAG)
+    # A tag on 50 contacts spread over the base: the board walks whole columns to find them.
+    rare, created = Tag.objects.get_or_create(name=RARE_TAG)
+    if created:
+        ids = list(Contact.objects.order_by("pk").values_list("pk", flat=True))
+        rare.contacts.add(*ids[7 :: len(ids) // 50][:50])
     leads = Contact.objects.filter(stage=Stage.LEAD).order_by("-id").values_list("pk", flat=True)
     # "Show more" far down the largest column: keyset paging makes it cost what page 2 does.
     deep = leads[leads.count() // 2]
@@ -46,6 +52,7 @@ def cases() -> list[tuple[str, str, dict]]:
         (f"search {SEARCH!r}", "/contacts/board/", {"q": SEARCH}),
         (f"company {COMPANY!r}", "/contacts/board/", {"company": COMPANY}),
         (f"tag {TAG!r}", "/contacts/board/", {"tags": tag.pk}),
+        (f"tag {RARE_TAG!r} (50 contacts)", "/contacts/board/", {"tags": rare.pk}),
         ("stages replied + meeting", "/contacts/board/", {"stage": ["replied", "meeting"]}),
         (
             "has e-mail, no profile URL",

@@ -68,6 +68,43 @@ def test_it_applies_the_contact_lists_filter(staff_client):
     assert f'name="query" value="tags={vip.pk}"' in html
 
 
+@pytest.mark.parametrize("look_up_at_most", [0, 1_000], ids=["walked", "looked-up"])
+def test_a_filter_finds_the_same_cards_walked_or_looked_up(
+    staff_client, monkeypatch, look_up_at_most
+):
+    """Many matches walk the columns (each contact asked for its links); few are looked up by
+    id. Either way the newest matching cards of each column, and the same counts."""
+    monkeypatch.setattr("contacts.board_views.LOOK_UP_AT_MOST", look_up_at_most)
+    vip, north = TagFactory(name="VIP"), NetworkFactory()
+    tagged = [
+        ContactFactory(stage=stage, tags=[vip])
+        for stage in [Stage.LEAD] * (COLUMN_PAGE + 2) + [Stage.MEETING, Stage.CUSTOMER]
+    ]
+    ContactFactory.create_batch(3, stage=Stage.MEETING)  # no tag
+    for contact in tagged[::2]:
+        ConnectionFactory(contact=contact, network=north)
+    leads = sorted((c.pk for c in tagged if c.stage == Stage.LEAD), reverse=True)
+
+    with CaptureQueriesContext(connection) as queries:
+        html = staff_client.get(BOARD, {"tags": vip.pk}).content.decode()
+    assert column_counts(html) == {
+        "lead": COLUMN_PAGE + 2,
+        "contacted": 0,
+        "replied": 0,
+        "meeting": 1,
+        "customer": 1,
+        "not_interested": 0,
+    }
+    assert card_ids(html) == leads[:COLUMN_PAGE] + [tagged[-2].pk, tagged[-1].pk]
+    cards_sql = next(q["sql"] for q in queries if "LIMIT" in q["sql"] and "stage" in q["sql"])
+    assert ("EXISTS" in cards_sql) == (look_up_at_most == 0)
+
+    both = staff_client.get(BOARD, {"tags": vip.pk, "network": north.pk}).content.decode()
+    in_north = sorted((c.pk for c in tagged[::2] if c.stage == Stage.LEAD), reverse=True)
+    assert column_counts(both)["lead"] == len(in_north)
+    assert set(card_ids(both)) == set(in_north) | {tagged[-2].pk}
+
+
 def test_it_shows_no_cards_for_a_filter_that_is_not_valid(staff_client, contact):
     html = staff_client.get(BOARD, {"connected_after": "yesterday-ish"}).content.decode()
     assert "Some filter values are not valid" in html
