@@ -40,15 +40,26 @@ def process_is_gone(identity: str) -> bool:
 
 
 def _start_time(pid: int) -> str | None:
-    """When a live process started (clock ticks since boot, from Linux's /proc), None when it
-    is not running or is a zombie (killed, waiting to be reaped: it commits nothing more)."""
+    """When a live process started (clock ticks since boot), None when it is not running or is
+    a zombie (killed, waiting to be reaped: it commits nothing more)."""
+    fields = stat_fields(pid)
+    if fields is None or len(fields) < 20 or has_ended(fields):
+        return None
+    return fields[19]
+
+
+def stat_fields(pid: int) -> list[str] | None:
+    """The fields of Linux's /proc/<pid>/stat after the command name, None when there is no
+    such process: [0] its state, [2] its process group, [19] its start time."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     # The command name (field 2) is in parentheses and may hold spaces; the fields after it
-    # start with the state (field 3), and field 22 is the start time.
-    fields = stat.rpartition(")")[2].split()
-    if len(fields) < 20 or fields[0] in ("Z", "X"):
-        return None
-    return fields[19]
+    # start with the state (field 3).
+    return stat.rpartition(")")[2].split()
+
+
+def has_ended(fields: list[str]) -> bool:
+    """Whether stat_fields() describe a process that has ended: a zombie, or dead."""
+    return fields[0] in ("Z", "X")

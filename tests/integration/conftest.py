@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from contacts import liveness
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -104,14 +106,10 @@ def kill_process_group(process: subprocess.Popen) -> None:
 def _live_members(group: int) -> list[int]:
     """The processes of a process group that have not ended (zombies have: they run nothing)."""
     members = []
-    for stat_file in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat_file.read_text().rpartition(")")[2].split()
-        except OSError:
-            continue  # it ended while we looked
-        state, process_group = fields[0], int(fields[2])
-        if process_group == group and state not in ("Z", "X"):
-            members.append(int(stat_file.parent.name))
+    for proc in Path("/proc").glob("[0-9]*"):
+        fields = liveness.stat_fields(int(proc.name))
+        if fields and int(fields[2]) == group and not liveness.has_ended(fields):
+            members.append(int(proc.name))
     return members
 
 
