@@ -110,9 +110,8 @@ def test_two_variant_campaign_from_a_saved_filter(
 
     # Filter the list by the tag and save the filter as an audience.
     form = page.locator("#filter-form")
-    form.get_by_role("combobox", name="Tags (any of)").fill(
-        "Webinar"
-    )  # a chip picker (static/js/chips.js)
+    # The tags are a chip picker (static/js/chips.js).
+    form.get_by_role("combobox", name="Tags (any of)").fill("Webinar")
     form.get_by_role("button", name="Apply filter").click()
     expect(page).to_have_url(re.compile(r"/contacts/\?.*tags=\d+"))
     expect(page.locator("#total-count")).to_have_text("6")

@@ -165,9 +165,8 @@ def test_a_new_members_first_hour(sandbox_settings, logged_in_page: Page, shoot,
     # 4. Message the tagged contacts: preview, forecast, queue.
     nav(page, "Contacts").click()
     form = page.locator("#filter-form")
-    form.get_by_role("combobox", name="Tags (any of)").fill(
-        TAG
-    )  # a chip picker (static/js/chips.js)
+    # The tags are a chip picker (static/js/chips.js).
+    form.get_by_role("combobox", name="Tags (any of)").fill(TAG)
     form.get_by_role("button", name="Apply filter").click()
     expect(page.locator("#total-count")).to_have_text("3")
     for name in NORDLICHT:
